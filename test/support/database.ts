@@ -1,0 +1,59 @@
+// Per-test-file databases: each file gets its own fresh database on the shared server, dropped when the file ends.
+import { PgClient } from "@effect/sql-pg"
+import type { SqlClient } from "@effect/sql"
+import type { SqlError } from "@effect/sql/SqlError"
+import { Effect, Layer, Redacted, Context } from "effect"
+import { inject } from "vitest"
+
+/** The admin URL of the server the whole test run uses. */
+export const adminDatabaseUrl = (): string => inject("adminDatabaseUrl")
+
+/** Replaces the database name of a connection URL. */
+export const withDatabase = (url: string, database: string): string => {
+  const u = new URL(url)
+  u.pathname = `/${encodeURIComponent(database)}`
+  return u.toString()
+}
+
+let counter = 0
+const uniqueName = (prefix: string) =>
+  `${prefix}_${process.pid}_${Date.now().toString(36)}_${(counter++).toString(36)}_${Math.random().toString(36).slice(2, 8)}`
+
+/** A client on the admin database, for creating and dropping test databases. */
+export const adminClient = PgClient.layer({ url: Redacted.make(adminDatabaseUrl()), maxConnections: 1 })
+
+/** Needs an admin `PgClient`. A scoped, freshly created database (optionally cloned from a template); its URL is returned and it is dropped at scope end. */
+export const scopedDatabase = (options?: { readonly template?: string; readonly prefix?: string }) =>
+  Effect.acquireRelease(
+    Effect.gen(function* () {
+      const sql = yield* PgClient.PgClient
+      const name = uniqueName(options?.prefix ?? "t")
+      const template = options?.template ? ` TEMPLATE "${options.template}"` : ""
+      yield* sql.unsafe(`CREATE DATABASE "${name}"${template}`)
+      return { name, url: withDatabase(adminDatabaseUrl(), name) }
+    }),
+    ({ name }) =>
+      Effect.gen(function* () {
+        const sql = yield* PgClient.PgClient
+        yield* sql.unsafe(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`)
+      }).pipe(Effect.orDie)
+  )
+
+export class TestDatabase extends Context.Tag("test/TestDatabase")<
+  TestDatabase,
+  { readonly name: string; readonly url: string }
+>() {}
+
+/** A layer with a fresh empty database and a client on it. */
+export const freshDatabaseLayer = (options?: { readonly template?: string; readonly maxConnections?: number }): Layer.Layer<
+  TestDatabase | PgClient.PgClient | SqlClient.SqlClient,
+  SqlError
+> =>
+  Layer.unwrapScoped(
+    Effect.map(scopedDatabase(options), (db) =>
+      Layer.merge(
+        Layer.succeed(TestDatabase, db),
+        PgClient.layer({ url: Redacted.make(db.url), maxConnections: options?.maxConnections ?? 4 })
+      )
+    )
+  ).pipe(Layer.provide(adminClient))
