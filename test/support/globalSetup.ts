@@ -1,5 +1,8 @@
 // Vitest global setup: finds (or starts) one PostgreSQL server for the whole run and hands its admin URL to every test file.
+import { rm } from "node:fs/promises"
+import { Effect, Exit, Scope } from "effect"
 import type { TestProject } from "vitest/node"
+import { selectDatabase, throwawayDataDir } from "../../src/db/DatabaseSelection.js"
 
 declare module "vitest" {
   export interface ProvidedContext {
@@ -8,8 +11,25 @@ declare module "vitest" {
 }
 
 export default async function setup(project: TestProject) {
-  // TODO(harness): replaced by the shared database-selection module (DATABASE_URL → local → embedded)
-  const url = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres"
-  project.provide("adminDatabaseUrl", url)
-  return async () => {}
+  // MAS_TEST_EMBEDDED=1 runs the whole suite on the embedded server even when a local one answers.
+  const embeddedOnly = process.env.MAS_TEST_EMBEDDED === "1"
+  const scope = Effect.runSync(Scope.make())
+  const dataDir = throwawayDataDir()
+  // The folder exists before we know whether the embedded server is needed; it goes when the run ends either way.
+  Effect.runSync(Scope.addFinalizer(scope, Effect.promise(() => rm(dataDir, { recursive: true, force: true }))))
+  try {
+    const selected = await Effect.runPromise(
+      selectDatabase({
+        fallbacks: embeddedOnly ? ["embedded"] : ["local", "embedded"],
+        embedded: { dataDir, persistent: false }
+      }).pipe(Scope.extend(scope))
+    )
+    project.provide("adminDatabaseUrl", selected.url)
+  } catch (error) {
+    await Effect.runPromise(Scope.close(scope, Exit.void))
+    throw error
+  }
+  return async () => {
+    await Effect.runPromise(Scope.close(scope, Exit.void))
+  }
 }

@@ -1,0 +1,161 @@
+// The command-line program: `start` and the `migrate …` commands, built with @effect/cli.
+import { Args, Command, Options } from "@effect/cli"
+import { Console, Effect, Layer, Option, Schema } from "effect"
+import { addMigration } from "../migrate/MigrationSource.js"
+import { migrateOnStartup, Migrator, type MigratorConfig } from "../migrate/Migrator.js"
+import { shippedMigrationsDir } from "../paths.js"
+import { cliDatabaseLayer } from "./database.js"
+import { alternateChecksumEntry, formatNanos, infoSummary, infoTable } from "./render.js"
+
+const source = Options.directory("source", { exists: "yes" }).pipe(
+  Options.withDescription("folder of <VERSION>_<description>.sql files (default: the migrations shipped with the program)"),
+  Options.optional
+)
+const databaseUrl = Options.text("database-url").pipe(
+  Options.withDescription("PostgreSQL URL (default: $DATABASE_URL, else the embedded database in .data/postgres)"),
+  Options.optional
+)
+const outOfOrder = Options.choice("out-of-order", ["warn", "error"]).pipe(
+  Options.withDescription("what to do with a pending version lower than the highest applied one"),
+  Options.withDefault("warn" as const)
+)
+const connection = { source, databaseUrl, outOfOrder }
+
+interface ConnectionOptions {
+  readonly source: Option.Option<string>
+  readonly databaseUrl: Option.Option<string>
+  readonly outOfOrder: "warn" | "error"
+}
+
+const migratorConfig = (options: ConnectionOptions): MigratorConfig => ({
+  ...Migrator.defaultConfig,
+  source: Option.getOrElse(options.source, () => shippedMigrationsDir),
+  outOfOrder: options.outOfOrder
+})
+
+/** Runs a command body with a Migrator on the database the options name. */
+const withMigrator = <A, E>(options: ConnectionOptions, body: Effect.Effect<A, E, Migrator>) =>
+  body.pipe(
+    Effect.provide(Migrator.layer(migratorConfig(options)).pipe(Layer.provide(cliDatabaseLayer(options.databaseUrl))))
+  )
+
+const printInfo = Effect.gen(function* () {
+  const statuses = yield* (yield* Migrator).info
+  yield* Console.log(infoTable(statuses))
+  yield* Console.log(`\n${infoSummary(statuses)}`)
+})
+
+const run = Command.make(
+  "run",
+  {
+    ...connection,
+    dryRun: Options.boolean("dry-run").pipe(Options.withDescription("print what would be applied; change nothing")),
+    targetVersion: Options.text("target-version").pipe(
+      Options.withSchema(Schema.BigInt),
+      Options.withDescription("apply pending migrations up to and including this version"),
+      Options.optional
+    )
+  },
+  (options) =>
+    withMigrator(
+      options,
+      Effect.gen(function* () {
+        const migrator = yield* Migrator
+        const report = yield* migrator.run({
+          dryRun: options.dryRun,
+          ...(Option.isSome(options.targetVersion) ? { targetVersion: options.targetVersion.value } : {})
+        })
+        if (report.dryRun) {
+          if (report.planned.length === 0) yield* Console.log("dry run: nothing to apply, the database is up to date")
+          for (const m of report.planned) yield* Console.log(`would apply ${m.version} ${m.description}`)
+        } else {
+          if (report.applied.length === 0) yield* Console.log("nothing to apply: the database is up to date")
+          for (const m of report.applied) {
+            yield* Console.log(`applied ${m.version} ${m.description} (${formatNanos(m.durationNs)})`)
+          }
+        }
+        for (const m of report.skipped) yield* Console.log(`left pending (above the target version) ${m.version} ${m.description}`)
+      })
+    )
+).pipe(Command.withDescription("apply pending migrations"))
+
+const info = Command.make("info", connection, (options) => withMigrator(options, printInfo)).pipe(
+  Command.withDescription("one row per version: description, state, installed_on, execution time")
+)
+
+const validate = Command.make("validate", connection, (options) =>
+  withMigrator(
+    options,
+    Effect.gen(function* () {
+      yield* (yield* Migrator).validate
+      yield* Console.log("applied migrations are valid")
+    })
+  )
+).pipe(Command.withDescription("check applied migrations against the files (checksums, unknown versions, dirty rows)"))
+
+const add = Command.make(
+  "add",
+  { source, description: Args.text({ name: "description" }) },
+  (options) =>
+    Effect.gen(function* () {
+      const path = yield* addMigration(Option.getOrElse(options.source, () => shippedMigrationsDir), options.description)
+      yield* Console.log(path)
+    })
+).pipe(Command.withDescription("create a new, empty, timestamped migration file"))
+
+const checksum = Command.make(
+  "checksum",
+  { ...connection, version: Args.text({ name: "version" }).pipe(Args.withSchema(Schema.BigInt)) },
+  (options) =>
+    withMigrator(
+      options,
+      Effect.gen(function* () {
+        const applied = yield* (yield* Migrator).appliedChecksum(options.version)
+        if (Option.isNone(applied)) {
+          return yield* Effect.fail(new NotApplied({ version: options.version }))
+        }
+        yield* Console.log("Add this entry to allowedAlternateChecksums in src/migrate/allowed.ts:\n")
+        yield* Console.log(alternateChecksumEntry(applied.value))
+      })
+    )
+).pipe(Command.withDescription("print the applied checksum of a version as an allowedAlternateChecksums entry"))
+
+export class NotApplied extends Schema.TaggedError<NotApplied>()("NotApplied", { version: Schema.BigIntFromSelf }) {
+  override get message() {
+    return `version ${this.version} is not applied in this database: there is no checksum to accept`
+  }
+}
+
+const migrate = Command.make("migrate").pipe(
+  Command.withDescription("manage the database schema"),
+  Command.withSubcommands([run, info, add, validate, checksum])
+)
+
+const startOptions = {
+  ...connection,
+  noMigrate: Options.boolean("no-migrate").pipe(
+    Options.withDescription("do not apply migrations; refuse to start while any is pending")
+  )
+}
+
+const startHandler = (options: ConnectionOptions & { readonly noMigrate: boolean }) =>
+  withMigrator(
+    options,
+    Effect.gen(function* () {
+      const report = yield* migrateOnStartup({ migrate: !options.noMigrate })
+      for (const m of report.applied) yield* Console.log(`applied ${m.version} ${m.description} (${formatNanos(m.durationNs)})`)
+      yield* printInfo
+    })
+  )
+
+const start = Command.make("start", startOptions, startHandler).pipe(
+  Command.withDescription("connect (embedded database when none is named), migrate, validate, print the schema state")
+)
+
+/** The root command: with no subcommand it does what `start` does. */
+export const command = Command.make("mas-data", startOptions, startHandler).pipe(
+  Command.withDescription("data layer of the authentication service"),
+  Command.withSubcommands([start, migrate])
+)
+
+export const cli = Command.run(command, { name: "mas-data", version: "0.1.0" })

@@ -1,0 +1,19 @@
+// The CLI's connection: --database-url, else DATABASE_URL, else the embedded server kept in the project's .data folder.
+import { PgClient } from "@effect/sql-pg"
+import { Effect, Layer, Option, Redacted } from "effect"
+import { selectDatabase } from "../db/DatabaseSelection.js"
+import { defaultEmbeddedDataDir } from "../paths.js"
+
+/** A SqlClient on the database the command line names, starting the embedded server when none is named. */
+export const cliDatabaseLayer = (databaseUrl: Option.Option<string>) =>
+  Layer.unwrapScoped(
+    Effect.gen(function* () {
+      const url = Option.isSome(databaseUrl)
+        ? databaseUrl.value
+        : (yield* selectDatabase({
+            fallbacks: ["embedded"],
+            embedded: { dataDir: defaultEmbeddedDataDir, persistent: true }
+          })).url
+      return PgClient.layer({ url: Redacted.make(url), applicationName: "mas-data", maxConnections: 4 })
+    })
+  )

@@ -1,0 +1,175 @@
+// Migration files → Migration records: sqlx's file-name rules, SHA-384 checksums, the no-transaction lint, `add`.
+import { Clock, Effect, Either } from "effect"
+import { createHash } from "node:crypto"
+import * as fs from "node:fs/promises"
+import { join } from "node:path"
+import {
+  DuplicateMigrationVersion,
+  InvalidMigrationDescription,
+  InvalidMigrationName,
+  MigrationReadError,
+  type MigrationSourceError,
+  MigrationWriteError,
+  NoTransactionLintError
+} from "./errors.js"
+import { splitStatements } from "./StatementSplitter.js"
+
+export {
+  DuplicateMigrationVersion,
+  InvalidMigrationDescription,
+  InvalidMigrationName,
+  MigrationReadError,
+  type MigrationSourceError,
+  MigrationWriteError,
+  NoTransactionLintError
+} from "./errors.js"
+
+export interface Migration {
+  readonly version: bigint
+  readonly description: string
+  readonly path: string
+  readonly sql: string
+  /** SHA-384 of the exact file bytes, 48 bytes. */
+  readonly checksum: Uint8Array
+  readonly noTransaction: boolean
+}
+
+/** SHA-384 of the exact bytes: no line-ending or BOM normalisation, so it matches sqlx and MAS. */
+export const checksum = (bytes: Uint8Array): Uint8Array => new Uint8Array(createHash("sha384").update(bytes).digest())
+
+export const toHex = (bytes: Uint8Array): string => Buffer.from(bytes).toString("hex")
+
+const NO_TRANSACTION_MARKER = new TextEncoder().encode("-- no-transaction")
+
+/** sqlx looks at the file's first bytes only: no BOM or leading whitespace allowed before the marker. */
+export const isNoTransaction = (bytes: Uint8Array): boolean =>
+  bytes.length >= NO_TRANSACTION_MARKER.length && NO_TRANSACTION_MARKER.every((b, i) => bytes[i] === b)
+
+const MAX_BIGINT = (1n << 63n) - 1n
+
+/** `<VERSION>_<description>.sql` → version and description (`_` → space), or why the name is refused. */
+export const parseMigrationFileName = (
+  fileName: string
+): Either.Either<{ readonly version: bigint; readonly description: string }, string> => {
+  if (!fileName.endsWith(".sql")) return Either.left("the name does not end with .sql")
+  if (/\.(up|down)\.sql$/.test(fileName)) return Either.left("reversible (.up.sql/.down.sql) migrations are not supported")
+  const separator = fileName.indexOf("_")
+  if (separator === -1) return Either.left("expected <VERSION>_<description>.sql")
+  const versionText = fileName.slice(0, separator)
+  if (!/^[0-9]+$/.test(versionText)) {
+    return Either.left(`the version ${JSON.stringify(versionText)} is not an integer`)
+  }
+  const version = BigInt(versionText)
+  if (version > MAX_BIGINT) return Either.left(`the version ${versionText} does not fit a BIGINT`)
+  const description = fileName.slice(separator + 1, -".sql".length).replaceAll("_", " ")
+  return Either.right({ version, description })
+}
+
+const causeText = (cause: unknown): string => (cause instanceof Error ? cause.message : String(cause))
+
+const readOne = (path: string, version: bigint, description: string) =>
+  Effect.gen(function*() {
+    const bytes = yield* Effect.tryPromise({
+      try: () => fs.readFile(path),
+      catch: (cause) => new MigrationReadError({ path, cause: causeText(cause) })
+    })
+    const sql = yield* Effect.try({
+      // ignoreBOM keeps a BOM in the text: the file runs exactly as written, as with sqlx
+      try: () => new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(bytes),
+      catch: () => new MigrationReadError({ path, cause: "the file is not valid UTF-8" })
+    })
+    const noTransaction = isNoTransaction(bytes)
+    if (noTransaction) {
+      const statementCount = splitStatements(sql).length
+      if (statementCount !== 1) return yield* new NoTransactionLintError({ path, statementCount })
+    }
+    const migration: Migration = { version, description, path, sql, checksum: checksum(bytes), noTransaction }
+    return migration
+  })
+
+/**
+ * Every `*.sql` file of `dir`, sorted by version. All names are checked (integer version, no duplicates) and every
+ * `-- no-transaction` file linted before anything is returned, so a bad folder fails before touching a database.
+ * Other files (README, .gitkeep) are ignored.
+ */
+export const loadMigrations = (dir: string): Effect.Effect<ReadonlyArray<Migration>, MigrationSourceError> =>
+  Effect.gen(function*() {
+    const entries = yield* Effect.tryPromise({
+      try: () => fs.readdir(dir, { withFileTypes: true }),
+      catch: (cause) => new MigrationReadError({ path: dir, cause: causeText(cause) })
+    })
+    const names = entries
+      .filter((e) => e.name.endsWith(".sql") && (e.isFile() || e.isSymbolicLink()))
+      .map((e) => e.name)
+      .sort()
+    const parsed: Array<{ version: bigint; description: string; path: string }> = []
+    for (const name of names) {
+      const path = join(dir, name)
+      const result = parseMigrationFileName(name)
+      if (Either.isLeft(result)) return yield* new InvalidMigrationName({ path, reason: result.left })
+      parsed.push({ ...result.right, path })
+    }
+    parsed.sort((a, b) => (a.version < b.version ? -1 : a.version > b.version ? 1 : 0))
+    for (let i = 1; i < parsed.length; i++) {
+      if (parsed[i]!.version === parsed[i - 1]!.version) {
+        const version = parsed[i]!.version
+        const paths = parsed.filter((p) => p.version === version).map((p) => p.path)
+        return yield* new DuplicateMigrationVersion({ version, paths })
+      }
+    }
+    return yield* Effect.forEach(parsed, (p) => readOne(p.path, p.version, p.description), { concurrency: 8 })
+  })
+
+const pad = (n: number, width = 2) => String(n).padStart(width, "0")
+
+/** `YYYYMMDDhhmmss` in UTC, sqlx's version convention. */
+export const timestampVersion = (millis: number): bigint => {
+  const d = new Date(millis)
+  return BigInt(
+    `${pad(d.getUTCFullYear(), 4)}${pad(d.getUTCMonth() + 1)}${pad(d.getUTCDate())}` +
+      `${pad(d.getUTCHours())}${pad(d.getUTCMinutes())}${pad(d.getUTCSeconds())}`
+  )
+}
+
+const descriptionProblem = (description: string): string | undefined => {
+  if (description.trim().length === 0) return "it is empty"
+  if (description !== description.trim()) return "it has leading or trailing whitespace"
+  if (description.includes("_")) return "it contains `_`, which the file name turns back into a space"
+  if (/[/\\]/.test(description)) return "it contains a path separator"
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f]/.test(description)) return "it contains a control character"
+  const back = parseMigrationFileName(`0_${description.replaceAll(" ", "_")}.sql`)
+  if (Either.isLeft(back) || back.right.description !== description) return "it does not survive the file-name round trip"
+  return undefined
+}
+
+/**
+ * Creates `<YYYYMMDDhhmmss>_<description with spaces → _>.sql` in `dir` (made if missing), the version taken from
+ * the Clock in UTC, and returns its path. Refuses a description that would read back differently and a version
+ * already used by a file of `dir`.
+ */
+export const addMigration = (dir: string, description: string): Effect.Effect<string, MigrationSourceError> =>
+  Effect.gen(function*() {
+    const problem = descriptionProblem(description)
+    if (problem !== undefined) return yield* new InvalidMigrationDescription({ description, reason: problem })
+    const version = timestampVersion(yield* Clock.currentTimeMillis)
+    const path = join(dir, `${version}_${description.replaceAll(" ", "_")}.sql`)
+    yield* Effect.tryPromise({
+      try: () => fs.mkdir(dir, { recursive: true }),
+      catch: (cause) => new MigrationWriteError({ path: dir, cause: causeText(cause) })
+    })
+    const existing = yield* Effect.tryPromise({
+      try: () => fs.readdir(dir),
+      catch: (cause) => new MigrationReadError({ path: dir, cause: causeText(cause) })
+    })
+    const clashes = existing.filter((name) => name.endsWith(".sql") && name.startsWith(`${version}_`))
+    if (clashes.length > 0) {
+      return yield* new DuplicateMigrationVersion({ version, paths: [...clashes.map((n) => join(dir, n)), path] })
+    }
+    yield* Effect.tryPromise({
+      // "wx": never overwrite a file that appeared in between
+      try: () => fs.writeFile(path, `-- ${description}\n`, { flag: "wx" }),
+      catch: (cause) => new MigrationWriteError({ path, cause: causeText(cause) })
+    })
+    return path
+  })

@@ -1,0 +1,147 @@
+// ULID ids: the branded text form, generation from Clock + Random, time bounds, and the uuid byte mapping used by Postgres.
+import { Clock, Effect, Option, ParseResult, Random, Schema } from "effect"
+
+const ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+const DECODE: Record<string, number> = Object.fromEntries([...ALPHABET].map((c, i) => [c, i]))
+
+/** Canonical ULID text: 26 Crockford base32 characters, uppercase, first one 0–7 (128 bits fit). */
+const ULID_PATTERN = /^[0-7][0-9A-HJKMNP-TV-Z]{25}$/
+
+/** The largest timestamp a ULID can carry (48 bits). */
+export const MAX_ULID_TIME = 2 ** 48 - 1
+
+/** A ULID in canonical form. Validating only; use `Ulid` to decode user text (accepts lowercase). */
+export const UlidFromSelf = Schema.String.pipe(
+  Schema.filter((s) => ULID_PATTERN.test(s), {
+    message: (issue) =>
+      `Expected a ULID (26 Crockford base32 characters, the first 0-7), got ${JSON.stringify(issue.actual)}`
+  }),
+  Schema.brand("Ulid"),
+  Schema.annotations({ identifier: "Ulid" })
+)
+
+export type Ulid = typeof UlidFromSelf.Type
+
+/** Decodes ULID text, normalising lowercase to the canonical uppercase form. */
+export const Ulid: Schema.Schema<Ulid, string> = Schema.transform(Schema.String, UlidFromSelf, {
+  strict: true,
+  decode: (s) => s.toUpperCase(),
+  encode: (u) => u
+}).annotations({ identifier: "UlidFromString" })
+
+/** Parses ULID text (case-insensitive); `none` if it is not one. */
+export const parseUlid = (text: string): Option.Option<Ulid> =>
+  Option.getRight(Schema.decodeEither(Ulid)(text))
+
+/** Pure core of `generateUlid`: a ULID from a millisecond timestamp and 10 random bytes. Throws RangeError on bad input (a defect). */
+export const ulidAt = (millis: number, randomBytes: Uint8Array | ReadonlyArray<number>): Ulid => {
+  if (!Number.isSafeInteger(millis) || millis < 0 || millis > MAX_ULID_TIME) {
+    throw new RangeError(`ULID timestamp out of range: ${millis}`)
+  }
+  if (randomBytes.length !== 10) {
+    throw new RangeError(`ULID needs 10 random bytes, got ${randomBytes.length}`)
+  }
+  const bytes = new Uint8Array(16)
+  // 48-bit big-endian timestamp: split so no intermediate exceeds 2^53.
+  const high = Math.floor(millis / 2 ** 32)
+  const low = millis % 2 ** 32
+  bytes[0] = (high >>> 8) & 0xff
+  bytes[1] = high & 0xff
+  bytes[2] = (low >>> 24) & 0xff
+  bytes[3] = (low >>> 16) & 0xff
+  bytes[4] = (low >>> 8) & 0xff
+  bytes[5] = low & 0xff
+  for (let i = 0; i < 10; i++) {
+    const b = randomBytes[i]!
+    if (!Number.isInteger(b) || b < 0 || b > 255) throw new RangeError(`Not a byte: ${b}`)
+    bytes[6 + i] = b
+  }
+  return ulidFromBytes(bytes)
+}
+
+/** Text form of 16 bytes (big-endian 128-bit number, 2 leading zero bits to make 130 = 26 × 5). */
+export const ulidFromBytes = (bytes: Uint8Array): Ulid => {
+  if (bytes.length !== 16) throw new RangeError(`A ULID is 16 bytes, got ${bytes.length}`)
+  let out = ""
+  for (let i = 0; i < 26; i++) {
+    let value = 0
+    for (let j = 0; j < 5; j++) {
+      const bit = i * 5 + j - 2
+      const set = bit >= 0 && ((bytes[bit >> 3]! >> (7 - (bit & 7))) & 1) === 1
+      value = (value << 1) | (set ? 1 : 0)
+    }
+    out += ALPHABET[value]
+  }
+  return out as Ulid
+}
+
+/** The 16 bytes of a ULID. */
+export const ulidToBytes = (ulid: Ulid): Uint8Array => {
+  const bytes = new Uint8Array(16)
+  for (let i = 0; i < 26; i++) {
+    const value = DECODE[ulid[i]!]!
+    for (let j = 0; j < 5; j++) {
+      const bit = i * 5 + j - 2
+      if (bit >= 0 && ((value >> (4 - j)) & 1) === 1) bytes[bit >> 3]! |= 1 << (7 - (bit & 7))
+    }
+  }
+  return bytes
+}
+
+/** Milliseconds since the Unix epoch carried by the ULID (its first 48 bits). */
+export const ulidTimestamp = (ulid: Ulid): number => {
+  const b = ulidToBytes(ulid)
+  return (b[0]! * 2 ** 8 + b[1]!) * 2 ** 32 + ((b[2]! << 24) >>> 0) + (b[3]! << 16) + (b[4]! << 8) + b[5]!
+}
+
+/** The ULID timestamp as a Date. */
+export const ulidDate = (ulid: Ulid): Date => new Date(ulidTimestamp(ulid))
+
+const clampedMillis = (date: Date): number => {
+  const t = date.getTime()
+  if (Number.isNaN(t)) throw new RangeError("Invalid Date")
+  // Instants outside the ULID range clamp to its ends, which keeps `id < min` / `id > max` filters sensible.
+  return Math.min(Math.max(t, 0), MAX_ULID_TIME)
+}
+
+/** The smallest ULID of the millisecond of `date` (80 zero bits). */
+export const minUlidAt = (date: Date): Ulid => ulidAt(clampedMillis(date), new Uint8Array(10))
+
+/** The greatest ULID of the millisecond of `date` (80 one bits). */
+export const maxUlidAt = (date: Date): Ulid => ulidAt(clampedMillis(date), new Uint8Array(10).fill(0xff))
+
+/** A new ULID from `Clock` (now) and 80 bits of `Random`; reproducible under TestClock and a seeded Random. */
+export const generateUlid: Effect.Effect<Ulid> = Effect.gen(function*() {
+  const millis = yield* Clock.currentTimeMillis
+  const random = new Uint8Array(10)
+  for (let i = 0; i < 10; i++) random[i] = yield* Random.nextIntBetween(0, 256)
+  return ulidAt(millis, random)
+})
+
+const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+
+/** The canonical lowercase uuid holding the same 16 bytes (so uuid order = ULID order). */
+export const ulidToUuid = (ulid: Ulid): string => {
+  const hex = Array.from(ulidToBytes(ulid), (b) => b.toString(16).padStart(2, "0")).join("")
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`
+}
+
+/** The ULID holding the bytes of a uuid (any case); `none` if the text is not a uuid. */
+export const uuidToUlid = (uuid: string): Option.Option<Ulid> => {
+  if (!UUID_PATTERN.test(uuid)) return Option.none()
+  const hex = uuid.replace(/-/g, "")
+  const bytes = new Uint8Array(16)
+  for (let i = 0; i < 16; i++) bytes[i] = parseInt(hex.slice(i * 2, i * 2 + 2), 16)
+  return Option.some(ulidFromBytes(bytes))
+}
+
+/** Postgres `uuid` column text ⇄ Ulid. */
+export const UlidFromUuid: Schema.Schema<Ulid, string> = Schema.transformOrFail(Schema.String, UlidFromSelf, {
+  strict: true,
+  decode: (uuid, _, ast) =>
+    Option.match(uuidToUlid(uuid), {
+      onNone: () => ParseResult.fail(new ParseResult.Type(ast, uuid, `Expected a uuid, got ${JSON.stringify(uuid)}`)),
+      onSome: ParseResult.succeed
+    }),
+  encode: (ulid) => ParseResult.succeed(ulidToUuid(ulid as Ulid))
+}).annotations({ identifier: "UlidFromUuid" })

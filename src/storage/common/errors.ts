@@ -1,0 +1,145 @@
+// The storage error vocabulary (domain.md §1.9): every repository method fails only with a `DatabaseError`.
+import { SqlError } from "@effect/sql/SqlError"
+import { Effect, Option, Predicate, Schema } from "effect"
+import { UlidFromSelf } from "../../model/Ulid.js"
+
+const noneByDefault = <S extends Schema.Schema.Any>(value: S) =>
+  Schema.OptionFromSelf(value).pipe(
+    Schema.propertySignature,
+    Schema.withConstructorDefault(() => Option.none<Schema.Schema.Type<S>>())
+  )
+
+/** Well-known PostgreSQL SQLSTATE codes callers branch on; the in-memory backend reports the same codes. */
+export const SqlState = {
+  UniqueViolation: "23505",
+  ForeignKeyViolation: "23503",
+  NotNullViolation: "23502",
+  CheckViolation: "23514",
+  ExclusionViolation: "23P01",
+  SerializationFailure: "40001",
+  DeadlockDetected: "40P01",
+  InFailedSqlTransaction: "25P02"
+} as const
+
+/**
+ * Infrastructure failure: connection, SQL error, constraint violation, serialization failure.
+ * `sqlState` and `constraint` are lifted out of the driver error so callers can tell a unique
+ * violation from anything else without knowing the driver.
+ */
+export class DriverError extends Schema.TaggedError<DriverError>()("DriverError", {
+  cause: Schema.Defect,
+  sqlState: noneByDefault(Schema.String),
+  constraint: noneByDefault(Schema.String)
+}) {
+  override get message(): string {
+    const code = Option.match(this.sqlState, { onNone: () => "", onSome: (c) => ` [${c}]` })
+    return `Database driver error${code}: ${describeCause(this.cause)}`
+  }
+
+  get isUniqueViolation(): boolean {
+    return Option.contains(this.sqlState, SqlState.UniqueViolation)
+  }
+
+  /** What the in-memory backend raises where PostgreSQL would report a constraint violation (§1.8). */
+  static constraintViolation(sqlState: string, constraint: string, detail?: string): DriverError {
+    return new DriverError({
+      cause: new Error(`violates constraint "${constraint}"${detail === undefined ? "" : `: ${detail}`}`),
+      sqlState: Option.some(sqlState),
+      constraint: Option.some(constraint)
+    })
+  }
+}
+
+/** A stored row that cannot be decoded: impossible state tuple, bad scope/URL/IP/JSON/enum text. */
+export class InconsistencyError extends Schema.TaggedError<InconsistencyError>()("InconsistencyError", {
+  table: Schema.String,
+  column: noneByDefault(Schema.String),
+  row: noneByDefault(UlidFromSelf),
+  cause: noneByDefault(Schema.Unknown)
+}) {
+  override get message(): string {
+    const column = Option.match(this.column, { onNone: () => "", onSome: (c) => ` column ${c}` })
+    const row = Option.match(this.row, { onNone: () => "", onSome: (r) => ` row ${r}` })
+    return `Database inconsistency on table ${this.table}${column}${row}`
+  }
+}
+
+/** Invalid state transition (cause `InvalidTransition`), mismatched arguments, number out of range. */
+export class InvalidOperationError extends Schema.TaggedError<InvalidOperationError>()("InvalidOperationError", {
+  cause: noneByDefault(Schema.Unknown)
+}) {
+  override get message(): string {
+    return Option.match(this.cause, {
+      onNone: () => "Invalid database operation",
+      onSome: (cause) => `Invalid database operation: ${describeCause(cause)}`
+    })
+  }
+}
+
+/** A write touched a different number of rows than its contract requires. */
+export class RowsAffectedError extends Schema.TaggedError<RowsAffectedError>()("RowsAffectedError", {
+  expected: Schema.Number,
+  actual: Schema.Number
+}) {
+  override get message(): string {
+    return `Expected ${this.expected} rows to be affected, but ${this.actual} were`
+  }
+}
+
+export type DatabaseError = DriverError | InconsistencyError | InvalidOperationError | RowsAffectedError
+
+export const isDatabaseError = (u: unknown): u is DatabaseError =>
+  u instanceof DriverError ||
+  u instanceof InconsistencyError ||
+  u instanceof InvalidOperationError ||
+  u instanceof RowsAffectedError
+
+/** `expectRowsAffected(1)(rowCount)`: succeeds when the count matches, else fails with `RowsAffectedError`. */
+export const expectRowsAffected =
+  (expected: number) =>
+  (actual: number | bigint): Effect.Effect<void, RowsAffectedError> => {
+    const n = Number(actual)
+    return n === expected ? Effect.void : Effect.fail(new RowsAffectedError({ expected, actual: n }))
+  }
+
+const SQLSTATE = /^[0-9A-Z]{5}$/
+
+// pg's DatabaseError carries `code` (SQLSTATE) and `constraint`; node's own errors carry codes like
+// ECONNREFUSED, which the pattern rejects. The chain is short: SqlError → driver error (→ cause).
+const findDriverField = (cause: unknown, field: "code" | "constraint", accept: (s: string) => boolean) => {
+  let current: unknown = cause
+  for (let depth = 0; depth < 4 && Predicate.isObject(current); depth++) {
+    const value = (current as Record<string, unknown>)[field]
+    if (typeof value === "string" && accept(value)) return Option.some(value)
+    current = (current as { cause?: unknown }).cause
+  }
+  return Option.none<string>()
+}
+
+/** The SQLSTATE of a driver failure (`"23505"` for a unique violation, …), when the server sent one. */
+export const sqlStateOf = (cause: unknown): Option.Option<string> => findDriverField(cause, "code", (s) => SQLSTATE.test(s))
+
+/** Maps an `@effect/sql` error to `DriverError`, keeping the `SqlError` itself as the cause. */
+export const fromSqlError = (error: SqlError): DriverError => {
+  const sqlState = sqlStateOf(error.cause)
+  return new DriverError({
+    cause: error,
+    sqlState,
+    constraint: Option.isSome(sqlState) ? findDriverField(error.cause, "constraint", () => true) : Option.none()
+  })
+}
+
+/** Turns every `SqlError` of an effect into a `DriverError`, leaving other errors alone. */
+export const mapSqlError = <A, E, R>(
+  self: Effect.Effect<A, E, R>
+): Effect.Effect<A, Exclude<E, SqlError> | DriverError, R> =>
+  Effect.mapError(self, (e) => (e instanceof SqlError ? fromSqlError(e) : (e as Exclude<E, SqlError>)))
+
+const describeCause = (cause: unknown): string => {
+  if (cause instanceof Error) {
+    const inner = (cause as { cause?: unknown }).cause
+    return inner instanceof Error && inner.message !== cause.message ? `${cause.message}: ${inner.message}` : cause.message
+  }
+  if (Predicate.isObject(cause) && "_tag" in cause) return String(cause._tag)
+  return String(cause)
+}

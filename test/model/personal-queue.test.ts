@@ -1,0 +1,158 @@
+// Personal sessions and tokens, app sessions, policy data, and the queue's job status machine.
+import { assert, describe, it } from "@effect/vitest"
+import { Either, Option, Schema } from "effect"
+import {
+  AppSessionCompat,
+  AppSessionOAuth2,
+  appSessionId,
+  CompatSession,
+  decodePersonalSessionOwner,
+  decodePersonalSessionState,
+  emptyScope,
+  encodePersonalSessionOwner,
+  encodePersonalSessionState,
+  Job,
+  JobMetadata,
+  type JobStatus,
+  lastScheduledJobCompleted,
+  OAuth2Session,
+  PersonalAccessToken,
+  PersonalSession,
+  PersonalSessionOwnerOAuth2Client,
+  PersonalSessionOwnerUser,
+  PolicyData,
+  revokePersonalAccessToken,
+  revokePersonalSession,
+  Revoked,
+  ScheduleStatus,
+  transitionJobStatus,
+  Valid,
+  Worker
+} from "../../src/model/index.js"
+import { at, inconsistent, newId, refused, right, T0 } from "./fixtures.js"
+
+describe("PersonalSession", () => {
+  const userId = newId()
+  const session = new PersonalSession({
+    id: newId(),
+    state: new Valid(),
+    owner: new PersonalSessionOwnerUser({ userId }),
+    actorUserId: userId,
+    humanName: "CI token",
+    scope: emptyScope,
+    createdAt: T0,
+    lastActiveAt: Option.none(),
+    lastActiveIp: Option.none()
+  })
+
+  it("revokes a valid session only", () => {
+    const revoked = right(revokePersonalSession(session, at(1)))
+    assert.deepStrictEqual(revoked.state, new Revoked({ revokedAt: at(1) }))
+    assert.isTrue(revoked.isRevoked)
+    refused(revokePersonalSession(revoked, at(2)), "PersonalSession", "Revoked", "revoke")
+    assert.deepStrictEqual(decodePersonalSessionState(encodePersonalSessionState(revoked.state)), Either.right(revoked.state))
+    assert.deepStrictEqual(decodePersonalSessionState({ revokedAt: null }), Either.right(new Valid()))
+  })
+
+  it("decodes exactly one owner", () => {
+    const clientId = newId()
+    assert.deepStrictEqual(
+      decodePersonalSessionOwner({ ownerUserId: userId, ownerOAuth2ClientId: null }),
+      Either.right(new PersonalSessionOwnerUser({ userId }))
+    )
+    const owner = new PersonalSessionOwnerOAuth2Client({ clientId })
+    assert.deepStrictEqual(decodePersonalSessionOwner(encodePersonalSessionOwner(owner)), Either.right(owner))
+    inconsistent(decodePersonalSessionOwner({ ownerUserId: null, ownerOAuth2ClientId: null }), "owner_user_id")
+    inconsistent(decodePersonalSessionOwner({ ownerUserId: userId, ownerOAuth2ClientId: clientId }), "owner_user_id")
+  })
+
+  it("personal access tokens: validity and revocation", () => {
+    const token = new PersonalAccessToken({
+      id: newId(),
+      sessionId: session.id,
+      createdAt: T0,
+      expiresAt: Option.some(at(10)),
+      revokedAt: Option.none()
+    })
+    assert.isTrue(token.isValid(at(9)))
+    assert.isFalse(token.isValid(at(10)))
+    const revoked = right(revokePersonalAccessToken(token, at(1)))
+    assert.isFalse(revoked.isValid(at(2)))
+    assert.isTrue(new PersonalAccessToken({ ...token, expiresAt: Option.none() }).isValid(at(1e6)))
+  })
+})
+
+describe("AppSession, PolicyData, Worker", () => {
+  it("wraps either session kind and exposes its id", () => {
+    const oauth2 = new OAuth2Session({
+      id: newId(),
+      state: new Valid(),
+      createdAt: T0,
+      userId: Option.none(),
+      userSessionId: Option.none(),
+      clientId: newId(),
+      scope: emptyScope,
+      userAgent: Option.none(),
+      lastActiveAt: Option.none(),
+      lastActiveIp: Option.none(),
+      humanName: Option.none()
+    })
+    const compat = new CompatSession({
+      id: newId(),
+      state: new Valid(),
+      userId: newId(),
+      device: Option.none(),
+      humanName: Option.none(),
+      userSessionId: Option.none(),
+      createdAt: T0,
+      isSynapseAdmin: true,
+      userAgent: Option.none(),
+      lastActiveAt: Option.none(),
+      lastActiveIp: Option.none()
+    })
+    assert.strictEqual(appSessionId(new AppSessionOAuth2({ session: oauth2 })), oauth2.id)
+    assert.strictEqual(appSessionId(new AppSessionCompat({ session: compat })), compat.id)
+  })
+
+  it("PolicyData holds JSON only", () => {
+    assert.deepStrictEqual(new PolicyData({ id: newId(), createdAt: T0, data: { a: [1] } }).data, { a: [1] })
+    assert.throws(() => new PolicyData({ id: newId(), createdAt: T0, data: new Date() as never }))
+  })
+
+  it("Worker and Job validate their fields", () => {
+    const id = newId()
+    assert.strictEqual(new Worker({ id }).id, id)
+    const metadata = Schema.decodeUnknownSync(JobMetadata)({ trace_id: "t", span_id: "s", trace_flags: 1 })
+    assert.strictEqual(metadata.traceId, "t")
+    assert.deepStrictEqual(Schema.encodeSync(JobMetadata)(metadata), { trace_id: "t", span_id: "s", trace_flags: 1 })
+    const job = new Job({ id, queueName: "q", payload: { x: 1 }, metadata, attempt: 0 })
+    assert.strictEqual(job.attempt, 0)
+    assert.throws(() => new Job({ id, queueName: "q", payload: {}, metadata, attempt: -1 }))
+  })
+})
+
+describe("queue job status machine", () => {
+  it("allows exactly the listed moves", () => {
+    assert.deepStrictEqual(transitionJobStatus("scheduled", "scheduleAvailable"), Either.right("available"))
+    assert.deepStrictEqual(transitionJobStatus("available", "reserve"), Either.right("running"))
+    assert.deepStrictEqual(transitionJobStatus("running", "complete"), Either.right("completed"))
+    assert.deepStrictEqual(transitionJobStatus("running", "fail"), Either.right("failed"))
+    assert.deepStrictEqual(transitionJobStatus("failed", "retry"), Either.right("scheduled"))
+    const statuses: ReadonlyArray<JobStatus> = ["available", "running", "completed", "failed", "scheduled", "lost"]
+    for (const s of statuses.filter((s) => s !== "running")) {
+      refused(transitionJobStatus(s, "complete"), "Job", s, "complete")
+      refused(transitionJobStatus(s, "fail"), "Job", s, "fail")
+    }
+    refused(transitionJobStatus("completed", "retry"), "Job", "completed", "retry")
+    refused(transitionJobStatus("lost", "reserve"), "Job", "lost", "reserve")
+  })
+
+  it("schedule status flag: none without a job, else whether it is done", () => {
+    assert.deepStrictEqual(lastScheduledJobCompleted(Option.none()), Option.none())
+    assert.deepStrictEqual(lastScheduledJobCompleted(Option.some("failed")), Option.some(true))
+    assert.deepStrictEqual(lastScheduledJobCompleted(Option.some("completed")), Option.some(true))
+    assert.deepStrictEqual(lastScheduledJobCompleted(Option.some("running")), Option.some(false))
+    const status = new ScheduleStatus({ scheduleName: "daily", lastScheduledAt: Option.some(T0), lastScheduledJobCompleted: Option.some(true) })
+    assert.strictEqual(status.scheduleName, "daily")
+  })
+})
