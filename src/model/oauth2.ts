@@ -647,3 +647,7 @@ export const exchangeDeviceCodeGrant = (grant: DeviceCodeGrant, now: Date, sessi
       })
     )
     : invalidTransition("DeviceCodeGrant", grant.state._tag, "exchange")
+
+/** `decode<Entity>State` spelling of the stage decoder. */
+export const decodeAuthorizationGrantState = decodeAuthorizationGrantStage
+export const encodeAuthorizationGrantState = encodeAuthorizationGrantStage

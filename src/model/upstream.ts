@@ -385,3 +385,7 @@ export const unlinkUpstreamOAuthAuthorizationSession = (
     )
     : invalidTransition("UpstreamOAuthAuthorizationSession", state._tag, "unlink")
 }
+
+/** `decode<Entity>State` spelling of the session-state decoder. */
+export const decodeUpstreamOAuthAuthorizationSessionState = decodeUpstreamSessionState
+export const encodeUpstreamOAuthAuthorizationSessionState = encodeUpstreamSessionState

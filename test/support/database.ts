@@ -57,3 +57,10 @@ export const freshDatabaseLayer = (options?: { readonly template?: string; reado
       )
     )
   ).pipe(Layer.provide(adminClient))
+
+/** The run's migrated template database (see template.ts). */
+export const migratedTemplate = (): string => inject("migratedTemplate")
+
+/** A layer with a fresh database holding the current schema (cloned from the migrated template). */
+export const migratedDatabaseLayer = (options?: { readonly maxConnections?: number }) =>
+  freshDatabaseLayer({ template: migratedTemplate(), ...options })

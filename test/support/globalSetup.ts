@@ -3,10 +3,13 @@ import { rm } from "node:fs/promises"
 import { Effect, Exit, Scope } from "effect"
 import type { TestProject } from "vitest/node"
 import { selectDatabase, throwawayDataDir } from "../../src/db/DatabaseSelection.js"
+import { createMigratedTemplate, dropDatabase } from "./template.js"
 
 declare module "vitest" {
   export interface ProvidedContext {
     adminDatabaseUrl: string
+    /** A database migrated with the shipped migrations, to clone with `CREATE DATABASE … TEMPLATE`. */
+    migratedTemplate: string
   }
 }
 
@@ -25,6 +28,11 @@ export default async function setup(project: TestProject) {
       }).pipe(Scope.extend(scope))
     )
     project.provide("adminDatabaseUrl", selected.url)
+    const template = `mas_template_${process.pid}_${Date.now().toString(36)}`
+    await Effect.runPromise(createMigratedTemplate(selected.url, template))
+    // Dropped before the server stops (finalizers run in reverse order).
+    Effect.runSync(Scope.addFinalizer(scope, Effect.orDie(dropDatabase(selected.url, template))))
+    project.provide("migratedTemplate", template)
   } catch (error) {
     await Effect.runPromise(Scope.close(scope, Exit.void))
     throw error

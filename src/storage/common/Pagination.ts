@@ -1,5 +1,6 @@
 // Keyset pagination (domain.md §1.4): the Pagination request, the Page answer, and the page-building rules both backends share.
-import { Effect, Either, Equal, Hash, Option, Schema } from "effect"
+import { Effect, Either, Equal, Hash, Option, type Pipeable, Schema } from "effect"
+import { pipeArguments } from "effect/Pipeable"
 import type { Ulid } from "../../model/Ulid.js"
 
 export type Direction = "forward" | "backward"
@@ -128,6 +129,13 @@ export class Pagination implements Equal.Equal {
   toJSON(): unknown {
     return { _id: "Pagination", before: this.before, after: this.after, count: this.count, direction: this.direction }
   }
+}
+
+// `first(10).pipe(Pagination.after(cursor))`, as with Effect's own data types.
+export interface Pagination extends Pipeable.Pipeable {}
+Pagination.prototype.pipe = function (this: Pagination) {
+  // eslint-disable-next-line prefer-rest-params
+  return pipeArguments(this, arguments)
 }
 
 export interface Edge<T> {

@@ -18,7 +18,8 @@ export const SqlState = {
   ExclusionViolation: "23P01",
   SerializationFailure: "40001",
   DeadlockDetected: "40P01",
-  InFailedSqlTransaction: "25P02"
+  InFailedSqlTransaction: "25P02",
+  InvalidByteSequence: "22021"
 } as const
 
 /**

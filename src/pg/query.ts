@@ -1,0 +1,154 @@
+// One declaration per SQL query (name, text, parameter and row schemas), run through SqlClient and decoded with Schema.
+import { SqlClient } from "@effect/sql"
+import { Effect, Option, ParseResult, Schema } from "effect"
+import { type Ulid, uuidToUlid } from "../model/Ulid.js"
+import {
+  type DriverError,
+  InconsistencyError,
+  InvalidOperationError,
+  mapSqlError
+} from "../storage/common/errors.js"
+import { abortOnDriverError } from "../storage/common/UnitOfWork.js"
+
+/** A query whose full text is known ahead of time: the offline check describes it against the schema. */
+export interface StaticQuery<P extends ReadonlyArray<unknown>, PI extends ReadonlyArray<unknown>, Row, RowI> {
+  readonly kind: "static"
+  /** `<repository>.<method>[.<step>]`; the span is `db.<name>`. */
+  readonly name: string
+  readonly text: string
+  readonly params: Schema.Schema<P, PI>
+  readonly row: Schema.Schema<Row, RowI>
+  /** The table rows come from, for inconsistency errors. */
+  readonly table: string
+  /** All decoded rows. */
+  readonly all: (...params: P) => Effect.Effect<ReadonlyArray<Row>, DriverError | InconsistencyError | InvalidOperationError, SqlClient.SqlClient>
+  /** The first decoded row, if any. */
+  readonly one: (...params: P) => Effect.Effect<Option.Option<Row>, DriverError | InconsistencyError | InvalidOperationError, SqlClient.SqlClient>
+  /** The number of rows the statement touched (for writes without RETURNING). */
+  readonly affected: (...params: P) => Effect.Effect<number, DriverError | InvalidOperationError, SqlClient.SqlClient>
+}
+
+/** A query assembled from fragments at run time (filters, pagination): listed by the check, covered by the contract suite. */
+export interface DynamicQuery {
+  readonly kind: "dynamic"
+  readonly name: string
+  readonly description: string
+  readonly table: string
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyStaticQuery = StaticQuery<any, any, any, any>
+export type AnyQuery = AnyStaticQuery | DynamicQuery
+
+const declared = new Map<string, AnyQuery>()
+
+/** Every query declared by the modules loaded so far, by name. */
+export const declaredQueries = (): ReadonlyMap<string, AnyQuery> => declared
+
+const register = <Q extends AnyQuery>(query: Q): Q => {
+  const existing = declared.get(query.name)
+  if (existing !== undefined && existing !== query) {
+    // A second declaration under one name would make the query cache ambiguous: a programming error.
+    throw new Error(`query "${query.name}" is declared twice`)
+  }
+  declared.set(query.name, query)
+  return query
+}
+
+/** The first path element of a parse issue: the column that failed to decode. */
+const failedColumn = (error: ParseResult.ParseError): Option.Option<string> => {
+  const issues = ParseResult.ArrayFormatter.formatErrorSync(error)
+  const head = issues[0]?.path[0]
+  return head === undefined ? Option.none() : Option.some(String(head))
+}
+
+/** The row's id, read from its uuid primary-key column when it decodes. */
+const rowId = (raw: unknown, idColumn: string | undefined): Option.Option<Ulid> => {
+  if (idColumn === undefined || typeof raw !== "object" || raw === null) return Option.none()
+  const value = (raw as Record<string, unknown>)[idColumn]
+  return typeof value === "string" ? uuidToUlid(value) : Option.none()
+}
+
+/** Decodes one raw row, turning a failure into an InconsistencyError naming the table, the column and the row. */
+export const rowDecoder = <Row, RowI>(schema: Schema.Schema<Row, RowI>, table: string, idColumn?: string) => {
+  const decodeRow = Schema.decodeUnknown(schema)
+  return (raw: unknown): Effect.Effect<Row, InconsistencyError> =>
+    decodeRow(raw).pipe(
+      Effect.mapError(
+        (cause) =>
+          new InconsistencyError({
+            table,
+            column: failedColumn(cause),
+            row: rowId(raw, idColumn),
+            cause: Option.some(cause)
+          })
+      )
+    )
+}
+
+/** The cursor of a raw row: its uuid primary key read back as a ULID (any 16 bytes are one). */
+export const uuidCursor = (column: string) => (raw: object): Ulid =>
+  Option.getOrThrow(uuidToUlid(String((raw as Record<string, unknown>)[column])))
+
+export const staticQuery = <P extends ReadonlyArray<unknown>, PI extends ReadonlyArray<unknown>, Row, RowI>(definition: {
+  readonly name: string
+  readonly text: string
+  readonly params: Schema.Schema<P, PI>
+  readonly row: Schema.Schema<Row, RowI>
+  readonly table: string
+  /** The primary-key column, so that inconsistency errors can name the row. */
+  readonly idColumn?: string
+}): StaticQuery<P, PI, Row, RowI> => {
+  const encodeParams = Schema.encode(definition.params)
+  const span = `db.${definition.name}`
+  const attributes = { "db.query.text": definition.text, "db.system.name": "postgresql" }
+
+  const statement = (params: P) =>
+    Effect.gen(function* () {
+      const sql = yield* SqlClient.SqlClient
+      const encoded = yield* encodeParams(params).pipe(
+        Effect.mapError((cause) => new InvalidOperationError({ cause: Option.some(cause) }))
+      )
+      return sql.unsafe<object>(definition.text, encoded as ReadonlyArray<unknown> as Array<unknown>)
+    })
+
+  const decodeOne = rowDecoder(definition.row, definition.table, definition.idColumn)
+  const decode = (rows: ReadonlyArray<unknown>) => Effect.forEach(rows, decodeOne)
+
+  const all = (...params: P) =>
+    Effect.flatMap(statement(params), (s) => mapSqlError(s)).pipe(
+      Effect.flatMap(decode),
+      abortOnDriverError,
+      Effect.withSpan(span, { attributes })
+    )
+
+  const query: StaticQuery<P, PI, Row, RowI> = {
+    kind: "static",
+    name: definition.name,
+    text: definition.text,
+    params: definition.params,
+    row: definition.row,
+    table: definition.table,
+    all,
+    one: (...params: P) => Effect.map(all(...params), (rows) => Option.fromNullable(rows[0])),
+    affected: (...params: P) =>
+      Effect.flatMap(statement(params), (s) => mapSqlError(s.raw)).pipe(
+        Effect.map((result) => Number((result as { rowCount?: number | null }).rowCount ?? 0)),
+        abortOnDriverError,
+        Effect.withSpan(span, { attributes })
+      )
+  }
+  register(query)
+  return query
+}
+
+/** Declares a run-time assembled query so that the offline check lists it. */
+export const dynamicQuery = (definition: { readonly name: string; readonly description: string; readonly table: string }): DynamicQuery =>
+  register({ kind: "dynamic", ...definition })
+
+/** Runs the effect of a dynamic query under its span, mapping driver errors and recording them in the unit of work. */
+export const runDynamic = <A, E, R>(query: DynamicQuery, effect: Effect.Effect<A, E, R>) =>
+  mapSqlError(effect).pipe(abortOnDriverError, Effect.withSpan(`db.${query.name}`, { attributes: { "db.query.dynamic": query.description } }))
+
+/** A row with no columns (for statements whose result is ignored). */
+export const NoParams = Schema.Tuple()

@@ -1,0 +1,57 @@
+// The two backends every contract suite runs on, each test with its own fresh database, a fixed clock and a seeded Random.
+import { it } from "@effect/vitest"
+import { Effect, Layer, Random, TestClock } from "effect"
+import type { TestServices } from "effect/TestServices"
+import { describe } from "vitest"
+import * as RepositoryAccessMemory from "../../src/memory/RepositoryAccessMemory.js"
+import * as RepositoryAccessPg from "../../src/pg/RepositoryAccessPg.js"
+import type { RepositoryAccess } from "../../src/storage/RepositoryAccess.js"
+import type { UserRepository } from "../../src/storage/UserRepository.js"
+import { migratedDatabaseLayer } from "../support/database.js"
+import { Seed, SeedMemory, SeedPg } from "../support/seed.js"
+
+/** What a contract test gets: every repository, RepositoryAccess and the seeding helper. */
+export type Repositories = RepositoryAccess | UserRepository | Seed
+
+export interface Backend {
+  readonly name: "postgres" | "memory"
+  readonly layer: () => Layer.Layer<Repositories, unknown>
+}
+
+export const backends: ReadonlyArray<Backend> = [
+  {
+    name: "postgres",
+    layer: () =>
+      Layer.mergeAll(RepositoryAccessPg.layer, SeedPg).pipe(Layer.provide(migratedDatabaseLayer({ maxConnections: 4 })))
+  },
+  {
+    name: "memory",
+    layer: () => Layer.provideMerge(SeedMemory, RepositoryAccessMemory.layer)
+  }
+]
+
+/** MAS's test epoch: 2022-01-16T14:40:00Z. */
+export const EPOCH = Date.parse("2022-01-16T14:40:00Z")
+
+/** Runs with the TestClock at EPOCH and Random seeded with 42, so ids and times are the same on every run. */
+export const deterministic = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
+  Effect.zipRight(TestClock.setTime(EPOCH), effect).pipe(Effect.withRandom(Random.make(42)))
+
+export interface ContractTest {
+  (name: string, body: () => Effect.Effect<unknown, unknown, Repositories | TestServices>, timeout?: number): void
+  /** Real time (for tests that wait on locks); still a fresh database and a seeded Random. */
+  readonly live: (name: string, body: () => Effect.Effect<unknown, unknown, Repositories>, timeout?: number) => void
+}
+
+/** Declares a contract suite: `body` runs once per backend, each test on a fresh database. */
+export const contract = (title: string, body: (test: ContractTest, backend: Backend) => void) => {
+  for (const backend of backends) {
+    describe(`${title} [${backend.name}]`, () => {
+      const test = ((name, fn, timeout) =>
+        it.effect(name, () => deterministic(fn()).pipe(Effect.provide(backend.layer())), timeout)) as ContractTest
+      ;(test as { live: ContractTest["live"] }).live = (name, fn, timeout) =>
+        it.live(name, () => fn().pipe(Effect.withRandom(Random.make(42)), Effect.provide(backend.layer())), timeout)
+      body(test, backend)
+    })
+  }
+}
