@@ -1,6 +1,6 @@
 // The migrated template database of a test run: migrated once by the real Migrator, cloned by every test that needs the schema.
 import { PgClient } from "@effect/sql-pg"
-import { Effect, Layer, Redacted } from "effect"
+import { Effect, Layer, LogLevel, Logger, Redacted } from "effect"
 import { Migrator } from "../../src/migrate/Migrator.js"
 
 const withDatabase = (url: string, database: string): string => {
@@ -23,6 +23,8 @@ export const createMigratedTemplate = (adminUrl: string, name: string) =>
     yield* Effect.gen(function* () {
       yield* (yield* Migrator).run()
     }).pipe(
+      // one line per applied migration would bury the test output
+      Logger.withMinimumLogLevel(LogLevel.Warning),
       Effect.provide(
         Migrator.layer(Migrator.defaultConfig).pipe(
           Layer.provide(PgClient.layer({ url: Redacted.make(withDatabase(adminUrl, name)), maxConnections: 1 }))
