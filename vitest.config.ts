@@ -8,6 +8,7 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 120_000,
     pool: "forks",
+    reporters: ["default", "./test/support/summaryReporter.ts"],
     sequence: { hooks: "stack" }
   }
 })
