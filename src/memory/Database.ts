@@ -81,7 +81,8 @@ export class Database {
 
   /** Rows in descending primary-key order. */
   rowsDescending<R extends Row>(table: string): ReadonlyArray<R> {
-    return Array.from(RedBlackTree.valuesReversed(this.tree(table))) as Array<R>
+    // Not RedBlackTree.valuesReversed: in effect 3.x it starts at the first key and walks backwards, yielding one row.
+    return Array.from(RedBlackTree.values(this.tree(table))).reverse() as Array<R>
   }
 
   size(table: string): number {
@@ -127,7 +128,7 @@ export class Database {
   }
 
   /** PostgreSQL's text type cannot hold NUL: the same values fail in memory as in the database (22021). */
-  private checkValues(row: Row): Either.Either<void, DriverError> {
+  checkValues(row: Row): Either.Either<void, DriverError> {
     for (const [column, value] of Object.entries(row)) {
       const texts = Array.isArray(value) ? value : [value]
       if (texts.some((t) => typeof t === "string" && t.includes("\u0000"))) {

@@ -2,9 +2,23 @@
 import { Context, type Effect } from "effect"
 import type { DriverError } from "./common/errors.js"
 import type { UserRepositoryShape } from "./UserRepository.js"
+import type { UserRegistrationRepositoryShape } from "./UserRegistrationRepository.js"
+import type { UserTermsRepositoryShape } from "./UserTermsRepository.js"
+import type { BrowserSessionRepositoryShape } from "./BrowserSessionRepository.js"
+import type { UserRegistrationTokenRepositoryShape } from "./UserRegistrationTokenRepository.js"
+import type { UserPasswordRepositoryShape } from "./UserPasswordRepository.js"
+import type { UserRecoveryRepositoryShape } from "./UserRecoveryRepository.js"
+import type { UserEmailRepositoryShape } from "./UserEmailRepository.js"
 
 export interface RepositoryAccessShape {
   readonly users: UserRepositoryShape
+  readonly userRegistrations: UserRegistrationRepositoryShape
+  readonly userTerms: UserTermsRepositoryShape
+  readonly browserSessions: BrowserSessionRepositoryShape
+  readonly userRegistrationTokens: UserRegistrationTokenRepositoryShape
+  readonly userPasswords: UserPasswordRepositoryShape
+  readonly userRecovery: UserRecoveryRepositoryShape
+  readonly userEmails: UserEmailRepositoryShape
   /**
    * Runs `effect` as one unit of work: every repository call inside it is bound to one transaction,
    * committed when it succeeds (MAS's `save`) and rolled back when it fails or is interrupted

@@ -7,11 +7,18 @@ import * as RepositoryAccessMemory from "../../src/memory/RepositoryAccessMemory
 import * as RepositoryAccessPg from "../../src/pg/RepositoryAccessPg.js"
 import type { RepositoryAccess } from "../../src/storage/RepositoryAccess.js"
 import type { UserRepository } from "../../src/storage/UserRepository.js"
+import type { UserRegistrationRepository } from "../../src/storage/UserRegistrationRepository.js"
+import type { UserTermsRepository } from "../../src/storage/UserTermsRepository.js"
+import type { BrowserSessionRepository } from "../../src/storage/BrowserSessionRepository.js"
+import type { UserRegistrationTokenRepository } from "../../src/storage/UserRegistrationTokenRepository.js"
+import type { UserPasswordRepository } from "../../src/storage/UserPasswordRepository.js"
+import type { UserRecoveryRepository } from "../../src/storage/UserRecoveryRepository.js"
+import type { UserEmailRepository } from "../../src/storage/UserEmailRepository.js"
 import { migratedDatabaseLayer } from "../support/database.js"
 import { Seed, SeedMemory, SeedPg } from "../support/seed.js"
 
 /** What a contract test gets: every repository, RepositoryAccess and the seeding helper. */
-export type Repositories = RepositoryAccess | UserRepository | Seed
+export type Repositories = RepositoryAccess | UserRepository | UserRegistrationRepository | UserTermsRepository | BrowserSessionRepository | UserRegistrationTokenRepository | UserPasswordRepository | UserRecoveryRepository | UserEmailRepository | Seed
 
 export interface Backend {
   readonly name: "postgres" | "memory"
