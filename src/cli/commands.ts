@@ -4,7 +4,10 @@ import { Console, Effect, Layer, Option, Schema } from "effect"
 import { addMigration } from "../migrate/MigrationSource.js"
 import { migrateOnStartup, Migrator, type MigratorConfig } from "../migrate/Migrator.js"
 import { shippedMigrationsDir } from "../paths.js"
+import * as RepositoryAccessMemory from "../memory/RepositoryAccessMemory.js"
+import * as RepositoryAccessPg from "../pg/RepositoryAccessPg.js"
 import { cliDatabaseLayer } from "./database.js"
+import { example } from "./example.js"
 import { alternateChecksumEntry, formatNanos, infoSummary, infoTable } from "./render.js"
 
 const source = Options.directory("source", { exists: "yes" }).pipe(
@@ -152,10 +155,32 @@ const start = Command.make("start", startOptions, startHandler).pipe(
   Command.withDescription("connect (embedded database when none is named), migrate, validate, print the schema state")
 )
 
+const exampleCommand = Command.make(
+  "example",
+  {
+    ...connection,
+    username: Options.text("username").pipe(
+      Options.withDescription("the user to register (default: a new name each run)"),
+      Options.optional
+    ),
+    memory: Options.boolean("memory").pipe(Options.withDescription("run on the in-memory backend instead of PostgreSQL"))
+  },
+  (options) => {
+    const username = Option.getOrElse(options.username, () => `example-${Date.now().toString(36)}`)
+    if (options.memory) return example(username).pipe(Effect.provide(RepositoryAccessMemory.layer))
+    const database = cliDatabaseLayer(options.databaseUrl)
+    return Effect.zipRight(migrateOnStartup({ migrate: true }), example(username)).pipe(
+      Effect.provide(
+        Layer.merge(Migrator.layer(migratorConfig(options)), RepositoryAccessPg.layer).pipe(Layer.provide(database))
+      )
+    )
+  }
+).pipe(Command.withDescription("register a user, add an email and a password, open sessions, list them page by page"))
+
 /** The root command: with no subcommand it does what `start` does. */
 export const command = Command.make("mas-data", startOptions, startHandler).pipe(
   Command.withDescription("data layer of the authentication service"),
-  Command.withSubcommands([start, migrate])
+  Command.withSubcommands([start, migrate, exampleCommand])
 )
 
 export const cli = Command.run(command, { name: "mas-data", version: "0.1.0" })

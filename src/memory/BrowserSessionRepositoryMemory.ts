@@ -4,7 +4,8 @@ import { finishBrowserSession } from "../model/user.js"
 import { generateUlid, maxUlidAt, minUlidAt } from "../model/Ulid.js"
 import { type ActivityRecord, sortActivity } from "../model/values.js"
 import { type BrowserSessionFilter, BrowserSessionRepository, type UpstreamOAuthSessionFilter } from "../storage/BrowserSessionRepository.js"
-import { CleanupResult } from "../storage/common/CleanupResult.js"
+import { checkCleanupLimit, CleanupResult } from "../storage/common/CleanupResult.js"
+import { storedRowDecoder } from "../storage/common/storedRow.js"
 import { type DriverError, InvalidOperationError, RowsAffectedError } from "../storage/common/errors.js"
 import { now } from "../storage/common/time.js"
 import {
@@ -14,9 +15,7 @@ import {
   BrowserSessionWithUserRow,
   browserSessionFromRow,
   browserSessionToRow,
-  checkCleanupLimit,
-  joinUser,
-  validateStoredRow
+  joinUser
 } from "../storage/rows/browserSession.js"
 import type { UserRow } from "../storage/rows/user.js"
 import { toSafeCountOrFail } from "./common/count.js"
@@ -27,8 +26,8 @@ import { MemoryStore } from "./MemoryStore.js"
 const SESSIONS = "user_sessions"
 const AUTHENTICATIONS = "user_session_authentications"
 
-const validateSession = validateStoredRow(BrowserSessionWithUserRow, SESSIONS, "user_session_id")
-const validateAuthentication = validateStoredRow(AuthenticationRow, AUTHENTICATIONS, "user_session_authentication_id")
+const validateSession = storedRowDecoder(BrowserSessionWithUserRow, SESSIONS, "user_session_id")
+const validateAuthentication = storedRowDecoder(AuthenticationRow, AUTHENTICATIONS, "user_session_authentication_id")
 
 /** jsonb's text form of a value (as `->>` prints a nested one): keys by length then bytes, `", "` and `": "` separators. */
 const jsonbText = (value: unknown): string => {

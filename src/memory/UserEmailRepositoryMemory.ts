@@ -3,11 +3,10 @@ import { Effect, Either, Layer, Option } from "effect"
 import { completeUserEmailAuthentication, type UserEmailAuthentication } from "../model/user.js"
 import { generateUlid, type Ulid } from "../model/Ulid.js"
 import { checkCleanupLimit, CleanupResult } from "../storage/common/CleanupResult.js"
-import { DriverError, type InconsistencyError, InvalidOperationError, RowsAffectedError, SqlState } from "../storage/common/errors.js"
+import { type DriverError, type InconsistencyError, InvalidOperationError, RowsAffectedError } from "../storage/common/errors.js"
 import { storedRowDecoder } from "../storage/common/storedRow.js"
 import { lowerEmail } from "../storage/common/filters.js"
 import { now } from "../storage/common/time.js"
-import { abortOnDriverError } from "../storage/common/UnitOfWork.js"
 import {
   codeExpiry,
   compareCodePoints,
@@ -25,6 +24,7 @@ import { type UserEmailFilter, UserEmailRepository } from "../storage/UserEmailR
 import { toSafeCountOrFail } from "./common/count.js"
 import { paginate } from "./common/pagination.js"
 import type { Database, Row } from "./Database.js"
+import { rejectNul } from "./common/parameters.js"
 import { MemoryStore } from "./MemoryStore.js"
 
 const EMAILS = "user_emails"
@@ -35,19 +35,6 @@ const CODES = "user_email_authentication_codes"
 const emailRow = storedRowDecoder(UserEmailRow, EMAILS, "user_email_id")
 const authenticationRow = storedRowDecoder(UserEmailAuthenticationRow, AUTHENTICATIONS, "user_email_authentication_id")
 const codeRow = storedRowDecoder(UserEmailAuthenticationCodeRow, CODES, "user_email_authentication_code_id")
-
-/** PostgreSQL refuses NUL in any text parameter, reads included; memory refuses the same inputs. */
-const rejectNul = (...texts: ReadonlyArray<string | undefined>): Effect.Effect<void, DriverError> =>
-  texts.some((t) => t !== undefined && t.includes("\u0000"))
-    ? abortOnDriverError(
-        Effect.fail(
-          new DriverError({
-            cause: new Error('invalid byte sequence for encoding "UTF8": 0x00'),
-            sqlState: Option.some(SqlState.InvalidByteSequence)
-          })
-        )
-      )
-    : Effect.void
 
 /** The one place the filter is interpreted: list, count and removeBulk select the same rows. */
 const matches = (filter: UserEmailFilter) => {

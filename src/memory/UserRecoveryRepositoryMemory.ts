@@ -3,10 +3,9 @@ import { Effect, Either, Layer, Option } from "effect"
 import { consumeUserRecoverySession, UserRecoverySession, UserRecoveryTicket } from "../model/user.js"
 import { generateUlid, type Ulid } from "../model/Ulid.js"
 import { checkCleanupLimit, CleanupResult } from "../storage/common/CleanupResult.js"
-import { DriverError, InvalidOperationError, SqlState } from "../storage/common/errors.js"
+import { InvalidOperationError } from "../storage/common/errors.js"
 import { storedRowDecoder } from "../storage/common/storedRow.js"
 import { now } from "../storage/common/time.js"
-import { abortOnDriverError } from "../storage/common/UnitOfWork.js"
 import {
   UserRecoverySessionRow,
   userRecoverySessionFromRow,
@@ -17,6 +16,7 @@ import {
 } from "../storage/rows/userRecovery.js"
 import { RECOVERY_TICKET_LIFETIME_MILLIS, UserRecoveryRepository } from "../storage/UserRecoveryRepository.js"
 import type { Row } from "./Database.js"
+import { rejectNul } from "./common/parameters.js"
 import { MemoryStore } from "./MemoryStore.js"
 
 const SESSIONS = "user_recovery_sessions"
@@ -24,19 +24,6 @@ const TICKETS = "user_recovery_tickets"
 
 const decodeSession = storedRowDecoder(UserRecoverySessionRow, SESSIONS, "user_recovery_session_id")
 const decodeTicket = storedRowDecoder(UserRecoveryTicketRow, TICKETS, "user_recovery_ticket_id")
-
-/** PostgreSQL refuses a NUL in a text parameter (22021) even in a lookup, which dooms the unit of work; so does memory. */
-const refuseNul = (text: string): Effect.Effect<void, DriverError> =>
-  text.includes("\u0000")
-    ? abortOnDriverError(
-        Effect.fail(
-          new DriverError({
-            cause: new Error('invalid byte sequence for encoding "UTF8": 0x00'),
-            sqlState: Option.some(SqlState.InvalidByteSequence)
-          })
-        )
-      )
-    : Effect.void
 
 export const make = Effect.gen(function* () {
   const store = yield* MemoryStore
@@ -63,7 +50,7 @@ export const make = Effect.gen(function* () {
     findTicket: (ticket) =>
       Effect.flatMap(
         // Unique, so at most one row carries this exact text.
-        Effect.zipRight(refuseNul(ticket), store.read((db) => db.rows<Row>(TICKETS).find((r) => r.ticket === ticket))),
+        Effect.zipRight(rejectNul(ticket), store.read((db) => db.rows<Row>(TICKETS).find((r) => r.ticket === ticket))),
         (row) =>
           row === undefined
             ? Effect.succeedNone

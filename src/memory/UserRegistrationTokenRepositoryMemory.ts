@@ -10,9 +10,8 @@ import {
   useUserRegistrationToken
 } from "../model/user.js"
 import { generateUlid, type Ulid } from "../model/Ulid.js"
-import { DriverError, InvalidOperationError, RowsAffectedError, SqlState } from "../storage/common/errors.js"
+import { type DriverError, InvalidOperationError, RowsAffectedError } from "../storage/common/errors.js"
 import { now } from "../storage/common/time.js"
-import { abortOnDriverError } from "../storage/common/UnitOfWork.js"
 import {
   checkExpiry,
   checkUsageLimit,
@@ -29,6 +28,7 @@ import {
 import { toSafeCountOrFail } from "./common/count.js"
 import { paginate } from "./common/pagination.js"
 import type { Database } from "./Database.js"
+import { rejectNul } from "./common/parameters.js"
 import { MemoryStore } from "./MemoryStore.js"
 
 const table = USER_REGISTRATION_TOKENS
@@ -46,18 +46,6 @@ const matches = (_db: Database, filter: UserRegistrationTokenFilter) => {
     test(filter.isExpired, expired(row)) &&
     test(filter.isValid, valid(row))
 }
-
-// PostgreSQL refuses a text parameter holding NUL (22021) before looking at any row: memory fails the same way.
-const nulInParameter = (text: string): Option.Option<DriverError> =>
-  text.includes("\u0000")
-    ? Option.some(
-        new DriverError({
-          cause: new Error('invalid byte sequence for encoding "UTF8": 0x00'),
-          sqlState: Option.some(SqlState.InvalidByteSequence),
-          constraint: Option.none()
-        })
-      )
-    : Option.none()
 
 const asInvalidOperation = (cause: unknown): InvalidOperationError => new InvalidOperationError({ cause: Option.some(cause) })
 
@@ -87,8 +75,7 @@ export const make = Effect.gen(function* () {
 
     findByToken: (token) =>
       Effect.gen(function* () {
-        const nul = nulInParameter(token)
-        if (Option.isSome(nul)) return yield* abortOnDriverError(Effect.fail(nul.value))
+        yield* rejectNul(token)
         const row = yield* store.read((db) =>
           Option.fromNullable(db.rows<UserRegistrationTokenRow>(table).find((r) => r.token === token))
         )

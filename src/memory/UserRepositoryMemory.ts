@@ -10,6 +10,7 @@ import { type UserFilter, UserRepository } from "../storage/UserRepository.js"
 import { toSafeCountOrFail } from "./common/count.js"
 import { paginate } from "./common/pagination.js"
 import type { Database, Row } from "./Database.js"
+import { rejectNul } from "./common/parameters.js"
 import { MemoryStore } from "./MemoryStore.js"
 
 const activeSession = (db: Database, table: string, userId: string, clients?: ReadonlySet<string>) =>
@@ -42,13 +43,14 @@ const matches = (db: Database, filter: UserFilter) => {
 export const make = Effect.gen(function* () {
   const store = yield* MemoryStore
 
-  const selectUsers = (filter: UserFilter) => store.read((db) => db.rows<UserRow>("users").filter(matches(db, filter)))
+  const selectUsers = (filter: UserFilter) =>
+    Effect.zipRight(rejectNul(filter.search), store.read((db) => db.rows<UserRow>("users").filter(matches(db, filter))))
 
   const byLowerUsername = (username: string) =>
-    store.read((db) => {
+    Effect.zipRight(rejectNul(username), store.read((db) => {
       const wanted = lowerLikePostgres(username)
       return db.rows<UserRow>("users").filter((r) => lowerLikePostgres(r.username) === wanted)
-    })
+    }))
 
   /** Replaces the stored row by the entity's (only when the model says it changed). */
   const transition = (user: User, next: Either.Either<User, unknown>) =>

@@ -6,15 +6,14 @@ import { finishBrowserSession } from "../model/user.js"
 import { generateUlid, maxUlidAt, minUlidAt, UlidFromUuid, ulidToUuid } from "../model/Ulid.js"
 import { IpAddressFromSelf, sortActivity } from "../model/values.js"
 import { type BrowserSessionFilter, BrowserSessionRepository, type UpstreamOAuthSessionFilter } from "../storage/BrowserSessionRepository.js"
-import { CleanupResult } from "../storage/common/CleanupResult.js"
+import { checkCleanupLimit, CleanupResult } from "../storage/common/CleanupResult.js"
 import { expectRowsAffected, InvalidOperationError } from "../storage/common/errors.js"
 import { now } from "../storage/common/time.js"
 import {
   AuthenticationRow,
   authenticationFromRow,
   BrowserSessionWithUserRow,
-  browserSessionFromRow,
-  checkCleanupLimit
+  browserSessionFromRow
 } from "../storage/rows/browserSession.js"
 import { countRows, toSafeCount } from "./common/count.js"
 import { listPage } from "./common/pagination.js"

@@ -29,13 +29,28 @@ contract("RepositoryAccess.transaction", (test) => {
       expect(yield* repos.users.deleteUnsupportedThreepids(alice)).toBe(1)
     }))
 
-  test("a failure midway leaves no trace of the writes before it", () =>
+  test("two repositories written in one unit: both visible after success", () =>
+    Effect.gen(function* () {
+      const repos = yield* RepositoryAccess
+      const [alice, email] = yield* repos.transaction(
+        Effect.gen(function* () {
+          const alice = yield* repos.users.add("alice")
+          const email = yield* repos.userEmails.add(alice, "alice@example.com")
+          return [alice, email] as const
+        })
+      )
+      expect(Option.isSome(yield* repos.users.lookup(alice.id))).toBe(true)
+      expect(yield* repos.userEmails.lookup(email.id)).toEqual(Option.some(email))
+    }))
+
+  test("a failure midway leaves no trace of the writes before it, in any repository", () =>
     Effect.gen(function* () {
       const repos = yield* RepositoryAccess
       const exit = yield* Effect.exit(
         repos.transaction(
           Effect.gen(function* () {
-            yield* repos.users.add("alice")
+            const alice = yield* repos.users.add("alice")
+            yield* repos.userEmails.add(alice, "alice@example.com")
             yield* repos.users.add("bob")
             return yield* Effect.fail("midway" as const)
           })
@@ -44,6 +59,7 @@ contract("RepositoryAccess.transaction", (test) => {
       expect(exit).toEqual(Exit.fail("midway"))
       expect(yield* userCount).toBe(0)
       expect(yield* repos.users.exists("alice")).toBe(false)
+      expect(yield* repos.userEmails.count({})).toBe(0)
     }))
 
   test("writes are visible inside the unit before it commits", () =>

@@ -169,6 +169,25 @@ contract("UserRepository", (test) => {
       expect(yield* users.exists("ELODIE-ΣΟΦΊΑ")).toBe(false)
     }))
 
+  test("text holding NUL is refused with a DriverError by lookups, filters and writes alike, and changes nothing", () =>
+    Effect.gen(function* () {
+      const { users } = yield* RepositoryAccess
+      yield* addUsers("alice")
+      const nul = "ali\u0000ce"
+      for (const attempt of [
+        users.findByUsername(nul),
+        users.exists(nul),
+        users.list({ search: nul }, first(10)),
+        users.count({ search: nul }),
+        users.add(nul)
+      ]) {
+        const error = yield* Effect.flip(attempt as Effect.Effect<unknown, { _tag: string; sqlState?: unknown }>)
+        expect(error._tag).toBe("DriverError")
+        expect(error.sqlState).toEqual(Option.some("22021"))
+      }
+      expect(yield* users.count({})).toBe(1)
+    }))
+
   test("exists is case-insensitive", () =>
     Effect.gen(function* () {
       const { users } = yield* RepositoryAccess

@@ -1,9 +1,9 @@
 // Stored rows of browser sessions and their authentications, shared by both backends: row Schemas, validation and the mapping to entities.
-import { Either, Option, ParseResult, Schema } from "effect"
+import { Either, Option, Schema } from "effect"
 import { type Authentication as AuthenticationEntity, Authentication, BrowserSession, decodeAuthenticationMethod } from "../../model/user.js"
-import { parseUlid, UlidFromUuid } from "../../model/Ulid.js"
+import { UlidFromUuid } from "../../model/Ulid.js"
 import { IpAddressFromSelf } from "../../model/values.js"
-import { InconsistencyError, InvalidOperationError } from "../common/errors.js"
+import { InconsistencyError } from "../common/errors.js"
 import { type UserRow, userFromRow } from "./user.js"
 
 const NullableDate = Schema.NullOr(Schema.DateFromSelf)
@@ -102,29 +102,3 @@ export const authenticationFromRow = (row: AuthenticationRow): Either.Either<Aut
         })
     )
   )
-
-/**
- * Memory stores rows already decoded, but a seeded or corrupted row may still break the row's
- * type (e.g. an `inet` network `10.0.0.0/8` where a host address belongs): checking the Type side
- * gives the same InconsistencyError PostgreSQL's decoding gives.
- */
-export const validateStoredRow = <A, I>(schema: Schema.Schema<A, I>, table: string, idColumn: string) => {
-  const validate = Schema.validateEither(Schema.typeSchema(schema))
-  return (row: unknown): Either.Either<A, InconsistencyError> =>
-    Either.mapLeft(validate(row), (cause) => {
-      const head = ParseResult.ArrayFormatter.formatErrorSync(cause)[0]?.path[0]
-      const id = (row as Record<string, unknown>)[idColumn]
-      return new InconsistencyError({
-        table,
-        column: head === undefined ? Option.none() : Option.some(String(head)),
-        row: typeof id === "string" ? parseUlid(id) : Option.none(),
-        cause: Option.some(cause)
-      })
-    })
-}
-
-/** A cleanup batch size must be a non-negative safe integer (PostgreSQL refuses a negative LIMIT). */
-export const checkCleanupLimit = (limit: number): Either.Either<number, InvalidOperationError> =>
-  Number.isSafeInteger(limit) && limit >= 0
-    ? Either.right(limit)
-    : Either.left(new InvalidOperationError({ cause: Option.some(`Cleanup limit must be a non-negative safe integer, got ${limit}`) }))
