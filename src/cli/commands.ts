@@ -8,6 +8,7 @@ import * as RepositoryAccessMemory from "../memory/RepositoryAccessMemory.js"
 import * as RepositoryAccessPg from "../pg/RepositoryAccessPg.js"
 import { cliDatabaseLayer } from "./database.js"
 import { example } from "./example.js"
+import { queryCommand } from "./query.js"
 import { alternateChecksumEntry, formatNanos, infoSummary, infoTable } from "./render.js"
 
 const source = Options.directory("source", { exists: "yes" }).pipe(
@@ -180,7 +181,7 @@ const exampleCommand = Command.make(
 /** The root command: with no subcommand it does what `start` does. */
 export const command = Command.make("mas-data", startOptions, startHandler).pipe(
   Command.withDescription("data layer of the authentication service"),
-  Command.withSubcommands([start, migrate, exampleCommand])
+  Command.withSubcommands([start, migrate, exampleCommand, queryCommand])
 )
 
 export const cli = Command.run(command, { name: "mas-data", version: "0.1.0" })

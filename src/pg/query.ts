@@ -9,6 +9,7 @@ import {
   mapSqlError
 } from "../storage/common/errors.js"
 import { abortOnDriverError } from "../storage/common/UnitOfWork.js"
+import type { CachedRows } from "../querycheck/cache/types.js"
 
 /** A query whose full text is known ahead of time: the offline check describes it against the schema. */
 export interface StaticQuery<P extends ReadonlyArray<unknown>, PI extends ReadonlyArray<unknown>, Row, RowI> {
@@ -90,11 +91,79 @@ export const rowDecoder = <Row, RowI>(schema: Schema.Schema<Row, RowI>, table: s
 export const uuidCursor = (column: string) => (raw: object): Ulid =>
   Option.getOrThrow(uuidToUlid(String((raw as Record<string, unknown>)[column])))
 
-export const staticQuery = <P extends ReadonlyArray<unknown>, PI extends ReadonlyArray<unknown>, Row, RowI>(definition: {
-  readonly name: string
+/** Literal types widened to their primitive, through arrays: an enum column's `string` matches a field of literals. */
+type Widen<T> = T extends string
+  ? string
+  : T extends number
+    ? number
+    : T extends boolean
+      ? boolean
+      : T extends bigint
+        ? bigint
+        : T extends ReadonlyArray<infer E>
+          ? ReadonlyArray<Widen<E>>
+          : T
+type Accepts<I, C> = [C] extends [Widen<I>] ? true : false
+
+/**
+ * Whether a row field's encoded type accepts what the driver returns for the cached column (literal fields are
+ * widened: an enum column's `string` fits a field of literals), and null when the column is nullable (a nullable
+ * field over a NOT NULL column is allowed). JSON columns are `unknown` in the cache and take any field.
+ */
+type FieldFits<I, C> = unknown extends C
+  ? true
+  : null extends C
+    ? null extends I
+      ? Accepts<NonNullable<I>, NonNullable<C>>
+      : false
+    : Accepts<NonNullable<I>, C>
+
+/** The error type a row schema gets when it disagrees with the committed cache (see src/querycheck/README.md). */
+export interface RowDisagreesWithQueryCache<Name extends string, Fields> {
+  readonly "query cache: the row schema disagrees with the prepared columns (run npm run query:check)": Name
+  readonly fields: Fields
+}
+
+/**
+ * `unknown` (no constraint) when the query is not in the cache yet (the offline check reports it) or when the row
+ * schema fits the cached columns; an impossible-to-satisfy object type naming the bad fields otherwise. An empty row
+ * schema means "rows are not read" and always fits.
+ */
+export type RowMatchesCache<Name extends string, RowI> = Name extends keyof CachedRows
+  ? keyof RowI extends never
+    ? unknown
+    : CachedRows[Name] extends infer C
+      ? [Exclude<keyof RowI, keyof C> | Exclude<keyof C, keyof RowI>] extends [never]
+        ? {
+            [K in keyof RowI]: FieldFits<RowI[K], C[K & keyof C]> extends true ? never : K
+          }[keyof RowI] extends infer Bad
+          ? [Bad] extends [never]
+            ? unknown
+            : RowDisagreesWithQueryCache<Name, Bad>
+          : never
+        : RowDisagreesWithQueryCache<Name, Exclude<keyof RowI, keyof C> | Exclude<keyof C, keyof RowI>>
+      : never
+  : unknown
+
+/** Result columns aliased `"name!"` / `"name?"` (nullability overrides for the query cache) are read under `name`. */
+const stripOverrideSuffixes = (raw: unknown): unknown => {
+  if (typeof raw !== "object" || raw === null) return raw
+  const row: Record<string, unknown> = {}
+  for (const [key, value] of Object.entries(raw)) row[key.endsWith("!") || key.endsWith("?") ? key.slice(0, -1) : key] = value
+  return row
+}
+
+export const staticQuery = <
+  const Name extends string,
+  P extends ReadonlyArray<unknown>,
+  PI extends ReadonlyArray<unknown>,
+  Row,
+  RowI
+>(definition: {
+  readonly name: Name
   readonly text: string
   readonly params: Schema.Schema<P, PI>
-  readonly row: Schema.Schema<Row, RowI>
+  readonly row: Schema.Schema<Row, RowI> & RowMatchesCache<Name, RowI>
   readonly table: string
   /** The primary-key column, so that inconsistency errors can name the row. */
   readonly idColumn?: string
@@ -112,8 +181,11 @@ export const staticQuery = <P extends ReadonlyArray<unknown>, PI extends Readonl
       return sql.unsafe<object>(definition.text, encoded as ReadonlyArray<unknown> as Array<unknown>)
     })
 
-  const decodeOne = rowDecoder(definition.row, definition.table, definition.idColumn)
-  const decode = (rows: ReadonlyArray<unknown>) => Effect.forEach(rows, decodeOne)
+  const decodeOne = rowDecoder<Row, RowI>(definition.row, definition.table, definition.idColumn)
+  // only texts with a quoted alias ending in ! or ? pay for the key rewrite
+  const hasOverrides = /"[^"]*[!?]"/.test(definition.text)
+  const decode = (rows: ReadonlyArray<unknown>) =>
+    Effect.forEach(rows, hasOverrides ? (raw) => decodeOne(stripOverrideSuffixes(raw)) : decodeOne)
 
   const all = (...params: P) =>
     Effect.flatMap(statement(params), (s) => mapSqlError(s)).pipe(

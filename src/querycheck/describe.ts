@@ -1,0 +1,300 @@
+// Describes a SQL statement against a live database: parameter and column types, and why each column is (not) nullable.
+import { Effect, Schema, type Scope } from "effect"
+import pg from "pg"
+import { forcedNullable, type PlanNode } from "./plan.js"
+import { outputExpressions, provenNotNull } from "./sqlText.js"
+
+export class DescribeError extends Schema.TaggedError<DescribeError>()("DescribeError", {
+  /** What was being done ("connecting", "describing", …). */
+  step: Schema.String,
+  /** The statement, when the failure is about one. */
+  text: Schema.optional(Schema.String),
+  detail: Schema.String
+}) {
+  override get message() {
+    return `${this.step} failed: ${this.detail}${this.text === undefined ? "" : `\n--- statement:\n${this.text}`}`
+  }
+}
+
+/** The kind of a type (of its element type, for arrays), from `pg_type.typtype`. */
+export type TypeKind = "base" | "enum" | "composite" | "range" | "multirange" | "pseudo"
+
+/** A PostgreSQL type as the driver sees it: domains are replaced by their base type. */
+export interface DescribedType {
+  /** `pg_type.typname` of the (base) type; arrays are `<element typname>[]`. */
+  readonly type: string
+  readonly kind: TypeKind
+}
+
+export interface DescribedColumn extends DescribedType {
+  /** The column name without a `!`/`?` override suffix. */
+  readonly name: string
+  readonly nullable: boolean
+  readonly reason: string
+  /** The table column the value comes from (Describe's table OID and attribute number, resolved), if any. Not cached: OIDs differ between databases. */
+  readonly origin?: { readonly table: string; readonly column: string; readonly tableOid: number; readonly attnum: number }
+}
+
+export interface Description {
+  readonly params: ReadonlyArray<DescribedType>
+  readonly columns: ReadonlyArray<DescribedColumn>
+}
+
+export interface Describer {
+  readonly describe: (text: string) => Effect.Effect<Description, DescribeError>
+}
+
+interface ProtocolDescription {
+  readonly paramOids: ReadonlyArray<number>
+  readonly fields: ReadonlyArray<pg.FieldDef>
+}
+
+const errorText = (error: unknown): string => {
+  if (!(error instanceof Error)) return String(error)
+  const e = error as Error & { readonly code?: string; readonly position?: string; readonly hint?: string }
+  return [e.message, e.code ? `(SQLSTATE ${e.code})` : "", e.position ? `at character ${e.position}` : "", e.hint ? `hint: ${e.hint}` : ""]
+    .filter((s) => s !== "")
+    .join(" ")
+}
+
+/**
+ * Parse + Describe(statement) + Sync through node-postgres's Submittable hook: the statement is prepared under
+ * `name` (so `EXPLAIN EXECUTE name(…)` can use it) but never executed. ParameterDescription is not handled by the
+ * client, so it is read straight from the connection while this submittable is active.
+ */
+class DescribeStatement implements pg.Submittable {
+  private paramOids: ReadonlyArray<number> = []
+  private fields: ReadonlyArray<pg.FieldDef> = []
+  private error: unknown = undefined
+  private connection: pg.Connection | undefined
+  private readonly onParameters = (msg: { readonly dataTypeIDs: ReadonlyArray<number> }) => {
+    this.paramOids = msg.dataTypeIDs
+  }
+
+  constructor(
+    readonly statementName: string,
+    readonly text: string,
+    private readonly done: (result: { ok: ProtocolDescription } | { error: unknown }) => void
+  ) {}
+
+  submit(connection: pg.Connection) {
+    this.connection = connection
+    connection.on("parameterDescription", this.onParameters)
+    const c = connection as unknown as {
+      parse(q: { name: string; text: string; types: Array<number> }): void
+      describe(q: { type: "S"; name: string }): void
+      sync(): void
+    }
+    c.parse({ name: this.statementName, text: this.text, types: [] })
+    c.describe({ type: "S", name: this.statementName })
+    c.sync()
+  }
+
+  handleRowDescription(msg: { readonly fields: ReadonlyArray<pg.FieldDef> }) {
+    this.fields = msg.fields
+  }
+
+  handleError(error: unknown) {
+    // the server still sends ReadyForQuery after an error, but the client drops us before it: finish here
+    this.error = error
+    this.finish()
+  }
+
+  handleReadyForQuery() {
+    this.finish()
+  }
+
+  handleDataRow() {}
+  handlePortalSuspended() {}
+  handleEmptyQuery() {}
+  handleCommandComplete() {}
+  handleCopyInResponse() {}
+  handleCopyData() {}
+
+  private finished = false
+  private finish() {
+    if (this.finished) return
+    this.finished = true
+    this.connection?.removeListener("parameterDescription", this.onParameters)
+    if (this.error !== undefined) this.done({ error: this.error })
+    else this.done({ ok: { paramOids: this.paramOids, fields: this.fields } })
+  }
+}
+
+interface TypeRow {
+  readonly oid: number
+  readonly typname: string
+  readonly typtype: string
+  readonly typelem: number
+  readonly typbasetype: number
+  readonly typcategory: string
+}
+
+interface AttributeRow {
+  readonly attrelid: number
+  readonly attnum: number
+  readonly attname: string
+  readonly attnotnull: boolean
+  readonly relname: string
+}
+
+const kindOf = (typtype: string): TypeKind =>
+  typtype === "e"
+    ? "enum"
+    : typtype === "c"
+      ? "composite"
+      : typtype === "r"
+        ? "range"
+        : typtype === "m"
+          ? "multirange"
+          : typtype === "p"
+            ? "pseudo"
+            : "base"
+
+const overrideOf = (name: string): { readonly name: string; readonly override: "!" | "?" | undefined } =>
+  name.endsWith("!") || name.endsWith("?")
+    ? { name: name.slice(0, -1), override: name.endsWith("!") ? "!" : "?" }
+    : { name, override: undefined }
+
+/**
+ * A describer on its own connection to `url` (closed with the scope). Type and column facts are cached for the
+ * connection's life: describe many statements with one describer, against a schema that does not change meanwhile.
+ */
+export const openDescriber = (url: string): Effect.Effect<Describer, DescribeError, Scope.Scope> =>
+  Effect.gen(function* () {
+    const client = yield* Effect.acquireRelease(
+      Effect.tryPromise({
+        try: async () => {
+          const c = new pg.Client({ connectionString: url, application_name: "mas-data query describe" })
+          // a connection error after connect would otherwise be an unhandled 'error' event
+          c.on("error", () => undefined)
+          await c.connect()
+          return c
+        },
+        catch: (cause) => new DescribeError({ step: "connecting", detail: errorText(cause) })
+      }),
+      (c) => Effect.promise(() => c.end().catch(() => undefined))
+    )
+
+    const run = <R extends object>(step: string, text: string, values?: ReadonlyArray<unknown>, statement?: string) =>
+      Effect.tryPromise({
+        try: () => client.query<R>(text, values as Array<unknown> | undefined),
+        catch: (cause) => new DescribeError({ step, detail: errorText(cause), ...(statement === undefined ? {} : { text: statement }) })
+      })
+
+    // EXPLAIN EXECUTE with NULL parameters must not be planned for those NULLs (which could fold joins away)
+    yield* run("setting plan_cache_mode", "SET plan_cache_mode = force_generic_plan")
+
+    const types = new Map<number, TypeRow>()
+    const loadTypes = (oids: ReadonlyArray<number>) =>
+      Effect.gen(function* () {
+        let missing = [...new Set(oids)].filter((oid) => oid !== 0 && !types.has(oid))
+        // domains and arrays refer to other types: load until closed
+        while (missing.length > 0) {
+          const result = yield* run<TypeRow>(
+            "reading pg_type",
+            "SELECT oid::int4 AS oid, typname::text AS typname, typtype::text AS typtype, typelem::int4 AS typelem, typbasetype::int4 AS typbasetype, typcategory::text AS typcategory FROM pg_type WHERE oid = ANY($1::oid[])",
+            [missing]
+          )
+          for (const row of result.rows) types.set(row.oid, row)
+          const next = new Set<number>()
+          for (const row of result.rows) {
+            for (const ref of [row.typelem, row.typbasetype]) if (ref !== 0 && !types.has(ref)) next.add(ref)
+          }
+          missing = [...next]
+        }
+      })
+
+    const typeOf = (oid: number): DescribedType => {
+      let row = types.get(oid)
+      for (let guard = 0; row !== undefined && row.typtype === "d" && guard < 32; guard++) row = types.get(row.typbasetype)
+      if (row === undefined) return { type: `oid ${oid}`, kind: "base" }
+      if (row.typcategory === "A" && row.typelem !== 0) {
+        const element = typeOf(row.typelem)
+        return { type: `${element.type}[]`, kind: element.kind }
+      }
+      return { type: row.typname, kind: kindOf(row.typtype) }
+    }
+
+    const attributes = new Map<string, AttributeRow>()
+    const loadAttributes = (fields: ReadonlyArray<pg.FieldDef>) =>
+      Effect.gen(function* () {
+        const missing = fields.filter((f) => f.tableID !== 0 && !attributes.has(`${f.tableID}:${f.columnID}`))
+        if (missing.length === 0) return
+        const result = yield* run<AttributeRow>(
+          "reading pg_attribute",
+          `SELECT a.attrelid::int8::float8 AS attrelid, a.attnum::int4 AS attnum, a.attname::text AS attname, a.attnotnull, c.relname::text AS relname
+           FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
+           JOIN unnest($1::oid[], $2::int2[]) AS k(relid, num) ON k.relid = a.attrelid AND k.num = a.attnum`,
+          [missing.map((f) => f.tableID), missing.map((f) => f.columnID)]
+        )
+        for (const row of result.rows) attributes.set(`${row.attrelid}:${row.attnum}`, row)
+      })
+
+    let counter = 0
+    const describe = (text: string) =>
+      Effect.gen(function* () {
+        const statementName = `mas_querycheck_${counter++}`
+        const protocol = yield* Effect.async<ProtocolDescription, DescribeError>((resume) => {
+          client.query(
+            new DescribeStatement(statementName, text, (result) =>
+              resume(
+                "ok" in result
+                  ? Effect.succeed(result.ok)
+                  : Effect.fail(new DescribeError({ step: "describing", text, detail: errorText(result.error) }))
+              )
+            )
+          )
+        })
+        const deallocate = run("deallocating", `DEALLOCATE ${statementName}`).pipe(Effect.ignore)
+        return yield* Effect.gen(function* () {
+          yield* loadTypes([...protocol.paramOids, ...protocol.fields.map((f) => f.dataTypeID)])
+          yield* loadAttributes(protocol.fields)
+          const params = protocol.paramOids.map(typeOf)
+          if (protocol.fields.length === 0) return { params, columns: [] } satisfies Description
+
+          const args = protocol.paramOids.length === 0 ? "" : `(${protocol.paramOids.map(() => "NULL").join(", ")})`
+          const explained = yield* run<{ "QUERY PLAN": ReadonlyArray<{ readonly Plan: PlanNode }> }>(
+            "explaining",
+            `EXPLAIN (VERBOSE, FORMAT JSON) EXECUTE ${statementName}${args}`,
+            undefined,
+            text
+          )
+          const plan = explained.rows[0]?.["QUERY PLAN"][0]?.Plan
+          const forced = plan === undefined ? [] : forcedNullable(plan)
+          const expressions = outputExpressions(text)
+          const aligned = expressions !== undefined && expressions.length === protocol.fields.length ? expressions : undefined
+
+          const columns = protocol.fields.map((field, i): DescribedColumn => {
+            const { name, override } = overrideOf(field.name)
+            const type = typeOf(field.dataTypeID)
+            const nullability = ((): { nullable: boolean; reason: string } => {
+              if (override === "!") return { nullable: false, reason: "alias override !" }
+              if (override === "?") return { nullable: true, reason: "alias override ?" }
+              const join = forced[i]
+              if (join !== undefined && join !== null) return { nullable: true, reason: join }
+              if (field.tableID !== 0) {
+                const attribute = attributes.get(`${field.tableID}:${field.columnID}`)
+                if (attribute !== undefined) {
+                  const qualified = `${attribute.relname}.${attribute.attname}`
+                  return attribute.attnotnull
+                    ? { nullable: false, reason: `NOT NULL column ${qualified}` }
+                    : { nullable: true, reason: `column ${qualified} is nullable` }
+                }
+              }
+              const proof = aligned === undefined ? undefined : provenNotNull(aligned[i]!)
+              return proof === undefined ? { nullable: true, reason: "expression: unknown" } : { nullable: false, reason: proof }
+            })()
+            const attribute = field.tableID === 0 ? undefined : attributes.get(`${field.tableID}:${field.columnID}`)
+            const origin =
+              attribute === undefined
+                ? {}
+                : { origin: { table: attribute.relname, column: attribute.attname, tableOid: field.tableID, attnum: field.columnID } }
+            return { name, ...type, ...nullability, ...origin }
+          })
+          return { params, columns } satisfies Description
+        }).pipe(Effect.ensuring(deallocate))
+      })
+
+    return { describe } satisfies Describer
+  })

@@ -1,0 +1,127 @@
+// `query prepare`: migrates a scratch database, describes every declared static query, and writes (or checks) the committed cache.
+import { PgClient } from "@effect/sql-pg"
+import { Effect, Layer, Logger, LogLevel, Redacted, Schema, type Scope } from "effect"
+import { loadMigrations } from "../migrate/MigrationSource.js"
+import { Migrator } from "../migrate/Migrator.js"
+import type { AnyQuery, AnyStaticQuery } from "../pg/query.js"
+import { shippedMigrationsDir } from "../paths.js"
+import { type CacheEntry, cacheContents, defaultCacheDir, diffCache, entryOf, fingerprintOf, type MigrationFingerprint, writeCache } from "./cache.js"
+import { type Describer, openDescriber } from "./describe.js"
+
+export class QueryDescribeFailed extends Schema.TaggedError<QueryDescribeFailed>()("QueryDescribeFailed", {
+  query: Schema.String,
+  detail: Schema.String
+}) {
+  override get message() {
+    return `query ${this.query} cannot be described: ${this.detail}`
+  }
+}
+
+export class ScratchDatabaseError extends Schema.TaggedError<ScratchDatabaseError>()("ScratchDatabaseError", {
+  detail: Schema.String
+}) {
+  override get message() {
+    return `scratch database: ${this.detail}`
+  }
+}
+
+export class CacheOutOfDate extends Schema.TaggedError<CacheOutOfDate>()("CacheOutOfDate", {
+  differences: Schema.Array(Schema.String)
+}) {
+  override get message() {
+    return `the committed query cache is out of date (run npm run query:prepare and commit src/querycheck/cache):\n${this.differences.map((d) => `  ${d}`).join("\n")}`
+  }
+}
+
+/** Describes every static query (in name order) into cache entries. */
+export const describeAll = (describer: Describer, queries: ReadonlyArray<AnyQuery>, migrations: MigrationFingerprint) =>
+  Effect.forEach(
+    queries.filter((q): q is AnyStaticQuery => q.kind === "static"),
+    (query) =>
+      describer.describe(query.text).pipe(
+        Effect.mapError((e) => new QueryDescribeFailed({ query: query.name, detail: e.message })),
+        Effect.map((description) => entryOf(query.name, query.text, migrations, description))
+      )
+  )
+
+const withDatabase = (url: string, database: string): string => {
+  const u = new URL(url)
+  u.pathname = `/${encodeURIComponent(database)}`
+  return u.toString()
+}
+
+/**
+ * A fresh database on the server of `adminUrl`, migrated with the shipped migrations (or `migrationsDir`), dropped
+ * when the scope closes. Only the database created here is ever dropped.
+ */
+export const scratchDatabase = (adminUrl: string, migrationsDir: string = shippedMigrationsDir) =>
+  Effect.gen(function* () {
+    const name = `mas_querycheck_${process.pid}_${Date.now().toString(36)}`
+    const admin = PgClient.layer({ url: Redacted.make(adminUrl), maxConnections: 1 })
+    const onAdmin = (statement: string) =>
+      Effect.gen(function* () {
+        const sql = yield* PgClient.PgClient
+        yield* sql.unsafe(statement)
+      }).pipe(
+        Effect.provide(admin),
+        Effect.mapError((e) => new ScratchDatabaseError({ detail: `${statement}: ${e.message}` }))
+      )
+    yield* Effect.acquireRelease(onAdmin(`CREATE DATABASE "${name}"`), () =>
+      onAdmin(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`).pipe(
+        Effect.catchAll((e) => Effect.logWarning(`could not drop the scratch database ${name}: ${e.message}`))
+      )
+    )
+    const url = withDatabase(adminUrl, name)
+    yield* Effect.gen(function* () {
+      yield* (yield* Migrator).run()
+    }).pipe(
+      // one log line per migration would bury the prepare output
+      Logger.withMinimumLogLevel(LogLevel.Warning),
+      Effect.provide(
+        Migrator.layer({ ...Migrator.defaultConfig, source: migrationsDir }).pipe(
+          Layer.provide(PgClient.layer({ url: Redacted.make(url), maxConnections: 1 }))
+        )
+      ),
+      Effect.mapError((e) => new ScratchDatabaseError({ detail: `migrating ${name}: ${e.message}` }))
+    )
+    return { name, url }
+  })
+
+export interface PrepareResult {
+  readonly entries: ReadonlyArray<CacheEntry>
+  readonly database: string
+}
+
+/**
+ * On the server of `adminUrl`: scratch database, migrations, describe of `queries`, then writes the cache folder
+ * (`mode: "write"`) or fails with CacheOutOfDate when it differs (`mode: "check"`).
+ */
+export const prepareCache = (options: {
+  readonly adminUrl: string
+  readonly queries: ReadonlyArray<AnyQuery>
+  readonly mode: "write" | "check"
+  readonly cacheDir?: string
+  readonly migrationsDir?: string
+}) =>
+  Effect.scoped(
+    Effect.gen(function* () {
+      const migrationsDir = options.migrationsDir ?? shippedMigrationsDir
+      const migrations = fingerprintOf(yield* loadMigrations(migrationsDir))
+      const db = yield* scratchDatabase(options.adminUrl, migrationsDir)
+      const entries = yield* describeWith(db.url, options.queries, migrations)
+      const files = cacheContents(entries)
+      const dir = options.cacheDir ?? defaultCacheDir
+      if (options.mode === "write") yield* writeCache(dir, files)
+      else {
+        const differences = yield* diffCache(dir, files)
+        if (differences.length > 0) return yield* new CacheOutOfDate({ differences })
+      }
+      return { entries, database: db.name } satisfies PrepareResult
+    })
+  )
+
+const describeWith = (url: string, queries: ReadonlyArray<AnyQuery>, migrations: MigrationFingerprint) =>
+  Effect.gen(function* () {
+    const describer: Describer = yield* openDescriber(url)
+    return yield* describeAll(describer, queries, migrations)
+  }) satisfies Effect.Effect<unknown, unknown, Scope.Scope>
