@@ -18,6 +18,7 @@ import {
 import { countRows, toSafeCount } from "./common/count.js"
 import { listPage } from "./common/pagination.js"
 import { dynamicQuery, rowDecoder, runDynamic, staticQuery, uuidCursor } from "./query.js"
+import { traced } from "./common/tracing.js"
 
 const sessionColumns = [
   "user_sessions.user_session_id",
@@ -377,4 +378,7 @@ export const make = Effect.gen(function* () {
   })
 })
 
-export const layer: Layer.Layer<BrowserSessionRepository, never, SqlClient.SqlClient> = Layer.effect(BrowserSessionRepository, make)
+export const layer: Layer.Layer<BrowserSessionRepository, never, SqlClient.SqlClient> = Layer.effect(
+  BrowserSessionRepository,
+  Effect.map(make, traced("browserSession"))
+)

@@ -23,6 +23,7 @@ import { countRows } from "./common/count.js"
 import { lowerEquals } from "./common/filters.js"
 import { listPage } from "./common/pagination.js"
 import { dynamicQuery, rowDecoder, runDynamic, staticQuery, uuidCursor } from "./query.js"
+import { traced } from "./common/tracing.js"
 
 const emailColumns = "user_email_id, user_id, email, created_at"
 const authenticationColumns = "user_email_authentication_id, user_session_id, user_registration_id, email, created_at, completed_at"
@@ -310,4 +311,7 @@ export const make = Effect.gen(function* () {
   })
 })
 
-export const layer: Layer.Layer<UserEmailRepository, never, SqlClient.SqlClient> = Layer.effect(UserEmailRepository, make)
+export const layer: Layer.Layer<UserEmailRepository, never, SqlClient.SqlClient> = Layer.effect(
+  UserEmailRepository,
+  Effect.map(make, traced("userEmail"))
+)

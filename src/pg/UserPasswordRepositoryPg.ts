@@ -8,6 +8,7 @@ import { now } from "../storage/common/time.js"
 import { passwordFromRow, UserPasswordRow } from "../storage/rows/userPassword.js"
 import { checkPasswordVersion, UserPasswordRepository } from "../storage/UserPasswordRepository.js"
 import { staticQuery } from "./query.js"
+import { traced } from "./common/tracing.js"
 
 const columns = "user_password_id, user_id, hashed_password, version, upgraded_from_id, created_at"
 
@@ -52,4 +53,7 @@ export const make = Effect.gen(function* () {
   })
 })
 
-export const layer: Layer.Layer<UserPasswordRepository, never, SqlClient.SqlClient> = Layer.effect(UserPasswordRepository, make)
+export const layer: Layer.Layer<UserPasswordRepository, never, SqlClient.SqlClient> = Layer.effect(
+  UserPasswordRepository,
+  Effect.map(make, traced("userPassword"))
+)

@@ -15,6 +15,7 @@ import {
 } from "../storage/rows/userRecovery.js"
 import { RECOVERY_TICKET_LIFETIME_MILLIS, UserRecoveryRepository } from "../storage/UserRecoveryRepository.js"
 import { staticQuery } from "./query.js"
+import { traced } from "./common/tracing.js"
 
 const sessionColumns = "user_recovery_session_id, email, user_agent, ip_address, locale, created_at, consumed_at"
 const ticketColumns = "user_recovery_ticket_id, user_recovery_session_id, user_email_id, ticket, created_at, expires_at"
@@ -160,4 +161,7 @@ export const make = Effect.gen(function* () {
   })
 })
 
-export const layer: Layer.Layer<UserRecoveryRepository, never, SqlClient.SqlClient> = Layer.effect(UserRecoveryRepository, make)
+export const layer: Layer.Layer<UserRecoveryRepository, never, SqlClient.SqlClient> = Layer.effect(
+  UserRecoveryRepository,
+  Effect.map(make, traced("userRecovery"))
+)

@@ -15,6 +15,7 @@ import {
 } from "../storage/rows/userRegistration.js"
 import { UserRegistrationRepository } from "../storage/UserRegistrationRepository.js"
 import { staticQuery } from "./query.js"
+import { traced } from "./common/tracing.js"
 
 const columns =
   "user_registration_id, ip_address, user_agent, post_auth_action, username, display_name, terms_url, " +
@@ -214,5 +215,5 @@ export const make = Effect.gen(function* () {
 
 export const layer: Layer.Layer<UserRegistrationRepository, never, SqlClient.SqlClient> = Layer.effect(
   UserRegistrationRepository,
-  make
+  Effect.map(make, traced("userRegistration"))
 )

@@ -30,6 +30,7 @@ import {
 import { countRows } from "./common/count.js"
 import { listPage } from "./common/pagination.js"
 import { dynamicQuery, rowDecoder, runDynamic, staticQuery, uuidCursor } from "./query.js"
+import { traced } from "./common/tracing.js"
 
 const table = USER_REGISTRATION_TOKENS
 const idColumn = "user_registration_token_id"
@@ -271,5 +272,5 @@ export const make = Effect.gen(function* () {
 
 export const layer: Layer.Layer<UserRegistrationTokenRepository, never, SqlClient.SqlClient> = Layer.effect(
   UserRegistrationTokenRepository,
-  make
+  Effect.map(make, traced("userRegistrationToken"))
 )

@@ -12,6 +12,7 @@ import { countRows } from "./common/count.js"
 import { ilikeContains } from "./common/filters.js"
 import { listPage } from "./common/pagination.js"
 import { dynamicQuery, rowDecoder, runDynamic, staticQuery, uuidCursor } from "./query.js"
+import { traced } from "./common/tracing.js"
 
 const columns = "user_id, username, created_at, locked_at, deactivated_at, can_request_admin, is_guest"
 
@@ -232,4 +233,7 @@ export const make = Effect.gen(function* () {
   })
 })
 
-export const layer: Layer.Layer<UserRepository, never, SqlClient.SqlClient> = Layer.effect(UserRepository, make)
+export const layer: Layer.Layer<UserRepository, never, SqlClient.SqlClient> = Layer.effect(
+  UserRepository,
+  Effect.map(make, traced("user"))
+)

@@ -6,6 +6,7 @@ import { now } from "../storage/common/time.js"
 import { USER_TERMS } from "../storage/rows/userTerms.js"
 import { UserTermsRepository } from "../storage/UserTermsRepository.js"
 import { staticQuery } from "./query.js"
+import { traced } from "./common/tracing.js"
 
 // Accepting again meets the (user_id, terms_url) constraint: DO NOTHING keeps the unit of work usable (§1.8).
 // No conflict target, as memory's insertIgnoringConflict ignores any key conflict (a fresh id never collides anyway).
@@ -35,4 +36,7 @@ export const make = Effect.gen(function* () {
   })
 })
 
-export const layer: Layer.Layer<UserTermsRepository, never, SqlClient.SqlClient> = Layer.effect(UserTermsRepository, make)
+export const layer: Layer.Layer<UserTermsRepository, never, SqlClient.SqlClient> = Layer.effect(
+  UserTermsRepository,
+  Effect.map(make, traced("userTerms"))
+)

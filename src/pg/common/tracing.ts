@@ -1,0 +1,25 @@
+// One span per repository method, `db.<repository>.<method>`; the statements it runs are child spans carrying their SQL text.
+import { Effect } from "effect"
+
+/**
+ * Wraps every method of a repository service so that its effect runs in a span named
+ * `db.<repository>.<method>` (the query spans of `staticQuery`/`runDynamic` nest below it).
+ */
+export const traced =
+  (repository: string) =>
+  <S extends object>(service: S): S =>
+    Object.fromEntries(
+      Object.entries(service).map(([method, member]) => [
+        method,
+        typeof member === "function"
+          ? (...args: ReadonlyArray<unknown>) => {
+              const result = member(...args)
+              return Effect.isEffect(result)
+                ? Effect.withSpan(result, `db.${repository}.${method}`, {
+                    attributes: { "db.system.name": "postgresql", "db.repository": repository, "db.method": method }
+                  })
+                : result
+            }
+          : member
+      ])
+    ) as S
