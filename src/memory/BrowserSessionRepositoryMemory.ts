@@ -19,7 +19,8 @@ import {
 } from "../storage/rows/browserSession.js"
 import type { UserRow } from "../storage/rows/user.js"
 import { toSafeCountOrFail } from "./common/count.js"
-import { paginate } from "./common/pagination.js"
+import { checkCursors, paginate } from "./common/pagination.js"
+import { requireUlid } from "./common/parameters.js"
 import type { Database, Row } from "./Database.js"
 import { MemoryStore } from "./MemoryStore.js"
 
@@ -152,14 +153,14 @@ export const make = Effect.gen(function* () {
 
   return BrowserSessionRepository.of({
     lookup: (id) =>
-      Effect.flatten(
+      Effect.zipRight(requireUlid(id), Effect.flatten(
         store.read((db) =>
           Option.match(Option.flatMap(db.get<BrowserSessionRow>(SESSIONS, id), (row) => decodeSession(db, row)), {
             onNone: () => Either.right(Option.none()),
             onSome: Either.map(Option.some)
           })
         )
-      ),
+      )),
 
     add: (user, userAgent) =>
       Effect.gen(function* () {
@@ -208,13 +209,16 @@ export const make = Effect.gen(function* () {
       ),
 
     list: (filter, pagination) =>
-      Effect.flatten(
-        store.read((db) =>
-          paginate(
-            db.rows<BrowserSessionRow>(SESSIONS).filter(matches(db, filter)).filter((r) => Option.isSome(db.get("users", r.user_id))),
-            pagination,
-            (r) => r.user_session_id
-          ).tryMap((row) => Option.getOrThrow(decodeSession(db, row)))
+      Effect.zipRight(
+        checkCursors(pagination),
+        Effect.flatten(
+          store.read((db) =>
+            paginate(
+              db.rows<BrowserSessionRow>(SESSIONS).filter(matches(db, filter)).filter((r) => Option.isSome(db.get("users", r.user_id))),
+              pagination,
+              (r) => r.user_session_id
+            ).tryMap((row) => Option.getOrThrow(decodeSession(db, row)))
+          )
         )
       ),
 

@@ -22,9 +22,9 @@ import {
 } from "../storage/rows/userEmail.js"
 import { type UserEmailFilter, UserEmailRepository } from "../storage/UserEmailRepository.js"
 import { toSafeCountOrFail } from "./common/count.js"
-import { paginate } from "./common/pagination.js"
+import { checkCursors, paginate } from "./common/pagination.js"
 import type { Database, Row } from "./Database.js"
-import { rejectNul } from "./common/parameters.js"
+import { rejectNul, requireUlid } from "./common/parameters.js"
 import { MemoryStore } from "./MemoryStore.js"
 
 const EMAILS = "user_emails"
@@ -106,7 +106,7 @@ export const make = Effect.gen(function* () {
     })
 
   return UserEmailRepository.of({
-    lookup: (id) => Effect.map(getOne(EMAILS, id, emailRow), Option.map(userEmailFromRow)),
+    lookup: (id) => Effect.zipRight(requireUlid(id), Effect.map(getOne(EMAILS, id, emailRow), Option.map(userEmailFromRow))),
 
     find: (user, email) =>
       Effect.gen(function* () {
@@ -136,6 +136,7 @@ export const make = Effect.gen(function* () {
 
     list: (filter, pagination) =>
       Effect.gen(function* () {
+        yield* checkCursors(pagination)
         yield* rejectNul(filter.email)
         const rows = yield* store.read((db) => db.rows<Row>(EMAILS).filter(matches(filter)))
         // Only the rows of the page are decoded, as in PostgreSQL.
@@ -193,7 +194,10 @@ export const make = Effect.gen(function* () {
       }),
 
     lookupAuthentication: (id) =>
-      Effect.map(getOne(AUTHENTICATIONS, id, authenticationRow), Option.map(userEmailAuthenticationFromRow)),
+      Effect.zipRight(
+        requireUlid(id),
+        Effect.map(getOne(AUTHENTICATIONS, id, authenticationRow), Option.map(userEmailAuthenticationFromRow))
+      ),
 
     findAuthenticationCode: (authentication, code) =>
       Effect.gen(function* () {

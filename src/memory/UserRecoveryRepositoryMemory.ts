@@ -16,7 +16,7 @@ import {
 } from "../storage/rows/userRecovery.js"
 import { RECOVERY_TICKET_LIFETIME_MILLIS, UserRecoveryRepository } from "../storage/UserRecoveryRepository.js"
 import type { Row } from "./Database.js"
-import { rejectNul } from "./common/parameters.js"
+import { rejectNul, requireUlid } from "./common/parameters.js"
 import { MemoryStore } from "./MemoryStore.js"
 
 const SESSIONS = "user_recovery_sessions"
@@ -31,7 +31,7 @@ export const make = Effect.gen(function* () {
   return UserRecoveryRepository.of({
     lookupSession: (id) =>
       Effect.flatMap(
-        store.read((db) => db.get<Row>(SESSIONS, id)),
+        Effect.zipRight(requireUlid(id), store.read((db) => db.get<Row>(SESSIONS, id))),
         Option.match({
           onNone: () => Effect.succeedNone,
           onSome: (row) => Effect.map(decodeSession(row), (r) => Option.some(userRecoverySessionFromRow(r)))

@@ -14,6 +14,7 @@ import {
 import { UserRegistrationRepository } from "../storage/UserRegistrationRepository.js"
 import type { Database } from "./Database.js"
 import { MemoryStore } from "./MemoryStore.js"
+import { requireUlid } from "./common/parameters.js"
 
 const table = USER_REGISTRATIONS
 
@@ -71,6 +72,7 @@ export const make = Effect.gen(function* () {
   return UserRegistrationRepository.of({
     lookup: (id) =>
       Effect.gen(function* () {
+        yield* requireUlid(id)
         const row = yield* store.read((db) => db.get<Row>(table, id))
         if (Option.isNone(row)) return Option.none()
         return Option.some(yield* userRegistrationFromRow(row.value))

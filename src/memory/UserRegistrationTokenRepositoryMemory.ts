@@ -26,9 +26,9 @@ import {
   UserRegistrationTokenRepository
 } from "../storage/UserRegistrationTokenRepository.js"
 import { toSafeCountOrFail } from "./common/count.js"
-import { paginate } from "./common/pagination.js"
+import { checkCursors, paginate } from "./common/pagination.js"
 import type { Database } from "./Database.js"
-import { rejectNul } from "./common/parameters.js"
+import { rejectNul, requireUlid } from "./common/parameters.js"
 import { MemoryStore } from "./MemoryStore.js"
 
 const table = USER_REGISTRATION_TOKENS
@@ -71,7 +71,8 @@ export const make = Effect.gen(function* () {
     store.read((db) => db.rows<UserRegistrationTokenRow>(table).filter(matches(db, filter)))
 
   return UserRegistrationTokenRepository.of({
-    lookup: (id) => Effect.flatMap(store.read((db) => db.get<UserRegistrationTokenRow>(table, id)), decodeOne),
+    lookup: (id) =>
+      Effect.zipRight(requireUlid(id), Effect.flatMap(store.read((db) => db.get<UserRegistrationTokenRow>(table, id)), decodeOne)),
 
     findByToken: (token) =>
       Effect.gen(function* () {
@@ -165,8 +166,11 @@ export const make = Effect.gen(function* () {
       }),
 
     list: (filter, pagination) =>
-      Effect.flatMap(selectTokens(filter), (rows) =>
-        paginate(rows, pagination, (r) => r.user_registration_token_id).tryMap(userRegistrationTokenFromRow)
+      Effect.zipRight(
+        checkCursors(pagination),
+        Effect.flatMap(selectTokens(filter), (rows) =>
+          paginate(rows, pagination, (r) => r.user_registration_token_id).tryMap(userRegistrationTokenFromRow)
+        )
       ),
 
     count: (filter) => Effect.flatMap(selectTokens(filter), (rows) => toSafeCountOrFail(rows.length))

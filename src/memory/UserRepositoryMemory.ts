@@ -8,9 +8,9 @@ import { now } from "../storage/common/time.js"
 import { type UserRow, userFromRow, userToRow } from "../storage/rows/user.js"
 import { type UserFilter, UserRepository } from "../storage/UserRepository.js"
 import { toSafeCountOrFail } from "./common/count.js"
-import { paginate } from "./common/pagination.js"
+import { checkCursors, paginate } from "./common/pagination.js"
 import type { Database, Row } from "./Database.js"
-import { rejectNul } from "./common/parameters.js"
+import { rejectNul, requireUlid } from "./common/parameters.js"
 import { MemoryStore } from "./MemoryStore.js"
 
 const activeSession = (db: Database, table: string, userId: string, clients?: ReadonlySet<string>) =>
@@ -52,15 +52,18 @@ export const make = Effect.gen(function* () {
       return db.rows<UserRow>("users").filter((r) => lowerLikePostgres(r.username) === wanted)
     }))
 
-  /** Replaces the stored row by the entity's (only when the model says it changed). */
-  const transition = (user: User, next: Either.Either<User, unknown>) =>
+  /**
+   * Writes the one column the transition changes (only when the model says it changed), as PostgreSQL's
+   * single-column UPDATE does: the entity passed in may be stale in its other column.
+   */
+  const transition = (user: User, next: Either.Either<User, unknown>, column: "locked_at" | "deactivated_at") =>
     Effect.gen(function* () {
       const moved = Either.getOrElse(next, () => user)
       if (moved === user) return user
-      const row = userToRow(moved)
+      const value = userToRow(moved)[column]
       yield* store.write((db) =>
         Either.map(
-          db.updateOne("users", user.id, (current) => ({ ...current, locked_at: row.locked_at, deactivated_at: row.deactivated_at })),
+          db.updateOne("users", user.id, (current) => ({ ...current, [column]: value })),
           (next) => [undefined, next] as const
         )
       )
@@ -68,7 +71,7 @@ export const make = Effect.gen(function* () {
     })
 
   return UserRepository.of({
-    lookup: (id) => store.read((db) => Option.map(db.get<UserRow>("users", id), userFromRow)),
+    lookup: (id) => Effect.zipRight(requireUlid(id), store.read((db) => Option.map(db.get<UserRow>("users", id), userFromRow))),
 
     findByUsername: (username) =>
       Effect.map(byLowerUsername(username), (rows) => {
@@ -101,10 +104,10 @@ export const make = Effect.gen(function* () {
 
     exists: (username) => Effect.map(byLowerUsername(username), (rows) => rows.length > 0),
 
-    lock: (user) => Effect.flatMap(now, (at) => transition(user, lockUser(user, at))),
-    unlock: (user) => transition(user, unlockUser(user)),
-    deactivate: (user) => Effect.flatMap(now, (at) => transition(user, deactivateUser(user, at))),
-    reactivate: (user) => transition(user, reactivateUser(user)),
+    lock: (user) => Effect.flatMap(now, (at) => transition(user, lockUser(user, at), "locked_at")),
+    unlock: (user) => transition(user, unlockUser(user), "locked_at"),
+    deactivate: (user) => Effect.flatMap(now, (at) => transition(user, deactivateUser(user, at), "deactivated_at")),
+    reactivate: (user) => transition(user, reactivateUser(user), "deactivated_at"),
 
     deleteUnsupportedThreepids: (user) =>
       store.write((db) => db.deleteWhere("user_unsupported_third_party_ids", (r) => r.user_id === user.id)),
@@ -118,7 +121,10 @@ export const make = Effect.gen(function* () {
       }),
 
     list: (filter, pagination) =>
-      Effect.map(selectUsers(filter), (rows) => paginate(rows, pagination, (r) => r.user_id).map(userFromRow)),
+      Effect.zipRight(
+        checkCursors(pagination),
+        Effect.map(selectUsers(filter), (rows) => paginate(rows, pagination, (r) => r.user_id).map(userFromRow))
+      ),
 
     count: (filter) => Effect.flatMap(selectUsers(filter), (rows) => toSafeCountOrFail(rows.length)),
 

@@ -15,8 +15,9 @@ import {
   PendingMigrations,
   StoredChecksumTooShort
 } from "./errors.js"
+import { refuseInvalidIndexes } from "./InvalidIndexes.js"
 import { migrationLockKey } from "./LockKey.js"
-import { loadMigrations, type Migration, toHex } from "./MigrationSource.js"
+import { loadMigrations, type Migration, refuseByteOrderMarks, toHex } from "./MigrationSource.js"
 
 export * from "./errors.js"
 
@@ -443,11 +444,11 @@ const make = (config: MigratorConfig) =>
     const readOnly = <A, E>(f: (conn: Connection) => Effect.Effect<A, E>) =>
       Effect.scoped(Effect.flatMap(reserve, f))
 
-    const snapshot = Effect.gen(function*() {
-      const files = yield* loadMigrations(config.source)
-      const rows = yield* readOnly(readHistory)
-      return evaluate(files, rows, config)
-    })
+    // the files are read while the history query is in flight: startup validation pays for the slower of the two
+    const snapshot = Effect.map(
+      Effect.all([loadMigrations(config.source), readOnly(readHistory)], { concurrency: 2 }),
+      ([files, rows]) => evaluate(files, rows, config)
+    )
 
     const info: MigratorService["info"] = Effect.map(snapshot, (e) => e.statuses)
 
@@ -469,6 +470,7 @@ const make = (config: MigratorConfig) =>
         const target = options?.targetVersion
         // every file is parsed and linted before the database is touched
         const files = yield* loadMigrations(config.source)
+        yield* refuseByteOrderMarks(files)
         const conn = yield* reserve
         if (!dryRun) {
           const [row] = yield* exec(conn, "SELECT current_database() AS name").pipe(
@@ -488,6 +490,8 @@ const make = (config: MigratorConfig) =>
         yield* enforce(evaluation, config)
         const planned = evaluation.pending.filter((m) => target === undefined || m.version <= target)
         const skipped = evaluation.pending.filter((m) => target !== undefined && m.version > target)
+        // before anything is applied, so a refused run changes nothing (a dry run reports it too)
+        yield* refuseInvalidIndexes(conn, planned)
         const applied: Array<AppliedMigration> = []
         if (!dryRun) {
           for (const migration of planned) {

@@ -64,7 +64,21 @@ export class MigrationWriteError extends Schema.TaggedError<MigrationWriteError>
   }
 }
 
+/**
+ * A migration file starting with a UTF-8 byte order mark: PostgreSQL reads the mark as part of the first word (a
+ * syntax error), and it hides a `-- no-transaction` marker, so the run refuses it before touching the database.
+ */
+export class MigrationByteOrderMark extends Schema.TaggedError<MigrationByteOrderMark>()("MigrationByteOrderMark", {
+  path: Schema.String
+}) {
+  override get message() {
+    return `${this.path} starts with a UTF-8 byte order mark (EF BB BF), which PostgreSQL would read as part of the ` +
+      `first word and which hides a -- no-transaction marker: save the file as UTF-8 without a BOM`
+  }
+}
+
 export type MigrationSourceError =
+  | MigrationByteOrderMark
   | InvalidMigrationName
   | DuplicateMigrationVersion
   | NoTransactionLintError
@@ -140,6 +154,26 @@ export class MigrationFailed extends Schema.TaggedError<MigrationFailed>()("Migr
   }
 }
 
+/**
+ * A pending `-- no-transaction` migration would build an index that already exists as invalid
+ * (`pg_index.indisvalid = false`), left by an interrupted `CREATE INDEX CONCURRENTLY`: `IF NOT EXISTS` would
+ * skip it silently, and dropping it for the operator could hide why the build failed, so the run refuses.
+ */
+export class InvalidIndexLeftBehind extends Schema.TaggedError<InvalidIndexLeftBehind>()("InvalidIndexLeftBehind", {
+  version: Schema.BigIntFromSelf,
+  description: Schema.String,
+  path: Schema.String,
+  /** Schema-qualified, quoted as SQL needs them. */
+  indexes: Schema.Array(Schema.String)
+}) {
+  override get message() {
+    const names = this.indexes.join(", ")
+    return `index ${names} is invalid (pg_index.indisvalid = false), left by an interrupted CREATE INDEX ` +
+      `CONCURRENTLY of migration ${this.version} (${this.description}), which is not applied: drop it with ` +
+      `${this.indexes.map((name) => `DROP INDEX CONCURRENTLY ${name};`).join(" ")} then run the migrations again`
+  }
+}
+
 /** The database could not be reached, locked or read (wraps the SqlError). */
 export class MigrationDatabaseError extends Schema.TaggedError<MigrationDatabaseError>()("MigrationDatabaseError", {
   operation: Schema.String,
@@ -158,4 +192,5 @@ export type MigrateError =
   | OutOfOrderMigrations
   | PendingMigrations
   | MigrationFailed
+  | InvalidIndexLeftBehind
   | MigrationDatabaseError

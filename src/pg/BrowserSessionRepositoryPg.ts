@@ -295,7 +295,7 @@ export const make = Effect.gen(function* () {
               pagination,
               cursorOf: uuidCursor("user_session_id")
             })
-            return yield* page.tryMap((raw) => Effect.map(decodeSessionRow(raw), browserSessionFromRow))
+            return yield* page.tryMap((raw) => Either.map(decodeSessionRow(raw), browserSessionFromRow))
           })
         )
       ),

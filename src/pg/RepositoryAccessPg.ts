@@ -1,6 +1,6 @@
 // RepositoryAccess on PostgreSQL: every repository on one SqlClient, units of work as SQL transactions.
 import { SqlClient } from "@effect/sql"
-import { Effect, Layer } from "effect"
+import { Effect, Layer, Option } from "effect"
 import { SqlError } from "@effect/sql/SqlError"
 import { type DriverError, fromSqlError } from "../storage/common/errors.js"
 import { runUnitOfWork } from "../storage/common/UnitOfWork.js"
@@ -40,7 +40,13 @@ const access = Layer.effect(
       // @effect/sql binds every statement of the fiber to the transaction's connection.
       transaction: <A, E, R>(effect: Effect.Effect<A, E, R>) =>
         runUnitOfWork<A, E, R, DriverError, never>(effect, <X, Y, Z>(inner: Effect.Effect<X, Y, Z>) =>
-          Effect.mapError(sql.withTransaction(inner), (e): Y | DriverError => (e instanceof SqlError ? fromSqlError(e) : e))
+          Effect.mapError(sql.withTransaction(inner), (e): Y | DriverError => (e instanceof SqlError ? fromSqlError(e) : e)).pipe(
+            // @effect/sql turns a failed COMMIT or ROLLBACK into a defect (e.g. the server ended the connection):
+            // for callers it is a driver failure like any other, so it stays a typed DriverError.
+            Effect.catchSomeDefect((defect) =>
+              defect instanceof SqlError ? Option.some(Effect.fail(fromSqlError(defect))) : Option.none()
+            )
+          )
         )
     })
   })

@@ -234,7 +234,7 @@ export const make = Effect.gen(function* () {
               pagination,
               cursorOf: uuidCursor("user_email_id")
             })
-            return yield* page.tryMap((raw) => Effect.map(decodeEmailRow(raw), userEmailFromRow))
+            return yield* page.tryMap((raw) => Either.map(decodeEmailRow(raw), userEmailFromRow))
           })
         )
       ),

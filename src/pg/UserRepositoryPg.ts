@@ -222,7 +222,7 @@ export const make = Effect.gen(function* () {
               pagination,
               cursorOf: uuidCursor("user_id")
             })
-            return yield* page.tryMap((raw) => Effect.map(decodeUserRow(raw), userFromRow))
+            return yield* page.tryMap((raw) => Either.map(decodeUserRow(raw), userFromRow))
           })
         )
       ),

@@ -1,6 +1,6 @@
 // One declaration per SQL query (name, text, parameter and row schemas), run through SqlClient and decoded with Schema.
 import { SqlClient } from "@effect/sql"
-import { Effect, Option, ParseResult, Schema } from "effect"
+import { Effect, Either, Option, ParseResult, Schema } from "effect"
 import { type Ulid, uuidToUlid } from "../model/Ulid.js"
 import {
   type DriverError,
@@ -70,21 +70,35 @@ const rowId = (raw: unknown, idColumn: string | undefined): Option.Option<Ulid> 
   return typeof value === "string" ? uuidToUlid(value) : Option.none()
 }
 
-/** Decodes one raw row, turning a failure into an InconsistencyError naming the table, the column and the row. */
+/**
+ * Decodes one raw row, turning a failure into an InconsistencyError naming the table, the column and the row.
+ * Synchronous (an Either, which is also an Effect): decoding runs for every row, and an Effect per row costs more
+ * than the decoding itself.
+ */
 export const rowDecoder = <Row, RowI>(schema: Schema.Schema<Row, RowI>, table: string, idColumn?: string) => {
-  const decodeRow = Schema.decodeUnknown(schema)
-  return (raw: unknown): Effect.Effect<Row, InconsistencyError> =>
-    decodeRow(raw).pipe(
-      Effect.mapError(
-        (cause) =>
-          new InconsistencyError({
-            table,
-            column: failedColumn(cause),
-            row: rowId(raw, idColumn),
-            cause: Option.some(cause)
-          })
-      )
+  const decodeRow = Schema.decodeUnknownEither(schema)
+  return (raw: unknown): Either.Either<Row, InconsistencyError> =>
+    Either.mapLeft(
+      decodeRow(raw),
+      (cause) =>
+        new InconsistencyError({
+          table,
+          column: failedColumn(cause),
+          row: rowId(raw, idColumn),
+          cause: Option.some(cause)
+        })
     )
+}
+
+/** Every row decoded, or the first failure. */
+const decodeAll = <Row>(rows: ReadonlyArray<unknown>, decodeOne: (raw: unknown) => Either.Either<Row, InconsistencyError>) => {
+  const out: Array<Row> = new Array(rows.length)
+  for (let i = 0; i < rows.length; i++) {
+    const decoded = decodeOne(rows[i])
+    if (Either.isLeft(decoded)) return Either.left(decoded.left)
+    out[i] = decoded.right
+  }
+  return Either.right(out as ReadonlyArray<Row>)
 }
 
 /** The cursor of a raw row: its uuid primary key read back as a ULID (any 16 bytes are one). */
@@ -168,30 +182,31 @@ export const staticQuery = <
   /** The primary-key column, so that inconsistency errors can name the row. */
   readonly idColumn?: string
 }): StaticQuery<P, PI, Row, RowI> => {
-  const encodeParams = Schema.encode(definition.params)
+  const encodeParams = Schema.encodeEither(definition.params)
   const span = `db.${definition.name}`
-  const attributes = { "db.query.text": definition.text, "db.system.name": "postgresql" }
+  // The stack trace a span captures by default would point here, not at the caller: not worth its cost per query.
+  const spanOptions = { attributes: { "db.query.text": definition.text, "db.system.name": "postgresql" }, captureStackTrace: false }
 
   const statement = (params: P) =>
     Effect.gen(function* () {
       const sql = yield* SqlClient.SqlClient
-      const encoded = yield* encodeParams(params).pipe(
-        Effect.mapError((cause) => new InvalidOperationError({ cause: Option.some(cause) }))
+      const encoded = yield* Either.mapLeft(
+        encodeParams(params),
+        (cause) => new InvalidOperationError({ cause: Option.some(cause) })
       )
       return sql.unsafe<object>(definition.text, encoded as ReadonlyArray<unknown> as Array<unknown>)
     })
 
-  const decodeOne = rowDecoder<Row, RowI>(definition.row, definition.table, definition.idColumn)
+  const decodeRow = rowDecoder<Row, RowI>(definition.row, definition.table, definition.idColumn)
   // only texts with a quoted alias ending in ! or ? pay for the key rewrite
-  const hasOverrides = /"[^"]*[!?]"/.test(definition.text)
-  const decode = (rows: ReadonlyArray<unknown>) =>
-    Effect.forEach(rows, hasOverrides ? (raw) => decodeOne(stripOverrideSuffixes(raw)) : decodeOne)
+  const decodeOne = /"[^"]*[!?]"/.test(definition.text) ? (raw: unknown) => decodeRow(stripOverrideSuffixes(raw)) : decodeRow
+  const decode = (rows: ReadonlyArray<unknown>) => decodeAll(rows, decodeOne)
 
   const all = (...params: P) =>
     Effect.flatMap(statement(params), (s) => mapSqlError(s)).pipe(
       Effect.flatMap(decode),
       abortOnDriverError,
-      Effect.withSpan(span, { attributes })
+      Effect.withSpan(span, spanOptions)
     )
 
   const query: StaticQuery<P, PI, Row, RowI> = {
@@ -207,7 +222,7 @@ export const staticQuery = <
       Effect.flatMap(statement(params), (s) => mapSqlError(s.raw)).pipe(
         Effect.map((result) => Number((result as { rowCount?: number | null }).rowCount ?? 0)),
         abortOnDriverError,
-        Effect.withSpan(span, { attributes })
+        Effect.withSpan(span, spanOptions)
       )
   }
   register(query)
@@ -220,7 +235,7 @@ export const dynamicQuery = (definition: { readonly name: string; readonly descr
 
 /** Runs the effect of a dynamic query under its span, mapping driver errors and recording them in the unit of work. */
 export const runDynamic = <A, E, R>(query: DynamicQuery, effect: Effect.Effect<A, E, R>) =>
-  mapSqlError(effect).pipe(abortOnDriverError, Effect.withSpan(`db.${query.name}`, { attributes: { "db.query.dynamic": query.description } }))
+  mapSqlError(effect).pipe(abortOnDriverError, Effect.withSpan(`db.${query.name}`, { attributes: { "db.query.dynamic": query.description }, captureStackTrace: false }))
 
 /** A row with no columns (for statements whose result is ignored). */
 export const NoParams = Schema.Tuple()

@@ -143,3 +143,23 @@ contract("RepositoryAccess.transaction", (test) => {
       expect(yield* userCount).toBe(1)
     }))
 })
+
+// Regression found by test/reliability: a failed COMMIT/ROLLBACK was a defect from @effect/sql on PostgreSQL.
+contract("RepositoryAccess.transaction: driver failures stay typed (regression)", (test) => {
+  test("a doomed unit fails with a typed DriverError, never a defect, and commits nothing", () =>
+    Effect.gen(function* () {
+      const repos = yield* RepositoryAccess
+      const exit = yield* Effect.exit(
+        repos.transaction(
+          Effect.gen(function* () {
+            yield* repos.users.add("alice")
+            // A NUL byte is refused by the server: the unit is doomed, its rollback must stay a typed failure.
+            yield* Effect.ignore(repos.users.add("nul\u0000byte"))
+          })
+        )
+      )
+      expect(Exit.isFailure(exit) && Option.isSome(Cause.failureOption(exit.cause))).toBe(true)
+      expect(Exit.isFailure(exit) && Cause.isDie(exit.cause)).toBe(false)
+      expect(yield* userCount).toBe(0)
+    }))
+})

@@ -426,3 +426,56 @@ contract("UserRepository", (test) => {
       yield* repos.transaction(repos.users.acquireLockForSync(bob))
     }), 20_000)
 })
+
+// Regressions found by test/reliability (malformed ids): memory matched nothing where PostgreSQL refuses the value.
+contract("UserRepository: malformed ids (regressions)", (test) => {
+  test("lookup of a value that is not a ULID is an InvalidOperationError, and the unit of work stays usable", () =>
+    Effect.gen(function* () {
+      const repos = yield* RepositoryAccess
+      yield* repos.transaction(
+        Effect.gen(function* () {
+          const alice = yield* repos.users.add("alice")
+          for (const bad of ["not-a-ulid", alice.id.toLowerCase(), ""]) {
+            expect((yield* Effect.flip(repos.users.lookup(bad as Ulid)))._tag).toBe("InvalidOperationError")
+          }
+          yield* repos.users.add("bob")
+        })
+      )
+      expect(yield* repos.users.count({})).toBe(2)
+    }))
+
+  test("a malformed cursor is an InvalidOperationError; a lowercase cursor reads as its canonical form", () =>
+    Effect.gen(function* () {
+      const { users } = yield* RepositoryAccess
+      const [a, b] = yield* addUsers("alice", "bob")
+      const error = yield* Effect.flip(users.list({}, first(10).withAfter("not-a-ulid" as Ulid)))
+      expect(error._tag).toBe("InvalidOperationError")
+      const page = yield* users.list({}, first(10).withAfter(a!.id.toLowerCase() as Ulid))
+      expect(page.nodes).toEqual([b])
+    }))
+})
+
+// Regression found by the backend-equivalence fuzzer: memory wrote both state columns from a stale entity.
+contract("UserRepository: transitions from a stale entity (regression)", (test) => {
+  test("lock writes only locked_at: a stale deactivatedAt in the entity passed in is not stored", () =>
+    Effect.gen(function* () {
+      const repos = yield* RepositoryAccess
+      const alice = yield* repos.users.add("alice")
+      // The deactivation is rolled back, so the caller holds an entity the database never had.
+      let stale = alice
+      yield* Effect.ignore(
+        repos.transaction(
+          Effect.flatMap(repos.users.deactivate(alice), (u) => {
+            stale = u
+            return Effect.fail("rollback" as const)
+          })
+        )
+      )
+      expect(Option.isSome(stale.deactivatedAt)).toBe(true)
+      yield* TestClock.adjust(Duration.seconds(1))
+      yield* repos.users.lock(stale)
+      const stored = Option.getOrThrow(yield* repos.users.lookup(alice.id))
+      expect(Option.isSome(stored.lockedAt)).toBe(true)
+      expect(stored.deactivatedAt).toEqual(Option.none())
+    }))
+})

@@ -1,7 +1,21 @@
 // Keyset pagination over in-memory rows (domain.md §1.4), the same rules as PostgreSQL on canonical ULID strings.
-import { Option } from "effect"
+import { Effect, Option } from "effect"
 import type { Ulid } from "../../model/Ulid.js"
+import { InvalidOperationError } from "../../storage/common/errors.js"
 import { Page, type Pagination } from "../../storage/common/Pagination.js"
+
+// PostgreSQL reads cursors as ULID text in any case (pg/common/uuid.ts `cursorToUuid`); so does memory.
+const CURSOR = /^[0-7][0-9A-HJKMNP-TV-Z]{25}$/i
+
+/** Fails as PostgreSQL's keyset clauses do when a cursor is not ULID text (before any row is read). */
+export const checkCursors = (pagination: Pagination): Effect.Effect<void, InvalidOperationError> => {
+  for (const cursor of [pagination.after, pagination.before]) {
+    if (Option.isSome(cursor) && !(typeof cursor.value === "string" && CURSOR.test(cursor.value))) {
+      return Effect.fail(new InvalidOperationError({ cause: Option.some(`Malformed ULID cursor: ${JSON.stringify(cursor.value)}`) }))
+    }
+  }
+  return Effect.void
+}
 
 // Canonical ULIDs compare as strings in id order (Crockford's alphabet is in ASCII order, §2).
 const byId =
@@ -17,8 +31,9 @@ const byId =
  * between the cursors, `count + 1` read from the start (forward) or the end (backward).
  */
 export const paginate = <T>(rows: Iterable<T>, pagination: Pagination, idOf: (row: T) => Ulid): Page<T> => {
-  const after = pagination.after
-  const before = pagination.before
+  // Lowercase cursors compare as their canonical form, as in PostgreSQL (checkCursors refuses the rest).
+  const after = Option.map(pagination.after, (c) => c.toUpperCase() as Ulid)
+  const before = Option.map(pagination.before, (c) => c.toUpperCase() as Ulid)
   const inRange = Array.from(rows)
     .filter((row) => {
       const id = idOf(row)

@@ -1,6 +1,6 @@
 // Checks on statement parameters that PostgreSQL makes before it reads any row, made the same way in memory.
 import { Effect, Option } from "effect"
-import { DriverError, SqlState } from "../../storage/common/errors.js"
+import { DriverError, InvalidOperationError, SqlState } from "../../storage/common/errors.js"
 import { abortOnDriverError } from "../../storage/common/UnitOfWork.js"
 
 /**
@@ -19,3 +19,18 @@ export const rejectNul = (...texts: ReadonlyArray<string | undefined>): Effect.E
         )
       )
     : Effect.void
+
+const CANONICAL_ULID = /^[0-7][0-9A-HJKMNP-TV-Z]{25}$/
+
+const malformedUlid = (value: string) =>
+  new InvalidOperationError({ cause: Option.some(`Malformed ULID: ${JSON.stringify(value)}`) })
+
+/**
+ * PostgreSQL's statements encode a `Ulid` argument to uuid text with `UlidFromUuid`, which refuses
+ * anything but canonical ULID text before the statement is sent (no row read, the unit of work
+ * stays usable): memory refuses the same values the same way rather than matching nothing.
+ */
+export const requireUlid = (...ids: ReadonlyArray<string>): Effect.Effect<void, InvalidOperationError> => {
+  const bad = ids.find((id) => typeof id !== "string" || !CANONICAL_ULID.test(id))
+  return bad === undefined ? Effect.void : Effect.fail(malformedUlid(String(bad)))
+}

@@ -16,7 +16,9 @@ export const traced =
               const result = member(...args)
               return Effect.isEffect(result)
                 ? Effect.withSpan(result, `db.${repository}.${method}`, {
-                    attributes: { "db.system.name": "postgresql", "db.repository": repository, "db.method": method }
+                    attributes: { "db.system.name": "postgresql", "db.repository": repository, "db.method": method },
+                    // a captured stack would point at this wrapper, not at the caller: not worth its cost per call
+                    captureStackTrace: false
                   })
                 : result
             }

@@ -60,7 +60,7 @@ export const browserSessionFromRow = (row: BrowserSessionWithUserRow): BrowserSe
     userAgent: Option.fromNullable(row.user_agent),
     lastActiveAt: Option.fromNullable(row.last_active_at),
     lastActiveIp: Option.fromNullable(row.last_active_ip)
-  })
+  }, true)
 
 export const browserSessionToRow = (session: BrowserSession): BrowserSessionRow => ({
   user_session_id: session.id,
@@ -90,7 +90,7 @@ export const authenticationFromRow = (row: AuthenticationRow): Either.Either<Aut
   }).pipe(
     Either.map(
       (authenticationMethod) =>
-        new Authentication({ id: row.user_session_authentication_id, createdAt: row.created_at, authenticationMethod })
+        new Authentication({ id: row.user_session_authentication_id, createdAt: row.created_at, authenticationMethod }, true)
     ),
     Either.mapLeft(
       (failure) =>

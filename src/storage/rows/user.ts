@@ -17,6 +17,8 @@ export const UserRow = Schema.Struct({
 })
 export type UserRow = typeof UserRow.Type
 
+// Rows are validated when decoded (PostgreSQL) or written (memory), so the constructors skip a second,
+// costly validation on this hot path.
 export const userFromRow = (row: UserRow): User =>
   new User({
     id: row.user_id,
@@ -26,7 +28,7 @@ export const userFromRow = (row: UserRow): User =>
     deactivatedAt: Option.fromNullable(row.deactivated_at),
     canRequestAdmin: row.can_request_admin,
     isGuest: row.is_guest
-  })
+  }, true)
 
 export const userToRow = (user: User): UserRow => ({
   user_id: user.id,

@@ -19,7 +19,7 @@ export const UserEmailRow = Schema.Struct({
 export type UserEmailRow = typeof UserEmailRow.Type
 
 export const userEmailFromRow = (row: UserEmailRow): UserEmail =>
-  new UserEmail({ id: row.user_email_id, userId: row.user_id, email: row.email, createdAt: row.created_at })
+  new UserEmail({ id: row.user_email_id, userId: row.user_id, email: row.email, createdAt: row.created_at }, true)
 
 export const userEmailToRow = (email: UserEmail): UserEmailRow => ({
   user_email_id: email.id,
@@ -47,7 +47,7 @@ export const userEmailAuthenticationFromRow = (row: UserEmailAuthenticationRow):
     email: row.email,
     createdAt: row.created_at,
     completedAt: Option.fromNullable(row.completed_at)
-  })
+  }, true)
 
 export const userEmailAuthenticationToRow = (authentication: UserEmailAuthentication): UserEmailAuthenticationRow => ({
   user_email_authentication_id: authentication.id,
@@ -75,7 +75,7 @@ export const userEmailAuthenticationCodeFromRow = (row: UserEmailAuthenticationC
     code: row.code,
     createdAt: row.created_at,
     expiresAt: row.expires_at
-  })
+  }, true)
 
 export const userEmailAuthenticationCodeToRow = (code: UserEmailAuthenticationCode): UserEmailAuthenticationCodeRow => ({
   user_email_authentication_code_id: code.id,

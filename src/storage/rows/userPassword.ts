@@ -25,4 +25,4 @@ export const passwordFromRow = (row: UserPasswordRow): Password =>
     version: row.version,
     upgradedFromId: Option.fromNullable(row.upgraded_from_id),
     createdAt: row.created_at
-  })
+  }, true)

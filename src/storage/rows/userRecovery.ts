@@ -30,7 +30,7 @@ export const userRecoverySessionFromRow = (row: UserRecoverySessionRow): UserRec
     locale: row.locale,
     createdAt: row.created_at,
     consumedAt: Option.fromNullable(row.consumed_at)
-  })
+  }, true)
 
 export const userRecoverySessionToRow = (session: UserRecoverySession): UserRecoverySessionRow => ({
   user_recovery_session_id: session.id,
@@ -61,7 +61,7 @@ export const userRecoveryTicketFromRow = (row: UserRecoveryTicketRow): UserRecov
     ticket: row.ticket,
     createdAt: row.created_at,
     expiresAt: row.expires_at
-  })
+  }, true)
 
 export const userRecoveryTicketToRow = (ticket: UserRecoveryTicket): UserRecoveryTicketRow => ({
   user_recovery_ticket_id: ticket.id,

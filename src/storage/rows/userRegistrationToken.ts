@@ -53,7 +53,7 @@ export const userRegistrationTokenFromRow = (
       lastUsedAt: Option.fromNullable(row.last_used_at),
       expiresAt: Option.fromNullable(row.expires_at),
       revokedAt: Option.fromNullable(row.revoked_at)
-    })
+    }, true)
   )
 }
 
