@@ -1,6 +1,6 @@
 // The CLI's connection: --database-url, else DATABASE_URL, else the embedded server kept in the project's .data folder.
 import { PgClient } from "@effect/sql-pg"
-import { Effect, Layer, Option, Redacted } from "effect"
+import { Duration, Effect, Layer, Option, Redacted } from "effect"
 import { selectDatabase } from "../db/DatabaseSelection.js"
 import { defaultEmbeddedDataDir } from "../paths.js"
 
@@ -14,6 +14,12 @@ export const cliDatabaseLayer = (databaseUrl: Option.Option<string>) =>
             fallbacks: ["embedded"],
             embedded: { dataDir: defaultEmbeddedDataDir, persistent: true }
           })).url
-      return PgClient.layer({ url: Redacted.make(url), applicationName: "mas-data", maxConnections: 4 })
+      // A bounded connect (and pool-acquire) wait: without it a call waits forever for a free connection.
+      return PgClient.layer({
+        url: Redacted.make(url),
+        applicationName: "mas-data",
+        maxConnections: 4,
+        connectTimeout: Duration.seconds(10)
+      })
     })
   )

@@ -69,27 +69,35 @@ export const parseMigrationFileName = (
 
 const causeText = (cause: unknown): string => (cause instanceof Error ? cause.message : String(cause))
 
-const readOne = (path: string, version: bigint, description: string) =>
-  Effect.gen(function*() {
-    // Synchronous on purpose: startup validation reads every file, and for a thousand small files one blocking read
-    // each costs ~10 ms where promise-based reads cost ~100 ms (bench/migrations.ts, case c).
-    const bytes = yield* Effect.try({
-      try: () => readFileSync(path),
-      catch: (cause) => new MigrationReadError({ path, cause: causeText(cause) })
-    })
-    const sql = yield* Effect.try({
-      // ignoreBOM keeps a BOM in the text: the file runs exactly as written, as with sqlx
-      try: () => new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(bytes),
-      catch: () => new MigrationReadError({ path, cause: "the file is not valid UTF-8" })
-    })
-    const noTransaction = isNoTransaction(bytes)
-    if (noTransaction) {
-      const statementCount = splitStatements(sql).length
-      if (statementCount !== 1) return yield* new NoTransactionLintError({ path, statementCount })
-    }
-    const migration: Migration = { version, description, path, sql, checksum: checksum(bytes), noTransaction }
-    return migration
-  })
+// One decoder for every file; ignoreBOM keeps a BOM in the text: the file runs exactly as written, as with sqlx.
+const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true })
+
+// Synchronous on purpose: startup validation reads every file, and for a thousand small files a plain loop of
+// blocking reads costs a few milliseconds where one promise (and one fiber) per file costs tens (bench/, case c).
+const readOne = (
+  path: string,
+  version: bigint,
+  description: string
+): Either.Either<Migration, MigrationReadError | NoTransactionLintError> => {
+  let bytes: Buffer
+  try {
+    bytes = readFileSync(path)
+  } catch (cause) {
+    return Either.left(new MigrationReadError({ path, cause: causeText(cause) }))
+  }
+  let sql: string
+  try {
+    sql = utf8.decode(bytes)
+  } catch {
+    return Either.left(new MigrationReadError({ path, cause: "the file is not valid UTF-8" }))
+  }
+  const noTransaction = isNoTransaction(bytes)
+  if (noTransaction) {
+    const statementCount = splitStatements(sql).length
+    if (statementCount !== 1) return Either.left(new NoTransactionLintError({ path, statementCount }))
+  }
+  return Either.right({ version, description, path, sql, checksum: checksum(bytes), noTransaction })
+}
 
 /**
  * Every `*.sql` file of `dir`, sorted by version. All names are checked (integer version, no duplicates) and every
@@ -121,7 +129,9 @@ export const loadMigrations = (dir: string): Effect.Effect<ReadonlyArray<Migrati
         return yield* new DuplicateMigrationVersion({ version, paths })
       }
     }
-    return yield* Effect.forEach(parsed, (p) => readOne(p.path, p.version, p.description))
+    const migrations: Array<Migration> = []
+    for (const p of parsed) migrations.push(yield* readOne(p.path, p.version, p.description))
+    return migrations
   })
 
 /**
