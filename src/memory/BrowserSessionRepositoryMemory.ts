@@ -6,7 +6,7 @@ import { type ActivityRecord, sortActivity } from "../model/values.js"
 import { type BrowserSessionFilter, BrowserSessionRepository, type UpstreamOAuthSessionFilter } from "../storage/BrowserSessionRepository.js"
 import { checkCleanupLimit, CleanupResult } from "../storage/common/CleanupResult.js"
 import { storedRowDecoder } from "../storage/common/storedRow.js"
-import { type DriverError, InvalidOperationError, RowsAffectedError } from "../storage/common/errors.js"
+import { type DriverError, refusedTransition, RowsAffectedError } from "../storage/common/errors.js"
 import { now } from "../storage/common/time.js"
 import {
   AuthenticationRow,
@@ -192,10 +192,7 @@ export const make = Effect.gen(function* () {
     finish: (session) =>
       Effect.gen(function* () {
         const at = yield* now
-        const next = yield* Either.mapLeft(
-          finishBrowserSession(session, at),
-          (cause) => new InvalidOperationError({ cause: Option.some(cause) })
-        )
+        const next = yield* refusedTransition(finishBrowserSession(session, at))
         const finishedAt = browserSessionToRow(next).finished_at
         yield* store.write((db) =>
           Either.map(db.updateOne(SESSIONS, session.id, (r) => ({ ...r, finished_at: finishedAt })), (db2) => [undefined, db2] as const)

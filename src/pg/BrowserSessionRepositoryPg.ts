@@ -7,7 +7,7 @@ import { generateUlid, maxUlidAt, minUlidAt, UlidFromUuid, ulidToUuid } from "..
 import { IpAddressFromSelf, sortActivity } from "../model/values.js"
 import { type BrowserSessionFilter, BrowserSessionRepository, type UpstreamOAuthSessionFilter } from "../storage/BrowserSessionRepository.js"
 import { checkCleanupLimit, CleanupResult } from "../storage/common/CleanupResult.js"
-import { expectRowsAffected, InvalidOperationError } from "../storage/common/errors.js"
+import { expectRowsAffected, refusedTransition } from "../storage/common/errors.js"
 import { now } from "../storage/common/time.js"
 import {
   AuthenticationRow,
@@ -239,7 +239,7 @@ export const make = Effect.gen(function* () {
           const at = yield* now
           const id = yield* generateUlid
           const agent = Option.getOrNull(userAgent)
-          yield* add.affected(id, user.id, at, agent).pipe(Effect.flatMap(expectRowsAffected(1)))
+          yield* add.affectedOne(id, user.id, at, agent)
           return browserSessionFromRow({
             user_session_id: id,
             user_id: user.id,
@@ -262,11 +262,8 @@ export const make = Effect.gen(function* () {
       provide(
         Effect.gen(function* () {
           const at = yield* now
-          const next = yield* Either.mapLeft(
-            finishBrowserSession(session, at),
-            (cause) => new InvalidOperationError({ cause: Option.some(cause) })
-          )
-          yield* finish.affected(session.id, at).pipe(Effect.flatMap(expectRowsAffected(1)))
+          const next = yield* refusedTransition(finishBrowserSession(session, at))
+          yield* finish.affectedOne(session.id, at)
           return next
         })
       ),
@@ -308,7 +305,7 @@ export const make = Effect.gen(function* () {
         Effect.gen(function* () {
           const at = yield* now
           const id = yield* generateUlid
-          yield* authenticateWithPassword.affected(id, session.id, at, password.id).pipe(Effect.flatMap(expectRowsAffected(1)))
+          yield* authenticateWithPassword.affectedOne(id, session.id, at, password.id)
           return yield* authenticationFromRow({
             user_session_authentication_id: id,
             user_session_id: session.id,

@@ -5,7 +5,7 @@ import { Effect, Either, Layer, Option, Schema } from "effect"
 import { completeUserEmailAuthentication, type UserEmailAuthentication } from "../model/user.js"
 import { generateUlid, type Ulid, UlidFromUuid, ulidToUuid } from "../model/Ulid.js"
 import { checkCleanupLimit, CleanupResult } from "../storage/common/CleanupResult.js"
-import { expectRowsAffected, InvalidOperationError } from "../storage/common/errors.js"
+import { InvalidOperationError } from "../storage/common/errors.js"
 import { now } from "../storage/common/time.js"
 import {
   codeExpiry,
@@ -185,9 +185,7 @@ export const make = Effect.gen(function* () {
       Effect.gen(function* () {
         const at = yield* now
         const id = yield* generateUlid
-        yield* addAuthentication.affected(id, userSessionId, userRegistrationId, email, at).pipe(
-          Effect.flatMap(expectRowsAffected(1))
-        )
+        yield* addAuthentication.affectedOne(id, userSessionId, userRegistrationId, email, at)
         return userEmailAuthenticationFromRow({
           user_email_authentication_id: id,
           user_session_id: userSessionId,
@@ -207,7 +205,7 @@ export const make = Effect.gen(function* () {
           completeUserEmailAuthentication(authentication, at),
           (refused) => new InvalidOperationError({ cause: Option.some(refused) })
         )
-        yield* completeAuthentication.affected(authentication.id, at).pipe(Effect.flatMap(expectRowsAffected(1)))
+        yield* completeAuthentication.affectedOne(authentication.id, at)
         return completed
       })
     )
@@ -247,12 +245,12 @@ export const make = Effect.gen(function* () {
         Effect.gen(function* () {
           const at = yield* now
           const id = yield* generateUlid
-          yield* add.affected(id, user.id, email, at).pipe(Effect.flatMap(expectRowsAffected(1)))
+          yield* add.affectedOne(id, user.id, email, at)
           return userEmailFromRow({ user_email_id: id, user_id: user.id, email, created_at: at })
         })
       ),
 
-    remove: (userEmail) => provide(remove.affected(userEmail.id).pipe(Effect.flatMap(expectRowsAffected(1)))),
+    remove: (userEmail) => provide(remove.affectedOne(userEmail.id)),
 
     removeBulk: (filter) =>
       provide(
@@ -275,9 +273,7 @@ export const make = Effect.gen(function* () {
           const at = yield* now
           const expiresAt = yield* codeExpiry(at, duration)
           const id = yield* generateUlid
-          yield* addAuthenticationCode.affected(id, authentication.id, code, at, expiresAt).pipe(
-            Effect.flatMap(expectRowsAffected(1))
-          )
+          yield* addAuthenticationCode.affectedOne(id, authentication.id, code, at, expiresAt)
           return userEmailAuthenticationCodeFromRow({
             user_email_authentication_code_id: id,
             user_email_authentication_id: authentication.id,

@@ -102,7 +102,7 @@ export const make = Effect.gen(function* () {
           const at = yield* now
           const id = yield* generateUlid
           const ip = Option.getOrNull(ipAddress)
-          yield* addSession.affected(id, email, userAgent, ip, locale, at).pipe(Effect.flatMap(expectRowsAffected(1)))
+          yield* addSession.affectedOne(id, email, userAgent, ip, locale, at)
           return new UserRecoverySession({
             id,
             email,
@@ -145,7 +145,7 @@ export const make = Effect.gen(function* () {
             consumeUserRecoverySession(session, at),
             (refusal) => new InvalidOperationError({ cause: Option.some(refusal) })
           )
-          yield* consumeTicket.affected(session.id, at).pipe(Effect.flatMap(expectRowsAffected(1)))
+          yield* consumeTicket.affectedOne(session.id, at)
           return consumed
         })
       ),

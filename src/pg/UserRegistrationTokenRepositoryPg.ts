@@ -12,7 +12,7 @@ import {
   useUserRegistrationToken
 } from "../model/user.js"
 import { generateUlid, UlidFromUuid } from "../model/Ulid.js"
-import { expectRowsAffected, InvalidOperationError, RowsAffectedError } from "../storage/common/errors.js"
+import { expectRowsAffected, refusedTransition, RowsAffectedError } from "../storage/common/errors.js"
 import { now } from "../storage/common/time.js"
 import {
   checkExpiry,
@@ -189,10 +189,7 @@ export const make = Effect.gen(function* () {
         Effect.gen(function* () {
           const at = yield* now
           if (token.timesUsed >= MAX_INT4) return yield* Effect.fail(counterOutOfRange(token.timesUsed))
-          const used = yield* Effect.mapError(
-            useUserRegistrationToken(token, at),
-            (cause) => new InvalidOperationError({ cause: Option.some(cause) })
-          )
+          const used = yield* refusedTransition(useUserRegistrationToken(token, at))
           const updated = yield* useToken.one(token.id, at)
           if (Option.isSome(updated)) return copy(UserRegistrationToken, used, { timesUsed: updated.value.times_used })
           const stored = yield* useTokenRefusal.one(token.id)
@@ -207,11 +204,8 @@ export const make = Effect.gen(function* () {
       provide(
         Effect.gen(function* () {
           const at = yield* now
-          const revoked = yield* Effect.mapError(
-            revokeUserRegistrationToken(token, at),
-            (cause) => new InvalidOperationError({ cause: Option.some(cause) })
-          )
-          yield* revoke.affected(token.id, at).pipe(Effect.flatMap(expectRowsAffected(1)))
+          const revoked = yield* refusedTransition(revokeUserRegistrationToken(token, at))
+          yield* revoke.affectedOne(token.id, at)
           return revoked
         })
       ),
@@ -219,11 +213,8 @@ export const make = Effect.gen(function* () {
     unrevoke: (token) =>
       provide(
         Effect.gen(function* () {
-          const unrevoked = yield* Effect.mapError(
-            unrevokeUserRegistrationToken(token),
-            (cause) => new InvalidOperationError({ cause: Option.some(cause) })
-          )
-          yield* unrevoke.affected(token.id).pipe(Effect.flatMap(expectRowsAffected(1)))
+          const unrevoked = yield* refusedTransition(unrevokeUserRegistrationToken(token))
+          yield* unrevoke.affectedOne(token.id)
           return unrevoked
         })
       ),
@@ -232,7 +223,7 @@ export const make = Effect.gen(function* () {
       provide(
         Effect.gen(function* () {
           yield* checkExpiry(expiresAt)
-          yield* setExpiry.affected(token.id, Option.getOrNull(expiresAt)).pipe(Effect.flatMap(expectRowsAffected(1)))
+          yield* setExpiry.affectedOne(token.id, Option.getOrNull(expiresAt))
           return setUserRegistrationTokenExpiry(token, expiresAt)
         })
       ),

@@ -167,7 +167,7 @@ export const make = Effect.gen(function* () {
         Effect.gen(function* () {
           const at = yield* now
           const id = yield* generateUlid
-          yield* add.affected(id, username, at).pipe(Effect.flatMap(expectRowsAffected(1)))
+          yield* add.affectedOne(id, username, at)
           return userFromRow({
             user_id: id,
             username,
@@ -205,7 +205,7 @@ export const make = Effect.gen(function* () {
     setCanRequestAdmin: (user, canRequestAdmin) =>
       provide(
         Effect.gen(function* () {
-          yield* setCanRequestAdmin.affected(user.id, canRequestAdmin).pipe(Effect.flatMap(expectRowsAffected(1)))
+          yield* setCanRequestAdmin.affectedOne(user.id, canRequestAdmin)
           return setUserCanRequestAdmin(user, canRequestAdmin)
         })
       ),

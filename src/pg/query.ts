@@ -4,9 +4,11 @@ import { Effect, Either, Option, ParseResult, Schema } from "effect"
 import { type Ulid, uuidToUlid } from "../model/Ulid.js"
 import {
   type DriverError,
+  expectRowsAffected,
   InconsistencyError,
   InvalidOperationError,
-  mapSqlError
+  mapSqlError,
+  type RowsAffectedError
 } from "../storage/common/errors.js"
 import { abortOnDriverError } from "../storage/common/UnitOfWork.js"
 import type { CachedRows } from "../querycheck/cache/types.js"
@@ -27,6 +29,10 @@ export interface StaticQuery<P extends ReadonlyArray<unknown>, PI extends Readon
   readonly one: (...params: P) => Effect.Effect<Option.Option<Row>, DriverError | InconsistencyError | InvalidOperationError, SqlClient.SqlClient>
   /** The number of rows the statement touched (for writes without RETURNING). */
   readonly affected: (...params: P) => Effect.Effect<number, DriverError | InvalidOperationError, SqlClient.SqlClient>
+  /** A write that must touch exactly one row: any other count is a RowsAffectedError (§1.2). */
+  readonly affectedOne: (
+    ...params: P
+  ) => Effect.Effect<void, DriverError | InvalidOperationError | RowsAffectedError, SqlClient.SqlClient>
 }
 
 /** A query assembled from fragments at run time (filters, pagination): listed by the check, covered by the contract suite. */
@@ -209,6 +215,13 @@ export const staticQuery = <
       Effect.withSpan(span, spanOptions)
     )
 
+  const affected = (...params: P) =>
+    Effect.flatMap(statement(params), (s) => mapSqlError(s.raw)).pipe(
+      Effect.map((result) => Number((result as { rowCount?: number | null }).rowCount ?? 0)),
+      abortOnDriverError,
+      Effect.withSpan(span, spanOptions)
+    )
+
   const query: StaticQuery<P, PI, Row, RowI> = {
     kind: "static",
     name: definition.name,
@@ -218,12 +231,8 @@ export const staticQuery = <
     table: definition.table,
     all,
     one: (...params: P) => Effect.map(all(...params), (rows) => Option.fromNullable(rows[0])),
-    affected: (...params: P) =>
-      Effect.flatMap(statement(params), (s) => mapSqlError(s.raw)).pipe(
-        Effect.map((result) => Number((result as { rowCount?: number | null }).rowCount ?? 0)),
-        abortOnDriverError,
-        Effect.withSpan(span, spanOptions)
-      )
+    affected,
+    affectedOne: (...params: P) => Effect.flatMap(affected(...params), expectRowsAffected(1))
   }
   register(query)
   return query

@@ -9,7 +9,7 @@ import { type ActivityRecord, type IpAddress, type Json } from "../../src/model/
 import type { BrowserSessionFilter } from "../../src/storage/BrowserSessionRepository.js"
 import { Pagination } from "../../src/storage/common/Pagination.js"
 import { RepositoryAccess } from "../../src/storage/RepositoryAccess.js"
-import { Seed } from "../support/seed.js"
+import { Seed, seedOAuth2Client, seedUpstreamProvider } from "../support/seed.js"
 import { contract, EPOCH } from "./backends.js"
 
 const first = (n: number) => Either.getOrThrow(Pagination.first(n))
@@ -62,40 +62,7 @@ const seedPassword = (userId: Ulid) =>
     return new Password({ id, hashedPassword: "$argon2id$hash", version: 1, upgradedFromId: Option.none(), createdAt })
   })
 
-const seedProvider = Effect.gen(function* () {
-  const seed = yield* Seed
-  const id = yield* generateUlid
-  yield* seed.insert("upstream_oauth_providers", {
-    upstream_oauth_provider_id: id,
-    issuer: "https://issuer.example.com/",
-    human_name: null,
-    brand_name: null,
-    discovery_mode: "oidc",
-    pkce_mode: "auto",
-    jwks_uri_override: null,
-    authorization_endpoint_override: null,
-    token_endpoint_override: null,
-    userinfo_endpoint_override: null,
-    scope_list: ["openid"],
-    fetch_userinfo: false,
-    userinfo_signed_response_alg: null,
-    client_id: "client",
-    encrypted_client_secret: null,
-    token_endpoint_signing_alg: null,
-    token_endpoint_auth_method: "none",
-    id_token_signed_response_alg: "RS256",
-    response_mode: null,
-    created_at: new Date(EPOCH),
-    disabled_at: null,
-    claims_imports: {},
-    additional_parameters: [],
-    forward_login_hint: false,
-    on_backchannel_logout: "do_nothing",
-    registration_token_required: false,
-    ui_order: 0
-  })
-  return id
-})
+const seedProvider = seedUpstreamProvider()
 
 /**
  * An upstream authorization session of `providerId`, consumed by `userSessionId` (if given) with
@@ -145,35 +112,7 @@ const seedUpstreamSession = (providerId: Ulid, userSessionId: Ulid | null, claim
     })
   })
 
-const seedClient = Effect.gen(function* () {
-  const seed = yield* Seed
-  const id = yield* generateUlid
-  yield* seed.insert("oauth2_clients", {
-    oauth2_client_id: id,
-    metadata_digest: null,
-    encrypted_client_secret: null,
-    application_type: null,
-    redirect_uris: [],
-    grant_type_authorization_code: true,
-    grant_type_refresh_token: true,
-    grant_type_client_credentials: false,
-    grant_type_device_code: false,
-    client_name: null,
-    logo_uri: null,
-    client_uri: null,
-    policy_uri: null,
-    tos_uri: null,
-    jwks: null,
-    jwks_uri: null,
-    id_token_signed_response_alg: null,
-    userinfo_signed_response_alg: null,
-    token_endpoint_auth_method: null,
-    token_endpoint_auth_signing_alg: null,
-    initiate_login_uri: null,
-    is_static: false
-  })
-  return id
-})
+const seedClient = seedOAuth2Client
 
 const seedOAuth2Session = (userId: Ulid, userSessionId: Ulid, clientId: Ulid) =>
   Effect.gen(function* () {

@@ -8,7 +8,7 @@ import { generateUlid, maxUlidAt, type Ulid, ulidTimestamp } from "../../src/mod
 import { type IpAddress, type Json, parseIpAddress, type Url } from "../../src/model/values.js"
 import { DriverError } from "../../src/storage/common/errors.js"
 import { RepositoryAccess } from "../../src/storage/RepositoryAccess.js"
-import { Seed } from "../support/seed.js"
+import { Seed, seedUpstreamProvider } from "../support/seed.js"
 import { contract, EPOCH } from "./backends.js"
 
 const ip = (text: string): IpAddress => Option.getOrThrow(parseIpAddress(text))
@@ -96,34 +96,7 @@ const seedToken = (token: string) =>
 const seedUpstreamSession = (state: string) =>
   Effect.gen(function* () {
     const seed = yield* Seed
-    const providerId = yield* generateUlid
-    yield* seed.insert("upstream_oauth_providers", {
-      upstream_oauth_provider_id: providerId,
-      issuer: "https://idp.example.com/",
-      human_name: null,
-      brand_name: null,
-      discovery_mode: "oidc",
-      pkce_mode: "auto",
-      jwks_uri_override: null,
-      authorization_endpoint_override: null,
-      token_endpoint_override: null,
-      userinfo_endpoint_override: null,
-      scope_list: ["openid"],
-      fetch_userinfo: false,
-      userinfo_signed_response_alg: null,
-      client_id: "client",
-      encrypted_client_secret: null,
-      token_endpoint_signing_alg: null,
-      token_endpoint_auth_method: "none",
-      id_token_signed_response_alg: "RS256",
-      response_mode: null,
-      created_at: new Date(EPOCH),
-      disabled_at: null,
-      forward_login_hint: false,
-      on_backchannel_logout: "do_nothing",
-      registration_token_required: false,
-      ui_order: 0
-    })
+    const providerId = yield* seedUpstreamProvider("https://idp.example.com/")
     const id = yield* generateUlid
     yield* seed.insert("upstream_oauth_authorization_sessions", {
       upstream_oauth_authorization_session_id: id,

@@ -5,7 +5,7 @@ import { ulidTimestamp, type Ulid, generateUlid } from "../../src/model/Ulid.js"
 import { Pagination } from "../../src/storage/common/Pagination.js"
 import { RepositoryAccess } from "../../src/storage/RepositoryAccess.js"
 import type { UserFilter } from "../../src/storage/UserRepository.js"
-import { Seed } from "../support/seed.js"
+import { Seed, seedOAuth2Client } from "../support/seed.js"
 import { contract, EPOCH } from "./backends.js"
 
 const first = (n: number) => Either.getOrThrow(Pagination.first(n))
@@ -49,35 +49,7 @@ const seedOAuth2Session = (userId: Ulid, clientId: Ulid, finished: boolean) =>
     })
   })
 
-const seedClient = Effect.gen(function* () {
-  const seed = yield* Seed
-  const id = yield* generateUlid
-  yield* seed.insert("oauth2_clients", {
-    oauth2_client_id: id,
-    metadata_digest: null,
-    encrypted_client_secret: null,
-    application_type: null,
-    redirect_uris: [],
-    grant_type_authorization_code: true,
-    grant_type_refresh_token: true,
-    grant_type_client_credentials: false,
-    grant_type_device_code: false,
-    client_name: null,
-    logo_uri: null,
-    client_uri: null,
-    policy_uri: null,
-    tos_uri: null,
-    jwks: null,
-    jwks_uri: null,
-    id_token_signed_response_alg: null,
-    userinfo_signed_response_alg: null,
-    token_endpoint_auth_method: null,
-    token_endpoint_auth_signing_alg: null,
-    initiate_login_uri: null,
-    is_static: false
-  })
-  return id
-})
+const seedClient = seedOAuth2Client
 
 const seedCompatSession = (userId: Ulid, finished: boolean) =>
   Effect.gen(function* () {

@@ -3,7 +3,7 @@ import { SqlClient } from "@effect/sql"
 import { Context, Effect, Either, Layer } from "effect"
 import { MemoryStore } from "../../src/memory/MemoryStore.js"
 import type { Row } from "../../src/memory/Database.js"
-import { parseUlid, ulidToUuid } from "../../src/model/Ulid.js"
+import { generateUlid, parseUlid, ulidToUuid } from "../../src/model/Ulid.js"
 
 export class Seed extends Context.Tag("test/Seed")<
   Seed,
@@ -41,3 +41,74 @@ export const SeedMemory = Layer.effect(
     }
   })
 )
+
+/** When seeded rows say they were created: the contract suites' epoch (MAS's test clock start). */
+const SEEDED_AT = new Date("2022-01-16T14:40:00Z")
+
+/** Seeds an OAuth2 client (a table whose repository comes later) and returns its id. */
+export const seedOAuth2Client = Effect.gen(function* () {
+  const seed = yield* Seed
+  const id = yield* generateUlid
+  yield* seed.insert("oauth2_clients", {
+    oauth2_client_id: id,
+    metadata_digest: null,
+    encrypted_client_secret: null,
+    application_type: null,
+    redirect_uris: [],
+    grant_type_authorization_code: true,
+    grant_type_refresh_token: true,
+    grant_type_client_credentials: false,
+    grant_type_device_code: false,
+    client_name: null,
+    logo_uri: null,
+    client_uri: null,
+    policy_uri: null,
+    tos_uri: null,
+    jwks: null,
+    jwks_uri: null,
+    id_token_signed_response_alg: null,
+    userinfo_signed_response_alg: null,
+    token_endpoint_auth_method: null,
+    token_endpoint_auth_signing_alg: null,
+    initiate_login_uri: null,
+    is_static: false
+  })
+  return id
+})
+
+/** Seeds an upstream OAuth provider (a table whose repository comes later) and returns its id. */
+export const seedUpstreamProvider = (issuer = "https://issuer.example.com/") =>
+  Effect.gen(function* () {
+    const seed = yield* Seed
+    const id = yield* generateUlid
+    yield* seed.insert("upstream_oauth_providers", {
+      upstream_oauth_provider_id: id,
+      issuer,
+      human_name: null,
+      brand_name: null,
+      discovery_mode: "oidc",
+      pkce_mode: "auto",
+      jwks_uri_override: null,
+      authorization_endpoint_override: null,
+      token_endpoint_override: null,
+      userinfo_endpoint_override: null,
+      scope_list: ["openid"],
+      fetch_userinfo: false,
+      userinfo_signed_response_alg: null,
+      client_id: "client",
+      encrypted_client_secret: null,
+      token_endpoint_signing_alg: null,
+      token_endpoint_auth_method: "none",
+      id_token_signed_response_alg: "RS256",
+      response_mode: null,
+      created_at: SEEDED_AT,
+      disabled_at: null,
+      claims_imports: {},
+      additional_parameters: [],
+      forward_login_hint: false,
+      on_backchannel_logout: "do_nothing",
+      registration_token_required: false,
+      ui_order: 0
+    })
+    return id
+  })

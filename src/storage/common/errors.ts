@@ -1,6 +1,6 @@
 // The storage error vocabulary (domain.md §1.9): every repository method fails only with a `DatabaseError`.
 import { SqlError } from "@effect/sql/SqlError"
-import { Effect, Option, Predicate, Schema } from "effect"
+import { Effect, Either, Option, Predicate, Schema } from "effect"
 import { UlidFromSelf } from "../../model/Ulid.js"
 
 const noneByDefault = <S extends Schema.Schema.Any>(value: S) =>
@@ -144,3 +144,7 @@ const describeCause = (cause: unknown): string => {
   if (Predicate.isObject(cause) && "_tag" in cause) return String(cause._tag)
   return String(cause)
 }
+
+/** A model transition's refusal as the repositories report it: an InvalidOperationError carrying it (§1.2). */
+export const refusedTransition = <A, E>(result: Either.Either<A, E>): Either.Either<A, InvalidOperationError> =>
+  Either.mapLeft(result, (cause) => new InvalidOperationError({ cause: Option.some(cause) }))
