@@ -4,6 +4,7 @@ import { completeUserEmailAuthentication, type UserEmailAuthentication } from ".
 import { generateUlid, type Ulid } from "../model/Ulid.js"
 import { checkCleanupLimit, CleanupResult } from "../storage/common/CleanupResult.js"
 import { type DriverError, type InconsistencyError, InvalidOperationError, RowsAffectedError } from "../storage/common/errors.js"
+import { checkMaxBytes, EMAIL_MAX_BYTES } from "../storage/common/limits.js"
 import { storedRowDecoder } from "../storage/common/storedRow.js"
 import { lowerEmail } from "../storage/common/filters.js"
 import { now } from "../storage/common/time.js"
@@ -153,6 +154,7 @@ export const make = Effect.gen(function* () {
 
     add: (user, email) =>
       Effect.gen(function* () {
+        yield* checkMaxBytes("email", email, EMAIL_MAX_BYTES)
         const at = yield* now
         const id = yield* generateUlid
         const row: UserEmailRow = { user_email_id: id, user_id: user.id, email, created_at: at }

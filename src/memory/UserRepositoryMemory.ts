@@ -3,6 +3,7 @@ import { Effect, Either, Layer, Option } from "effect"
 import { deactivateUser, lockUser, reactivateUser, setUserCanRequestAdmin, unlockUser, type User } from "../model/user.js"
 import { generateUlid } from "../model/Ulid.js"
 import { type DriverError, RowsAffectedError } from "../storage/common/errors.js"
+import { checkMaxBytes, USERNAME_MAX_BYTES } from "../storage/common/limits.js"
 import { containsInsensitive, lowerLikePostgres } from "../storage/common/filters.js"
 import { now } from "../storage/common/time.js"
 import { type UserRow, userFromRow, userToRow } from "../storage/rows/user.js"
@@ -81,6 +82,7 @@ export const make = Effect.gen(function* () {
 
     add: (username) =>
       Effect.gen(function* () {
+        yield* checkMaxBytes("username", username, USERNAME_MAX_BYTES)
         const at = yield* now
         const id = yield* generateUlid
         const row: UserRow = {

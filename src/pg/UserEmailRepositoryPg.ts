@@ -6,6 +6,7 @@ import { completeUserEmailAuthentication, type UserEmailAuthentication } from ".
 import { generateUlid, type Ulid, UlidFromUuid, ulidToUuid } from "../model/Ulid.js"
 import { checkCleanupLimit, CleanupResult } from "../storage/common/CleanupResult.js"
 import { InvalidOperationError } from "../storage/common/errors.js"
+import { checkMaxBytes, EMAIL_MAX_BYTES } from "../storage/common/limits.js"
 import { now } from "../storage/common/time.js"
 import {
   codeExpiry,
@@ -243,6 +244,7 @@ export const make = Effect.gen(function* () {
     add: (user, email) =>
       provide(
         Effect.gen(function* () {
+          yield* checkMaxBytes("email", email, EMAIL_MAX_BYTES)
           const at = yield* now
           const id = yield* generateUlid
           yield* add.affectedOne(id, user.id, email, at)

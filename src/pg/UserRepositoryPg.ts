@@ -5,6 +5,7 @@ import { Effect, Either, Layer, Option, Schema } from "effect"
 import { deactivateUser, lockUser, reactivateUser, setUserCanRequestAdmin, unlockUser, type User } from "../model/user.js"
 import { generateUlid, ulidToBytes, UlidFromUuid, ulidToUuid, type Ulid } from "../model/Ulid.js"
 import { type DatabaseError, expectRowsAffected } from "../storage/common/errors.js"
+import { checkMaxBytes, USERNAME_MAX_BYTES } from "../storage/common/limits.js"
 import { now } from "../storage/common/time.js"
 import { UserRow, userFromRow } from "../storage/rows/user.js"
 import { UserRepository, type UserFilter } from "../storage/UserRepository.js"
@@ -165,6 +166,7 @@ export const make = Effect.gen(function* () {
     add: (username) =>
       provide(
         Effect.gen(function* () {
+          yield* checkMaxBytes("username", username, USERNAME_MAX_BYTES)
           const at = yield* now
           const id = yield* generateUlid
           yield* add.affectedOne(id, username, at)
