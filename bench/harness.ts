@@ -1,5 +1,6 @@
 // Shared pieces of the benchmark suite: interleaved A/B rounds, quantiles, scratch databases and a round-trip counter.
 import pg from "pg"
+import { withDatabase } from "../src/db/probe.js"
 
 /** One line of the final table: a ratio A/B (median over rounds) with its spread and the goal it is held to. */
 export interface Row {
@@ -88,12 +89,6 @@ export const ratioRow = (
     p75: quantile(result.ratios, 0.75),
     met: limit === undefined ? undefined : ratio <= limit
   }
-}
-
-export const withDatabase = (url: string, database: string): string => {
-  const u = new URL(url)
-  u.pathname = `/${encodeURIComponent(database)}`
-  return u.toString()
 }
 
 let scratchCounter = 0

@@ -1,6 +1,8 @@
 // The command-line program: `start` and the `migrate …` commands, built with @effect/cli.
 import { Args, Command, Options } from "@effect/cli"
+import type { SqlClient } from "@effect/sql"
 import { Console, Effect, Layer, Option, Schema } from "effect"
+import { checkServerLocale } from "../db/ServerLocale.js"
 import { addMigration } from "../migrate/MigrationSource.js"
 import { migrateOnStartup, Migrator, type MigratorConfig } from "../migrate/Migrator.js"
 import { shippedMigrationsDir } from "../paths.js"
@@ -37,10 +39,10 @@ const migratorConfig = (options: ConnectionOptions): MigratorConfig => ({
   outOfOrder: options.outOfOrder
 })
 
-/** Runs a command body with a Migrator on the database the options name. */
-const withMigrator = <A, E>(options: ConnectionOptions, body: Effect.Effect<A, E, Migrator>) =>
+/** Runs a command body with a Migrator (and its SqlClient) on the database the options name. */
+const withMigrator = <A, E>(options: ConnectionOptions, body: Effect.Effect<A, E, Migrator | SqlClient.SqlClient>) =>
   body.pipe(
-    Effect.provide(Migrator.layer(migratorConfig(options)).pipe(Layer.provide(cliDatabaseLayer(options.databaseUrl))))
+    Effect.provide(Migrator.layer(migratorConfig(options)).pipe(Layer.provideMerge(cliDatabaseLayer(options.databaseUrl))))
   )
 
 const printInfo = Effect.gen(function* () {
@@ -135,17 +137,25 @@ const migrate = Command.make("migrate").pipe(
   Command.withSubcommands([run, info, add, validate, checksum])
 )
 
+const acceptServerLocale = Options.boolean("accept-server-locale").pipe(
+  Options.withDescription(
+    "start even when the database cannot fold case as the repositories assume (not UTF-8, a C/POSIX or Turkic ctype); logs a warning instead of refusing"
+  )
+)
+
 const startOptions = {
   ...connection,
   noMigrate: Options.boolean("no-migrate").pipe(
     Options.withDescription("do not apply migrations; refuse to start while any is pending")
-  )
+  ),
+  acceptServerLocale
 }
 
-const startHandler = (options: ConnectionOptions & { readonly noMigrate: boolean }) =>
+const startHandler = (options: ConnectionOptions & { readonly noMigrate: boolean; readonly acceptServerLocale: boolean }) =>
   withMigrator(
     options,
     Effect.gen(function* () {
+      yield* checkServerLocale({ accept: options.acceptServerLocale })
       const report = yield* migrateOnStartup({ migrate: !options.noMigrate })
       for (const m of report.applied) yield* Console.log(`applied ${m.version} ${m.description} (${formatNanos(m.durationNs)})`)
       yield* printInfo
@@ -164,15 +174,18 @@ const exampleCommand = Command.make(
       Options.withDescription("the user to register (default: a new name each run)"),
       Options.optional
     ),
-    memory: Options.boolean("memory").pipe(Options.withDescription("run on the in-memory backend instead of PostgreSQL"))
+    memory: Options.boolean("memory").pipe(Options.withDescription("run on the in-memory backend instead of PostgreSQL")),
+    acceptServerLocale
   },
   (options) => {
     const username = Option.getOrElse(options.username, () => `example-${Date.now().toString(36)}`)
     if (options.memory) return example(username).pipe(Effect.provide(RepositoryAccessMemory.layer))
     const database = cliDatabaseLayer(options.databaseUrl)
-    return Effect.zipRight(migrateOnStartup({ migrate: true }), example(username)).pipe(
+    return checkServerLocale({ accept: options.acceptServerLocale }).pipe(
+      Effect.zipRight(migrateOnStartup({ migrate: true })),
+      Effect.zipRight(example(username)),
       Effect.provide(
-        Layer.merge(Migrator.layer(migratorConfig(options)), RepositoryAccessPg.layer).pipe(Layer.provide(database))
+        Layer.merge(Migrator.layer(migratorConfig(options)), RepositoryAccessPg.layer).pipe(Layer.provideMerge(database))
       )
     )
   }

@@ -3,6 +3,7 @@ import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import { Config, Effect, Option, Schema, Scope } from "effect"
+import { upgradeEmbeddedCtype } from "./EmbeddedCtypeUpgrade.js"
 import * as EmbeddedPostgres from "./EmbeddedPostgres.js"
 import { acceptsLogin, redactUrl } from "./probe.js"
 
@@ -74,6 +75,12 @@ export const selectDatabase = (
         yield* Effect.logInfo(
           `database: embedded PostgreSQL on port ${server.port} (${server.dataDir}${server.reused ? ", already running" : ""})`
         )
+        // A kept folder may come from a version that made its cluster with the ASCII-only C ctype.
+        if (options.embedded.persistent) {
+          yield* upgradeEmbeddedCtype(server.url).pipe(
+            Effect.mapError((cause) => new DatabaseSelectionError({ message: cause.message, cause }))
+          )
+        }
         return { url: server.url, source: "embedded" } satisfies SelectedDatabase
       }
     }

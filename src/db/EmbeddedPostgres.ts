@@ -8,9 +8,10 @@ import * as os from "node:os"
 import * as path from "node:path"
 import { Clock, Effect, ExecutionStrategy, Exit, Option, Schema, Scope } from "effect"
 import { acceptsLogin } from "./probe.js"
+import { embeddedCtype } from "./ServerLocale.js"
 
 export class EmbeddedPostgresError extends Schema.TaggedError<EmbeddedPostgresError>()("EmbeddedPostgresError", {
-  reason: Schema.Literal("Binaries", "User", "DataDir", "Initdb", "PortInUse", "Start", "InUse"),
+  reason: Schema.Literal("Binaries", "User", "DataDir", "Initdb", "Locale", "PortInUse", "Start", "InUse"),
   dataDir: Schema.String,
   message: Schema.String
 }) {}
@@ -32,6 +33,11 @@ export interface StartOptions {
   readonly persistent: boolean
   /** Extra `-c name=value` server settings. */
   readonly settings?: Readonly<Record<string, string>>
+  /**
+   * The lc_ctype of a new cluster; defaults to the UTF-8 locale chosen once per process (see ServerLocale). Only an
+   * old folder's ctype is ever anything else, so tests set this to make one.
+   */
+  readonly lcCtype?: string
 }
 
 const READY_TIMEOUT_MS = 30_000
@@ -367,9 +373,20 @@ const allOrNothing = <A, E, R>(effect: Effect.Effect<A, E, R | Scope.Scope>) =>
     )
   })
 
-const initdb = (binaries: Binaries, dataDir: string, persistent: boolean, runAs: Option.Option<RunAs>) =>
+const initdb = (
+  binaries: Binaries,
+  dataDir: string,
+  options: { readonly persistent: boolean; readonly lcCtype: string },
+  runAs: Option.Option<RunAs>
+) =>
   Effect.gen(function* () {
-    const args = ["-D", dataDir, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--locale=C", "--no-instructions"]
+    const { persistent } = options
+    // Byte-order collation (C) for every category but the character classes, which must be UTF-8 for LOWER() to
+    // fold non-ASCII letters as a standard server and the in-memory backend do.
+    const args = [
+      "-D", dataDir, "-U", "postgres", "--auth=trust", "-E", "UTF8",
+      "--locale=C", `--lc-ctype=${options.lcCtype}`, "--no-instructions"
+    ]
     if (!persistent) args.push("--no-sync")
     const result = yield* run(binPath(binaries, "initdb"), args, runAs).pipe(
       Effect.timeoutFail({
@@ -570,7 +587,12 @@ export const start = (options: StartOptions): Effect.Effect<EmbeddedServer, Embe
           () => false
         )
       )
-      if (!hasCluster) yield* initdb(binaries, dataDir, options.persistent, runAs)
+      if (!hasCluster) {
+        const lcCtype = options.lcCtype ?? (yield* embeddedCtype.pipe(
+          Effect.mapError((cause) => new EmbeddedPostgresError({ reason: "Locale", dataDir, message: cause.message }))
+        ))
+        yield* initdb(binaries, dataDir, { persistent: options.persistent, lcCtype }, runAs)
+      }
 
       const launchOn = (port: number) =>
         allOrNothing(

@@ -1,4 +1,4 @@
-// Asks a PostgreSQL server whether it accepts a login, without leaving a connection behind.
+// Small helpers on server URLs: whether a server accepts a login (leaving no connection behind), redaction, database names.
 import { Effect } from "effect"
 import pg from "pg"
 
@@ -33,4 +33,11 @@ export const redactUrl = (url: string): string => {
   } catch {
     return "<unparsable url>"
   }
+}
+
+/** The URL with its database name replaced. */
+export const withDatabase = (url: string, database: string): string => {
+  const u = new URL(url)
+  u.pathname = `/${encodeURIComponent(database)}`
+  return u.toString()
 }

@@ -1,6 +1,7 @@
 // `query prepare`: migrates a scratch database, describes every declared static query, and writes (or checks) the committed cache.
 import { PgClient } from "@effect/sql-pg"
 import { Effect, Layer, Logger, LogLevel, Redacted, Schema, type Scope } from "effect"
+import { withDatabase } from "../db/probe.js"
 import { loadMigrations } from "../migrate/MigrationSource.js"
 import { Migrator } from "../migrate/Migrator.js"
 import type { AnyQuery, AnyStaticQuery } from "../pg/query.js"
@@ -43,12 +44,6 @@ export const describeAll = (describer: Describer, queries: ReadonlyArray<AnyQuer
         Effect.map((description) => entryOf(query.name, query.text, migrations, description))
       )
   )
-
-const withDatabase = (url: string, database: string): string => {
-  const u = new URL(url)
-  u.pathname = `/${encodeURIComponent(database)}`
-  return u.toString()
-}
 
 /**
  * A fresh database on the server of `adminUrl`, migrated with the shipped migrations (or `migrationsDir`), dropped

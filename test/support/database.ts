@@ -4,16 +4,12 @@ import type { SqlClient } from "@effect/sql"
 import type { SqlError } from "@effect/sql/SqlError"
 import { Effect, Layer, Redacted, Context } from "effect"
 import { inject } from "vitest"
+import { withDatabase } from "../../src/db/probe.js"
+
+export { withDatabase }
 
 /** The admin URL of the server the whole test run uses. */
 export const adminDatabaseUrl = (): string => inject("adminDatabaseUrl")
-
-/** Replaces the database name of a connection URL. */
-export const withDatabase = (url: string, database: string): string => {
-  const u = new URL(url)
-  u.pathname = `/${encodeURIComponent(database)}`
-  return u.toString()
-}
 
 let counter = 0
 const uniqueName = (prefix: string) =>

@@ -1,13 +1,8 @@
 // The migrated template database of a test run: migrated once by the real Migrator, cloned by every test that needs the schema.
 import { PgClient } from "@effect/sql-pg"
 import { Effect, Layer, LogLevel, Logger, Redacted } from "effect"
+import { withDatabase } from "../../src/db/probe.js"
 import { Migrator } from "../../src/migrate/Migrator.js"
-
-const withDatabase = (url: string, database: string): string => {
-  const u = new URL(url)
-  u.pathname = `/${encodeURIComponent(database)}`
-  return u.toString()
-}
 
 /**
  * Creates `name` on the server and applies the shipped migrations to it; the client is closed
