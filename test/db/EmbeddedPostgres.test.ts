@@ -35,6 +35,13 @@ describe("EmbeddedPostgres.start", () => {
       expect(row?.one).toBe(1)
       expect(realpathSync(row!.dir)).toBe(realpathSync(dataDir))
       expect(row?.fsync).toBe("off")
+      // UTF-8 with a UTF-8 ctype, so LOWER() folds as on a standard server; byte-order collation.
+      const [locale] = yield* query<{ enc: string; coll: string; ctype: string; lowered: string }>(
+        server.url,
+        `SELECT pg_encoding_to_char(encoding) AS enc, datcollate AS coll, datctype AS ctype, lower('ÉLODIE İ') AS lowered
+           FROM pg_database WHERE datname = current_database()`
+      )
+      expect(locale).toEqual({ enc: "UTF8", coll: "C", ctype: expect.stringMatching(/\.utf-?8$/i), lowered: "élodie i" })
       expect(statSync(dataDir).uid).toBe(expectedServerUid())
       const pid = postmasterPid(dataDir)
       expect(processUid(pid)).toBe(expectedServerUid())

@@ -19,13 +19,18 @@ const uniqueName = (prefix: string) =>
 export const adminClient = PgClient.layer({ url: Redacted.make(adminDatabaseUrl()), maxConnections: 1 })
 
 /** Needs an admin `PgClient`. A scoped, freshly created database (optionally cloned from a template); its URL is returned and it is dropped at scope end. */
-export const scopedDatabase = (options?: { readonly template?: string; readonly prefix?: string }) =>
+export const scopedDatabase = (options?: {
+  readonly template?: string
+  readonly prefix?: string
+  /** More of the CREATE DATABASE statement, e.g. `ENCODING 'UTF8' LC_CTYPE 'C'`. */
+  readonly clause?: string
+}) =>
   Effect.acquireRelease(
     Effect.gen(function* () {
       const sql = yield* PgClient.PgClient
       const name = uniqueName(options?.prefix ?? "t")
       const template = options?.template ? ` TEMPLATE "${options.template}"` : ""
-      yield* sql.unsafe(`CREATE DATABASE "${name}"${template}`)
+      yield* sql.unsafe(`CREATE DATABASE "${name}"${template}${options?.clause ? ` ${options.clause}` : ""}`)
       return { name, url: withDatabase(adminDatabaseUrl(), name) }
     }),
     ({ name }) =>
