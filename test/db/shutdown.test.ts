@@ -33,8 +33,9 @@ const startChild = (dataDir: string, mode: "wait" | "throw" | "crash") =>
       child.stderr.on("data", (chunk) => (stderr += chunk))
       child.stdout.on("data", (chunk) => {
         stdout += chunk
-        const line = stdout.split("\n")[0]
-        if (stdout.includes("\n") && line) resume(Effect.succeed({ port: JSON.parse(line).port, pid: child.pid!, exited }))
+        // Log lines (the launcher logs the ctype it chose) may come before the fixture's own line.
+        const line = stdout.split("\n").slice(0, -1).find((l) => l.startsWith("{\"port\""))
+        if (line) resume(Effect.succeed({ port: JSON.parse(line).port, pid: child.pid!, exited }))
       })
       void exited.then(({ code }) => resume(Effect.fail(new Error(`fixture exited (${code}) before starting:\n${stderr}`))))
     }),
