@@ -1,15 +1,15 @@
 // RepositoryAccess in memory: every repository over one fresh MemoryStore, units of work that roll back to a snapshot.
 import { Effect, Layer } from "effect"
 import { makeRepositoryAccess, RepositoryAccess } from "../storage/RepositoryAccess.js"
-import * as BrowserSessionRepositoryMemory from "./BrowserSessionRepositoryMemory.js"
+import * as BrowserSessionRepositoryMemory from "./user/BrowserSessionRepositoryMemory.js"
 import * as MemoryStore from "./MemoryStore.js"
-import * as UserEmailRepositoryMemory from "./UserEmailRepositoryMemory.js"
-import * as UserPasswordRepositoryMemory from "./UserPasswordRepositoryMemory.js"
-import * as UserRecoveryRepositoryMemory from "./UserRecoveryRepositoryMemory.js"
-import * as UserRegistrationRepositoryMemory from "./UserRegistrationRepositoryMemory.js"
-import * as UserRegistrationTokenRepositoryMemory from "./UserRegistrationTokenRepositoryMemory.js"
-import * as UserRepositoryMemory from "./UserRepositoryMemory.js"
-import * as UserTermsRepositoryMemory from "./UserTermsRepositoryMemory.js"
+import * as UserEmailRepositoryMemory from "./user/UserEmailRepositoryMemory.js"
+import * as UserPasswordRepositoryMemory from "./user/UserPasswordRepositoryMemory.js"
+import * as UserRecoveryRepositoryMemory from "./user/UserRecoveryRepositoryMemory.js"
+import * as UserRegistrationRepositoryMemory from "./user/UserRegistrationRepositoryMemory.js"
+import * as UserRegistrationTokenRepositoryMemory from "./user/UserRegistrationTokenRepositoryMemory.js"
+import * as UserRepositoryMemory from "./user/UserRepositoryMemory.js"
+import * as UserTermsRepositoryMemory from "./user/UserTermsRepositoryMemory.js"
 
 const repositories = Layer.mergeAll(
   UserRepositoryMemory.layer,

@@ -20,10 +20,13 @@ const pgDir = new URL("../pg/", import.meta.url)
  * into RepositoryAccessPg is still checked), then returns the registry sorted by name.
  */
 export const loadDeclaredQueries: Effect.Effect<ReadonlyArray<AnyQuery>, DeclarationLoadError> = Effect.gen(function* () {
+  // One folder per family (pg/user/, …).
   const files = yield* Effect.try({
     try: () =>
       fs
-        .readdirSync(fileURLToPath(pgDir))
+        .readdirSync(fileURLToPath(pgDir), { withFileTypes: true })
+        .filter((d) => d.isDirectory())
+        .flatMap((d) => fs.readdirSync(fileURLToPath(new URL(`${d.name}/`, pgDir))).map((f) => `${d.name}/${f}`))
         .filter((f) => /RepositoryPg\.(ts|js)$/.test(f) && !f.endsWith(".d.ts"))
         .sort(),
     catch: (cause) => new DeclarationLoadError({ module: fileURLToPath(pgDir), detail: String(cause) })

@@ -1,17 +1,17 @@
 // One service that gives every repository and the unit of work (MAS's RepositoryAccess): what application code depends on.
 import { Context, Effect } from "effect"
-import { BrowserSessionRepository, type BrowserSessionRepositoryShape } from "./BrowserSessionRepository.js"
+import { BrowserSessionRepository, type BrowserSessionRepositoryShape } from "./user/BrowserSessionRepository.js"
 import type { DriverError } from "./common/errors.js"
-import { UserEmailRepository, type UserEmailRepositoryShape } from "./UserEmailRepository.js"
-import { UserPasswordRepository, type UserPasswordRepositoryShape } from "./UserPasswordRepository.js"
-import { UserRecoveryRepository, type UserRecoveryRepositoryShape } from "./UserRecoveryRepository.js"
-import { UserRegistrationRepository, type UserRegistrationRepositoryShape } from "./UserRegistrationRepository.js"
+import { UserEmailRepository, type UserEmailRepositoryShape } from "./user/UserEmailRepository.js"
+import { UserPasswordRepository, type UserPasswordRepositoryShape } from "./user/UserPasswordRepository.js"
+import { UserRecoveryRepository, type UserRecoveryRepositoryShape } from "./user/UserRecoveryRepository.js"
+import { UserRegistrationRepository, type UserRegistrationRepositoryShape } from "./user/UserRegistrationRepository.js"
 import {
   UserRegistrationTokenRepository,
   type UserRegistrationTokenRepositoryShape
-} from "./UserRegistrationTokenRepository.js"
-import { UserRepository, type UserRepositoryShape } from "./UserRepository.js"
-import { UserTermsRepository, type UserTermsRepositoryShape } from "./UserTermsRepository.js"
+} from "./user/UserRegistrationTokenRepository.js"
+import { UserRepository, type UserRepositoryShape } from "./user/UserRepository.js"
+import { UserTermsRepository, type UserTermsRepositoryShape } from "./user/UserTermsRepository.js"
 
 /** Runs an effect as one unit of work (see `RepositoryAccessShape.transaction`). */
 export type UnitOfWorkRunner = <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E | DriverError, R>

@@ -3,7 +3,7 @@ import { describe, expect, expectTypeOf, it } from "@effect/vitest"
 import { Schema } from "effect"
 import type { RowDisagreesWithQueryCache, RowMatchesCache } from "../../src/pg/query.js"
 import type { CachedRows } from "../../src/querycheck/cache/types.js"
-import { UserRow } from "../../src/storage/rows/user.js"
+import { UserRow } from "../../src/rows/user/user.js"
 
 type UserRowI = typeof UserRow.Encoded
 

@@ -6,12 +6,12 @@ import * as RepositoryAccessMemory from "../../src/memory/RepositoryAccessMemory
 import type { BrowserSession, User, UserEmail, UserRegistrationToken } from "../../src/model/user.js"
 import type { Ulid } from "../../src/model/Ulid.js"
 import * as RepositoryAccessPg from "../../src/pg/RepositoryAccessPg.js"
-import type { BrowserSessionFilter } from "../../src/storage/BrowserSessionRepository.js"
+import type { BrowserSessionFilter } from "../../src/storage/user/BrowserSessionRepository.js"
 import { Page, Pagination } from "../../src/storage/common/Pagination.js"
 import { RepositoryAccess, type RepositoryAccessShape } from "../../src/storage/RepositoryAccess.js"
-import type { UserEmailFilter } from "../../src/storage/UserEmailRepository.js"
-import type { UserRegistrationTokenFilter } from "../../src/storage/UserRegistrationTokenRepository.js"
-import type { UserFilter } from "../../src/storage/UserRepository.js"
+import type { UserEmailFilter } from "../../src/storage/user/UserEmailRepository.js"
+import type { UserRegistrationTokenFilter } from "../../src/storage/user/UserRegistrationTokenRepository.js"
+import type { UserFilter } from "../../src/storage/user/UserRepository.js"
 
 /** MAS's test epoch, where every sequence starts. */
 export const EPOCH = Date.parse("2022-01-16T14:40:00Z")

@@ -1,0 +1,381 @@
+// BrowserSessionRepository on PostgreSQL: declared static queries, plus the filter, page and bulk queries assembled from fragments.
+import { SqlClient } from "@effect/sql"
+import type { Fragment } from "@effect/sql/Statement"
+import { Effect, Either, Layer, Option, Schema } from "effect"
+import { finishBrowserSession } from "../../model/user.js"
+import { generateUlid, maxUlidAt, minUlidAt, UlidFromUuid, ulidToUuid } from "../../model/Ulid.js"
+import { IpAddressFromSelf, sortActivity } from "../../model/values.js"
+import { type BrowserSessionFilter, BrowserSessionRepository, type UpstreamOAuthSessionFilter } from "../../storage/user/BrowserSessionRepository.js"
+import { checkCleanupLimit, CleanupResult } from "../../storage/common/CleanupResult.js"
+import { expectRowsAffected, refusedTransition } from "../../storage/common/errors.js"
+import { now } from "../../storage/common/time.js"
+import {
+  AuthenticationRow,
+  authenticationFromRow,
+  BrowserSessionWithUserRow,
+  browserSessionFromRow
+} from "../../rows/user/browserSession.js"
+import { countRows, toSafeCount } from "../common/count.js"
+import { listPage } from "../common/pagination.js"
+import { dynamicQuery, rowDecoder, runDynamic, staticQuery, uuidCursor } from "../query.js"
+import { traced } from "../common/tracing.js"
+
+const sessionColumns = [
+  "user_sessions.user_session_id",
+  "user_sessions.user_id",
+  "user_sessions.created_at",
+  "user_sessions.finished_at",
+  "user_sessions.user_agent",
+  "user_sessions.last_active_at",
+  "user_sessions.last_active_ip",
+  "users.username AS user_username",
+  "users.created_at AS user_created_at",
+  "users.locked_at AS user_locked_at",
+  "users.deactivated_at AS user_deactivated_at",
+  "users.can_request_admin AS user_can_request_admin",
+  "users.is_guest AS user_is_guest"
+].join(", ")
+
+const fromSessionsWithUsers = "user_sessions INNER JOIN users ON users.user_id = user_sessions.user_id"
+
+const authenticationColumns =
+  "user_session_authentication_id, user_session_id, created_at, user_password_id, upstream_oauth_authorization_session_id"
+
+const NullableDate = Schema.NullOr(Schema.DateFromSelf)
+
+/** COUNT(*) is a bigint: node-postgres gives decimal text unless a parser was installed. */
+const CleanupRow = Schema.Struct({
+  count: Schema.Union(Schema.String, Schema.Number, Schema.BigIntFromSelf),
+  last: NullableDate
+})
+
+const lookup = staticQuery({
+  name: "browserSession.lookup",
+  table: "user_sessions",
+  idColumn: "user_session_id",
+  text: `SELECT ${sessionColumns} FROM ${fromSessionsWithUsers} WHERE user_sessions.user_session_id = $1`,
+  params: Schema.Tuple(UlidFromUuid),
+  row: BrowserSessionWithUserRow
+})
+
+const add = staticQuery({
+  name: "browserSession.add",
+  table: "user_sessions",
+  text: `INSERT INTO user_sessions (user_session_id, user_id, created_at, user_agent) VALUES ($1, $2, $3, $4)`,
+  params: Schema.Tuple(UlidFromUuid, UlidFromUuid, Schema.DateFromSelf, Schema.NullOr(Schema.String)),
+  row: Schema.Struct({})
+})
+
+const finish = staticQuery({
+  name: "browserSession.finish",
+  table: "user_sessions",
+  text: `UPDATE user_sessions SET finished_at = $2 WHERE user_session_id = $1`,
+  params: Schema.Tuple(UlidFromUuid, Schema.DateFromSelf),
+  row: Schema.Struct({})
+})
+
+const authenticateWithPassword = staticQuery({
+  name: "browserSession.authenticateWithPassword",
+  table: "user_session_authentications",
+  text: `INSERT INTO user_session_authentications (${authenticationColumns}) VALUES ($1, $2, $3, $4, NULL)`,
+  params: Schema.Tuple(UlidFromUuid, UlidFromUuid, Schema.DateFromSelf, UlidFromUuid),
+  row: Schema.Struct({})
+})
+
+const authenticateWithUpstream = staticQuery({
+  name: "browserSession.authenticateWithUpstream",
+  table: "user_session_authentications",
+  text: `INSERT INTO user_session_authentications (${authenticationColumns}) VALUES ($1, $2, $3, NULL, $4)`,
+  params: Schema.Tuple(UlidFromUuid, UlidFromUuid, Schema.DateFromSelf, UlidFromUuid),
+  row: Schema.Struct({})
+})
+
+// The id breaks ties between authentications of the same millisecond, so both backends pick the same row.
+const getLastAuthentication = staticQuery({
+  name: "browserSession.getLastAuthentication",
+  table: "user_session_authentications",
+  idColumn: "user_session_authentication_id",
+  text:
+    `SELECT ${authenticationColumns} FROM user_session_authentications WHERE user_session_id = $1 ` +
+    `ORDER BY created_at DESC, user_session_authentication_id DESC LIMIT 1`,
+  params: Schema.Tuple(UlidFromUuid),
+  row: AuthenticationRow
+})
+
+// GREATEST ignores NULL, so a session never active takes the given instant; the id-ordered input is MAS's lock order.
+const recordBatchActivity = staticQuery({
+  name: "browserSession.recordBatchActivity",
+  table: "user_sessions",
+  text:
+    `UPDATE user_sessions SET last_active_at = GREATEST(t.last_active_at, user_sessions.last_active_at), ` +
+    `last_active_ip = COALESCE(t.last_active_ip, user_sessions.last_active_ip) ` +
+    `FROM (SELECT * FROM UNNEST($1::uuid[], $2::timestamptz[], $3::inet[]) AS u(user_session_id, last_active_at, last_active_ip) ` +
+    `ORDER BY u.user_session_id) AS t ` +
+    `WHERE user_sessions.user_session_id = t.user_session_id`,
+  params: Schema.Tuple(
+    Schema.Array(UlidFromUuid),
+    Schema.Array(Schema.DateFromSelf),
+    Schema.Array(Schema.NullOr(IpAddressFromSelf))
+  ),
+  row: Schema.Struct({})
+})
+
+// Rows sharing a finished_at are taken in id order, so a batch boundary inside them is the same on both backends.
+const cleanupFinished = staticQuery({
+  name: "browserSession.cleanupFinished",
+  table: "user_sessions",
+  text: [
+    "WITH to_delete AS (",
+    "SELECT user_sessions.user_session_id FROM user_sessions",
+    "WHERE user_sessions.finished_at IS NOT NULL",
+    "AND ($1::timestamptz IS NULL OR user_sessions.finished_at >= $1)",
+    "AND user_sessions.finished_at < $2",
+    "AND NOT EXISTS (SELECT 1 FROM oauth2_sessions WHERE oauth2_sessions.user_session_id = user_sessions.user_session_id)",
+    "AND NOT EXISTS (SELECT 1 FROM compat_sessions WHERE compat_sessions.user_session_id = user_sessions.user_session_id)",
+    "ORDER BY user_sessions.finished_at ASC, user_sessions.user_session_id ASC",
+    "LIMIT $3",
+    "FOR UPDATE OF user_sessions",
+    "), deleted_authentications AS (",
+    "DELETE FROM user_session_authentications USING to_delete",
+    "WHERE user_session_authentications.user_session_id = to_delete.user_session_id",
+    "), deleted AS (",
+    "DELETE FROM user_sessions USING to_delete",
+    "WHERE user_sessions.user_session_id = to_delete.user_session_id",
+    "RETURNING user_sessions.finished_at",
+    ")",
+    "SELECT COUNT(*) AS count, MAX(deleted.finished_at) AS last FROM deleted"
+  ].join(" "),
+  params: Schema.Tuple(NullableDate, Schema.DateFromSelf, Schema.NonNegativeInt),
+  row: CleanupRow
+})
+
+const cleanupInactiveIps = staticQuery({
+  name: "browserSession.cleanupInactiveIps",
+  table: "user_sessions",
+  text: [
+    "WITH to_update AS (",
+    "SELECT user_sessions.user_session_id FROM user_sessions",
+    "WHERE user_sessions.last_active_ip IS NOT NULL",
+    "AND user_sessions.last_active_at IS NOT NULL",
+    "AND ($1::timestamptz IS NULL OR user_sessions.last_active_at >= $1)",
+    "AND user_sessions.last_active_at < $2",
+    "ORDER BY user_sessions.last_active_at ASC, user_sessions.user_session_id ASC",
+    "LIMIT $3",
+    "FOR UPDATE OF user_sessions",
+    "), updated AS (",
+    "UPDATE user_sessions SET last_active_ip = NULL FROM to_update",
+    "WHERE user_sessions.user_session_id = to_update.user_session_id",
+    "RETURNING user_sessions.last_active_at",
+    ")",
+    "SELECT COUNT(*) AS count, MAX(updated.last_active_at) AS last FROM updated"
+  ].join(" "),
+  params: Schema.Tuple(NullableDate, Schema.DateFromSelf, Schema.NonNegativeInt),
+  row: CleanupRow
+})
+
+const decodeSessionRow = rowDecoder(BrowserSessionWithUserRow, "user_sessions", "user_session_id")
+
+const list = dynamicQuery({
+  name: "browserSession.list",
+  table: "user_sessions",
+  description: "browser sessions (joined with their user) matching a BrowserSessionFilter, one keyset page"
+})
+const count = dynamicQuery({
+  name: "browserSession.count",
+  table: "user_sessions",
+  description: "number of browser sessions matching a BrowserSessionFilter"
+})
+const finishBulk = dynamicQuery({
+  name: "browserSession.finishBulk",
+  table: "user_sessions",
+  description: "stamps finished_at on the browser sessions matching a BrowserSessionFilter"
+})
+
+/** The upstream authorization sessions a nested UpstreamOAuthSessionFilter selects (alias `upstream`). */
+const upstreamFilterFragment = (sql: SqlClient.SqlClient, filter: UpstreamOAuthSessionFilter): Fragment => {
+  const clauses: Array<Fragment> = []
+  if (filter.provider !== undefined) clauses.push(sql`upstream.upstream_oauth_provider_id = ${ulidToUuid(filter.provider)}`)
+  if (filter.subClaim !== undefined) clauses.push(sql`(upstream.id_token_claims ->> 'sub') = ${filter.subClaim}`)
+  if (filter.sidClaim !== undefined) clauses.push(sql`(upstream.id_token_claims ->> 'sid') = ${filter.sidClaim}`)
+  return sql.and(clauses)
+}
+
+/** The filter over `user_sessions` (unaliased, so it serves SELECT, COUNT and UPDATE alike). */
+const filterFragment = (sql: SqlClient.SqlClient, filter: BrowserSessionFilter): Fragment => {
+  const clauses: Array<Fragment> = []
+  if (filter.user !== undefined) clauses.push(sql`user_sessions.user_id = ${ulidToUuid(filter.user)}`)
+  if (filter.state === "active") clauses.push(sql`user_sessions.finished_at IS NULL`)
+  if (filter.state === "finished") clauses.push(sql`user_sessions.finished_at IS NOT NULL`)
+  if (filter.lastActiveBefore !== undefined) clauses.push(sql`user_sessions.last_active_at < ${filter.lastActiveBefore}`)
+  if (filter.lastActiveAfter !== undefined) clauses.push(sql`user_sessions.last_active_at > ${filter.lastActiveAfter}`)
+  if (filter.createdBefore !== undefined) {
+    clauses.push(sql`user_sessions.user_session_id < ${ulidToUuid(minUlidAt(filter.createdBefore))}`)
+  }
+  if (filter.createdAfter !== undefined) {
+    clauses.push(sql`user_sessions.user_session_id > ${ulidToUuid(maxUlidAt(filter.createdAfter))}`)
+  }
+  if (filter.linkedToUpstreamSessions !== undefined) {
+    clauses.push(
+      sql`user_sessions.user_session_id IN (SELECT upstream.user_session_id FROM upstream_oauth_authorization_sessions upstream WHERE upstream.user_session_id IS NOT NULL AND (${upstreamFilterFragment(sql, filter.linkedToUpstreamSessions)}))`
+    )
+  }
+  return sql.and(clauses)
+}
+
+const cleanupResult = (rows: ReadonlyArray<typeof CleanupRow.Type>) =>
+  Effect.map(toSafeCount(rows[0]?.count ?? 0), (n): CleanupResult<Date> => CleanupResult.make(n, Option.fromNullable(rows[0]?.last)))
+
+export const make = Effect.gen(function* () {
+  const sql = yield* SqlClient.SqlClient
+  const provide = Effect.provideService(SqlClient.SqlClient, sql)
+
+  return BrowserSessionRepository.of({
+    lookup: (id) =>
+      provide(Effect.map(lookup.one(id), Option.map(browserSessionFromRow))),
+
+    add: (user, userAgent) =>
+      provide(
+        Effect.gen(function* () {
+          const at = yield* now
+          const id = yield* generateUlid
+          const agent = Option.getOrNull(userAgent)
+          yield* add.affectedOne(id, user.id, at, agent)
+          return browserSessionFromRow({
+            user_session_id: id,
+            user_id: user.id,
+            created_at: at,
+            finished_at: null,
+            user_agent: agent,
+            last_active_at: null,
+            last_active_ip: null,
+            user_username: user.username,
+            user_created_at: user.createdAt,
+            user_locked_at: Option.getOrNull(user.lockedAt),
+            user_deactivated_at: Option.getOrNull(user.deactivatedAt),
+            user_can_request_admin: user.canRequestAdmin,
+            user_is_guest: user.isGuest
+          })
+        })
+      ),
+
+    finish: (session) =>
+      provide(
+        Effect.gen(function* () {
+          const at = yield* now
+          const next = yield* refusedTransition(finishBrowserSession(session, at))
+          yield* finish.affectedOne(session.id, at)
+          return next
+        })
+      ),
+
+    finishBulk: (filter) =>
+      provide(
+        runDynamic(
+          finishBulk,
+          Effect.gen(function* () {
+            const at = yield* now
+            const result = yield* sql`UPDATE user_sessions SET finished_at = ${at} WHERE ${filterFragment(sql, filter)}`.raw
+            return Number((result as { rowCount?: number | null }).rowCount ?? 0)
+          })
+        )
+      ),
+
+    list: (filter, pagination) =>
+      provide(
+        runDynamic(
+          list,
+          Effect.gen(function* () {
+            const page = yield* listPage<object>({
+              select: sql`SELECT ${sql.unsafe(sessionColumns)} FROM ${sql.unsafe(fromSessionsWithUsers)}`,
+              filter: filterFragment(sql, filter),
+              idColumn: sql`user_sessions.user_session_id`,
+              pagination,
+              cursorOf: uuidCursor("user_session_id")
+            })
+            return yield* page.tryMap((raw) => Either.map(decodeSessionRow(raw), browserSessionFromRow))
+          })
+        )
+      ),
+
+    count: (filter) =>
+      provide(runDynamic(count, countRows({ from: sql`user_sessions`, filter: filterFragment(sql, filter) }))),
+
+    authenticateWithPassword: (session, password) =>
+      provide(
+        Effect.gen(function* () {
+          const at = yield* now
+          const id = yield* generateUlid
+          yield* authenticateWithPassword.affectedOne(id, session.id, at, password.id)
+          return yield* authenticationFromRow({
+            user_session_authentication_id: id,
+            user_session_id: session.id,
+            created_at: at,
+            user_password_id: password.id,
+            upstream_oauth_authorization_session_id: null
+          })
+        })
+      ),
+
+    authenticateWithUpstream: (session, upstreamSession) =>
+      provide(
+        Effect.gen(function* () {
+          const at = yield* now
+          const id = yield* generateUlid
+          yield* authenticateWithUpstream
+            .affected(id, session.id, at, upstreamSession.id)
+            .pipe(Effect.flatMap(expectRowsAffected(1)))
+          return yield* authenticationFromRow({
+            user_session_authentication_id: id,
+            user_session_id: session.id,
+            created_at: at,
+            user_password_id: null,
+            upstream_oauth_authorization_session_id: upstreamSession.id
+          })
+        })
+      ),
+
+    getLastAuthentication: (session) =>
+      provide(
+        Effect.flatMap(getLastAuthentication.one(session.id), (row) =>
+          Option.isNone(row) ? Effect.succeedNone : Effect.map(authenticationFromRow(row.value), Option.some)
+        )
+      ),
+
+    recordBatchActivity: (activity) =>
+      provide(
+        Effect.gen(function* () {
+          if (activity.length === 0) return
+          const sorted = sortActivity(activity)
+          const updated = yield* recordBatchActivity.affected(
+            sorted.map(([id]) => id),
+            sorted.map(([, at]) => at),
+            sorted.map(([, , ip]) => Option.getOrNull(ip))
+          )
+          yield* expectRowsAffected(sorted.length)(updated)
+        })
+      ),
+
+    cleanupFinished: (since, until, limit) =>
+      provide(
+        Effect.gen(function* () {
+          yield* checkCleanupLimit(limit)
+          const rows = yield* cleanupFinished.all(Option.getOrNull(since), until, limit)
+          return yield* cleanupResult(rows)
+        })
+      ),
+
+    cleanupInactiveIps: (since, threshold, limit) =>
+      provide(
+        Effect.gen(function* () {
+          yield* checkCleanupLimit(limit)
+          const rows = yield* cleanupInactiveIps.all(Option.getOrNull(since), threshold, limit)
+          return yield* cleanupResult(rows)
+        })
+      )
+  })
+})
+
+export const layer: Layer.Layer<BrowserSessionRepository, never, SqlClient.SqlClient> = Layer.effect(
+  BrowserSessionRepository,
+  Effect.map(make, traced("browserSession"))
+)

@@ -1,0 +1,167 @@
+// UserRecoveryRepository on PostgreSQL: recovery sessions and tickets through declared static queries.
+import { SqlClient } from "@effect/sql"
+import { Effect, Layer, Option, Schema } from "effect"
+import { consumeUserRecoverySession, UserRecoverySession, UserRecoveryTicket } from "../../model/user.js"
+import { generateUlid, UlidFromUuid } from "../../model/Ulid.js"
+import { IpAddressFromSelf } from "../../model/values.js"
+import { checkCleanupLimit, CleanupResult } from "../../storage/common/CleanupResult.js"
+import { expectRowsAffected, InvalidOperationError } from "../../storage/common/errors.js"
+import { now } from "../../storage/common/time.js"
+import {
+  UserRecoverySessionRow,
+  userRecoverySessionFromRow,
+  UserRecoveryTicketRow,
+  userRecoveryTicketFromRow
+} from "../../rows/user/userRecovery.js"
+import { RECOVERY_TICKET_LIFETIME_MILLIS, UserRecoveryRepository } from "../../storage/user/UserRecoveryRepository.js"
+import { staticQuery } from "../query.js"
+import { traced } from "../common/tracing.js"
+
+const sessionColumns = "user_recovery_session_id, email, user_agent, ip_address, locale, created_at, consumed_at"
+const ticketColumns = "user_recovery_ticket_id, user_recovery_session_id, user_email_id, ticket, created_at, expires_at"
+
+const lookupSession = staticQuery({
+  name: "userRecovery.lookupSession",
+  table: "user_recovery_sessions",
+  idColumn: "user_recovery_session_id",
+  text: `SELECT ${sessionColumns} FROM user_recovery_sessions WHERE user_recovery_session_id = $1`,
+  params: Schema.Tuple(UlidFromUuid),
+  row: UserRecoverySessionRow
+})
+
+const addSession = staticQuery({
+  name: "userRecovery.addSession",
+  table: "user_recovery_sessions",
+  text: `INSERT INTO user_recovery_sessions (${sessionColumns}) VALUES ($1, $2, $3, $4, $5, $6, NULL)`,
+  params: Schema.Tuple(
+    UlidFromUuid,
+    Schema.String,
+    Schema.String,
+    Schema.NullOr(IpAddressFromSelf),
+    Schema.String,
+    Schema.DateFromSelf
+  ),
+  row: Schema.Struct({})
+})
+
+const findTicket = staticQuery({
+  name: "userRecovery.findTicket",
+  table: "user_recovery_tickets",
+  idColumn: "user_recovery_ticket_id",
+  text: `SELECT ${ticketColumns} FROM user_recovery_tickets WHERE ticket = $1`,
+  params: Schema.Tuple(Schema.String),
+  row: UserRecoveryTicketRow
+})
+
+// No ON CONFLICT: a duplicate ticket is a constraint violation (DriverError), as in MAS.
+const addTicket = staticQuery({
+  name: "userRecovery.addTicket",
+  table: "user_recovery_tickets",
+  text: `INSERT INTO user_recovery_tickets (${ticketColumns}) VALUES ($1, $2, $3, $4, $5, $6)`,
+  params: Schema.Tuple(UlidFromUuid, UlidFromUuid, UlidFromUuid, Schema.String, Schema.DateFromSelf, Schema.DateFromSelf),
+  row: Schema.Struct({})
+})
+
+// Not guarded in SQL: the transition was checked on the entity passed in (§1.2), as MAS does.
+const consumeTicket = staticQuery({
+  name: "userRecovery.consumeTicket",
+  table: "user_recovery_sessions",
+  text: `UPDATE user_recovery_sessions SET consumed_at = $2 WHERE user_recovery_session_id = $1`,
+  params: Schema.Tuple(UlidFromUuid, Schema.DateFromSelf),
+  row: Schema.Struct({})
+})
+
+// Tickets go with their session through ON DELETE CASCADE, within this one statement.
+const cleanup = staticQuery({
+  name: "userRecovery.cleanup",
+  table: "user_recovery_sessions",
+  idColumn: "user_recovery_session_id",
+  text: `WITH to_delete AS (
+  SELECT user_recovery_session_id FROM user_recovery_sessions
+  WHERE ($1::uuid IS NULL OR user_recovery_session_id > $1::uuid) AND user_recovery_session_id <= $2
+  ORDER BY user_recovery_session_id
+  LIMIT $3
+)
+DELETE FROM user_recovery_sessions USING to_delete
+WHERE user_recovery_sessions.user_recovery_session_id = to_delete.user_recovery_session_id
+RETURNING user_recovery_sessions.user_recovery_session_id`,
+  params: Schema.Tuple(Schema.NullOr(UlidFromUuid), UlidFromUuid, Schema.Int),
+  row: Schema.Struct({ user_recovery_session_id: UlidFromUuid })
+})
+
+export const make = Effect.gen(function* () {
+  const sql = yield* SqlClient.SqlClient
+  const provide = Effect.provideService(SqlClient.SqlClient, sql)
+
+  return UserRecoveryRepository.of({
+    lookupSession: (id) => provide(Effect.map(lookupSession.one(id), Option.map(userRecoverySessionFromRow))),
+
+    addSession: (email, userAgent, ipAddress, locale) =>
+      provide(
+        Effect.gen(function* () {
+          const at = yield* now
+          const id = yield* generateUlid
+          const ip = Option.getOrNull(ipAddress)
+          yield* addSession.affectedOne(id, email, userAgent, ip, locale, at)
+          return new UserRecoverySession({
+            id,
+            email,
+            userAgent,
+            ipAddress,
+            locale,
+            createdAt: at,
+            consumedAt: Option.none()
+          })
+        })
+      ),
+
+    findTicket: (ticket) => provide(Effect.map(findTicket.one(ticket), Option.map(userRecoveryTicketFromRow))),
+
+    addTicket: (session, userEmail, ticket) =>
+      provide(
+        Effect.gen(function* () {
+          const at = yield* now
+          const id = yield* generateUlid
+          const expiresAt = new Date(at.getTime() + RECOVERY_TICKET_LIFETIME_MILLIS)
+          yield* addTicket
+            .affected(id, session.id, userEmail.id, ticket, at, expiresAt)
+            .pipe(Effect.flatMap(expectRowsAffected(1)))
+          return new UserRecoveryTicket({
+            id,
+            userRecoverySessionId: session.id,
+            userEmailId: userEmail.id,
+            ticket,
+            createdAt: at,
+            expiresAt
+          })
+        })
+      ),
+
+    consumeTicket: (_ticket, session) =>
+      provide(
+        Effect.gen(function* () {
+          const at = yield* now
+          const consumed = yield* Effect.mapError(
+            consumeUserRecoverySession(session, at),
+            (refusal) => new InvalidOperationError({ cause: Option.some(refusal) })
+          )
+          yield* consumeTicket.affectedOne(session.id, at)
+          return consumed
+        })
+      ),
+
+    cleanup: (since, until, limit) =>
+      provide(
+        Effect.gen(function* () {
+          const batch = yield* checkCleanupLimit(limit)
+          const deleted = yield* cleanup.all(Option.getOrNull(since), until, batch)
+          return CleanupResult.fromKeys(deleted.map((r) => r.user_recovery_session_id))
+        })
+      )
+  })
+})
+
+export const layer: Layer.Layer<UserRecoveryRepository, never, SqlClient.SqlClient> = Layer.effect(
+  UserRecoveryRepository,
+  Effect.map(make, traced("userRecovery"))
+)

@@ -1,0 +1,104 @@
+// Stored rows of browser sessions and their authentications, shared by both backends: row Schemas, validation and the mapping to entities.
+import { Either, Option, Schema } from "effect"
+import { type Authentication as AuthenticationEntity, Authentication, BrowserSession, decodeAuthenticationMethod } from "../../model/user.js"
+import { UlidFromUuid } from "../../model/Ulid.js"
+import { IpAddressFromSelf } from "../../model/values.js"
+import { InconsistencyError } from "../../storage/common/errors.js"
+import { type UserRow, userFromRow } from "./user.js"
+
+const NullableDate = Schema.NullOr(Schema.DateFromSelf)
+
+/** `user_sessions` */
+export const BrowserSessionRow = Schema.Struct({
+  user_session_id: UlidFromUuid,
+  user_id: UlidFromUuid,
+  created_at: Schema.DateFromSelf,
+  finished_at: NullableDate,
+  user_agent: Schema.NullOr(Schema.String),
+  last_active_at: NullableDate,
+  last_active_ip: Schema.NullOr(IpAddressFromSelf)
+})
+export type BrowserSessionRow = typeof BrowserSessionRow.Type
+
+/** A `user_sessions` row joined with its `users` row (the user's columns prefixed `user_`). */
+export const BrowserSessionWithUserRow = Schema.Struct({
+  ...BrowserSessionRow.fields,
+  user_username: Schema.String,
+  user_created_at: Schema.DateFromSelf,
+  user_locked_at: NullableDate,
+  user_deactivated_at: NullableDate,
+  user_can_request_admin: Schema.Boolean,
+  user_is_guest: Schema.Boolean
+})
+export type BrowserSessionWithUserRow = typeof BrowserSessionWithUserRow.Type
+
+/** The user columns as selected next to a session in PostgreSQL (and rebuilt the same way in memory). */
+export const joinUser = (session: BrowserSessionRow, user: UserRow): BrowserSessionWithUserRow => ({
+  ...session,
+  user_username: user.username,
+  user_created_at: user.created_at,
+  user_locked_at: user.locked_at,
+  user_deactivated_at: user.deactivated_at,
+  user_can_request_admin: user.can_request_admin,
+  user_is_guest: user.is_guest
+})
+
+export const browserSessionFromRow = (row: BrowserSessionWithUserRow): BrowserSession =>
+  new BrowserSession({
+    id: row.user_session_id,
+    user: userFromRow({
+      user_id: row.user_id,
+      username: row.user_username,
+      created_at: row.user_created_at,
+      locked_at: row.user_locked_at,
+      deactivated_at: row.user_deactivated_at,
+      can_request_admin: row.user_can_request_admin,
+      is_guest: row.user_is_guest
+    }),
+    createdAt: row.created_at,
+    finishedAt: Option.fromNullable(row.finished_at),
+    userAgent: Option.fromNullable(row.user_agent),
+    lastActiveAt: Option.fromNullable(row.last_active_at),
+    lastActiveIp: Option.fromNullable(row.last_active_ip)
+  }, true)
+
+export const browserSessionToRow = (session: BrowserSession): BrowserSessionRow => ({
+  user_session_id: session.id,
+  user_id: session.user.id,
+  created_at: session.createdAt,
+  finished_at: Option.getOrNull(session.finishedAt),
+  user_agent: Option.getOrNull(session.userAgent),
+  last_active_at: Option.getOrNull(session.lastActiveAt),
+  last_active_ip: Option.getOrNull(session.lastActiveIp)
+})
+
+/** `user_session_authentications` */
+export const AuthenticationRow = Schema.Struct({
+  user_session_authentication_id: UlidFromUuid,
+  user_session_id: UlidFromUuid,
+  created_at: Schema.DateFromSelf,
+  user_password_id: Schema.NullOr(UlidFromUuid),
+  upstream_oauth_authorization_session_id: Schema.NullOr(UlidFromUuid)
+})
+export type AuthenticationRow = typeof AuthenticationRow.Type
+
+/** One method column set → that method, none → Unknown, both → an inconsistency naming the upstream column. */
+export const authenticationFromRow = (row: AuthenticationRow): Either.Either<AuthenticationEntity, InconsistencyError> =>
+  decodeAuthenticationMethod({
+    userPasswordId: row.user_password_id,
+    upstreamOAuthAuthorizationSessionId: row.upstream_oauth_authorization_session_id
+  }).pipe(
+    Either.map(
+      (authenticationMethod) =>
+        new Authentication({ id: row.user_session_authentication_id, createdAt: row.created_at, authenticationMethod }, true)
+    ),
+    Either.mapLeft(
+      (failure) =>
+        new InconsistencyError({
+          table: "user_session_authentications",
+          column: failure.column,
+          row: Option.some(row.user_session_authentication_id),
+          cause: Option.some(failure.reason)
+        })
+    )
+  )

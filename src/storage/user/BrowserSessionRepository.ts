@@ -1,0 +1,84 @@
+// The port for browser (web login) sessions and their authentications (domain.md §3.1 BrowserSessionRepository).
+import { Context, type Effect, type Option } from "effect"
+import type { UpstreamOAuthAuthorizationSession } from "../../model/upstream.js"
+import type { Authentication, BrowserSession, BrowserSessionState, Password, User } from "../../model/user.js"
+import type { Ulid } from "../../model/Ulid.js"
+import type { ActivityRecord, CleanupResult } from "../../model/values.js"
+import type { DatabaseError } from "../common/errors.js"
+import type { Page, Pagination } from "../common/Pagination.js"
+
+/**
+ * The criteria of UpstreamOAuthSessionRepository's filter (domain.md §3.4), needed here for
+ * `linkedToUpstreamSessions`. The upstream port should re-export this one rather than declare a twin.
+ */
+export interface UpstreamOAuthSessionFilter {
+  readonly provider?: Ulid
+  /** Equals `id_token_claims ->> 'sub'` (the claim as text). */
+  readonly subClaim?: string
+  /** Equals `id_token_claims ->> 'sid'` (the claim as text). */
+  readonly sidClaim?: string
+}
+
+/** Every criterion optional; a session matches when all set criteria hold (§1.3). */
+export interface BrowserSessionFilter {
+  readonly user?: Ulid
+  /** `active`: `finishedAt` unset; `finished`: set. */
+  readonly state?: BrowserSessionState
+  /** Strict; a session never active matches neither bound. */
+  readonly lastActiveBefore?: Date
+  readonly lastActiveAfter?: Date
+  /** Compare the id with the ULID bounds of the instant (strict at millisecond resolution). */
+  readonly createdBefore?: Date
+  readonly createdAfter?: Date
+  /** The session consumed an upstream authorization session selected by this filter. */
+  readonly linkedToUpstreamSessions?: UpstreamOAuthSessionFilter
+}
+
+/** Ready-made filters, as MAS offers builders. */
+export const BrowserSessionFilter = {
+  all: {} as BrowserSessionFilter,
+  activeOnly: { state: "active" } as BrowserSessionFilter,
+  finishedOnly: { state: "finished" } as BrowserSessionFilter,
+  forUser: (user: Ulid): BrowserSessionFilter => ({ user })
+}
+
+export interface BrowserSessionRepositoryShape {
+  /** The session with its user (joined). */
+  readonly lookup: (id: Ulid) => Effect.Effect<Option.Option<BrowserSession>, DatabaseError>
+  readonly add: (user: User, userAgent: Option.Option<string>) => Effect.Effect<BrowserSession, DatabaseError>
+  /** Stamps `finishedAt = now`; an already finished session is re-stamped (as in MAS). */
+  readonly finish: (session: BrowserSession) => Effect.Effect<BrowserSession, DatabaseError>
+  /** Stamps every matching session (finished ones too, unless the filter says `state: "active"`); returns how many. */
+  readonly finishBulk: (filter: BrowserSessionFilter) => Effect.Effect<number, DatabaseError>
+  readonly list: (filter: BrowserSessionFilter, pagination: Pagination) => Effect.Effect<Page<BrowserSession>, DatabaseError>
+  readonly count: (filter: BrowserSessionFilter) => Effect.Effect<number, DatabaseError>
+  readonly authenticateWithPassword: (session: BrowserSession, password: Password) => Effect.Effect<Authentication, DatabaseError>
+  readonly authenticateWithUpstream: (
+    session: BrowserSession,
+    upstreamSession: UpstreamOAuthAuthorizationSession
+  ) => Effect.Effect<Authentication, DatabaseError>
+  /** The newest authentication of the session (by `createdAt`, then id). */
+  readonly getLastAuthentication: (session: BrowserSession) => Effect.Effect<Option.Option<Authentication>, DatabaseError>
+  /** §1.7: ids must be distinct and exist, else RowsAffectedError. */
+  readonly recordBatchActivity: (activity: ReadonlyArray<ActivityRecord>) => Effect.Effect<void, DatabaseError>
+  /**
+   * §1.6, key `finishedAt` (`since <= finishedAt < until`): deletes finished sessions no OAuth2 or
+   * compat session references, with their authentications.
+   */
+  readonly cleanupFinished: (
+    since: Option.Option<Date>,
+    until: Date,
+    limit: number
+  ) => Effect.Effect<CleanupResult<Date>, DatabaseError>
+  /** §1.6, key `lastActiveAt` (`since <= lastActiveAt < threshold`): clears `lastActiveIp` where still set. */
+  readonly cleanupInactiveIps: (
+    since: Option.Option<Date>,
+    threshold: Date,
+    limit: number
+  ) => Effect.Effect<CleanupResult<Date>, DatabaseError>
+}
+
+export class BrowserSessionRepository extends Context.Tag("storage/BrowserSessionRepository")<
+  BrowserSessionRepository,
+  BrowserSessionRepositoryShape
+>() {}
