@@ -1,0 +1,118 @@
+// The pure comparison of the migration files with the history rows: each version's state, what is refused, what is pending.
+import { Option } from "effect"
+import { ChecksumMismatch, DirtyMigration, StoredChecksumTooShort } from "./errors.js"
+import { type Migration, toHex } from "./MigrationSource.js"
+import type { HistoryRow, MigrationRef, MigrationState, MigrationStatus, MigratorConfig } from "./types.js"
+
+const bytesEqual = (a: Uint8Array, b: Uint8Array) => a.length === b.length && a.every((x, i) => x === b[i])
+
+const ALTERNATE_PREFIX_BYTES = 16
+
+export interface Evaluation {
+  readonly statuses: ReadonlyArray<MigrationStatus>
+  /** Dirty rows first, then refused checksums, in version order: the first one is what fails. */
+  readonly errors: ReadonlyArray<DirtyMigration | ChecksumMismatch | StoredChecksumTooShort>
+  readonly unknown: ReadonlyArray<MigrationRef & { readonly allowed: boolean }>
+  readonly acceptedChanges: ReadonlyArray<bigint>
+  readonly pending: ReadonlyArray<Migration>
+  readonly outOfOrder: ReadonlyArray<bigint>
+  readonly latestApplied: Option.Option<bigint>
+  readonly appliedCount: number
+}
+
+/** Only the reviewed exception lists matter here; the folder and the out-of-order policy are the service's. */
+export type EvaluationConfig = Pick<MigratorConfig, "allowedMissing" | "allowedAlternateChecksums">
+
+export const evaluate = (
+  files: ReadonlyArray<Migration>,
+  rows: ReadonlyArray<HistoryRow>,
+  config: EvaluationConfig
+): Evaluation => {
+  const fileByVersion = new Map(files.map((m) => [m.version, m]))
+  const rowByVersion = new Map(rows.map((r) => [r.version, r]))
+  const latestApplied = rows.reduce<Option.Option<bigint>>(
+    (max, r) => (Option.isSome(max) && max.value >= r.version ? max : Option.some(r.version)),
+    Option.none()
+  )
+  const statuses: Array<MigrationStatus> = []
+  const dirty: Array<DirtyMigration> = []
+  const refused: Array<ChecksumMismatch | StoredChecksumTooShort> = []
+  const unknown: Array<MigrationRef & { allowed: boolean }> = []
+  const acceptedChanges: Array<bigint> = []
+  const pending: Array<Migration> = []
+  const outOfOrder: Array<bigint> = []
+
+  const versions = [...new Set([...fileByVersion.keys(), ...rowByVersion.keys()])].sort((a, b) =>
+    a < b ? -1 : a > b ? 1 : 0
+  )
+  for (const version of versions) {
+    const file = Option.fromNullable(fileByVersion.get(version))
+    const row = Option.fromNullable(rowByVersion.get(version))
+    const description = Option.isSome(file) ? file.value.description : Option.isSome(row) ? row.value.description : ""
+    const status = (state: MigrationState): MigrationStatus => ({
+      version,
+      description,
+      state,
+      installedOn: Option.map(row, (r) => r.installedOn),
+      executionTimeNs: Option.map(row, (r) => r.executionTimeNs),
+      fileChecksum: Option.map(file, (f) => f.checksum),
+      appliedChecksum: Option.map(row, (r) => r.checksum)
+    })
+    if (Option.isNone(row)) {
+      const isOutOfOrder = Option.isSome(latestApplied) && version < latestApplied.value
+      pending.push(Option.getOrThrow(file))
+      if (isOutOfOrder) outOfOrder.push(version)
+      statuses.push(status(isOutOfOrder ? "out-of-order" : "pending"))
+      continue
+    }
+    const applied = row.value
+    if (!applied.success) {
+      dirty.push(new DirtyMigration({ version, description }))
+      statuses.push(status("dirty"))
+      continue
+    }
+    if (Option.isNone(file)) {
+      const allowed = config.allowedMissing.includes(version)
+      unknown.push({ version, description, allowed })
+      statuses.push(status(allowed ? "missing-allowed" : "missing"))
+      continue
+    }
+    if (bytesEqual(file.value.checksum, applied.checksum)) {
+      statuses.push(status("applied"))
+      continue
+    }
+    if (applied.checksum.length < ALTERNATE_PREFIX_BYTES) {
+      refused.push(new StoredChecksumTooShort({ version, appliedChecksum: toHex(applied.checksum) }))
+      statuses.push(status("changed-refused"))
+      continue
+    }
+    const prefix = toHex(applied.checksum.subarray(0, ALTERNATE_PREFIX_BYTES))
+    const accepted = config.allowedAlternateChecksums.some(
+      (entry) => entry.version === version && entry.prefix.toLowerCase() === prefix
+    )
+    if (accepted) {
+      acceptedChanges.push(version)
+      statuses.push(status("changed-accepted"))
+    } else {
+      refused.push(
+        new ChecksumMismatch({
+          version,
+          description,
+          fileChecksum: toHex(file.value.checksum),
+          appliedChecksum: toHex(applied.checksum)
+        })
+      )
+      statuses.push(status("changed-refused"))
+    }
+  }
+  return {
+    statuses,
+    errors: [...dirty, ...refused],
+    unknown,
+    acceptedChanges,
+    pending,
+    outOfOrder,
+    latestApplied,
+    appliedCount: rows.length
+  }
+}

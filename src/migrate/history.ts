@@ -1,0 +1,220 @@
+// The SQL the migrator runs on its dedicated connection: the `_sqlx_migrations` table, the advisory lock, applying a file.
+import type { Connection } from "@effect/sql/SqlConnection"
+import type { SqlError } from "@effect/sql/SqlError"
+import { Duration, Effect, Option } from "effect"
+import { MigrationDatabaseError, MigrationFailed } from "./errors.js"
+import type { Migration } from "./MigrationSource.js"
+import type { AppliedMigration, HistoryRow } from "./types.js"
+
+const HISTORY_TABLE = "_sqlx_migrations"
+
+const CREATE_HISTORY_TABLE = `CREATE TABLE ${HISTORY_TABLE} (
+    version BIGINT PRIMARY KEY,
+    description TEXT NOT NULL,
+    installed_on TIMESTAMPTZ NOT NULL DEFAULT now(),
+    success BOOLEAN NOT NULL,
+    checksum BYTEA NOT NULL,
+    execution_time BIGINT NOT NULL
+)`
+
+interface PgErrorFields {
+  readonly message?: string
+  readonly code?: string
+  readonly detail?: string
+  readonly hint?: string
+  readonly position?: string
+  readonly where?: string
+}
+
+/** The Postgres error text (message, SQLSTATE, detail, hint, and the line in `sqlText` when positioned). */
+export const postgresErrorText = (error: SqlError, sqlText?: string): string => {
+  const cause = error.cause
+  if (!(cause instanceof Error)) return error.message
+  const pg = cause as PgErrorFields
+  const parts = [pg.message ?? cause.message]
+  if (pg.code) parts[0] += ` (SQLSTATE ${pg.code})`
+  if (pg.position && sqlText !== undefined) {
+    const offset = Number(pg.position) - 1
+    if (Number.isInteger(offset) && offset >= 0) {
+      parts.push(`at line ${sqlText.slice(0, offset).split("\n").length}`)
+    }
+  }
+  if (pg.detail) parts.push(`detail: ${pg.detail}`)
+  if (pg.hint) parts.push(`hint: ${pg.hint}`)
+  if (pg.where) parts.push(`where: ${pg.where}`)
+  return parts.join("; ")
+}
+
+export const infra = (operation: string) => (error: SqlError) =>
+  new MigrationDatabaseError({ operation, cause: postgresErrorText(error) })
+
+/**
+ * Raw text on the reserved connection, bypassing the client's name transforms. With no parameters it goes through
+ * pg's simple protocol, so a multi-statement migration file runs in one call.
+ */
+const exec = (conn: Connection, text: string, params: ReadonlyArray<unknown> = []) =>
+  conn.execute(text, params, undefined) as Effect.Effect<ReadonlyArray<Record<string, unknown>>, SqlError>
+
+const historyTableExists = (conn: Connection) =>
+  exec(
+    conn,
+    `SELECT EXISTS (
+       SELECT 1 FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = '${HISTORY_TABLE}'
+     )::text AS present`
+  ).pipe(
+    Effect.map((rows) => rows[0]?.present === "true"),
+    Effect.mapError(infra("reading the migration history"))
+  )
+
+/** Must run under the lock, so two migrators racing on an empty database cannot both create it. */
+export const ensureHistoryTable = (conn: Connection) =>
+  Effect.gen(function*() {
+    if (yield* historyTableExists(conn)) return
+    yield* exec(conn, CREATE_HISTORY_TABLE).pipe(Effect.mapError(infra("creating the history table")))
+  })
+
+export const currentDatabase = (conn: Connection) =>
+  exec(conn, "SELECT current_database() AS name").pipe(
+    Effect.map((rows) => rows[0]!.name as string),
+    Effect.mapError(infra("reading the database name"))
+  )
+
+/** Resets what migrations may have changed in the session, so it does not leak into the pool; never fails. */
+export const discardSession = (conn: Connection) => exec(conn, "DISCARD ALL").pipe(Effect.ignore)
+
+const UNDEFINED_TABLE = "42P01"
+
+const isUndefinedTable = (error: SqlError) =>
+  error.cause instanceof Error && (error.cause as PgErrorFields).code === UNDEFINED_TABLE
+
+// A missing table means nothing applied: reading optimistically keeps startup validation at one round trip.
+const readHistoryRows = (conn: Connection, text: string, params: ReadonlyArray<unknown> = []) =>
+  exec(conn, text, params).pipe(
+    Effect.catchIf(isUndefinedTable, () => Effect.succeed([])),
+    Effect.mapError(infra("reading the migration history"))
+  )
+
+const bytesFromHex = (hex: string) => new Uint8Array(Buffer.from(hex, "hex"))
+
+// Every column is cast to text so the client's type parsers (BIGINT as string or bigint, bytea…) do not matter.
+export const readHistory = (conn: Connection): Effect.Effect<ReadonlyArray<HistoryRow>, MigrationDatabaseError> =>
+  readHistoryRows(
+    conn,
+    `SELECT version::text AS version, description,
+            (extract(epoch FROM installed_on) * 1000)::bigint::text AS installed_ms,
+            success::text AS success, encode(checksum, 'hex') AS checksum, execution_time::text AS execution_time
+       FROM ${HISTORY_TABLE} ORDER BY version`
+  ).pipe(Effect.map((rows) =>
+    rows.map((row): HistoryRow => ({
+      version: BigInt(row.version as string),
+      description: row.description as string,
+      installedOn: new Date(Number(row.installed_ms as string)),
+      success: row.success === "true",
+      checksum: bytesFromHex(row.checksum as string),
+      executionTimeNs: BigInt(row.execution_time as string)
+    }))
+  ))
+
+/** The history row of `version`, if any (none when the table does not exist). */
+export const readAppliedChecksum = (conn: Connection, version: bigint) =>
+  readHistoryRows(
+    conn,
+    `SELECT description, encode(checksum, 'hex') AS checksum FROM ${HISTORY_TABLE} WHERE version = $1::bigint`,
+    [version.toString()]
+  ).pipe(Effect.map((rows) =>
+    Option.map(Option.fromNullable(rows[0]), (row) => ({
+      version,
+      description: row.description as string,
+      checksum: bytesFromHex(row.checksum as string)
+    }))
+  ))
+
+const LOCK_FIRST_WAIT_MS = 250
+const LOCK_MAX_WAIT_MS = 5_000
+
+/**
+ * `pg_try_advisory_lock` polled with back-off, never the blocking form: a session blocked on the lock would stall
+ * a `CREATE INDEX CONCURRENTLY` run by the holder. Each successful attempt registers the unlock in the scope
+ * atomically, so failure or interruption at any later point releases it.
+ */
+export const acquireLock = (conn: Connection, key: bigint, database: string) =>
+  Effect.gen(function*() {
+    const attempt = Effect.acquireRelease(
+      exec(conn, "SELECT pg_try_advisory_lock($1::bigint)::text AS locked", [key.toString()]).pipe(
+        Effect.map((rows) => rows[0]?.locked === "true"),
+        Effect.mapError(infra("taking the migration lock"))
+      ),
+      (locked) =>
+        locked
+          ? exec(conn, "SELECT pg_advisory_unlock($1::bigint)", [key.toString()]).pipe(
+            Effect.catchAll((error) =>
+              Effect.logWarning(`could not release the migration lock: ${postgresErrorText(error)}`)
+            ),
+            Effect.asVoid
+          )
+          : Effect.void
+    )
+    let waitMs = LOCK_FIRST_WAIT_MS
+    while (!(yield* attempt)) {
+      yield* Effect.logInfo(
+        `waiting for the migration lock on database ${database} (advisory lock ${key}, held by another session); ` +
+          `retrying in ${waitMs} ms`
+      )
+      yield* Effect.sleep(Duration.millis(waitMs))
+      waitMs = Math.min(waitMs * 2, LOCK_MAX_WAIT_MS)
+    }
+  })
+
+const insertHistory = (conn: Connection, migration: Migration, durationNs: bigint) =>
+  exec(
+    conn,
+    `INSERT INTO ${HISTORY_TABLE} (version, description, success, checksum, execution_time)
+     VALUES ($1::bigint, $2, TRUE, $3, $4::bigint)`,
+    [migration.version.toString(), migration.description, Buffer.from(migration.checksum), durationNs.toString()]
+  )
+
+// Durations come from the monotonic high-resolution timer rather than the Clock service: they are measurements of
+// real work, and a TestClock would record 0.
+const nowNs = Effect.sync(() => process.hrtime.bigint())
+
+export const applyOne = (conn: Connection, migration: Migration): Effect.Effect<AppliedMigration, MigrationFailed> => {
+  const failed = (cause: string) =>
+    new MigrationFailed({ version: migration.version, description: migration.description, path: migration.path, cause })
+  const ref = { version: migration.version, description: migration.description }
+  if (migration.noTransaction) {
+    return Effect.gen(function*() {
+      const started = yield* nowNs
+      yield* exec(conn, migration.sql).pipe(Effect.mapError((e) => failed(postgresErrorText(e, migration.sql))))
+      const durationNs = (yield* nowNs) - started
+      yield* insertHistory(conn, migration, durationNs).pipe(
+        Effect.mapError((e) =>
+          failed(`the migration ran (outside a transaction) but its history row could not be written: ${
+            postgresErrorText(e)
+          }`)
+        )
+      )
+      return { ...ref, durationNs }
+    })
+  }
+  return Effect.uninterruptibleMask((restore) =>
+    Effect.gen(function*() {
+      const started = yield* nowNs
+      yield* exec(conn, "BEGIN").pipe(Effect.mapError((e) => failed(postgresErrorText(e))))
+      const exit = yield* Effect.exit(restore(Effect.gen(function*() {
+        yield* exec(conn, migration.sql).pipe(Effect.mapError((e) => failed(postgresErrorText(e, migration.sql))))
+        const durationNs = (yield* nowNs) - started
+        yield* insertHistory(conn, migration, durationNs).pipe(
+          Effect.mapError((e) => failed(`writing the history row: ${postgresErrorText(e)}`))
+        )
+        return durationNs
+      })))
+      if (exit._tag === "Failure") {
+        yield* exec(conn, "ROLLBACK").pipe(Effect.ignore)
+        return yield* Effect.failCause(exit.cause)
+      }
+      // a failed COMMIT (e.g. a deferred constraint) has already rolled back
+      yield* exec(conn, "COMMIT").pipe(Effect.mapError((e) => failed(`COMMIT: ${postgresErrorText(e)}`)))
+      return { ...ref, durationNs: exit.value }
+    })
+  )
+}
