@@ -5,7 +5,7 @@ import { Context, Effect, Layer, Option, type Scope } from "effect"
 import { shippedMigrationsDir } from "../paths.js"
 import { allowedAlternateChecksums, allowedMissing } from "./allowed.js"
 import { type MigrateError, MigrationDatabaseError, OutOfOrderMigrations, PendingMigrations } from "./errors.js"
-import { type Evaluation, evaluate } from "./evaluate.js"
+import { type Evaluation, evaluate, historyRefusal } from "./evaluate.js"
 import {
   acquireLock,
   applyOne,
@@ -62,7 +62,7 @@ export interface MigratorService {
 // ---------------------------------------------------------------------------------------------------------------
 // Validation policy
 
-/** Logs what validation tolerates and fails on the first thing it refuses. */
+/** Logs what validation tolerates and fails with everything it refuses. */
 const enforce = (evaluation: Evaluation, config: MigratorConfig) =>
   Effect.gen(function*() {
     for (const missing of evaluation.unknown) {
@@ -73,7 +73,8 @@ const enforce = (evaluation: Evaluation, config: MigratorConfig) =>
     for (const version of evaluation.acceptedChanges) {
       yield* Effect.logDebug(`applied migration ${version} changed since; accepted by allowedAlternateChecksums`)
     }
-    if (evaluation.errors.length > 0) return yield* evaluation.errors[0]!
+    const refused = historyRefusal(evaluation)
+    if (Option.isSome(refused)) return yield* refused.value
     if (evaluation.outOfOrder.length > 0 && Option.isSome(evaluation.latestApplied)) {
       const error = new OutOfOrderMigrations({
         versions: evaluation.outOfOrder,

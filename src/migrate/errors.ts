@@ -122,6 +122,23 @@ export class DirtyMigration extends Schema.TaggedError<DirtyMigration>()("DirtyM
   }
 }
 
+/** What one applied migration can be refused for. */
+export const HistoryRefusal = Schema.Union(DirtyMigration, ChecksumMismatch, StoredChecksumTooShort)
+export type HistoryRefusal = typeof HistoryRefusal.Type
+
+/**
+ * Several applied migrations refused at once. All are listed, so that one run shows everything to repair instead of
+ * one problem per attempt; a single refusal is raised as itself.
+ */
+export class MigrationHistoryRefused extends Schema.TaggedError<MigrationHistoryRefused>()("MigrationHistoryRefused", {
+  refusals: Schema.Array(HistoryRefusal)
+}) {
+  override get message() {
+    const lines = this.refusals.map((refusal) => `- ${refusal.message}`)
+    return [`${this.refusals.length} applied migrations are refused:`, ...lines].join("\n")
+  }
+}
+
 /** Pending versions lower than the highest applied one, refused under the "error" policy. */
 export class OutOfOrderMigrations extends Schema.TaggedError<OutOfOrderMigrations>()("OutOfOrderMigrations", {
   versions: Schema.Array(Schema.BigIntFromSelf),
@@ -189,6 +206,7 @@ export type MigrateError =
   | ChecksumMismatch
   | StoredChecksumTooShort
   | DirtyMigration
+  | MigrationHistoryRefused
   | OutOfOrderMigrations
   | PendingMigrations
   | MigrationFailed

@@ -1,6 +1,12 @@
 // The pure comparison of the migration files with the history rows: each version's state, what is refused, what is pending.
 import { Option } from "effect"
-import { ChecksumMismatch, DirtyMigration, StoredChecksumTooShort } from "./errors.js"
+import {
+  ChecksumMismatch,
+  DirtyMigration,
+  type HistoryRefusal,
+  MigrationHistoryRefused,
+  StoredChecksumTooShort
+} from "./errors.js"
 import { type Migration, toHex } from "./MigrationSource.js"
 import type { HistoryRow, MigrationRef, MigrationState, MigrationStatus, MigratorConfig } from "./types.js"
 
@@ -10,8 +16,8 @@ const ALTERNATE_PREFIX_BYTES = 16
 
 export interface Evaluation {
   readonly statuses: ReadonlyArray<MigrationStatus>
-  /** Dirty rows first, then refused checksums, in version order: the first one is what fails. */
-  readonly errors: ReadonlyArray<DirtyMigration | ChecksumMismatch | StoredChecksumTooShort>
+  /** Every refused row: dirty rows first (they need repair by hand), then refused checksums, each in version order. */
+  readonly refusals: ReadonlyArray<HistoryRefusal>
   readonly unknown: ReadonlyArray<MigrationRef & { readonly allowed: boolean }>
   readonly acceptedChanges: ReadonlyArray<bigint>
   readonly pending: ReadonlyArray<Migration>
@@ -107,7 +113,7 @@ export const evaluate = (
   }
   return {
     statuses,
-    errors: [...dirty, ...refused],
+    refusals: [...dirty, ...refused],
     unknown,
     acceptedChanges,
     pending,
@@ -115,4 +121,13 @@ export const evaluate = (
     latestApplied,
     appliedCount: rows.length
   }
+}
+
+/** What validation fails with: nothing, the one refusal as itself, or all of them together. */
+export const historyRefusal = (
+  evaluation: Evaluation
+): Option.Option<HistoryRefusal | MigrationHistoryRefused> => {
+  const [first, ...rest] = evaluation.refusals
+  if (first === undefined) return Option.none()
+  return Option.some(rest.length === 0 ? first : new MigrationHistoryRefused({ refusals: evaluation.refusals }))
 }

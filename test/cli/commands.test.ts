@@ -189,6 +189,39 @@ layer(adminClient, { excludeTestServices: true })("CLI commands (in-process)", (
       expect(outcome(yield* cli("migrate", "run"))).toBe("ChecksumMismatch")
     }))
 
+  it.scoped("migrate validate reports two changed files and a dirty row in one run, each on its own line", () =>
+    Effect.gen(function*() {
+      const { dir, sql, cli, tables } = yield* fixture({ "1_create_a.sql": A, "2_create_b.sql": B, "3_create_c.sql": C })
+      expect(outcome(yield* cli("migrate", "run"))).toBe("success")
+      const editedA = A.replace("int", "bigint")
+      const editedC = C + "-- edited after release\n"
+      yield* writeMigration(dir, "1_create_a.sql", editedA)
+      yield* writeMigration(dir, "3_create_c.sql", editedC)
+      yield* sql`UPDATE _sqlx_migrations SET success = FALSE WHERE version = 2`
+      yield* writeMigration(dir, "4_create_d.sql", D)
+
+      const refused = yield* cli("migrate", "validate")
+      expect(outcome(refused)).toBe("MigrationHistoryRefused")
+      expect(refused.stdout).toEqual([])
+      const lines = failureMessage(refused).split("\n")
+      expect(lines).toHaveLength(4)
+      expect(lines[0]).toBe("3 applied migrations are refused:")
+      expect(lines[1]).toContain("migration 2 (create b) is recorded as failed")
+      expect(lines[2]).toContain("migration 1 (create a)")
+      expect(lines[2]).toContain(sha384Hex(A))
+      expect(lines[2]).toContain(sha384Hex(editedA))
+      expect(lines[3]).toContain("migration 3 (create c)")
+      expect(lines[3]).toContain(sha384Hex(C))
+      expect(lines[3]).toContain(sha384Hex(editedC))
+      // startup and run list the same three, before applying anything
+      for (const command of [["start"], ["migrate", "run"]]) {
+        const run = yield* cli(...command)
+        expect(outcome(run)).toBe("MigrationHistoryRefused")
+        expect(failureMessage(run)).toBe(lines.join("\n"))
+      }
+      expect(yield* tables).not.toContain("d")
+    }))
+
   it.scoped("migrate checksum prints an entry that, pasted into allowedAlternateChecksums, makes validate pass", () =>
     Effect.gen(function*() {
       const { dir, cli, history, migrator } = yield* fixture({ "1_create_a.sql": A, "2_create_b.sql": B })

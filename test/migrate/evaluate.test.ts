@@ -1,7 +1,7 @@
 // The pure evaluation of history rows against migration files, without a database: every state and every refusal.
 import { describe, expect, it } from "@effect/vitest"
 import { Option } from "effect"
-import { type EvaluationConfig, evaluate } from "../../src/migrate/evaluate.js"
+import { type EvaluationConfig, evaluate, historyRefusal } from "../../src/migrate/evaluate.js"
 import { checksum, type Migration, toHex } from "../../src/migrate/MigrationSource.js"
 import type { HistoryRow } from "../../src/migrate/types.js"
 
@@ -40,14 +40,14 @@ const C = "CREATE TABLE c (id int);\n"
 const none: EvaluationConfig = { allowedMissing: [], allowedAlternateChecksums: [] }
 
 const states = (evaluation: ReturnType<typeof evaluate>) => evaluation.statuses.map((s) => [s.version, s.state])
-const tags = (evaluation: ReturnType<typeof evaluate>) => evaluation.errors.map((e) => [e._tag, e.version])
+const tags = (evaluation: ReturnType<typeof evaluate>) => evaluation.refusals.map((e) => [e._tag, e.version])
 const prefixOf = (text: string) => toHex(checksum(utf8(text))).slice(0, 32)
 
 describe("evaluate", () => {
   it("an applied file: state applied, nothing pending or refused, both checksums and the row's times kept", () => {
     const e = evaluate([file(1n, "create a", A)], [row(1n, "create a", A)], none)
     expect(states(e)).toEqual([[1n, "applied"]])
-    expect(e.errors).toEqual([])
+    expect(e.refusals).toEqual([])
     expect(e.pending).toEqual([])
     expect(e.outOfOrder).toEqual([])
     expect(e.appliedCount).toBe(1)
@@ -79,15 +79,15 @@ describe("evaluate", () => {
     expect(e.pending.map((m) => m.version)).toEqual([2n, 4n])
     expect(e.outOfOrder).toEqual([2n])
     expect(e.latestApplied).toEqual(Option.some(3n))
-    expect(e.errors).toEqual([])
+    expect(e.refusals).toEqual([])
   })
 
   it("a changed file is refused with a ChecksumMismatch naming both checksums", () => {
     const edited = A + "-- edited\n"
     const e = evaluate([file(1n, "create a", edited)], [row(1n, "create a", A)], none)
     expect(states(e)).toEqual([[1n, "changed-refused"]])
-    expect(e.errors).toHaveLength(1)
-    const error = e.errors[0]!
+    expect(e.refusals).toHaveLength(1)
+    const error = e.refusals[0]!
     expect(error._tag).toBe("ChecksumMismatch")
     expect(error).toMatchObject({
       version: 1n,
@@ -107,7 +107,7 @@ describe("evaluate", () => {
     })
     expect(states(accepted)).toEqual([[1n, "changed-accepted"]])
     expect(accepted.acceptedChanges).toEqual([1n])
-    expect(accepted.errors).toEqual([])
+    expect(accepted.refusals).toEqual([])
 
     const otherVersion = evaluate(files, rows, { ...none, allowedAlternateChecksums: [{ version: 2n, prefix: prefixOf(A) }] })
     expect(states(otherVersion)).toEqual([[1n, "changed-refused"]])
@@ -125,7 +125,7 @@ describe("evaluate", () => {
     const missing = evaluate([file(1n, "create a", A)], rows, none)
     expect(states(missing)).toEqual([[1n, "applied"], [2n, "missing"]])
     expect(missing.unknown).toEqual([{ version: 2n, description: "create b", allowed: false }])
-    expect(missing.errors).toEqual([])
+    expect(missing.refusals).toEqual([])
     expect(missing.statuses[1]!.fileChecksum).toEqual(Option.none())
 
     const allowed = evaluate([file(1n, "create a", A)], rows, { ...none, allowedMissing: [2n] })
@@ -143,7 +143,7 @@ describe("evaluate", () => {
     const e = evaluate(files, rows, { ...none, allowedMissing: [3n] })
     expect(states(e)).toEqual([[1n, "dirty"], [2n, "dirty"], [3n, "dirty"]])
     expect(tags(e)).toEqual([["DirtyMigration", 1n], ["DirtyMigration", 2n], ["DirtyMigration", 3n]])
-    expect(e.errors[2]).toMatchObject({ description: "create c" })
+    expect(e.refusals[2]).toMatchObject({ description: "create c" })
     expect(e.unknown).toEqual([])
   })
 
@@ -154,17 +154,68 @@ describe("evaluate", () => {
       allowedAlternateChecksums: [{ version: 1n, prefix: "0102" }]
     })
     expect(states(e)).toEqual([[1n, "changed-refused"]])
-    expect(e.errors).toHaveLength(1)
-    expect(e.errors[0]!._tag).toBe("StoredChecksumTooShort")
-    expect(e.errors[0]).toMatchObject({ version: 1n, appliedChecksum: "0102" })
+    expect(e.refusals).toHaveLength(1)
+    expect(e.refusals[0]!._tag).toBe("StoredChecksumTooShort")
+    expect(e.refusals[0]).toMatchObject({ version: 1n, appliedChecksum: "0102" })
     expect(e.acceptedChanges).toEqual([])
   })
 
-  it("refusals are listed dirty rows first, then changed files, each group in version order", () => {
-    const files = [file(1n, "create a", A + "--\n"), file(2n, "create b", B), file(3n, "create c", C + "--\n")]
+})
+
+const hexOf = (text: string) => toHex(checksum(utf8(text)))
+
+describe("historyRefusal", () => {
+  it("nothing refused: none; tolerated states (missing, accepted, out of order) refuse nothing", () => {
+    const files = [file(1n, "create a", A + "--\n"), file(2n, "create b", B)]
+    const rows = [row(1n, "create a", A), row(3n, "create c", C)]
+    const e = evaluate(files, rows, { ...none, allowedAlternateChecksums: [{ version: 1n, prefix: prefixOf(A) }] })
+    expect(states(e)).toEqual([[1n, "changed-accepted"], [2n, "out-of-order"], [3n, "missing"]])
+    expect(historyRefusal(e)).toEqual(Option.none())
+  })
+
+  it("one refusal is raised as itself, so its tag and fields stay those of its kind", () => {
+    const e = evaluate([file(1n, "create a", A + "--\n")], [row(1n, "create a", A)], none)
+    const refused = Option.getOrThrow(historyRefusal(e))
+    expect(refused).toBe(e.refusals[0])
+    expect(refused._tag).toBe("ChecksumMismatch")
+  })
+
+  it("two changed files and a dirty row: all three in one MigrationHistoryRefused, one line each", () => {
+    const editedA = A + "-- edited\n"
+    const editedC = C + "-- edited too\n"
+    const files = [file(1n, "create a", editedA), file(2n, "create b", B), file(3n, "create c", editedC)]
     const rows = [row(1n, "create a", A), row(2n, "create b", B, { success: false }), row(3n, "create c", C)]
     const e = evaluate(files, rows, none)
-    expect(tags(e)).toEqual([["DirtyMigration", 2n], ["ChecksumMismatch", 1n], ["ChecksumMismatch", 3n]])
     expect(states(e)).toEqual([[1n, "changed-refused"], [2n, "dirty"], [3n, "changed-refused"]])
+    // dirty rows first: they need repair by hand before anything else
+    expect(tags(e)).toEqual([["DirtyMigration", 2n], ["ChecksumMismatch", 1n], ["ChecksumMismatch", 3n]])
+
+    const refused = Option.getOrThrow(historyRefusal(e))
+    expect(refused._tag).toBe("MigrationHistoryRefused")
+    if (refused._tag !== "MigrationHistoryRefused") return
+    expect(refused.refusals.map((r) => [r._tag, r.version])).toEqual(tags(e))
+    const lines = refused.message.split("\n")
+    expect(lines).toHaveLength(4)
+    expect(lines[0]).toBe("3 applied migrations are refused:")
+    expect(lines[1]).toContain("migration 2 (create b) is recorded as failed")
+    expect(lines[2]).toContain("migration 1 (create a)")
+    expect(lines[2]).toContain(hexOf(A))
+    expect(lines[2]).toContain(hexOf(editedA))
+    expect(lines[3]).toContain("migration 3 (create c)")
+    expect(lines[3]).toContain(hexOf(C))
+    expect(lines[3]).toContain(hexOf(editedC))
+  })
+
+  it("a too-short stored checksum is listed with the others", () => {
+    const files = [file(1n, "create a", A), file(2n, "create b", B + "--\n")]
+    const rows = [row(1n, "create a", new Uint8Array([1, 2])), row(2n, "create b", B)]
+    const refused = Option.getOrThrow(historyRefusal(evaluate(files, rows, none)))
+    expect(refused._tag).toBe("MigrationHistoryRefused")
+    if (refused._tag !== "MigrationHistoryRefused") return
+    expect(refused.refusals.map((r) => [r._tag, r.version])).toEqual([
+      ["StoredChecksumTooShort", 1n],
+      ["ChecksumMismatch", 2n]
+    ])
+    expect(refused.message.split("\n")[1]).toContain("applied migration 1 has a stored checksum of 2 bytes (0102)")
   })
 })
