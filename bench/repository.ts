@@ -7,7 +7,7 @@ import * as RepositoryAccessMemory from "../src/memory/RepositoryAccessMemory.js
 import { Migrator } from "../src/migrate/Migrator.js"
 import { uuidToUlid, type Ulid } from "../src/model/Ulid.js"
 import type { User } from "../src/model/user.js"
-import { declaredQueries } from "../src/pg/query.js"
+import { declaredQueries } from "../src/pg/queries.js"
 import * as RepositoryAccessPg from "../src/pg/RepositoryAccessPg.js"
 import { Pagination } from "../src/storage/common/Pagination.js"
 import { RepositoryAccess } from "../src/storage/RepositoryAccess.js"
@@ -42,7 +42,7 @@ const pgRuntime = (url: string) =>
   )
 
 const staticText = (name: string): string => {
-  const query = declaredQueries().get(name)
+  const query = declaredQueries.find((q) => q.name === name)
   if (query === undefined || query.kind !== "static") throw new Error(`no static query named ${name}`)
   return query.text
 }

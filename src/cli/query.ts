@@ -5,7 +5,7 @@ import { Console, Effect, Option, Schema } from "effect"
 import { selectDatabase, throwawayDataDir } from "../db/DatabaseSelection.js"
 import { defaultEmbeddedDataDir } from "../paths.js"
 import { checkAll, formatReport, requireClean } from "../querycheck/check.js"
-import { loadDeclaredQueries } from "../querycheck/declared.js"
+import { declaredQueries } from "../pg/queries.js"
 import { openDescriber } from "../querycheck/describe.js"
 import { prepareCache } from "../querycheck/prepare.js"
 
@@ -73,7 +73,7 @@ const prepare = Command.make(
   (options) =>
     Effect.scoped(
       Effect.gen(function* () {
-        const queries = yield* loadDeclaredQueries
+        const queries = declaredQueries
         const adminUrl = Option.isSome(options.databaseUrl)
           ? options.databaseUrl.value
           : (yield* Effect.acquireRelease(Effect.sync(throwawayDataDir), (dir) =>
@@ -93,7 +93,7 @@ const prepare = Command.make(
 
 const check = Command.make("check", {}, () =>
   Effect.gen(function* () {
-    const report = yield* checkAll()
+    const report = yield* checkAll(declaredQueries)
     yield* Console.log(formatReport(report))
     yield* requireClean(report)
   })

@@ -1,6 +1,6 @@
 // RepositoryAccess in memory: every repository over one fresh MemoryStore, units of work that roll back to a snapshot.
 import { Effect, Layer } from "effect"
-import { makeRepositoryAccess, RepositoryAccess } from "../storage/RepositoryAccess.js"
+import { makeRepositoryAccess, mergeRepositoryLayers, RepositoryAccess, type RepositoryLayers } from "../storage/RepositoryAccess.js"
 import * as BrowserSessionRepositoryMemory from "./user/BrowserSessionRepositoryMemory.js"
 import * as MemoryStore from "./MemoryStore.js"
 import * as UserEmailRepositoryMemory from "./user/UserEmailRepositoryMemory.js"
@@ -11,16 +11,17 @@ import * as UserRegistrationTokenRepositoryMemory from "./user/UserRegistrationT
 import * as UserRepositoryMemory from "./user/UserRepositoryMemory.js"
 import * as UserTermsRepositoryMemory from "./user/UserTermsRepositoryMemory.js"
 
-const repositories = Layer.mergeAll(
-  UserRepositoryMemory.layer,
-  UserEmailRepositoryMemory.layer,
-  UserPasswordRepositoryMemory.layer,
-  UserRecoveryRepositoryMemory.layer,
-  UserRegistrationRepositoryMemory.layer,
-  UserRegistrationTokenRepositoryMemory.layer,
-  UserTermsRepositoryMemory.layer,
-  BrowserSessionRepositoryMemory.layer
-)
+/** One layer per repository of the registry (src/storage/RepositoryAccess.ts); a missing one does not compile. */
+const layers: RepositoryLayers<MemoryStore.MemoryStore> = {
+  users: UserRepositoryMemory.layer,
+  userEmails: UserEmailRepositoryMemory.layer,
+  userPasswords: UserPasswordRepositoryMemory.layer,
+  userRecovery: UserRecoveryRepositoryMemory.layer,
+  userRegistrations: UserRegistrationRepositoryMemory.layer,
+  userRegistrationTokens: UserRegistrationTokenRepositoryMemory.layer,
+  userTerms: UserTermsRepositoryMemory.layer,
+  browserSessions: BrowserSessionRepositoryMemory.layer
+}
 
 const access = Layer.effect(
   RepositoryAccess,
@@ -28,4 +29,4 @@ const access = Layer.effect(
 )
 
 /** Every repository and RepositoryAccess over a fresh, empty in-memory database. */
-export const layer = Layer.provideMerge(access, repositories).pipe(Layer.provideMerge(MemoryStore.layer))
+export const layer = Layer.provideMerge(access, mergeRepositoryLayers(layers)).pipe(Layer.provideMerge(MemoryStore.layer))

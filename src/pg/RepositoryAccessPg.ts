@@ -4,7 +4,7 @@ import { SqlError } from "@effect/sql/SqlError"
 import { Effect, Layer, Option } from "effect"
 import { type DriverError, fromSqlError } from "../storage/common/errors.js"
 import { runUnitOfWork } from "../storage/common/UnitOfWork.js"
-import { makeRepositoryAccess, RepositoryAccess } from "../storage/RepositoryAccess.js"
+import { makeRepositoryAccess, mergeRepositoryLayers, RepositoryAccess, type RepositoryLayers } from "../storage/RepositoryAccess.js"
 import * as BrowserSessionRepositoryPg from "./user/BrowserSessionRepositoryPg.js"
 import * as UserEmailRepositoryPg from "./user/UserEmailRepositoryPg.js"
 import * as UserPasswordRepositoryPg from "./user/UserPasswordRepositoryPg.js"
@@ -14,16 +14,17 @@ import * as UserRegistrationTokenRepositoryPg from "./user/UserRegistrationToken
 import * as UserRepositoryPg from "./user/UserRepositoryPg.js"
 import * as UserTermsRepositoryPg from "./user/UserTermsRepositoryPg.js"
 
-const repositories = Layer.mergeAll(
-  UserRepositoryPg.layer,
-  UserEmailRepositoryPg.layer,
-  UserPasswordRepositoryPg.layer,
-  UserRecoveryRepositoryPg.layer,
-  UserRegistrationRepositoryPg.layer,
-  UserRegistrationTokenRepositoryPg.layer,
-  UserTermsRepositoryPg.layer,
-  BrowserSessionRepositoryPg.layer
-)
+/** One layer per repository of the registry (src/storage/RepositoryAccess.ts); a missing one does not compile. */
+const layers: RepositoryLayers<SqlClient.SqlClient> = {
+  users: UserRepositoryPg.layer,
+  userEmails: UserEmailRepositoryPg.layer,
+  userPasswords: UserPasswordRepositoryPg.layer,
+  userRecovery: UserRecoveryRepositoryPg.layer,
+  userRegistrations: UserRegistrationRepositoryPg.layer,
+  userRegistrationTokens: UserRegistrationTokenRepositoryPg.layer,
+  userTerms: UserTermsRepositoryPg.layer,
+  browserSessions: BrowserSessionRepositoryPg.layer
+}
 
 const access = Layer.effect(
   RepositoryAccess,
@@ -45,4 +46,4 @@ const access = Layer.effect(
 )
 
 /** Every repository and RepositoryAccess, on the SqlClient of the environment. */
-export const layer = Layer.provideMerge(access, repositories)
+export const layer = Layer.provideMerge(access, mergeRepositoryLayers(layers))

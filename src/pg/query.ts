@@ -1,5 +1,6 @@
 // One declaration per SQL query (name, text, parameter and row schemas), run through SqlClient and decoded with Schema.
-import { SqlClient } from "@effect/sql"
+import type { SqlClient } from "@effect/sql"
+import type { SqlError } from "@effect/sql/SqlError"
 import { Effect, Either, Option, ParseResult, Schema } from "effect"
 import { type Ulid, uuidToUlid } from "../model/Ulid.js"
 import {
@@ -12,55 +13,37 @@ import {
 } from "../storage/common/errors.js"
 import { abortOnDriverError } from "../storage/common/UnitOfWork.js"
 import type { CachedRows } from "../querycheck/cache/types.js"
+import type { DynamicDeclaration, StaticDeclaration } from "../querycheck/declaration.js"
 
-/** A query whose full text is known ahead of time: the offline check describes it against the schema. */
-export interface StaticQuery<P extends ReadonlyArray<unknown>, PI extends ReadonlyArray<unknown>, Row, RowI> {
-  readonly kind: "static"
-  /** `<repository>.<method>[.<step>]`; the span is `db.<name>`. */
-  readonly name: string
-  readonly text: string
-  readonly params: Schema.Schema<P, PI>
-  readonly row: Schema.Schema<Row, RowI>
-  /** The table rows come from, for inconsistency errors. */
-  readonly table: string
+/** A static query bound to a client: what a repository's methods call (the client is resolved once, in `make`). */
+export interface BoundQuery<P extends ReadonlyArray<unknown>, Row> {
   /** All decoded rows. */
-  readonly all: (...params: P) => Effect.Effect<ReadonlyArray<Row>, DriverError | InconsistencyError | InvalidOperationError, SqlClient.SqlClient>
+  readonly all: (...params: P) => Effect.Effect<ReadonlyArray<Row>, DriverError | InconsistencyError | InvalidOperationError>
   /** The first decoded row, if any. */
-  readonly one: (...params: P) => Effect.Effect<Option.Option<Row>, DriverError | InconsistencyError | InvalidOperationError, SqlClient.SqlClient>
+  readonly one: (...params: P) => Effect.Effect<Option.Option<Row>, DriverError | InconsistencyError | InvalidOperationError>
   /** The number of rows the statement touched (for writes without RETURNING). */
-  readonly affected: (...params: P) => Effect.Effect<number, DriverError | InvalidOperationError, SqlClient.SqlClient>
+  readonly affected: (...params: P) => Effect.Effect<number, DriverError | InvalidOperationError>
   /** A write that must touch exactly one row: any other count is a RowsAffectedError (§1.2). */
-  readonly affectedOne: (
-    ...params: P
-  ) => Effect.Effect<void, DriverError | InvalidOperationError | RowsAffectedError, SqlClient.SqlClient>
+  readonly affectedOne: (...params: P) => Effect.Effect<void, DriverError | InvalidOperationError | RowsAffectedError>
 }
 
-/** A query assembled from fragments at run time (filters, pagination): listed by the check, covered by the contract suite. */
-export interface DynamicQuery {
-  readonly kind: "dynamic"
-  readonly name: string
-  readonly description: string
-  readonly table: string
+/** One declaration per statement: the offline check reads the text and schemas, the repository binds it to its client. */
+export interface StaticQuery<P extends ReadonlyArray<unknown>, PI extends ReadonlyArray<unknown>, Row, RowI>
+  extends StaticDeclaration
+{
+  readonly params: Schema.Schema<P, PI>
+  readonly row: Schema.Schema<Row, RowI>
+  readonly bind: (sql: SqlClient.SqlClient) => BoundQuery<P, Row>
+}
+
+/** A run-time assembled query: `run` maps driver errors and records them in the unit of work, as a static query does. */
+export interface DynamicQuery extends DynamicDeclaration {
+  readonly run: <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, Exclude<E, SqlError> | DriverError, R>
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type AnyStaticQuery = StaticQuery<any, any, any, any>
 export type AnyQuery = AnyStaticQuery | DynamicQuery
-
-const declared = new Map<string, AnyQuery>()
-
-/** Every query declared by the modules loaded so far, by name. */
-export const declaredQueries = (): ReadonlyMap<string, AnyQuery> => declared
-
-const register = <Q extends AnyQuery>(query: Q): Q => {
-  const existing = declared.get(query.name)
-  if (existing !== undefined && existing !== query) {
-    // A second declaration under one name would make the query cache ambiguous: a programming error.
-    throw new Error(`query "${query.name}" is declared twice`)
-  }
-  declared.set(query.name, query)
-  return query
-}
 
 /** The first path element of a parse issue: the column that failed to decode. */
 const failedColumn = (error: ParseResult.ParseError): Option.Option<string> => {
@@ -173,6 +156,42 @@ const stripOverrideSuffixes = (raw: unknown): unknown => {
   return row
 }
 
+/** Encodes the parameters, runs the text, and maps driver errors; a failed parameter encode is the caller's mistake. */
+const bindStatement = <P extends ReadonlyArray<unknown>, PI extends ReadonlyArray<unknown>, Row, RowI>(
+  definition: { readonly text: string; readonly params: Schema.Schema<P, PI>; readonly row: Schema.Schema<Row, RowI> },
+  table: string,
+  idColumn: string | undefined
+) => {
+  const encodeParams = Schema.encodeEither(definition.params)
+  const decodeRow = rowDecoder<Row, RowI>(definition.row, table, idColumn)
+  // only texts with a quoted alias ending in ! or ? pay for the key rewrite
+  const decodeOne = /"[^"]*[!?]"/.test(definition.text) ? (raw: unknown) => decodeRow(stripOverrideSuffixes(raw)) : decodeRow
+  return (sql: SqlClient.SqlClient): BoundQuery<P, Row> => {
+    const statement = (params: P) =>
+      Either.match(encodeParams(params), {
+        onLeft: (cause) => Effect.fail(new InvalidOperationError({ cause: Option.some(cause) })),
+        onRight: (encoded) => Effect.succeed(sql.unsafe<object>(definition.text, encoded as ReadonlyArray<unknown> as Array<unknown>))
+      })
+    const all = (...params: P) =>
+      Effect.flatMap(statement(params), mapSqlError).pipe(
+        Effect.flatMap((rows) => decodeAll(rows, decodeOne)),
+        abortOnDriverError
+      )
+    const affected = (...params: P) =>
+      Effect.flatMap(statement(params), (s) => mapSqlError(s.raw)).pipe(
+        Effect.map((result) => Number((result as { rowCount?: number | null }).rowCount ?? 0)),
+        abortOnDriverError
+      )
+    return {
+      all,
+      one: (...params: P) => Effect.map(all(...params), (rows) => Option.fromNullable(rows[0])),
+      affected,
+      affectedOne: (...params: P) => Effect.flatMap(affected(...params), expectRowsAffected(1))
+    }
+  }
+}
+
+/** One statement declared on its own (the repositories use {@link repositoryQueries}). */
 export const staticQuery = <
   const Name extends string,
   P extends ReadonlyArray<unknown>,
@@ -187,64 +206,104 @@ export const staticQuery = <
   readonly table: string
   /** The primary-key column, so that inconsistency errors can name the row. */
   readonly idColumn?: string
-}): StaticQuery<P, PI, Row, RowI> => {
-  const encodeParams = Schema.encodeEither(definition.params)
-  const span = `db.${definition.name}`
-  // The stack trace a span captures by default would point here, not at the caller: not worth its cost per query.
-  const spanOptions = { attributes: { "db.query.text": definition.text, "db.system.name": "postgresql" }, captureStackTrace: false }
+}): StaticQuery<P, PI, Row, RowI> => ({
+  kind: "static",
+  name: definition.name,
+  text: definition.text,
+  params: definition.params,
+  row: definition.row,
+  table: definition.table,
+  bind: bindStatement(definition, definition.table, definition.idColumn)
+})
 
-  const statement = (params: P) =>
-    Effect.gen(function* () {
-      const sql = yield* SqlClient.SqlClient
-      const encoded = yield* Either.mapLeft(
-        encodeParams(params),
-        (cause) => new InvalidOperationError({ cause: Option.some(cause) })
-      )
-      return sql.unsafe<object>(definition.text, encoded as ReadonlyArray<unknown> as Array<unknown>)
-    })
+/** A row with no columns: the statement's rows are not read (a write, or a function called for its effect). */
+export const NoRows = Schema.Struct({})
 
-  const decodeRow = rowDecoder<Row, RowI>(definition.row, definition.table, definition.idColumn)
-  // only texts with a quoted alias ending in ! or ? pay for the key rewrite
-  const decodeOne = /"[^"]*[!?]"/.test(definition.text) ? (raw: unknown) => decodeRow(stripOverrideSuffixes(raw)) : decodeRow
-  const decode = (rows: ReadonlyArray<unknown>) => decodeAll(rows, decodeOne)
-
-  const all = (...params: P) =>
-    Effect.flatMap(statement(params), (s) => mapSqlError(s)).pipe(
-      Effect.flatMap(decode),
-      abortOnDriverError,
-      Effect.withSpan(span, spanOptions)
-    )
-
-  const affected = (...params: P) =>
-    Effect.flatMap(statement(params), (s) => mapSqlError(s.raw)).pipe(
-      Effect.map((result) => Number((result as { rowCount?: number | null }).rowCount ?? 0)),
-      abortOnDriverError,
-      Effect.withSpan(span, spanOptions)
-    )
-
-  const query: StaticQuery<P, PI, Row, RowI> = {
-    kind: "static",
-    name: definition.name,
-    text: definition.text,
-    params: definition.params,
-    row: definition.row,
-    table: definition.table,
-    all,
-    one: (...params: P) => Effect.map(all(...params), (rows) => Option.fromNullable(rows[0])),
-    affected,
-    affectedOne: (...params: P) => Effect.flatMap(affected(...params), expectRowsAffected(1))
-  }
-  register(query)
-  return query
+/** A statement of a repository: its text and parameters, and its row schema when it is not the repository's row. */
+export interface StatementDefinition {
+  readonly text: string
+  readonly params: Schema.Schema.AnyNoContext
+  readonly row?: Schema.Schema.AnyNoContext
+  /** When the rows come from another table than the repository's (for inconsistency errors). */
+  readonly table?: string
+  /** The primary-key column of a `row` of another table, so that inconsistency errors can name the row. */
+  readonly idColumn?: string
 }
 
-/** Declares a run-time assembled query so that the offline check lists it. */
-export const dynamicQuery = (definition: { readonly name: string; readonly description: string; readonly table: string }): DynamicQuery =>
-  register({ kind: "dynamic", ...definition })
+type ParamsOf<D> = D extends { readonly params: Schema.Schema<infer P extends ReadonlyArray<unknown>, any> } ? P : never
+type ParamsIOf<D> = D extends { readonly params: Schema.Schema<any, infer PI extends ReadonlyArray<unknown>> } ? PI : never
+type RowOf<D, Row> = D extends { readonly row: Schema.Schema<infer R, any> } ? R : Row
+type RowIOf<D, RowI> = D extends { readonly row: Schema.Schema<any, infer RI> } ? RI : RowI
 
-/** Runs the effect of a dynamic query under its span, mapping driver errors and recording them in the unit of work. */
-export const runDynamic = <A, E, R>(query: DynamicQuery, effect: Effect.Effect<A, E, R>) =>
-  mapSqlError(effect).pipe(abortOnDriverError, Effect.withSpan(`db.${query.name}`, { attributes: { "db.query.dynamic": query.description }, captureStackTrace: false }))
+/** Each definition checked against the committed cache under its full name `<prefix>.<key>` (see RowMatchesCache). */
+type CheckedDefinitions<Prefix extends string, D, RowI> = {
+  readonly [K in keyof D]: D[K] & RowMatchesCache<`${Prefix}.${K & string}`, RowIOf<D[K], RowI>>
+}
 
-/** A row with no columns (for statements whose result is ignored). */
-export const NoParams = Schema.Tuple()
+export type Statements<D, Row, RowI> = {
+  readonly [K in keyof D]: StaticQuery<ParamsOf<D[K]>, ParamsIOf<D[K]>, RowOf<D[K], Row>, RowIOf<D[K], RowI>>
+}
+
+export type Bound<Q> = {
+  readonly [K in keyof Q]: Q[K] extends StaticQuery<infer P, any, infer Row, any> ? BoundQuery<P, Row> : never
+}
+
+const runDynamic = <A, E, R>(effect: Effect.Effect<A, E, R>) => abortOnDriverError(mapSqlError(effect))
+
+/**
+ * The query builder of one repository: the name prefix, table, primary-key column and row schema are given once.
+ * `statements({ lookup: { text, params }, … })` declares the static queries, named `<prefix>.<key>`, whose rows are
+ * the repository's row unless a definition names its own `row`; `dynamic({ list: "…" })` declares the queries
+ * assembled at run time.
+ */
+export const repositoryQueries = <const Prefix extends string, Row, RowI>(options: {
+  readonly prefix: Prefix
+  readonly table: string
+  readonly idColumn: string
+  readonly row: Schema.Schema<Row, RowI>
+}) => ({
+  /** The repository row's decoder, for the rows of dynamic queries. */
+  decodeRow: rowDecoder(options.row, options.table, options.idColumn),
+  /** The keyset cursor of a raw row: its primary key. */
+  cursorOf: uuidCursor(options.idColumn),
+  statements: <const D extends Record<string, StatementDefinition>>(
+    definitions: D & CheckedDefinitions<Prefix, D, RowI>
+  ): Statements<D, Row, RowI> =>
+    Object.fromEntries(
+      Object.entries(definitions as Record<string, StatementDefinition>).map(([key, d]) => {
+        const table = d.table ?? options.table
+        const definition = { text: d.text, params: d.params, row: d.row ?? options.row }
+        const query: AnyStaticQuery = {
+          kind: "static",
+          name: `${options.prefix}.${key}`,
+          table,
+          ...definition,
+          // The primary key names the row only when the rows are the repository's own.
+          bind: bindStatement(definition, table, d.idColumn ?? (d.row === undefined ? options.idColumn : undefined))
+        }
+        return [key, query]
+      })
+    ) as Statements<D, Row, RowI>,
+  dynamic: <const D extends Record<string, string>>(descriptions: D): { readonly [K in keyof D]: DynamicQuery } =>
+    Object.fromEntries(
+      Object.entries(descriptions).map(([key, description]) => [
+        key,
+        { kind: "dynamic", name: `${options.prefix}.${key}`, description, table: options.table, run: runDynamic } satisfies DynamicQuery
+      ])
+    ) as { readonly [K in keyof D]: DynamicQuery }
+})
+
+/** Every statement bound to one client: called once in a repository's `make`. */
+export const bindAll = <Q extends Record<string, AnyStaticQuery>>(sql: SqlClient.SqlClient, queries: Q): Bound<Q> =>
+  Object.fromEntries(Object.entries(queries).map(([key, query]) => [key, query.bind(sql)])) as Bound<Q>
+
+/** The declarations of a repository, as one list for the offline check. */
+export const declarationsOf = (...groups: ReadonlyArray<Readonly<Record<string, AnyQuery>>>): ReadonlyArray<AnyQuery> =>
+  groups.flatMap((group) => Object.values(group))
+
+/** A query assembled at run time, declared on its own (the repositories use {@link repositoryQueries}). */
+export const dynamicQuery = (definition: { readonly name: string; readonly description: string; readonly table: string }): DynamicQuery => ({
+  kind: "dynamic",
+  ...definition,
+  run: runDynamic
+})

@@ -1,7 +1,7 @@
 // The offline check: declared queries against the committed cache, with no database; every failure names the query, the field and the fix.
 import { Effect, Schema, SchemaAST } from "effect"
 import type { MigrationSourceError } from "../migrate/MigrationSource.js"
-import type { AnyQuery, AnyStaticQuery, DynamicQuery } from "../pg/query.js"
+import type { AnyQuery, AnyStaticQuery, DynamicQuery } from "./declaration.js"
 import {
   type CacheEntry,
   type CacheFile,
@@ -13,7 +13,6 @@ import {
   readCache,
   sha256
 } from "./cache.js"
-import { type DeclarationLoadError, loadDeclaredQueries } from "./declared.js"
 import { bindable, driverType, encodedShape, rowAccepts, showShape } from "./pgTypes.js"
 
 export type IssueKind =
@@ -255,14 +254,11 @@ export const checkCacheDir = (options: {
     return checkDeclarations({ queries: options.queries, cache, migrations })
   })
 
-/** The real check: every declared query of `src/pg` against the committed cache. */
-export const checkAll = (options?: { readonly cacheDir?: string; readonly migrationsDir?: string }) =>
-  Effect.gen(function* () {
-    const queries = yield* loadDeclaredQueries
-    return yield* checkCacheDir({ queries, ...options })
-  })
+/** The real check: the given declarations (the program's are `declaredQueries` of src/pg/queries.ts) against the committed cache. */
+export const checkAll = (queries: ReadonlyArray<AnyQuery>, options?: { readonly cacheDir?: string; readonly migrationsDir?: string }) =>
+  checkCacheDir({ queries, ...options })
 
-export type CheckAllError = CacheReadError | MigrationSourceError | DeclarationLoadError
+export type CheckAllError = CacheReadError | MigrationSourceError
 
 const line = (i: CheckIssue) => `${i.severity === "error" ? "error" : "warning"}: ${i.query}: ${i.field}: ${i.message}`
 

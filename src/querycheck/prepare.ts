@@ -4,7 +4,7 @@ import { Effect, Layer, Logger, LogLevel, Redacted, Schema, type Scope } from "e
 import { withDatabase } from "../db/probe.js"
 import { loadMigrations } from "../migrate/MigrationSource.js"
 import { Migrator } from "../migrate/Migrator.js"
-import type { AnyQuery, AnyStaticQuery } from "../pg/query.js"
+import type { AnyQuery, AnyStaticQuery } from "./declaration.js"
 import { shippedMigrationsDir } from "../paths.js"
 import { type CacheEntry, cacheContents, defaultCacheDir, diffCache, entryOf, fingerprintOf, type MigrationFingerprint, writeCache } from "./cache.js"
 import { type Describer, openDescriber } from "./describe.js"

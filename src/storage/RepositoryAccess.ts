@@ -1,30 +1,56 @@
 // One service that gives every repository and the unit of work (MAS's RepositoryAccess): what application code depends on.
-import { Context, Effect } from "effect"
-import { BrowserSessionRepository, type BrowserSessionRepositoryShape } from "./user/BrowserSessionRepository.js"
+import { Context, Effect, Layer } from "effect"
 import type { DriverError } from "./common/errors.js"
-import { UserEmailRepository, type UserEmailRepositoryShape } from "./user/UserEmailRepository.js"
-import { UserPasswordRepository, type UserPasswordRepositoryShape } from "./user/UserPasswordRepository.js"
-import { UserRecoveryRepository, type UserRecoveryRepositoryShape } from "./user/UserRecoveryRepository.js"
-import { UserRegistrationRepository, type UserRegistrationRepositoryShape } from "./user/UserRegistrationRepository.js"
-import {
-  UserRegistrationTokenRepository,
-  type UserRegistrationTokenRepositoryShape
-} from "./user/UserRegistrationTokenRepository.js"
-import { UserRepository, type UserRepositoryShape } from "./user/UserRepository.js"
-import { UserTermsRepository, type UserTermsRepositoryShape } from "./user/UserTermsRepository.js"
+import { BrowserSessionRepository } from "./user/BrowserSessionRepository.js"
+import { UserEmailRepository } from "./user/UserEmailRepository.js"
+import { UserPasswordRepository } from "./user/UserPasswordRepository.js"
+import { UserRecoveryRepository } from "./user/UserRecoveryRepository.js"
+import { UserRegistrationRepository } from "./user/UserRegistrationRepository.js"
+import { UserRegistrationTokenRepository } from "./user/UserRegistrationTokenRepository.js"
+import { UserRepository } from "./user/UserRepository.js"
+import { UserTermsRepository } from "./user/UserTermsRepository.js"
 
 /** Runs an effect as one unit of work (see `RepositoryAccessShape.transaction`). */
 export type UnitOfWorkRunner = <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E | DriverError, R>
 
-export interface RepositoryAccessShape {
-  readonly users: UserRepositoryShape
-  readonly userEmails: UserEmailRepositoryShape
-  readonly userPasswords: UserPasswordRepositoryShape
-  readonly userRecovery: UserRecoveryRepositoryShape
-  readonly userRegistrations: UserRegistrationRepositoryShape
-  readonly userRegistrationTokens: UserRegistrationTokenRepositoryShape
-  readonly userTerms: UserTermsRepositoryShape
-  readonly browserSessions: BrowserSessionRepositoryShape
+/**
+ * The one table of repositories: the accessor name on RepositoryAccess and the repository's Tag. Everything else is
+ * derived from it: the RepositoryAccess shape, the tables of layers each backend must fill, the test support's types.
+ */
+export const repositoryTags = {
+  users: UserRepository,
+  userEmails: UserEmailRepository,
+  userPasswords: UserPasswordRepository,
+  userRecovery: UserRecoveryRepository,
+  userRegistrations: UserRegistrationRepository,
+  userRegistrationTokens: UserRegistrationTokenRepository,
+  userTerms: UserTermsRepository,
+  browserSessions: BrowserSessionRepository
+} as const
+
+type RepositoryTagTable = typeof repositoryTags
+
+/** The service of every repository, by accessor. */
+export type Repositories = { readonly [K in keyof RepositoryTagTable]: Context.Tag.Service<RepositoryTagTable[K]> }
+
+/** The union of every repository's Tag identifier: what a backend's layers together provide. */
+export type AnyRepository = Context.Tag.Identifier<RepositoryTagTable[keyof RepositoryTagTable]>
+
+/**
+ * A backend's table of layers, one per repository, each needing `R`: a backend that lacks a repository, or gives
+ * one the layer of another, does not compile.
+ */
+export type RepositoryLayers<R> = {
+  readonly [K in keyof RepositoryTagTable]: Layer.Layer<Context.Tag.Identifier<RepositoryTagTable[K]>, never, R>
+}
+
+/** Every layer of a backend's table merged into one. */
+export const mergeRepositoryLayers = <R>(layers: RepositoryLayers<R>): Layer.Layer<AnyRepository, never, R> => {
+  const [first, ...rest] = Object.values(layers) as ReadonlyArray<Layer.Layer<AnyRepository, never, R>>
+  return Layer.mergeAll(first!, ...rest)
+}
+
+export interface RepositoryAccessShape extends Repositories {
   /**
    * Runs `effect` as one unit of work: every repository call inside it is bound to one transaction,
    * committed when it succeeds (MAS's `save`) and rolled back when it fails or is interrupted
@@ -38,16 +64,4 @@ export class RepositoryAccess extends Context.Tag("storage/RepositoryAccess")<Re
 
 /** Gathers the repositories of the environment and the backend's unit of work: the one constructor both backends use. */
 export const makeRepositoryAccess = (transaction: UnitOfWorkRunner) =>
-  Effect.gen(function* () {
-    return RepositoryAccess.of({
-      users: yield* UserRepository,
-      userEmails: yield* UserEmailRepository,
-      userPasswords: yield* UserPasswordRepository,
-      userRecovery: yield* UserRecoveryRepository,
-      userRegistrations: yield* UserRegistrationRepository,
-      userRegistrationTokens: yield* UserRegistrationTokenRepository,
-      userTerms: yield* UserTermsRepository,
-      browserSessions: yield* BrowserSessionRepository,
-      transaction
-    })
-  })
+  Effect.map(Effect.all(repositoryTags), (repositories) => RepositoryAccess.of({ ...repositories, transaction }))

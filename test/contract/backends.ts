@@ -5,20 +5,12 @@ import type { TestServices } from "effect/TestServices"
 import { describe } from "vitest"
 import * as RepositoryAccessMemory from "../../src/memory/RepositoryAccessMemory.js"
 import * as RepositoryAccessPg from "../../src/pg/RepositoryAccessPg.js"
-import type { RepositoryAccess } from "../../src/storage/RepositoryAccess.js"
-import type { UserRepository } from "../../src/storage/user/UserRepository.js"
-import type { UserRegistrationRepository } from "../../src/storage/user/UserRegistrationRepository.js"
-import type { UserTermsRepository } from "../../src/storage/user/UserTermsRepository.js"
-import type { BrowserSessionRepository } from "../../src/storage/user/BrowserSessionRepository.js"
-import type { UserRegistrationTokenRepository } from "../../src/storage/user/UserRegistrationTokenRepository.js"
-import type { UserPasswordRepository } from "../../src/storage/user/UserPasswordRepository.js"
-import type { UserRecoveryRepository } from "../../src/storage/user/UserRecoveryRepository.js"
-import type { UserEmailRepository } from "../../src/storage/user/UserEmailRepository.js"
+import type { AnyRepository, RepositoryAccess } from "../../src/storage/RepositoryAccess.js"
 import { migratedDatabaseLayer } from "../support/database.js"
 import { Seed, SeedMemory, SeedPg } from "../support/seed.js"
 
 /** What a contract test gets: every repository, RepositoryAccess and the seeding helper. */
-export type Repositories = RepositoryAccess | UserRepository | UserRegistrationRepository | UserTermsRepository | BrowserSessionRepository | UserRegistrationTokenRepository | UserPasswordRepository | UserRecoveryRepository | UserEmailRepository | Seed
+export type Repositories = RepositoryAccess | AnyRepository | Seed
 
 export interface Backend {
   readonly name: "postgres" | "memory"

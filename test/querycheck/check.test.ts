@@ -5,7 +5,7 @@ import { join } from "node:path"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Either, Schema } from "effect"
 import { UlidFromUuid } from "../../src/model/Ulid.js"
-import type { AnyQuery, AnyStaticQuery, DynamicQuery } from "../../src/pg/query.js"
+import type { AnyQuery, AnyStaticQuery, DynamicQuery } from "../../src/querycheck/declaration.js"
 import {
   type CacheEntry,
   type CacheFile,
@@ -19,7 +19,7 @@ import { checkCacheDir, type CheckReport, checkDeclarations, formatReport, requi
 
 const migrations: MigrationFingerprint = { fingerprint: "f".repeat(64), count: 3, latest: "3" }
 
-/** A declaration as staticQuery builds it, without the registry (only what the check reads). */
+/** A declaration as the check reads it. */
 const declare = (name: string, text: string, params: Schema.Schema<any, any>, row: Schema.Schema<any, any>): AnyStaticQuery =>
   ({ kind: "static", name, text, params, row, table: "users" }) as unknown as AnyStaticQuery
 

@@ -1,5 +1,6 @@
 // Runtime side of the alias overrides: a column aliased "name!" or "name?" decodes into the row field `name`.
 import { expect, layer } from "@effect/vitest"
+import { SqlClient } from "@effect/sql"
 import { Effect, Option, Schema } from "effect"
 import { staticQuery } from "../../src/pg/query.js"
 import { migratedDatabaseLayer } from "../support/database.js"
@@ -16,7 +17,7 @@ const overridden = staticQuery({
 layer(migratedDatabaseLayer())("alias overrides at run time", (it) => {
   it.effect("the ! and ? suffixes are stripped before decoding", () =>
     Effect.gen(function* () {
-      const row = yield* overridden.one("hello")
+      const row = yield* overridden.bind(yield* SqlClient.SqlClient).one("hello")
       expect(row).toEqual(Option.some({ label: "hello", gone: null, total: 0 }))
     })
   )

@@ -114,13 +114,13 @@ layer(freshDatabaseLayer())("against PostgreSQL", (it) => {
     Effect.gen(function* () {
       const sql = yield* SqlClient.SqlClient
       yield* sql`CREATE TABLE counted AS SELECT g AS n FROM generate_series(1, 25) AS g`
-      expect(yield* countRows({ from: sql`counted` })).toBe(25)
-      expect(yield* countRows({ from: sql`counted`, filter: sql`n % 2 = 0 OR n > ${20}` })).toBe(15)
-      expect(yield* countRows({ from: sql`counted`, filter: sql`FALSE` })).toBe(0)
+      expect(yield* countRows(sql, { from: sql`counted` })).toBe(25)
+      expect(yield* countRows(sql, { from: sql`counted`, filter: sql`n % 2 = 0 OR n > ${20}` })).toBe(15)
+      expect(yield* countRows(sql, { from: sql`counted`, filter: sql`FALSE` })).toBe(0)
       const [row] = yield* sql<{ count: unknown }>`SELECT (2::bigint ^ 53)::bigint + 1 AS count`
       const huge = toSafeCount(row!.count)
       expect(Either.isLeft(huge) && huge.left._tag).toBe("InvalidOperationError")
-      const missing = yield* Effect.flip(countRows({ from: sql`no_such_table` }))
+      const missing = yield* Effect.flip(countRows(sql, { from: sql`no_such_table` }))
       expect(missing._tag).toBe("DriverError")
     }))
 })

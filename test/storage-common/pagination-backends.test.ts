@@ -138,7 +138,7 @@ layer(freshDatabaseLayer())("keyset pagination on both backends", (it) => {
               ? sql`FALSE`
               : // Deliberately without parentheses: listPage must not let the OR escape the AND.
                 sql.join(" OR ", false)(only.map((id) => sql`id = ${get(cursorToUuid(id))}`))
-        const pgPage = yield* listPage<{ id: string }>({
+        const pgPage = yield* listPage<{ id: string }>(sql, {
           select: sql`SELECT id FROM items`,
           filter,
           idColumn: "id",
@@ -164,7 +164,7 @@ layer(freshDatabaseLayer())("keyset pagination on both backends", (it) => {
       const sql = yield* SqlClient.SqlClient
       yield* sql`CREATE TABLE tags (item_id uuid NOT NULL, tag text NOT NULL)`
       yield* sql`INSERT INTO tags ${sql.insert(uuids.map((id, i) => ({ item_id: id, tag: i % 2 === 0 ? "even" : "odd" })))}`
-      const page = yield* listPage<{ id: string; tag: string }>({
+      const page = yield* listPage<{ id: string; tag: string }>(sql, {
         select: sql`SELECT i.id, t.tag FROM items i JOIN tags t ON t.item_id = i.id`,
         filter: sql`t.tag = ${"even"}`,
         idColumn: "i.id",
@@ -177,7 +177,7 @@ layer(freshDatabaseLayer())("keyset pagination on both backends", (it) => {
       expect(page.hasPreviousPage).toBe(true)
 
       const bad = yield* Effect.flip(
-        listPage<{ id: string }>({
+        listPage<{ id: string }>(sql, {
           select: sql`SELECT id FROM items`,
           idColumn: "id",
           pagination: first(1).withAfter("not a ulid" as Ulid),
@@ -186,7 +186,7 @@ layer(freshDatabaseLayer())("keyset pagination on both backends", (it) => {
       )
       expect(bad._tag).toBe("InvalidOperationError")
       const missing = yield* Effect.flip(
-        listPage<{ id: string }>({
+        listPage<{ id: string }>(sql, {
           select: sql`SELECT id FROM no_such_table`,
           idColumn: "id",
           pagination: first(1),

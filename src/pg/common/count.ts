@@ -31,10 +31,10 @@ export interface CountOptions {
 
 /** `SELECT COUNT(*) FROM from WHERE filter`, as a safe integer. */
 export const countRows = (
+  sql: SqlClient.SqlClient,
   options: CountOptions
-): Effect.Effect<number, DriverError | InvalidOperationError, SqlClient.SqlClient> =>
+): Effect.Effect<number, DriverError | InvalidOperationError> =>
   Effect.gen(function* () {
-    const sql = yield* SqlClient.SqlClient
     const where = options.filter === undefined ? sql`` : sql` WHERE ${options.filter}`
     const rows = yield* mapSqlError(sql<{ count: unknown }>`SELECT COUNT(*) AS count FROM ${options.from}${where}`)
     return yield* toSafeCount(rows[0]?.count)

@@ -55,10 +55,10 @@ export interface ListPageOptions<Row> {
  * `Page.process`. Rows come back raw: decode them with `page.tryMap`.
  */
 export const listPage = <Row extends object>(
+  sql: SqlClient.SqlClient,
   options: ListPageOptions<Row>
-): Effect.Effect<Page<Row>, DriverError | InvalidOperationError, SqlClient.SqlClient> =>
+): Effect.Effect<Page<Row>, DriverError | InvalidOperationError> =>
   Effect.gen(function* () {
-    const sql = yield* SqlClient.SqlClient
     const keyset = yield* keysetClauses(sql, options.idColumn, options.pagination)
     // The filter is parenthesised: sql.and adds no parentheses around a lone clause or its members.
     const conditions = options.filter === undefined ? keyset.conditions : [sql`(${options.filter})`, ...keyset.conditions]

@@ -1,9 +1,9 @@
-// One span per repository method, `db.<repository>.<method>`; the statements it runs are child spans carrying their SQL text.
+// One span per repository method, `db.<repository>.<method>`; the statements below it are @effect/sql's own `sql.execute` spans, which carry the SQL text.
 import { Effect } from "effect"
 
 /**
  * Wraps every method of a repository service so that its effect runs in a span named
- * `db.<repository>.<method>` (the query spans of `staticQuery`/`runDynamic` nest below it).
+ * `db.<repository>.<method>` (@effect/sql's `sql.execute` spans of its statements nest below it).
  */
 export const traced =
   (repository: string) =>

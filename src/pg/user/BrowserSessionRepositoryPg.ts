@@ -1,4 +1,4 @@
-// BrowserSessionRepository on PostgreSQL: declared static queries, plus the filter, page and bulk queries assembled from fragments.
+// BrowserSessionRepository on PostgreSQL: its declared static queries, plus the filter, page and bulk queries assembled from fragments.
 import { SqlClient } from "@effect/sql"
 import type { Fragment } from "@effect/sql/Statement"
 import { Effect, Either, Layer, Option, Schema } from "effect"
@@ -9,6 +9,7 @@ import { type BrowserSessionFilter, BrowserSessionRepository, type UpstreamOAuth
 import { checkCleanupLimit, CleanupResult } from "../../storage/common/CleanupResult.js"
 import { expectRowsAffected, refusedTransition } from "../../storage/common/errors.js"
 import { now } from "../../storage/common/time.js"
+import { optionalEntity } from "../../rows/common.js"
 import {
   AuthenticationRow,
   authenticationFromRow,
@@ -17,8 +18,8 @@ import {
 } from "../../rows/user/browserSession.js"
 import { countRows, toSafeCount } from "../common/count.js"
 import { listPage } from "../common/pagination.js"
-import { dynamicQuery, rowDecoder, runDynamic, staticQuery, uuidCursor } from "../query.js"
 import { traced } from "../common/tracing.js"
+import { bindAll, declarationsOf, NoRows, repositoryQueries } from "../query.js"
 
 const sessionColumns = [
   "user_sessions.user_session_id",
@@ -49,147 +50,129 @@ const CleanupRow = Schema.Struct({
   last: NullableDate
 })
 
-const lookup = staticQuery({
-  name: "browserSession.lookup",
+const q = repositoryQueries({
+  prefix: "browserSession",
   table: "user_sessions",
   idColumn: "user_session_id",
-  text: `SELECT ${sessionColumns} FROM ${fromSessionsWithUsers} WHERE user_sessions.user_session_id = $1`,
-  params: Schema.Tuple(UlidFromUuid),
   row: BrowserSessionWithUserRow
 })
 
-const add = staticQuery({
-  name: "browserSession.add",
-  table: "user_sessions",
-  text: `INSERT INTO user_sessions (user_session_id, user_id, created_at, user_agent) VALUES ($1, $2, $3, $4)`,
-  params: Schema.Tuple(UlidFromUuid, UlidFromUuid, Schema.DateFromSelf, Schema.NullOr(Schema.String)),
-  row: Schema.Struct({})
-})
-
-const finish = staticQuery({
-  name: "browserSession.finish",
-  table: "user_sessions",
-  text: `UPDATE user_sessions SET finished_at = $2 WHERE user_session_id = $1`,
-  params: Schema.Tuple(UlidFromUuid, Schema.DateFromSelf),
-  row: Schema.Struct({})
-})
-
-const authenticateWithPassword = staticQuery({
-  name: "browserSession.authenticateWithPassword",
-  table: "user_session_authentications",
-  text: `INSERT INTO user_session_authentications (${authenticationColumns}) VALUES ($1, $2, $3, $4, NULL)`,
-  params: Schema.Tuple(UlidFromUuid, UlidFromUuid, Schema.DateFromSelf, UlidFromUuid),
-  row: Schema.Struct({})
-})
-
-const authenticateWithUpstream = staticQuery({
-  name: "browserSession.authenticateWithUpstream",
-  table: "user_session_authentications",
-  text: `INSERT INTO user_session_authentications (${authenticationColumns}) VALUES ($1, $2, $3, NULL, $4)`,
-  params: Schema.Tuple(UlidFromUuid, UlidFromUuid, Schema.DateFromSelf, UlidFromUuid),
-  row: Schema.Struct({})
-})
-
-// The id breaks ties between authentications of the same millisecond, so both backends pick the same row.
-const getLastAuthentication = staticQuery({
-  name: "browserSession.getLastAuthentication",
+// The authentications are the rows of another table, under the same prefix: their own builder, so that an
+// inconsistency error names the authentication row.
+const authentications = repositoryQueries({
+  prefix: "browserSession",
   table: "user_session_authentications",
   idColumn: "user_session_authentication_id",
-  text:
-    `SELECT ${authenticationColumns} FROM user_session_authentications WHERE user_session_id = $1 ` +
-    `ORDER BY created_at DESC, user_session_authentication_id DESC LIMIT 1`,
-  params: Schema.Tuple(UlidFromUuid),
   row: AuthenticationRow
 })
 
-// GREATEST ignores NULL, so a session never active takes the given instant; the id-ordered input is MAS's lock order.
-const recordBatchActivity = staticQuery({
-  name: "browserSession.recordBatchActivity",
-  table: "user_sessions",
-  text:
-    `UPDATE user_sessions SET last_active_at = GREATEST(t.last_active_at, user_sessions.last_active_at), ` +
-    `last_active_ip = COALESCE(t.last_active_ip, user_sessions.last_active_ip) ` +
-    `FROM (SELECT * FROM UNNEST($1::uuid[], $2::timestamptz[], $3::inet[]) AS u(user_session_id, last_active_at, last_active_ip) ` +
-    `ORDER BY u.user_session_id) AS t ` +
-    `WHERE user_sessions.user_session_id = t.user_session_id`,
-  params: Schema.Tuple(
-    Schema.Array(UlidFromUuid),
-    Schema.Array(Schema.DateFromSelf),
-    Schema.Array(Schema.NullOr(IpAddressFromSelf))
-  ),
-  row: Schema.Struct({})
+const statements = q.statements({
+  lookup: {
+    text: `SELECT ${sessionColumns} FROM ${fromSessionsWithUsers} WHERE user_sessions.user_session_id = $1`,
+    params: Schema.Tuple(UlidFromUuid)
+  },
+  add: {
+    text: `INSERT INTO user_sessions (user_session_id, user_id, created_at, user_agent) VALUES ($1, $2, $3, $4)`,
+    params: Schema.Tuple(UlidFromUuid, UlidFromUuid, Schema.DateFromSelf, Schema.NullOr(Schema.String)),
+    row: NoRows
+  },
+  finish: {
+    text: `UPDATE user_sessions SET finished_at = $2 WHERE user_session_id = $1`,
+    params: Schema.Tuple(UlidFromUuid, Schema.DateFromSelf),
+    row: NoRows
+  },
+  // GREATEST ignores NULL, so a session never active takes the given instant; the id-ordered input is MAS's lock order.
+  recordBatchActivity: {
+    text:
+      `UPDATE user_sessions SET last_active_at = GREATEST(t.last_active_at, user_sessions.last_active_at), ` +
+      `last_active_ip = COALESCE(t.last_active_ip, user_sessions.last_active_ip) ` +
+      `FROM (SELECT * FROM UNNEST($1::uuid[], $2::timestamptz[], $3::inet[]) AS u(user_session_id, last_active_at, last_active_ip) ` +
+      `ORDER BY u.user_session_id) AS t ` +
+      `WHERE user_sessions.user_session_id = t.user_session_id`,
+    params: Schema.Tuple(
+      Schema.Array(UlidFromUuid),
+      Schema.Array(Schema.DateFromSelf),
+      Schema.Array(Schema.NullOr(IpAddressFromSelf))
+    ),
+    row: NoRows
+  },
+  // Rows sharing a finished_at are taken in id order, so a batch boundary inside them is the same on both backends.
+  cleanupFinished: {
+    text: [
+      "WITH to_delete AS (",
+      "SELECT user_sessions.user_session_id FROM user_sessions",
+      "WHERE user_sessions.finished_at IS NOT NULL",
+      "AND ($1::timestamptz IS NULL OR user_sessions.finished_at >= $1)",
+      "AND user_sessions.finished_at < $2",
+      "AND NOT EXISTS (SELECT 1 FROM oauth2_sessions WHERE oauth2_sessions.user_session_id = user_sessions.user_session_id)",
+      "AND NOT EXISTS (SELECT 1 FROM compat_sessions WHERE compat_sessions.user_session_id = user_sessions.user_session_id)",
+      "ORDER BY user_sessions.finished_at ASC, user_sessions.user_session_id ASC",
+      "LIMIT $3",
+      "FOR UPDATE OF user_sessions",
+      "), deleted_authentications AS (",
+      "DELETE FROM user_session_authentications USING to_delete",
+      "WHERE user_session_authentications.user_session_id = to_delete.user_session_id",
+      "), deleted AS (",
+      "DELETE FROM user_sessions USING to_delete",
+      "WHERE user_sessions.user_session_id = to_delete.user_session_id",
+      "RETURNING user_sessions.finished_at",
+      ")",
+      "SELECT COUNT(*) AS count, MAX(deleted.finished_at) AS last FROM deleted"
+    ].join(" "),
+    params: Schema.Tuple(NullableDate, Schema.DateFromSelf, Schema.NonNegativeInt),
+    row: CleanupRow
+  },
+  cleanupInactiveIps: {
+    text: [
+      "WITH to_update AS (",
+      "SELECT user_sessions.user_session_id FROM user_sessions",
+      "WHERE user_sessions.last_active_ip IS NOT NULL",
+      "AND user_sessions.last_active_at IS NOT NULL",
+      "AND ($1::timestamptz IS NULL OR user_sessions.last_active_at >= $1)",
+      "AND user_sessions.last_active_at < $2",
+      "ORDER BY user_sessions.last_active_at ASC, user_sessions.user_session_id ASC",
+      "LIMIT $3",
+      "FOR UPDATE OF user_sessions",
+      "), updated AS (",
+      "UPDATE user_sessions SET last_active_ip = NULL FROM to_update",
+      "WHERE user_sessions.user_session_id = to_update.user_session_id",
+      "RETURNING user_sessions.last_active_at",
+      ")",
+      "SELECT COUNT(*) AS count, MAX(updated.last_active_at) AS last FROM updated"
+    ].join(" "),
+    params: Schema.Tuple(NullableDate, Schema.DateFromSelf, Schema.NonNegativeInt),
+    row: CleanupRow
+  }
 })
 
-// Rows sharing a finished_at are taken in id order, so a batch boundary inside them is the same on both backends.
-const cleanupFinished = staticQuery({
-  name: "browserSession.cleanupFinished",
-  table: "user_sessions",
-  text: [
-    "WITH to_delete AS (",
-    "SELECT user_sessions.user_session_id FROM user_sessions",
-    "WHERE user_sessions.finished_at IS NOT NULL",
-    "AND ($1::timestamptz IS NULL OR user_sessions.finished_at >= $1)",
-    "AND user_sessions.finished_at < $2",
-    "AND NOT EXISTS (SELECT 1 FROM oauth2_sessions WHERE oauth2_sessions.user_session_id = user_sessions.user_session_id)",
-    "AND NOT EXISTS (SELECT 1 FROM compat_sessions WHERE compat_sessions.user_session_id = user_sessions.user_session_id)",
-    "ORDER BY user_sessions.finished_at ASC, user_sessions.user_session_id ASC",
-    "LIMIT $3",
-    "FOR UPDATE OF user_sessions",
-    "), deleted_authentications AS (",
-    "DELETE FROM user_session_authentications USING to_delete",
-    "WHERE user_session_authentications.user_session_id = to_delete.user_session_id",
-    "), deleted AS (",
-    "DELETE FROM user_sessions USING to_delete",
-    "WHERE user_sessions.user_session_id = to_delete.user_session_id",
-    "RETURNING user_sessions.finished_at",
-    ")",
-    "SELECT COUNT(*) AS count, MAX(deleted.finished_at) AS last FROM deleted"
-  ].join(" "),
-  params: Schema.Tuple(NullableDate, Schema.DateFromSelf, Schema.NonNegativeInt),
-  row: CleanupRow
+const authenticationStatements = authentications.statements({
+  authenticateWithPassword: {
+    text: `INSERT INTO user_session_authentications (${authenticationColumns}) VALUES ($1, $2, $3, $4, NULL)`,
+    params: Schema.Tuple(UlidFromUuid, UlidFromUuid, Schema.DateFromSelf, UlidFromUuid),
+    row: NoRows
+  },
+  authenticateWithUpstream: {
+    text: `INSERT INTO user_session_authentications (${authenticationColumns}) VALUES ($1, $2, $3, NULL, $4)`,
+    params: Schema.Tuple(UlidFromUuid, UlidFromUuid, Schema.DateFromSelf, UlidFromUuid),
+    row: NoRows
+  },
+  // The id breaks ties between authentications of the same millisecond, so both backends pick the same row.
+  getLastAuthentication: {
+    text:
+      `SELECT ${authenticationColumns} FROM user_session_authentications WHERE user_session_id = $1 ` +
+      `ORDER BY created_at DESC, user_session_authentication_id DESC LIMIT 1`,
+    params: Schema.Tuple(UlidFromUuid)
+  }
 })
 
-const cleanupInactiveIps = staticQuery({
-  name: "browserSession.cleanupInactiveIps",
-  table: "user_sessions",
-  text: [
-    "WITH to_update AS (",
-    "SELECT user_sessions.user_session_id FROM user_sessions",
-    "WHERE user_sessions.last_active_ip IS NOT NULL",
-    "AND user_sessions.last_active_at IS NOT NULL",
-    "AND ($1::timestamptz IS NULL OR user_sessions.last_active_at >= $1)",
-    "AND user_sessions.last_active_at < $2",
-    "ORDER BY user_sessions.last_active_at ASC, user_sessions.user_session_id ASC",
-    "LIMIT $3",
-    "FOR UPDATE OF user_sessions",
-    "), updated AS (",
-    "UPDATE user_sessions SET last_active_ip = NULL FROM to_update",
-    "WHERE user_sessions.user_session_id = to_update.user_session_id",
-    "RETURNING user_sessions.last_active_at",
-    ")",
-    "SELECT COUNT(*) AS count, MAX(updated.last_active_at) AS last FROM updated"
-  ].join(" "),
-  params: Schema.Tuple(NullableDate, Schema.DateFromSelf, Schema.NonNegativeInt),
-  row: CleanupRow
+const dynamic = q.dynamic({
+  list: "browser sessions (joined with their user) matching a BrowserSessionFilter, one keyset page",
+  count: "number of browser sessions matching a BrowserSessionFilter",
+  finishBulk: "stamps finished_at on the browser sessions matching a BrowserSessionFilter"
 })
 
-const decodeSessionRow = rowDecoder(BrowserSessionWithUserRow, "user_sessions", "user_session_id")
-
-const list = dynamicQuery({
-  name: "browserSession.list",
-  table: "user_sessions",
-  description: "browser sessions (joined with their user) matching a BrowserSessionFilter, one keyset page"
-})
-const count = dynamicQuery({
-  name: "browserSession.count",
-  table: "user_sessions",
-  description: "number of browser sessions matching a BrowserSessionFilter"
-})
-const finishBulk = dynamicQuery({
-  name: "browserSession.finishBulk",
-  table: "user_sessions",
-  description: "stamps finished_at on the browser sessions matching a BrowserSessionFilter"
-})
+/** Every query this repository sends, for the offline check. */
+export const queries = declarationsOf(statements, authenticationStatements, dynamic)
 
 /** The upstream authorization sessions a nested UpstreamOAuthSessionFilter selects (alias `upstream`). */
 const upstreamFilterFragment = (sql: SqlClient.SqlClient, filter: UpstreamOAuthSessionFilter): Fragment => {
@@ -225,153 +208,128 @@ const filterFragment = (sql: SqlClient.SqlClient, filter: BrowserSessionFilter):
 const cleanupResult = (rows: ReadonlyArray<typeof CleanupRow.Type>) =>
   Effect.map(toSafeCount(rows[0]?.count ?? 0), (n): CleanupResult<Date> => CleanupResult.make(n, Option.fromNullable(rows[0]?.last)))
 
+const toSession = optionalEntity(browserSessionFromRow)
+const toAuthentication = optionalEntity(authenticationFromRow)
+
 export const make = Effect.gen(function* () {
   const sql = yield* SqlClient.SqlClient
-  const provide = Effect.provideService(SqlClient.SqlClient, sql)
+  const db = bindAll(sql, { ...statements, ...authenticationStatements })
 
   return BrowserSessionRepository.of({
-    lookup: (id) =>
-      provide(Effect.map(lookup.one(id), Option.map(browserSessionFromRow))),
+    lookup: (id) => Effect.flatMap(db.lookup.one(id), toSession),
 
     add: (user, userAgent) =>
-      provide(
-        Effect.gen(function* () {
-          const at = yield* now
-          const id = yield* generateUlid
-          const agent = Option.getOrNull(userAgent)
-          yield* add.affectedOne(id, user.id, at, agent)
-          return browserSessionFromRow({
-            user_session_id: id,
-            user_id: user.id,
-            created_at: at,
-            finished_at: null,
-            user_agent: agent,
-            last_active_at: null,
-            last_active_ip: null,
-            user_username: user.username,
-            user_created_at: user.createdAt,
-            user_locked_at: Option.getOrNull(user.lockedAt),
-            user_deactivated_at: Option.getOrNull(user.deactivatedAt),
-            user_can_request_admin: user.canRequestAdmin,
-            user_is_guest: user.isGuest
-          })
+      Effect.gen(function* () {
+        const at = yield* now
+        const id = yield* generateUlid
+        const agent = Option.getOrNull(userAgent)
+        yield* db.add.affectedOne(id, user.id, at, agent)
+        return browserSessionFromRow({
+          user_session_id: id,
+          user_id: user.id,
+          created_at: at,
+          finished_at: null,
+          user_agent: agent,
+          last_active_at: null,
+          last_active_ip: null,
+          user_username: user.username,
+          user_created_at: user.createdAt,
+          user_locked_at: Option.getOrNull(user.lockedAt),
+          user_deactivated_at: Option.getOrNull(user.deactivatedAt),
+          user_can_request_admin: user.canRequestAdmin,
+          user_is_guest: user.isGuest
         })
-      ),
+      }),
 
     finish: (session) =>
-      provide(
-        Effect.gen(function* () {
-          const at = yield* now
-          const next = yield* refusedTransition(finishBrowserSession(session, at))
-          yield* finish.affectedOne(session.id, at)
-          return next
-        })
-      ),
+      Effect.gen(function* () {
+        const at = yield* now
+        const next = yield* refusedTransition(finishBrowserSession(session, at))
+        yield* db.finish.affectedOne(session.id, at)
+        return next
+      }),
 
     finishBulk: (filter) =>
-      provide(
-        runDynamic(
-          finishBulk,
-          Effect.gen(function* () {
-            const at = yield* now
-            const result = yield* sql`UPDATE user_sessions SET finished_at = ${at} WHERE ${filterFragment(sql, filter)}`.raw
-            return Number((result as { rowCount?: number | null }).rowCount ?? 0)
-          })
-        )
+      dynamic.finishBulk.run(
+        Effect.gen(function* () {
+          const at = yield* now
+          const result = yield* sql`UPDATE user_sessions SET finished_at = ${at} WHERE ${filterFragment(sql, filter)}`.raw
+          return Number((result as { rowCount?: number | null }).rowCount ?? 0)
+        })
       ),
 
     list: (filter, pagination) =>
-      provide(
-        runDynamic(
-          list,
-          Effect.gen(function* () {
-            const page = yield* listPage<object>({
-              select: sql`SELECT ${sql.unsafe(sessionColumns)} FROM ${sql.unsafe(fromSessionsWithUsers)}`,
-              filter: filterFragment(sql, filter),
-              idColumn: sql`user_sessions.user_session_id`,
-              pagination,
-              cursorOf: uuidCursor("user_session_id")
-            })
-            return yield* page.tryMap((raw) => Either.map(decodeSessionRow(raw), browserSessionFromRow))
+      dynamic.list.run(
+        Effect.gen(function* () {
+          const page = yield* listPage<object>(sql, {
+            select: sql`SELECT ${sql.unsafe(sessionColumns)} FROM ${sql.unsafe(fromSessionsWithUsers)}`,
+            filter: filterFragment(sql, filter),
+            idColumn: sql`user_sessions.user_session_id`,
+            pagination,
+            cursorOf: q.cursorOf
           })
-        )
+          return yield* page.tryMap((raw) => Either.map(q.decodeRow(raw), browserSessionFromRow))
+        })
       ),
 
     count: (filter) =>
-      provide(runDynamic(count, countRows({ from: sql`user_sessions`, filter: filterFragment(sql, filter) }))),
+      dynamic.count.run(countRows(sql, { from: sql`user_sessions`, filter: filterFragment(sql, filter) })),
 
     authenticateWithPassword: (session, password) =>
-      provide(
-        Effect.gen(function* () {
-          const at = yield* now
-          const id = yield* generateUlid
-          yield* authenticateWithPassword.affectedOne(id, session.id, at, password.id)
-          return yield* authenticationFromRow({
-            user_session_authentication_id: id,
-            user_session_id: session.id,
-            created_at: at,
-            user_password_id: password.id,
-            upstream_oauth_authorization_session_id: null
-          })
+      Effect.gen(function* () {
+        const at = yield* now
+        const id = yield* generateUlid
+        yield* db.authenticateWithPassword.affectedOne(id, session.id, at, password.id)
+        return yield* authenticationFromRow({
+          user_session_authentication_id: id,
+          user_session_id: session.id,
+          created_at: at,
+          user_password_id: password.id,
+          upstream_oauth_authorization_session_id: null
         })
-      ),
+      }),
 
     authenticateWithUpstream: (session, upstreamSession) =>
-      provide(
-        Effect.gen(function* () {
-          const at = yield* now
-          const id = yield* generateUlid
-          yield* authenticateWithUpstream
-            .affected(id, session.id, at, upstreamSession.id)
-            .pipe(Effect.flatMap(expectRowsAffected(1)))
-          return yield* authenticationFromRow({
-            user_session_authentication_id: id,
-            user_session_id: session.id,
-            created_at: at,
-            user_password_id: null,
-            upstream_oauth_authorization_session_id: upstreamSession.id
-          })
+      Effect.gen(function* () {
+        const at = yield* now
+        const id = yield* generateUlid
+        yield* db.authenticateWithUpstream.affectedOne(id, session.id, at, upstreamSession.id)
+        return yield* authenticationFromRow({
+          user_session_authentication_id: id,
+          user_session_id: session.id,
+          created_at: at,
+          user_password_id: null,
+          upstream_oauth_authorization_session_id: upstreamSession.id
         })
-      ),
+      }),
 
-    getLastAuthentication: (session) =>
-      provide(
-        Effect.flatMap(getLastAuthentication.one(session.id), (row) =>
-          Option.isNone(row) ? Effect.succeedNone : Effect.map(authenticationFromRow(row.value), Option.some)
-        )
-      ),
+    getLastAuthentication: (session) => Effect.flatMap(db.getLastAuthentication.one(session.id), toAuthentication),
 
     recordBatchActivity: (activity) =>
-      provide(
-        Effect.gen(function* () {
-          if (activity.length === 0) return
-          const sorted = sortActivity(activity)
-          const updated = yield* recordBatchActivity.affected(
-            sorted.map(([id]) => id),
-            sorted.map(([, at]) => at),
-            sorted.map(([, , ip]) => Option.getOrNull(ip))
-          )
-          yield* expectRowsAffected(sorted.length)(updated)
-        })
-      ),
+      Effect.gen(function* () {
+        if (activity.length === 0) return
+        const sorted = sortActivity(activity)
+        const updated = yield* db.recordBatchActivity.affected(
+          sorted.map(([id]) => id),
+          sorted.map(([, at]) => at),
+          sorted.map(([, , ip]) => Option.getOrNull(ip))
+        )
+        yield* expectRowsAffected(sorted.length)(updated)
+      }),
 
     cleanupFinished: (since, until, limit) =>
-      provide(
-        Effect.gen(function* () {
-          yield* checkCleanupLimit(limit)
-          const rows = yield* cleanupFinished.all(Option.getOrNull(since), until, limit)
-          return yield* cleanupResult(rows)
-        })
-      ),
+      Effect.gen(function* () {
+        yield* checkCleanupLimit(limit)
+        const rows = yield* db.cleanupFinished.all(Option.getOrNull(since), until, limit)
+        return yield* cleanupResult(rows)
+      }),
 
     cleanupInactiveIps: (since, threshold, limit) =>
-      provide(
-        Effect.gen(function* () {
-          yield* checkCleanupLimit(limit)
-          const rows = yield* cleanupInactiveIps.all(Option.getOrNull(since), threshold, limit)
-          return yield* cleanupResult(rows)
-        })
-      )
+      Effect.gen(function* () {
+        yield* checkCleanupLimit(limit)
+        const rows = yield* db.cleanupInactiveIps.all(Option.getOrNull(since), threshold, limit)
+        return yield* cleanupResult(rows)
+      })
   })
 })
 

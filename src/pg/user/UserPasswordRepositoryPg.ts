@@ -3,53 +3,47 @@ import { SqlClient } from "@effect/sql"
 import { Effect, Layer, Option, Schema } from "effect"
 import { Password } from "../../model/user.js"
 import { generateUlid, UlidFromUuid } from "../../model/Ulid.js"
-import { expectRowsAffected } from "../../storage/common/errors.js"
 import { now } from "../../storage/common/time.js"
 import { passwordFromRow, UserPasswordRow } from "../../rows/user/userPassword.js"
 import { checkPasswordVersion, UserPasswordRepository } from "../../storage/user/UserPasswordRepository.js"
-import { staticQuery } from "../query.js"
 import { traced } from "../common/tracing.js"
+import { bindAll, declarationsOf, NoRows, repositoryQueries } from "../query.js"
 
 const columns = "user_password_id, user_id, hashed_password, version, upgraded_from_id, created_at"
 
-// The newest row by id, i.e. by creation millisecond then random bits: one total order on both backends.
-const active = staticQuery({
-  name: "userPassword.active",
-  table: "user_passwords",
-  idColumn: "user_password_id",
-  text: `SELECT ${columns} FROM user_passwords WHERE user_id = $1 ORDER BY user_password_id DESC LIMIT 1`,
-  params: Schema.Tuple(UlidFromUuid),
-  row: UserPasswordRow
+const q = repositoryQueries({ prefix: "userPassword", table: "user_passwords", idColumn: "user_password_id", row: UserPasswordRow })
+
+const statements = q.statements({
+  // The newest row by id, i.e. by creation millisecond then random bits: one total order on both backends.
+  active: {
+    text: `SELECT ${columns} FROM user_passwords WHERE user_id = $1 ORDER BY user_password_id DESC LIMIT 1`,
+    params: Schema.Tuple(UlidFromUuid)
+  },
+  add: {
+    text: `INSERT INTO user_passwords (${columns}) VALUES ($1, $2, $3, $4, $5, $6)`,
+    params: Schema.Tuple(UlidFromUuid, UlidFromUuid, Schema.String, Schema.Int, Schema.NullOr(UlidFromUuid), Schema.DateFromSelf),
+    row: NoRows
+  }
 })
 
-const add = staticQuery({
-  name: "userPassword.add",
-  table: "user_passwords",
-  text: `INSERT INTO user_passwords (${columns}) VALUES ($1, $2, $3, $4, $5, $6)`,
-  params: Schema.Tuple(UlidFromUuid, UlidFromUuid, Schema.String, Schema.Int, Schema.NullOr(UlidFromUuid), Schema.DateFromSelf),
-  row: Schema.Struct({})
-})
+/** Every query this repository sends, for the offline check. */
+export const queries = declarationsOf(statements)
 
 export const make = Effect.gen(function* () {
-  const sql = yield* SqlClient.SqlClient
-  const provide = Effect.provideService(SqlClient.SqlClient, sql)
+  const db = bindAll(yield* SqlClient.SqlClient, statements)
 
   return UserPasswordRepository.of({
-    active: (user) => provide(Effect.map(active.one(user.id), Option.map(passwordFromRow))),
+    active: (user) => Effect.map(db.active.one(user.id), Option.map(passwordFromRow)),
 
     add: (user, version, hashedPassword, upgradedFrom) =>
-      provide(
-        Effect.gen(function* () {
-          yield* checkPasswordVersion(version)
-          const at = yield* now
-          const id = yield* generateUlid
-          const upgradedFromId = Option.map(upgradedFrom, (p) => p.id)
-          yield* add
-            .affected(id, user.id, hashedPassword, version, Option.getOrNull(upgradedFromId), at)
-            .pipe(Effect.flatMap(expectRowsAffected(1)))
-          return new Password({ id, hashedPassword, version, upgradedFromId, createdAt: at })
-        })
-      )
+      Effect.gen(function* () {
+        yield* checkPasswordVersion(version)
+        const at = yield* now
+        const id = yield* generateUlid
+        const upgradedFromId = Option.map(upgradedFrom, (p) => p.id)
+        yield* db.add.affectedOne(id, user.id, hashedPassword, version, Option.getOrNull(upgradedFromId), at)
+        return new Password({ id, hashedPassword, version, upgradedFromId, createdAt: at })
+      })
   })
 })
 

@@ -5,7 +5,7 @@ import { consumeUserRecoverySession, UserRecoverySession, UserRecoveryTicket } f
 import { generateUlid, UlidFromUuid } from "../../model/Ulid.js"
 import { IpAddressFromSelf } from "../../model/values.js"
 import { checkCleanupLimit, CleanupResult } from "../../storage/common/CleanupResult.js"
-import { expectRowsAffected, InvalidOperationError } from "../../storage/common/errors.js"
+import { refusedTransition } from "../../storage/common/errors.js"
 import { now } from "../../storage/common/time.js"
 import {
   UserRecoverySessionRow,
@@ -14,69 +14,59 @@ import {
   userRecoveryTicketFromRow
 } from "../../rows/user/userRecovery.js"
 import { RECOVERY_TICKET_LIFETIME_MILLIS, UserRecoveryRepository } from "../../storage/user/UserRecoveryRepository.js"
-import { staticQuery } from "../query.js"
 import { traced } from "../common/tracing.js"
+import { bindAll, declarationsOf, NoRows, repositoryQueries } from "../query.js"
 
 const sessionColumns = "user_recovery_session_id, email, user_agent, ip_address, locale, created_at, consumed_at"
 const ticketColumns = "user_recovery_ticket_id, user_recovery_session_id, user_email_id, ticket, created_at, expires_at"
 
-const lookupSession = staticQuery({
-  name: "userRecovery.lookupSession",
+const q = repositoryQueries({
+  prefix: "userRecovery",
   table: "user_recovery_sessions",
   idColumn: "user_recovery_session_id",
-  text: `SELECT ${sessionColumns} FROM user_recovery_sessions WHERE user_recovery_session_id = $1`,
-  params: Schema.Tuple(UlidFromUuid),
   row: UserRecoverySessionRow
 })
 
-const addSession = staticQuery({
-  name: "userRecovery.addSession",
-  table: "user_recovery_sessions",
-  text: `INSERT INTO user_recovery_sessions (${sessionColumns}) VALUES ($1, $2, $3, $4, $5, $6, NULL)`,
-  params: Schema.Tuple(
-    UlidFromUuid,
-    Schema.String,
-    Schema.String,
-    Schema.NullOr(IpAddressFromSelf),
-    Schema.String,
-    Schema.DateFromSelf
-  ),
-  row: Schema.Struct({})
-})
-
-const findTicket = staticQuery({
-  name: "userRecovery.findTicket",
-  table: "user_recovery_tickets",
-  idColumn: "user_recovery_ticket_id",
-  text: `SELECT ${ticketColumns} FROM user_recovery_tickets WHERE ticket = $1`,
-  params: Schema.Tuple(Schema.String),
-  row: UserRecoveryTicketRow
-})
-
-// No ON CONFLICT: a duplicate ticket is a constraint violation (DriverError), as in MAS.
-const addTicket = staticQuery({
-  name: "userRecovery.addTicket",
-  table: "user_recovery_tickets",
-  text: `INSERT INTO user_recovery_tickets (${ticketColumns}) VALUES ($1, $2, $3, $4, $5, $6)`,
-  params: Schema.Tuple(UlidFromUuid, UlidFromUuid, UlidFromUuid, Schema.String, Schema.DateFromSelf, Schema.DateFromSelf),
-  row: Schema.Struct({})
-})
-
-// Not guarded in SQL: the transition was checked on the entity passed in (§1.2), as MAS does.
-const consumeTicket = staticQuery({
-  name: "userRecovery.consumeTicket",
-  table: "user_recovery_sessions",
-  text: `UPDATE user_recovery_sessions SET consumed_at = $2 WHERE user_recovery_session_id = $1`,
-  params: Schema.Tuple(UlidFromUuid, Schema.DateFromSelf),
-  row: Schema.Struct({})
-})
-
-// Tickets go with their session through ON DELETE CASCADE, within this one statement.
-const cleanup = staticQuery({
-  name: "userRecovery.cleanup",
-  table: "user_recovery_sessions",
-  idColumn: "user_recovery_session_id",
-  text: `WITH to_delete AS (
+const statements = q.statements({
+  lookupSession: {
+    text: `SELECT ${sessionColumns} FROM user_recovery_sessions WHERE user_recovery_session_id = $1`,
+    params: Schema.Tuple(UlidFromUuid)
+  },
+  addSession: {
+    text: `INSERT INTO user_recovery_sessions (${sessionColumns}) VALUES ($1, $2, $3, $4, $5, $6, NULL)`,
+    params: Schema.Tuple(
+      UlidFromUuid,
+      Schema.String,
+      Schema.String,
+      Schema.NullOr(IpAddressFromSelf),
+      Schema.String,
+      Schema.DateFromSelf
+    ),
+    row: NoRows
+  },
+  findTicket: {
+    text: `SELECT ${ticketColumns} FROM user_recovery_tickets WHERE ticket = $1`,
+    params: Schema.Tuple(Schema.String),
+    row: UserRecoveryTicketRow,
+    table: "user_recovery_tickets",
+    idColumn: "user_recovery_ticket_id"
+  },
+  // No ON CONFLICT: a duplicate ticket is a constraint violation (DriverError), as in MAS.
+  addTicket: {
+    text: `INSERT INTO user_recovery_tickets (${ticketColumns}) VALUES ($1, $2, $3, $4, $5, $6)`,
+    params: Schema.Tuple(UlidFromUuid, UlidFromUuid, UlidFromUuid, Schema.String, Schema.DateFromSelf, Schema.DateFromSelf),
+    row: NoRows,
+    table: "user_recovery_tickets"
+  },
+  // Not guarded in SQL: the transition was checked on the entity passed in (§1.2), as MAS does.
+  consumeTicket: {
+    text: `UPDATE user_recovery_sessions SET consumed_at = $2 WHERE user_recovery_session_id = $1`,
+    params: Schema.Tuple(UlidFromUuid, Schema.DateFromSelf),
+    row: NoRows
+  },
+  // Tickets go with their session through ON DELETE CASCADE, within this one statement.
+  cleanup: {
+    text: `WITH to_delete AS (
   SELECT user_recovery_session_id FROM user_recovery_sessions
   WHERE ($1::uuid IS NULL OR user_recovery_session_id > $1::uuid) AND user_recovery_session_id <= $2
   ORDER BY user_recovery_session_id
@@ -85,79 +75,68 @@ const cleanup = staticQuery({
 DELETE FROM user_recovery_sessions USING to_delete
 WHERE user_recovery_sessions.user_recovery_session_id = to_delete.user_recovery_session_id
 RETURNING user_recovery_sessions.user_recovery_session_id`,
-  params: Schema.Tuple(Schema.NullOr(UlidFromUuid), UlidFromUuid, Schema.Int),
-  row: Schema.Struct({ user_recovery_session_id: UlidFromUuid })
+    params: Schema.Tuple(Schema.NullOr(UlidFromUuid), UlidFromUuid, Schema.Int),
+    row: Schema.Struct({ user_recovery_session_id: UlidFromUuid })
+  }
 })
 
+/** Every query this repository sends, for the offline check. */
+export const queries = declarationsOf(statements)
+
 export const make = Effect.gen(function* () {
-  const sql = yield* SqlClient.SqlClient
-  const provide = Effect.provideService(SqlClient.SqlClient, sql)
+  const db = bindAll(yield* SqlClient.SqlClient, statements)
 
   return UserRecoveryRepository.of({
-    lookupSession: (id) => provide(Effect.map(lookupSession.one(id), Option.map(userRecoverySessionFromRow))),
+    lookupSession: (id) => Effect.map(db.lookupSession.one(id), Option.map(userRecoverySessionFromRow)),
 
     addSession: (email, userAgent, ipAddress, locale) =>
-      provide(
-        Effect.gen(function* () {
-          const at = yield* now
-          const id = yield* generateUlid
-          const ip = Option.getOrNull(ipAddress)
-          yield* addSession.affectedOne(id, email, userAgent, ip, locale, at)
-          return new UserRecoverySession({
-            id,
-            email,
-            userAgent,
-            ipAddress,
-            locale,
-            createdAt: at,
-            consumedAt: Option.none()
-          })
+      Effect.gen(function* () {
+        const at = yield* now
+        const id = yield* generateUlid
+        yield* db.addSession.affectedOne(id, email, userAgent, Option.getOrNull(ipAddress), locale, at)
+        return new UserRecoverySession({
+          id,
+          email,
+          userAgent,
+          ipAddress,
+          locale,
+          createdAt: at,
+          consumedAt: Option.none()
         })
-      ),
+      }),
 
-    findTicket: (ticket) => provide(Effect.map(findTicket.one(ticket), Option.map(userRecoveryTicketFromRow))),
+    findTicket: (ticket) => Effect.map(db.findTicket.one(ticket), Option.map(userRecoveryTicketFromRow)),
 
     addTicket: (session, userEmail, ticket) =>
-      provide(
-        Effect.gen(function* () {
-          const at = yield* now
-          const id = yield* generateUlid
-          const expiresAt = new Date(at.getTime() + RECOVERY_TICKET_LIFETIME_MILLIS)
-          yield* addTicket
-            .affected(id, session.id, userEmail.id, ticket, at, expiresAt)
-            .pipe(Effect.flatMap(expectRowsAffected(1)))
-          return new UserRecoveryTicket({
-            id,
-            userRecoverySessionId: session.id,
-            userEmailId: userEmail.id,
-            ticket,
-            createdAt: at,
-            expiresAt
-          })
+      Effect.gen(function* () {
+        const at = yield* now
+        const id = yield* generateUlid
+        const expiresAt = new Date(at.getTime() + RECOVERY_TICKET_LIFETIME_MILLIS)
+        yield* db.addTicket.affectedOne(id, session.id, userEmail.id, ticket, at, expiresAt)
+        return new UserRecoveryTicket({
+          id,
+          userRecoverySessionId: session.id,
+          userEmailId: userEmail.id,
+          ticket,
+          createdAt: at,
+          expiresAt
         })
-      ),
+      }),
 
     consumeTicket: (_ticket, session) =>
-      provide(
-        Effect.gen(function* () {
-          const at = yield* now
-          const consumed = yield* Effect.mapError(
-            consumeUserRecoverySession(session, at),
-            (refusal) => new InvalidOperationError({ cause: Option.some(refusal) })
-          )
-          yield* consumeTicket.affectedOne(session.id, at)
-          return consumed
-        })
-      ),
+      Effect.gen(function* () {
+        const at = yield* now
+        const consumed = yield* refusedTransition(consumeUserRecoverySession(session, at))
+        yield* db.consumeTicket.affectedOne(session.id, at)
+        return consumed
+      }),
 
     cleanup: (since, until, limit) =>
-      provide(
-        Effect.gen(function* () {
-          const batch = yield* checkCleanupLimit(limit)
-          const deleted = yield* cleanup.all(Option.getOrNull(since), until, batch)
-          return CleanupResult.fromKeys(deleted.map((r) => r.user_recovery_session_id))
-        })
-      )
+      Effect.gen(function* () {
+        const batch = yield* checkCleanupLimit(limit)
+        const deleted = yield* db.cleanup.all(Option.getOrNull(since), until, batch)
+        return CleanupResult.fromKeys(deleted.map((r) => r.user_recovery_session_id))
+      })
   })
 })
 

@@ -4,7 +4,7 @@ import type { Fragment } from "@effect/sql/Statement"
 import { Effect, Either, Layer, Option, Schema } from "effect"
 import { deactivateUser, lockUser, reactivateUser, setUserCanRequestAdmin, unlockUser, type User } from "../../model/user.js"
 import { generateUlid, ulidToBytes, UlidFromUuid, ulidToUuid, type Ulid } from "../../model/Ulid.js"
-import { type DatabaseError, expectRowsAffected } from "../../storage/common/errors.js"
+import type { DatabaseError } from "../../storage/common/errors.js"
 import { checkMaxBytes, USERNAME_MAX_BYTES } from "../../storage/common/limits.js"
 import { now } from "../../storage/common/time.js"
 import { UserRow, userFromRow } from "../../rows/user/user.js"
@@ -12,92 +12,70 @@ import { UserRepository, type UserFilter } from "../../storage/user/UserReposito
 import { countRows } from "../common/count.js"
 import { ilikeContains } from "../common/filters.js"
 import { listPage } from "../common/pagination.js"
-import { dynamicQuery, rowDecoder, runDynamic, staticQuery, uuidCursor } from "../query.js"
 import { traced } from "../common/tracing.js"
+import { bindAll, declarationsOf, NoRows, repositoryQueries } from "../query.js"
 
 const columns = "user_id, username, created_at, locked_at, deactivated_at, can_request_admin, is_guest"
 
-const lookup = staticQuery({
-  name: "user.lookup",
-  table: "users",
-  idColumn: "user_id",
-  text: `SELECT ${columns} FROM users WHERE user_id = $1`,
-  params: Schema.Tuple(UlidFromUuid),
-  row: UserRow
+const q = repositoryQueries({ prefix: "user", table: "users", idColumn: "user_id", row: UserRow })
+
+const statements = q.statements({
+  lookup: {
+    text: `SELECT ${columns} FROM users WHERE user_id = $1`,
+    params: Schema.Tuple(UlidFromUuid)
+  },
+  // The expression index on LOWER(username) serves this; case variants are told apart in code.
+  findByUsername: {
+    text: `SELECT ${columns} FROM users WHERE LOWER(username) = LOWER($1)`,
+    params: Schema.Tuple(Schema.String)
+  },
+  // ON CONFLICT DO NOTHING keeps the unit of work usable when the username is taken (§1.8).
+  add: {
+    text: `INSERT INTO users (${columns}) VALUES ($1, $2, $3, NULL, NULL, FALSE, FALSE) ON CONFLICT (username) DO NOTHING`,
+    params: Schema.Tuple(UlidFromUuid, Schema.String, Schema.DateFromSelf),
+    row: NoRows
+  },
+  exists: {
+    text: `SELECT EXISTS (SELECT 1 FROM users WHERE LOWER(username) = LOWER($1)) AS "exists"`,
+    params: Schema.Tuple(Schema.String),
+    row: Schema.Struct({ exists: Schema.Boolean })
+  },
+  setLockedAt: {
+    text: `UPDATE users SET locked_at = $2 WHERE user_id = $1`,
+    params: Schema.Tuple(UlidFromUuid, Schema.NullOr(Schema.DateFromSelf)),
+    row: NoRows
+  },
+  setDeactivatedAt: {
+    text: `UPDATE users SET deactivated_at = $2 WHERE user_id = $1`,
+    params: Schema.Tuple(UlidFromUuid, Schema.NullOr(Schema.DateFromSelf)),
+    row: NoRows
+  },
+  setCanRequestAdmin: {
+    text: `UPDATE users SET can_request_admin = $2 WHERE user_id = $1`,
+    params: Schema.Tuple(UlidFromUuid, Schema.Boolean),
+    row: NoRows
+  },
+  deleteUnsupportedThreepids: {
+    text: `DELETE FROM user_unsupported_third_party_ids WHERE user_id = $1`,
+    params: Schema.Tuple(UlidFromUuid),
+    row: NoRows,
+    table: "user_unsupported_third_party_ids"
+  },
+  // The key is passed as decimal text and cast, since JavaScript numbers cannot hold 64 bits.
+  acquireLockForSync: {
+    text: `SELECT pg_advisory_xact_lock($1::bigint)`,
+    params: Schema.Tuple(Schema.String),
+    row: NoRows
+  }
 })
 
-// The expression index on LOWER(username) serves this; case variants are told apart in code.
-const findByUsername = staticQuery({
-  name: "user.findByUsername",
-  table: "users",
-  idColumn: "user_id",
-  text: `SELECT ${columns} FROM users WHERE LOWER(username) = LOWER($1)`,
-  params: Schema.Tuple(Schema.String),
-  row: UserRow
+const dynamic = q.dynamic({
+  list: "users matching a UserFilter, one keyset page",
+  count: "number of users matching a UserFilter"
 })
 
-// ON CONFLICT DO NOTHING keeps the unit of work usable when the username is taken (§1.8).
-const add = staticQuery({
-  name: "user.add",
-  table: "users",
-  text: `INSERT INTO users (${columns}) VALUES ($1, $2, $3, NULL, NULL, FALSE, FALSE) ON CONFLICT (username) DO NOTHING`,
-  params: Schema.Tuple(UlidFromUuid, Schema.String, Schema.DateFromSelf),
-  row: Schema.Struct({})
-})
-
-const exists = staticQuery({
-  name: "user.exists",
-  table: "users",
-  text: `SELECT EXISTS (SELECT 1 FROM users WHERE LOWER(username) = LOWER($1)) AS "exists"`,
-  params: Schema.Tuple(Schema.String),
-  row: Schema.Struct({ exists: Schema.Boolean })
-})
-
-const setLockedAt = staticQuery({
-  name: "user.setLockedAt",
-  table: "users",
-  text: `UPDATE users SET locked_at = $2 WHERE user_id = $1`,
-  params: Schema.Tuple(UlidFromUuid, Schema.NullOr(Schema.DateFromSelf)),
-  row: Schema.Struct({})
-})
-
-const setDeactivatedAt = staticQuery({
-  name: "user.setDeactivatedAt",
-  table: "users",
-  text: `UPDATE users SET deactivated_at = $2 WHERE user_id = $1`,
-  params: Schema.Tuple(UlidFromUuid, Schema.NullOr(Schema.DateFromSelf)),
-  row: Schema.Struct({})
-})
-
-const setCanRequestAdmin = staticQuery({
-  name: "user.setCanRequestAdmin",
-  table: "users",
-  text: `UPDATE users SET can_request_admin = $2 WHERE user_id = $1`,
-  params: Schema.Tuple(UlidFromUuid, Schema.Boolean),
-  row: Schema.Struct({})
-})
-
-const deleteUnsupportedThreepids = staticQuery({
-  name: "user.deleteUnsupportedThreepids",
-  table: "user_unsupported_third_party_ids",
-  text: `DELETE FROM user_unsupported_third_party_ids WHERE user_id = $1`,
-  params: Schema.Tuple(UlidFromUuid),
-  row: Schema.Struct({})
-})
-
-// The key is passed as decimal text and cast, since JavaScript numbers cannot hold 64 bits.
-const acquireLockForSync = staticQuery({
-  name: "user.acquireLockForSync",
-  table: "users",
-  text: `SELECT pg_advisory_xact_lock($1::bigint)`,
-  params: Schema.Tuple(Schema.String),
-  row: Schema.Struct({})
-})
-
-const decodeUserRow = rowDecoder(UserRow, "users", "user_id")
-
-const list = dynamicQuery({ name: "user.list", table: "users", description: "users matching a UserFilter, one keyset page" })
-const count = dynamicQuery({ name: "user.count", table: "users", description: "number of users matching a UserFilter" })
+/** Every query this repository sends, for the offline check. */
+export const queries = declarationsOf(statements, dynamic)
 
 /** The low 64 bits of the id as a signed integer, MAS's advisory-lock key for a user. */
 export const userLockKey = (id: Ulid): bigint => {
@@ -136,102 +114,88 @@ const filterFragment = (sql: SqlClient.SqlClient, filter: UserFilter): Fragment 
 
 export const make = Effect.gen(function* () {
   const sql = yield* SqlClient.SqlClient
-  const provide = Effect.provideService(SqlClient.SqlClient, sql)
+  const db = bindAll(sql, statements)
 
   /** Writes the transition's new row if the model says it changed (idempotent transitions write nothing). */
   const transition = (
     user: User,
     next: Either.Either<User, unknown>,
-    write: (next: User) => Effect.Effect<number, DatabaseError, SqlClient.SqlClient>
+    write: (next: User) => Effect.Effect<void, DatabaseError>
   ) =>
     Effect.gen(function* () {
       // The user transitions never refuse (they are idempotent), so Left cannot occur here.
       const moved = Either.getOrElse(next, () => user)
       if (moved === user) return user
-      yield* write(moved).pipe(Effect.flatMap(expectRowsAffected(1)))
+      yield* write(moved)
       return moved
     })
 
   return UserRepository.of({
-    lookup: (id) => provide(Effect.map(lookup.one(id), Option.map(userFromRow))),
+    lookup: (id) => Effect.map(db.lookup.one(id), Option.map(userFromRow)),
 
     findByUsername: (username) =>
-      provide(
-        Effect.map(findByUsername.all(username), (rows) => {
-          if (rows.length === 1) return Option.some(userFromRow(rows[0]!))
-          return Option.map(Option.fromNullable(rows.find((r) => r.username === username)), userFromRow)
-        })
-      ),
+      Effect.map(db.findByUsername.all(username), (rows) => {
+        if (rows.length === 1) return Option.some(userFromRow(rows[0]!))
+        return Option.map(Option.fromNullable(rows.find((r) => r.username === username)), userFromRow)
+      }),
 
     add: (username) =>
-      provide(
-        Effect.gen(function* () {
-          yield* checkMaxBytes("username", username, USERNAME_MAX_BYTES)
-          const at = yield* now
-          const id = yield* generateUlid
-          yield* add.affectedOne(id, username, at)
-          return userFromRow({
-            user_id: id,
-            username,
-            created_at: at,
-            locked_at: null,
-            deactivated_at: null,
-            can_request_admin: false,
-            is_guest: false
-          })
+      Effect.gen(function* () {
+        yield* checkMaxBytes("username", username, USERNAME_MAX_BYTES)
+        const at = yield* now
+        const id = yield* generateUlid
+        yield* db.add.affectedOne(id, username, at)
+        return userFromRow({
+          user_id: id,
+          username,
+          created_at: at,
+          locked_at: null,
+          deactivated_at: null,
+          can_request_admin: false,
+          is_guest: false
         })
-      ),
+      }),
 
-    exists: (username) =>
-      provide(Effect.map(exists.one(username), (row) => Option.isSome(row) && row.value.exists)),
+    exists: (username) => Effect.map(db.exists.one(username), (row) => Option.isSome(row) && row.value.exists),
 
     lock: (user) =>
-      provide(
-        Effect.flatMap(now, (at) =>
-          transition(user, lockUser(user, at), (next) => setLockedAt.affected(user.id, Option.getOrNull(next.lockedAt)))
-        )
+      Effect.flatMap(now, (at) =>
+        transition(user, lockUser(user, at), (next) => db.setLockedAt.affectedOne(user.id, Option.getOrNull(next.lockedAt)))
       ),
-    unlock: (user) => provide(transition(user, unlockUser(user), () => setLockedAt.affected(user.id, null))),
+    unlock: (user) => transition(user, unlockUser(user), () => db.setLockedAt.affectedOne(user.id, null)),
     deactivate: (user) =>
-      provide(
-        Effect.flatMap(now, (at) =>
-          transition(user, deactivateUser(user, at), (next) =>
-            setDeactivatedAt.affected(user.id, Option.getOrNull(next.deactivatedAt))
-          )
+      Effect.flatMap(now, (at) =>
+        transition(user, deactivateUser(user, at), (next) =>
+          db.setDeactivatedAt.affectedOne(user.id, Option.getOrNull(next.deactivatedAt))
         )
       ),
-    reactivate: (user) => provide(transition(user, reactivateUser(user), () => setDeactivatedAt.affected(user.id, null))),
+    reactivate: (user) => transition(user, reactivateUser(user), () => db.setDeactivatedAt.affectedOne(user.id, null)),
 
-    deleteUnsupportedThreepids: (user) => provide(deleteUnsupportedThreepids.affected(user.id)),
+    deleteUnsupportedThreepids: (user) => db.deleteUnsupportedThreepids.affected(user.id),
 
     setCanRequestAdmin: (user, canRequestAdmin) =>
-      provide(
+      Effect.gen(function* () {
+        yield* db.setCanRequestAdmin.affectedOne(user.id, canRequestAdmin)
+        return setUserCanRequestAdmin(user, canRequestAdmin)
+      }),
+
+    list: (filter, pagination) =>
+      dynamic.list.run(
         Effect.gen(function* () {
-          yield* setCanRequestAdmin.affectedOne(user.id, canRequestAdmin)
-          return setUserCanRequestAdmin(user, canRequestAdmin)
+          const page = yield* listPage<object>(sql, {
+            select: sql`SELECT ${sql.unsafe(columns)} FROM users`,
+            filter: filterFragment(sql, filter),
+            idColumn: sql`users.user_id`,
+            pagination,
+            cursorOf: q.cursorOf
+          })
+          return yield* page.tryMap((raw) => Either.map(q.decodeRow(raw), userFromRow))
         })
       ),
 
-    list: (filter, pagination) =>
-      provide(
-        runDynamic(
-          list,
-          Effect.gen(function* () {
-            const page = yield* listPage<object>({
-              select: sql`SELECT ${sql.unsafe(columns)} FROM users`,
-              filter: filterFragment(sql, filter),
-              idColumn: sql`users.user_id`,
-              pagination,
-              cursorOf: uuidCursor("user_id")
-            })
-            return yield* page.tryMap((raw) => Either.map(decodeUserRow(raw), userFromRow))
-          })
-        )
-      ),
+    count: (filter) => dynamic.count.run(countRows(sql, { from: sql`users`, filter: filterFragment(sql, filter) })),
 
-    count: (filter) => provide(runDynamic(count, countRows({ from: sql`users`, filter: filterFragment(sql, filter) }))),
-
-    acquireLockForSync: (user) => provide(Effect.asVoid(acquireLockForSync.all(userLockKey(user.id).toString())))
+    acquireLockForSync: (user) => Effect.asVoid(db.acquireLockForSync.all(userLockKey(user.id).toString()))
   })
 })
 
