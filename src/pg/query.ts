@@ -8,9 +8,9 @@ import {
   expectRowsAffected,
   InconsistencyError,
   InvalidOperationError,
-  mapSqlError,
   type RowsAffectedError
 } from "../storage/common/errors.js"
+import { mapSqlError } from "./common/errors.js"
 import { abortOnDriverError } from "../storage/common/UnitOfWork.js"
 import type { CachedRows } from "../querycheck/cache/types.js"
 import type { DynamicDeclaration, StaticDeclaration } from "../querycheck/declaration.js"

@@ -8,14 +8,13 @@ import { countRows, toSafeCount } from "../../src/pg/common/count.js"
 import {
   DriverError,
   expectRowsAffected,
-  fromSqlError,
   InconsistencyError,
   InvalidOperationError,
   isDatabaseError,
-  mapSqlError,
   RowsAffectedError,
   SqlState
 } from "../../src/storage/common/errors.js"
+import { fromSqlError, mapSqlError } from "../../src/pg/common/errors.js"
 import { freshDatabaseLayer } from "../support/database.js"
 
 const ROW = "01ARZ3NDEKTSV4RRFFQ69G5FAV" as Ulid

@@ -2,7 +2,8 @@
 import { SqlClient } from "@effect/sql"
 import type { Fragment } from "@effect/sql/Statement"
 import { Effect, Either, Option } from "effect"
-import { type DriverError, InvalidOperationError, mapSqlError } from "../../storage/common/errors.js"
+import { type DriverError, InvalidOperationError } from "../../storage/common/errors.js"
+import { mapSqlError } from "./errors.js"
 
 /**
  * A count as node-postgres returns it (int8 arrives as decimal text unless a type parser changed
