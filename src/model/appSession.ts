@@ -1,7 +1,7 @@
 // AppSession (domain.md §3.6): OAuth2 and compat sessions seen as one list.
 import { Schema } from "effect"
 import { CompatSession } from "./compat.js"
-import { OAuth2Session } from "./oauth2.js"
+import { OAuth2Session } from "./oauth2/session.js"
 import type { Ulid } from "./Ulid.js"
 
 export class AppSessionCompat extends Schema.TaggedClass<AppSessionCompat>("AppSessionCompat")("Compat", {
