@@ -1,8 +1,9 @@
 // One declaration per SQL query (name, text, parameter and row schemas), run through SqlClient and decoded with Schema.
 import type { SqlClient } from "@effect/sql"
 import type { SqlError } from "@effect/sql/SqlError"
-import { Effect, Either, Option, ParseResult, Schema } from "effect"
+import { Effect, Either, Option, Schema } from "effect"
 import { type Ulid, uuidToUlid } from "../model/Ulid.js"
+import { rowDecoder } from "../rows/decode.js"
 import {
   type DriverError,
   expectRowsAffected,
@@ -44,40 +45,6 @@ export interface DynamicQuery extends DynamicDeclaration {
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type AnyStaticQuery = StaticQuery<any, any, any, any>
 export type AnyQuery = AnyStaticQuery | DynamicQuery
-
-/** The first path element of a parse issue: the column that failed to decode. */
-const failedColumn = (error: ParseResult.ParseError): Option.Option<string> => {
-  const issues = ParseResult.ArrayFormatter.formatErrorSync(error)
-  const head = issues[0]?.path[0]
-  return head === undefined ? Option.none() : Option.some(String(head))
-}
-
-/** The row's id, read from its uuid primary-key column when it decodes. */
-const rowId = (raw: unknown, idColumn: string | undefined): Option.Option<Ulid> => {
-  if (idColumn === undefined || typeof raw !== "object" || raw === null) return Option.none()
-  const value = (raw as Record<string, unknown>)[idColumn]
-  return typeof value === "string" ? uuidToUlid(value) : Option.none()
-}
-
-/**
- * Decodes one raw row, turning a failure into an InconsistencyError naming the table, the column and the row.
- * Synchronous (an Either, which is also an Effect): decoding runs for every row, and an Effect per row costs more
- * than the decoding itself.
- */
-export const rowDecoder = <Row, RowI>(schema: Schema.Schema<Row, RowI>, table: string, idColumn?: string) => {
-  const decodeRow = Schema.decodeUnknownEither(schema)
-  return (raw: unknown): Either.Either<Row, InconsistencyError> =>
-    Either.mapLeft(
-      decodeRow(raw),
-      (cause) =>
-        new InconsistencyError({
-          table,
-          column: failedColumn(cause),
-          row: rowId(raw, idColumn),
-          cause: Option.some(cause)
-        })
-    )
-}
 
 /** Every row decoded, or the first failure. */
 const decodeAll = <Row>(rows: ReadonlyArray<unknown>, decodeOne: (raw: unknown) => Either.Either<Row, InconsistencyError>) => {

@@ -1,0 +1,38 @@
+// The one row decoder of both backends: a row that does not decode is an InconsistencyError naming the table, the column and the row.
+import { Either, Option, ParseResult, Schema } from "effect"
+import { parseUlid, type Ulid, uuidToUlid } from "../model/Ulid.js"
+import { InconsistencyError } from "../storage/common/errors.js"
+
+/** The first path element of a parse issue: the column that failed to decode. */
+const failedColumn = (error: ParseResult.ParseError): Option.Option<string> => {
+  const head = ParseResult.ArrayFormatter.formatErrorSync(error)[0]?.path[0]
+  return head === undefined ? Option.none() : Option.some(String(head))
+}
+
+/** The row's id, read from its primary-key column: uuid text as PostgreSQL returns it, or ULID text as memory stores it. */
+const rowId = (raw: unknown, idColumn: string | undefined): Option.Option<Ulid> => {
+  if (idColumn === undefined || typeof raw !== "object" || raw === null) return Option.none()
+  const value = (raw as Record<string, unknown>)[idColumn]
+  return typeof value === "string" ? Option.orElse(uuidToUlid(value), () => parseUlid(value)) : Option.none()
+}
+
+/**
+ * Decodes one row with `schema`, turning a failure into an InconsistencyError. PostgreSQL decodes what the driver
+ * returns with the row schema itself; memory re-validates the rows it stores with the schema's type side
+ * (`Schema.typeSchema`), so a planted impossible row fails there as it does in PostgreSQL. Synchronous (an Either,
+ * which is also an Effect): decoding runs for every row, and an Effect per row costs more than the decoding itself.
+ */
+export const rowDecoder = <Row, RowI>(schema: Schema.Schema<Row, RowI>, table: string, idColumn?: string) => {
+  const decodeRow = Schema.decodeUnknownEither(schema)
+  return (raw: unknown): Either.Either<Row, InconsistencyError> =>
+    Either.mapLeft(
+      decodeRow(raw),
+      (cause) =>
+        new InconsistencyError({
+          table,
+          column: failedColumn(cause),
+          row: rowId(raw, idColumn),
+          cause: Option.some(cause)
+        })
+    )
+}
