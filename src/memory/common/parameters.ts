@@ -8,17 +8,15 @@ import { abortOnDriverError } from "../../storage/common/UnitOfWork.js"
  * the surrounding unit of work: memory refuses the same inputs the same way.
  */
 export const rejectNul = (...texts: ReadonlyArray<string | undefined>): Effect.Effect<void, DriverError> =>
-  texts.some((t) => t !== undefined && t.includes("\u0000"))
-    ? abortOnDriverError(
-        Effect.fail(
-          new DriverError({
-            cause: new Error('invalid byte sequence for encoding "UTF8": 0x00'),
-            sqlState: Option.some(SqlState.InvalidByteSequence),
-            constraint: Option.none()
-          })
-        )
-      )
-    : Effect.void
+  texts.some((t) => t !== undefined && t.includes("\u0000")) ? abortOnDriverError(Effect.fail(nulError())) : Effect.void
+
+/** PostgreSQL's refusal of a text parameter holding NUL. */
+export const nulError = (): DriverError =>
+  new DriverError({
+    cause: new Error('invalid byte sequence for encoding "UTF8": 0x00'),
+    sqlState: Option.some(SqlState.InvalidByteSequence),
+    constraint: Option.none()
+  })
 
 const CANONICAL_ULID = /^[0-7][0-9A-HJKMNP-TV-Z]{25}$/
 

@@ -9,8 +9,9 @@ import {
   UserRegistrationToken,
   useUserRegistrationToken
 } from "../../model/user.js"
-import { generateUlid, type Ulid } from "../../model/Ulid.js"
-import { type DriverError, InvalidOperationError, RowsAffectedError } from "../../storage/common/errors.js"
+import { generateUlid } from "../../model/Ulid.js"
+import { optionalEntity } from "../../rows/common.js"
+import { type DriverError, type InvalidOperationError, refusedTransition, RowsAffectedError } from "../../storage/common/errors.js"
 import { now } from "../../storage/common/time.js"
 import {
   checkExpiry,
@@ -18,7 +19,7 @@ import {
   counterOutOfRange,
   MAX_INT4,
   USER_REGISTRATION_TOKENS,
-  type UserRegistrationTokenRow,
+  UserRegistrationTokenRow,
   userRegistrationTokenFromRow
 } from "../../rows/user/userRegistrationToken.js"
 import {
@@ -28,13 +29,13 @@ import {
 import { toSafeCountOrFail } from "../common/count.js"
 import { checkCursors, paginate } from "../common/pagination.js"
 import type { Database } from "../Database.js"
-import { rejectNul, requireUlid } from "../common/parameters.js"
 import { MemoryStore } from "../MemoryStore.js"
+import { memoryTable } from "../Table.js"
 
 const table = USER_REGISTRATION_TOKENS
 
 /** The twin of the PostgreSQL filter fragment: the same criteria, the same instant. */
-const matches = (_db: Database, filter: UserRegistrationTokenFilter) => {
+const matches = (filter: UserRegistrationTokenFilter) => {
   const at = filter.now.getTime()
   const expired = (row: UserRegistrationTokenRow) => row.expires_at !== null && row.expires_at.getTime() <= at
   const valid = (row: UserRegistrationTokenRow) =>
@@ -47,41 +48,18 @@ const matches = (_db: Database, filter: UserRegistrationTokenFilter) => {
     test(filter.isValid, valid(row))
 }
 
-const asInvalidOperation = (cause: unknown): InvalidOperationError => new InvalidOperationError({ cause: Option.some(cause) })
+const toEntity = optionalEntity(userRegistrationTokenFromRow)
 
 export const make = Effect.gen(function* () {
   const store = yield* MemoryStore
+  const tokens = memoryTable(store, { table, idColumn: "user_registration_token_id", row: UserRegistrationTokenRow })
 
-  const decodeOne = (row: Option.Option<UserRegistrationTokenRow>) =>
-    Option.match(row, {
-      onNone: () => Effect.succeed(Option.none<UserRegistrationToken>()),
-      onSome: (r) => Effect.map(userRegistrationTokenFromRow(r), Option.some)
-    })
-
-  /** UPDATE … WHERE id = $1 that must touch exactly one row. */
-  const updateOne = (id: Ulid, change: (row: UserRegistrationTokenRow) => UserRegistrationTokenRow) =>
-    store.write((db) =>
-      Either.map(
-        db.updateOne(table, id, (row) => change(row as UserRegistrationTokenRow)),
-        (next) => [undefined, next] as const
-      )
-    )
-
-  const selectTokens = (filter: UserRegistrationTokenFilter) =>
-    store.read((db) => db.rows<UserRegistrationTokenRow>(table).filter(matches(db, filter)))
+  const selectTokens = (filter: UserRegistrationTokenFilter) => tokens.select(matches(filter))
 
   return UserRegistrationTokenRepository.of({
-    lookup: (id) =>
-      Effect.zipRight(requireUlid(id), Effect.flatMap(store.read((db) => db.get<UserRegistrationTokenRow>(table, id)), decodeOne)),
+    lookup: (id) => Effect.flatMap(tokens.get(id), toEntity),
 
-    findByToken: (token) =>
-      Effect.gen(function* () {
-        yield* rejectNul(token)
-        const row = yield* store.read((db) =>
-          Option.fromNullable(db.rows<UserRegistrationTokenRow>(table).find((r) => r.token === token))
-        )
-        return yield* decodeOne(row)
-      }),
+    findByToken: (token) => Effect.flatMap(tokens.find((r) => r.token === token, token), toEntity),
 
     add: (token, usageLimit, expiresAt) =>
       Effect.gen(function* () {
@@ -89,7 +67,7 @@ export const make = Effect.gen(function* () {
         yield* checkExpiry(expiresAt)
         const at = yield* now
         const id = yield* generateUlid
-        const row: UserRegistrationTokenRow = {
+        yield* tokens.insert({
           user_registration_token_id: id,
           token,
           usage_limit: Option.getOrNull(usageLimit),
@@ -98,8 +76,7 @@ export const make = Effect.gen(function* () {
           last_used_at: null,
           expires_at: Option.getOrNull(expiresAt),
           revoked_at: null
-        }
-        yield* store.write((db) => Either.map(db.insert(table, row), (next) => [undefined, next] as const))
+        })
         return new UserRegistrationToken({
           id,
           token,
@@ -116,7 +93,7 @@ export const make = Effect.gen(function* () {
       Effect.gen(function* () {
         const at = yield* now
         if (token.timesUsed >= MAX_INT4) return yield* Effect.fail(counterOutOfRange(token.timesUsed))
-        const used = yield* Effect.mapError(useUserRegistrationToken(token, at), asInvalidOperation)
+        const used = yield* refusedTransition(useUserRegistrationToken(token, at))
         // The same guard as the SQL statement, and the same reading of a refusal.
         const timesUsed = yield* store.write((db): Either.Either<
           readonly [number, Database],
@@ -139,29 +116,29 @@ export const make = Effect.gen(function* () {
     revoke: (token) =>
       Effect.gen(function* () {
         const at = yield* now
-        const revoked = yield* Effect.mapError(revokeUserRegistrationToken(token, at), asInvalidOperation)
-        yield* updateOne(token.id, (row) => ({ ...row, revoked_at: at }))
+        const revoked = yield* refusedTransition(revokeUserRegistrationToken(token, at))
+        yield* tokens.updateOne(token.id, (row) => ({ ...row, revoked_at: at }))
         return revoked
       }),
 
     unrevoke: (token) =>
       Effect.gen(function* () {
-        const unrevoked = yield* Effect.mapError(unrevokeUserRegistrationToken(token), asInvalidOperation)
-        yield* updateOne(token.id, (row) => ({ ...row, revoked_at: null }))
+        const unrevoked = yield* refusedTransition(unrevokeUserRegistrationToken(token))
+        yield* tokens.updateOne(token.id, (row) => ({ ...row, revoked_at: null }))
         return unrevoked
       }),
 
     setExpiry: (token, expiresAt) =>
       Effect.gen(function* () {
         yield* checkExpiry(expiresAt)
-        yield* updateOne(token.id, (row) => ({ ...row, expires_at: Option.getOrNull(expiresAt) }))
+        yield* tokens.updateOne(token.id, (row) => ({ ...row, expires_at: Option.getOrNull(expiresAt) }))
         return setUserRegistrationTokenExpiry(token, expiresAt)
       }),
 
     setUsageLimit: (token, usageLimit) =>
       Effect.gen(function* () {
         yield* checkUsageLimit(usageLimit)
-        yield* updateOne(token.id, (row) => ({ ...row, usage_limit: Option.getOrNull(usageLimit) }))
+        yield* tokens.updateOne(token.id, (row) => ({ ...row, usage_limit: Option.getOrNull(usageLimit) }))
         return setUserRegistrationTokenUsageLimit(token, usageLimit)
       }),
 
