@@ -42,7 +42,6 @@ export interface DynamicQuery extends DynamicDeclaration {
   readonly run: <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, Exclude<E, SqlError> | DriverError, R>
 }
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type AnyStaticQuery = StaticQuery<any, any, any, any>
 export type AnyQuery = AnyStaticQuery | DynamicQuery
 

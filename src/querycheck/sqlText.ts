@@ -27,9 +27,13 @@ export const tokenize = (sql: string): ReadonlyArray<Token> => {
       let depth = 1
       i += 2
       while (i < n && depth > 0) {
-        if (sql[i] === "/" && sql[i + 1] === "*") (depth++, (i += 2))
-        else if (sql[i] === "*" && sql[i + 1] === "/") (depth--, (i += 2))
-        else i++
+        if (sql[i] === "/" && sql[i + 1] === "*") {
+          depth++
+          i += 2
+        } else if (sql[i] === "*" && sql[i + 1] === "/") {
+          depth--
+          i += 2
+        } else i++
       }
     } else if (c === "'" || ((c === "E" || c === "e") && sql[i + 1] === "'")) {
       const escapes = c !== "'"
@@ -63,9 +67,14 @@ export const tokenize = (sql: string): ReadonlyArray<Token> => {
       let j = i + 1
       let text = ""
       while (j < n) {
-        if (sql[j] === '"' && sql[j + 1] === '"') (text += '"', (j += 2))
-        else if (sql[j] === '"') break
-        else (text += sql[j], j++)
+        if (sql[j] === '"' && sql[j + 1] === '"') {
+          text += '"'
+          j += 2
+        } else if (sql[j] === '"') break
+        else {
+          text += sql[j]
+          j++
+        }
       }
       tokens.push({ kind: "quoted", text })
       i = j + 1

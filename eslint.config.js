@@ -1,0 +1,26 @@
+// Lint rules the code follows: the recommended sets of ESLint and typescript-eslint, with the exceptions the code relies on.
+import js from "@eslint/js"
+import tseslint from "typescript-eslint"
+
+export default tseslint.config(
+  { ignores: ["dist/**", "node_modules/**", ".data/**"] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    files: ["**/*.ts"],
+    rules: {
+      // `any` appears only at the type level (inference and variance positions of generic helpers), where unknown cannot stand in.
+      "@typescript-eslint/no-explicit-any": "off",
+      // Matching NUL is the point of the checks that refuse it as PostgreSQL does.
+      "no-control-regex": "off",
+      // Immutable folds over the in-memory Database start from `this`.
+      "@typescript-eslint/no-this-alias": "off",
+      // Data types merge a class with an interface to gain `pipe`, as Effect's own data types do.
+      "@typescript-eslint/no-unsafe-declaration-merging": "off",
+      "@typescript-eslint/no-empty-object-type": ["error", { allowInterfaces: "with-single-extends" }],
+      // Effect.gen bodies that only read services are still generators.
+      "require-yield": "off",
+      "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_", caughtErrors: "none" }]
+    }
+  }
+)
