@@ -22,6 +22,9 @@ export const UlidFromSelf = Schema.String.pipe(
 
 export type Ulid = typeof UlidFromSelf.Type
 
+/** Whether `u` is canonical ULID text (what `UlidFromSelf` accepts, so what `UlidFromUuid` can encode). */
+export const isUlid = (u: unknown): u is Ulid => typeof u === "string" && ULID_PATTERN.test(u)
+
 /** Decodes ULID text, normalising lowercase to the canonical uppercase form. */
 export const Ulid: Schema.Schema<Ulid, string> = Schema.transform(Schema.String, UlidFromSelf, {
   strict: true,

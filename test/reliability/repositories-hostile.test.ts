@@ -6,6 +6,7 @@ import type { DatabaseError } from "../../src/storage/common/errors.js"
 import { Pagination } from "../../src/storage/common/Pagination.js"
 import { RepositoryAccess } from "../../src/storage/RepositoryAccess.js"
 import { contract } from "../contract/backends.js"
+import { expectEachToFail } from "../contract/refusals.js"
 
 const first = (n: number) => Either.getOrThrow(Pagination.first(n))
 const last = (n: number) => Either.getOrThrow(Pagination.last(n))
@@ -72,18 +73,26 @@ contract("Hostile inputs: ids that are not ULIDs", (test) => {
       expect(yield* snapshot).toEqual(before)
     }))
 
-  // Filter ids are sent as uuid text built without validation (pg) or compared as strings (memory): both backends
-  // match nothing rather than fail. Agreed, not yet a typed error (see RELIABILITY.md).
-  test("a malformed id in a filter matches nothing, the same on both backends", () =>
+  test("a malformed id in a filter is an InvalidOperationError from list, count and the bulk writes; nothing changes", () =>
     Effect.gen(function* () {
       const repos = yield* RepositoryAccess
-      yield* seed
-      const bad = "not-a-ulid" as Ulid
-      expect((yield* repos.userEmails.list({ user: bad }, everything)).nodes).toEqual([])
-      expect(yield* repos.userEmails.count({ user: bad })).toBe(0)
-      expect((yield* repos.browserSessions.list({ user: bad }, everything)).nodes).toEqual([])
-      expect(yield* repos.browserSessions.count({ user: bad })).toBe(0)
-      expect(yield* repos.users.count({ activeOAuth2SessionForAnyOfClients: [bad] })).toBe(0)
+      const { alice, bob } = yield* seed
+      const before = yield* snapshot
+      // The owners' own ids made malformed too: PostgreSQL used to read a 27-character id as its first 26.
+      for (const bad of [...MALFORMED, `${alice.id}0` as Ulid, `${bob.id}0` as Ulid]) {
+        yield* expectEachToFail("InvalidOperationError", [
+          [`users.list ${bad}`, repos.users.list({ activeOAuth2SessionForAnyOfClients: [bad] }, everything)],
+          [`users.count ${bad}`, repos.users.count({ activeOAuth2SessionForAnyOfClients: [bad] })],
+          [`userEmails.list ${bad}`, repos.userEmails.list({ user: bad }, everything)],
+          [`userEmails.count ${bad}`, repos.userEmails.count({ user: bad })],
+          [`userEmails.removeBulk ${bad}`, repos.userEmails.removeBulk({ user: bad })],
+          [`browserSessions.list ${bad}`, repos.browserSessions.list({ user: bad }, everything)],
+          [`browserSessions.count ${bad}`, repos.browserSessions.count({ user: bad })],
+          [`browserSessions.finishBulk ${bad}`, repos.browserSessions.finishBulk({ user: bad })],
+          [`browserSessions.finishBulk provider ${bad}`, repos.browserSessions.finishBulk({ linkedToUpstreamSessions: { provider: bad } })]
+        ])
+      }
+      expect(yield* snapshot).toEqual(before)
     }))
 
   test("a malformed pagination cursor is an InvalidOperationError; a lowercase one is read as its canonical form", () =>

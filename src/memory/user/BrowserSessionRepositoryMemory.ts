@@ -3,7 +3,12 @@ import { Effect, Either, Layer, Option } from "effect"
 import { finishBrowserSession } from "../../model/user.js"
 import { generateUlid, maxUlidAt, minUlidAt } from "../../model/Ulid.js"
 import { type ActivityRecord, sortActivity } from "../../model/values.js"
-import { type BrowserSessionFilter, BrowserSessionRepository, type UpstreamOAuthSessionFilter } from "../../storage/user/BrowserSessionRepository.js"
+import {
+  type BrowserSessionFilter,
+  BrowserSessionRepository,
+  checkBrowserSessionFilter,
+  type UpstreamOAuthSessionFilter
+} from "../../storage/user/BrowserSessionRepository.js"
 import { checkCleanupLimit, CleanupResult } from "../../storage/common/CleanupResult.js"
 import { storedRowDecoder } from "../../storage/common/storedRow.js"
 import { type DriverError, refusedTransition, RowsAffectedError } from "../../storage/common/errors.js"
@@ -122,7 +127,10 @@ export const make = Effect.gen(function* () {
   const store = yield* MemoryStore
 
   const selectSessions = (filter: BrowserSessionFilter) =>
-    store.read((db) => db.rows<BrowserSessionRow>(SESSIONS).filter(matches(db, filter)))
+    Effect.zipRight(
+      checkBrowserSessionFilter(filter),
+      store.read((db) => db.rows<BrowserSessionRow>(SESSIONS).filter(matches(db, filter)))
+    )
 
   const insertAuthentication = (row: AuthenticationRow) =>
     Effect.gen(function* () {
@@ -201,13 +209,16 @@ export const make = Effect.gen(function* () {
       }),
 
     finishBulk: (filter) =>
-      Effect.flatMap(now, (at) =>
-        store.write((db) => db.updateWhere(SESSIONS, matches(db, filter) as (row: Row) => boolean, (r) => ({ ...r, finished_at: at })))
+      Effect.zipRight(
+        checkBrowserSessionFilter(filter),
+        Effect.flatMap(now, (at) =>
+          store.write((db) => db.updateWhere(SESSIONS, matches(db, filter) as (row: Row) => boolean, (r) => ({ ...r, finished_at: at })))
+        )
       ),
 
     list: (filter, pagination) =>
       Effect.zipRight(
-        checkCursors(pagination),
+        Effect.zipRight(checkBrowserSessionFilter(filter), checkCursors(pagination)),
         Effect.flatten(
           store.read((db) =>
             paginate(

@@ -21,7 +21,7 @@ import {
   UserEmailRow,
   userEmailFromRow
 } from "../../rows/user/userEmail.js"
-import { type UserEmailFilter, UserEmailRepository } from "../../storage/user/UserEmailRepository.js"
+import { checkUserEmailFilter, type UserEmailFilter, UserEmailRepository } from "../../storage/user/UserEmailRepository.js"
 import { toSafeCountOrFail } from "../common/count.js"
 import { checkCursors, paginate } from "../common/pagination.js"
 import type { Database, Row } from "../Database.js"
@@ -137,6 +137,7 @@ export const make = Effect.gen(function* () {
 
     list: (filter, pagination) =>
       Effect.gen(function* () {
+        yield* checkUserEmailFilter(filter)
         yield* checkCursors(pagination)
         yield* rejectNul(filter.email)
         const rows = yield* store.read((db) => db.rows<Row>(EMAILS).filter(matches(filter)))
@@ -147,6 +148,7 @@ export const make = Effect.gen(function* () {
 
     count: (filter) =>
       Effect.gen(function* () {
+        yield* checkUserEmailFilter(filter)
         yield* rejectNul(filter.email)
         const n = yield* store.read((db) => db.rows(EMAILS).filter(matches(filter)).length)
         return yield* toSafeCountOrFail(n)
@@ -170,10 +172,11 @@ export const make = Effect.gen(function* () {
       ),
 
     removeBulk: (filter) =>
-      Effect.zipRight(
-        rejectNul(filter.email),
-        store.write((db) => db.deleteWhere(EMAILS, matches(filter)))
-      ),
+      Effect.gen(function* () {
+        yield* checkUserEmailFilter(filter)
+        yield* rejectNul(filter.email)
+        return yield* store.write((db) => db.deleteWhere(EMAILS, matches(filter)))
+      }),
 
     addAuthenticationForSession: (email, session) => addAuthenticationFor(email, session.id, null),
 

@@ -7,7 +7,7 @@ import { checkMaxBytes, USERNAME_MAX_BYTES } from "../../storage/common/limits.j
 import { containsInsensitive, lowerLikePostgres } from "../../storage/common/filters.js"
 import { now } from "../../storage/common/time.js"
 import { type UserRow, userFromRow, userToRow } from "../../rows/user/user.js"
-import { type UserFilter, UserRepository } from "../../storage/user/UserRepository.js"
+import { checkUserFilter, type UserFilter, UserRepository } from "../../storage/user/UserRepository.js"
 import { toSafeCountOrFail } from "../common/count.js"
 import { checkCursors, paginate } from "../common/pagination.js"
 import type { Database, Row } from "../Database.js"
@@ -122,13 +122,17 @@ export const make = Effect.gen(function* () {
         return setUserCanRequestAdmin(user, canRequestAdmin)
       }),
 
+    // In PostgreSQL's order: the filter's ids, then the cursors, then the parameters as they are sent.
     list: (filter, pagination) =>
-      Effect.zipRight(
-        checkCursors(pagination),
-        Effect.map(selectUsers(filter), (rows) => paginate(rows, pagination, (r) => r.user_id).map(userFromRow))
-      ),
+      Effect.gen(function* () {
+        yield* checkUserFilter(filter)
+        yield* checkCursors(pagination)
+        const rows = yield* selectUsers(filter)
+        return paginate(rows, pagination, (r) => r.user_id).map(userFromRow)
+      }),
 
-    count: (filter) => Effect.flatMap(selectUsers(filter), (rows) => toSafeCountOrFail(rows.length)),
+    count: (filter) =>
+      Effect.zipRight(checkUserFilter(filter), Effect.flatMap(selectUsers(filter), (rows) => toSafeCountOrFail(rows.length))),
 
     // Units of work are serialised in memory, so holding the store's permit already excludes every other unit.
     acquireLockForSync: () => store.read(() => undefined)

@@ -5,7 +5,12 @@ import { Effect, Either, Layer, Option, Schema } from "effect"
 import { finishBrowserSession } from "../../model/user.js"
 import { generateUlid, maxUlidAt, minUlidAt, UlidFromUuid, ulidToUuid } from "../../model/Ulid.js"
 import { IpAddressFromSelf, sortActivity } from "../../model/values.js"
-import { type BrowserSessionFilter, BrowserSessionRepository, type UpstreamOAuthSessionFilter } from "../../storage/user/BrowserSessionRepository.js"
+import {
+  type BrowserSessionFilter,
+  BrowserSessionRepository,
+  checkBrowserSessionFilter,
+  type UpstreamOAuthSessionFilter
+} from "../../storage/user/BrowserSessionRepository.js"
 import { checkCleanupLimit, CleanupResult } from "../../storage/common/CleanupResult.js"
 import { expectRowsAffected, refusedTransition } from "../../storage/common/errors.js"
 import { now } from "../../storage/common/time.js"
@@ -252,6 +257,7 @@ export const make = Effect.gen(function* () {
     finishBulk: (filter) =>
       dynamic.finishBulk.run(
         Effect.gen(function* () {
+          yield* checkBrowserSessionFilter(filter)
           const at = yield* now
           const result = yield* sql`UPDATE user_sessions SET finished_at = ${at} WHERE ${filterFragment(sql, filter)}`.raw
           return Number((result as { rowCount?: number | null }).rowCount ?? 0)
@@ -261,6 +267,7 @@ export const make = Effect.gen(function* () {
     list: (filter, pagination) =>
       dynamic.list.run(
         Effect.gen(function* () {
+          yield* checkBrowserSessionFilter(filter)
           const page = yield* listPage<object>(sql, {
             select: sql`SELECT ${sql.unsafe(sessionColumns)} FROM ${sql.unsafe(fromSessionsWithUsers)}`,
             filter: filterFragment(sql, filter),
@@ -273,7 +280,10 @@ export const make = Effect.gen(function* () {
       ),
 
     count: (filter) =>
-      dynamic.count.run(countRows(sql, { from: sql`user_sessions`, filter: filterFragment(sql, filter) })),
+      Effect.zipRight(
+        checkBrowserSessionFilter(filter),
+        Effect.suspend(() => dynamic.count.run(countRows(sql, { from: sql`user_sessions`, filter: filterFragment(sql, filter) })))
+      ),
 
     authenticateWithPassword: (session, password) =>
       Effect.gen(function* () {

@@ -20,7 +20,7 @@ import {
   UserEmailRow,
   userEmailFromRow
 } from "../../rows/user/userEmail.js"
-import { type UserEmailFilter, UserEmailRepository } from "../../storage/user/UserEmailRepository.js"
+import { checkUserEmailFilter, type UserEmailFilter, UserEmailRepository } from "../../storage/user/UserEmailRepository.js"
 import { countRows } from "../common/count.js"
 import { lowerEquals } from "../common/filters.js"
 import { listPage } from "../common/pagination.js"
@@ -194,6 +194,7 @@ export const make = Effect.gen(function* () {
     list: (filter, pagination) =>
       dynamic.list.run(
         Effect.gen(function* () {
+          yield* checkUserEmailFilter(filter)
           const page = yield* listPage<object>(sql, {
             select: sql`SELECT ${sql.unsafe(emailColumns)} FROM user_emails`,
             filter: filterFragment(sql, filter),
@@ -205,7 +206,11 @@ export const make = Effect.gen(function* () {
         })
       ),
 
-    count: (filter) => dynamic.count.run(countRows(sql, { from: sql`user_emails`, filter: filterFragment(sql, filter) })),
+    count: (filter) =>
+      Effect.zipRight(
+        checkUserEmailFilter(filter),
+        Effect.suspend(() => dynamic.count.run(countRows(sql, { from: sql`user_emails`, filter: filterFragment(sql, filter) })))
+      ),
 
     add: (user, email) =>
       Effect.gen(function* () {
@@ -220,10 +225,11 @@ export const make = Effect.gen(function* () {
 
     removeBulk: (filter) =>
       dynamic.removeBulk.run(
-        Effect.map(
-          sql`DELETE FROM user_emails WHERE ${filterFragment(sql, filter)}`.raw,
-          (result) => Number((result as { rowCount?: number | null }).rowCount ?? 0)
-        )
+        Effect.gen(function* () {
+          yield* checkUserEmailFilter(filter)
+          const result = yield* sql`DELETE FROM user_emails WHERE ${filterFragment(sql, filter)}`.raw
+          return Number((result as { rowCount?: number | null }).rowCount ?? 0)
+        })
       ),
 
     addAuthenticationForSession: (email, session) => addAuthenticationFor(email, session.id, null),

@@ -8,7 +8,7 @@ import type { DatabaseError } from "../../storage/common/errors.js"
 import { checkMaxBytes, USERNAME_MAX_BYTES } from "../../storage/common/limits.js"
 import { now } from "../../storage/common/time.js"
 import { UserRow, userFromRow } from "../../rows/user/user.js"
-import { UserRepository, type UserFilter } from "../../storage/user/UserRepository.js"
+import { checkUserFilter, UserRepository, type UserFilter } from "../../storage/user/UserRepository.js"
 import { countRows } from "../common/count.js"
 import { ilikeContains } from "../common/filters.js"
 import { listPage } from "../common/pagination.js"
@@ -182,6 +182,7 @@ export const make = Effect.gen(function* () {
     list: (filter, pagination) =>
       dynamic.list.run(
         Effect.gen(function* () {
+          yield* checkUserFilter(filter)
           const page = yield* listPage<object>(sql, {
             select: sql`SELECT ${sql.unsafe(columns)} FROM users`,
             filter: filterFragment(sql, filter),
@@ -193,7 +194,11 @@ export const make = Effect.gen(function* () {
         })
       ),
 
-    count: (filter) => dynamic.count.run(countRows(sql, { from: sql`users`, filter: filterFragment(sql, filter) })),
+    count: (filter) =>
+      Effect.zipRight(
+        checkUserFilter(filter),
+        Effect.suspend(() => dynamic.count.run(countRows(sql, { from: sql`users`, filter: filterFragment(sql, filter) })))
+      ),
 
     acquireLockForSync: (user) => Effect.asVoid(db.acquireLockForSync.all(userLockKey(user.id).toString()))
   })

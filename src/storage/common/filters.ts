@@ -1,4 +1,29 @@
-// Text-criteria helpers shared by the backends (domain.md §1.3): LIKE escaping and case folding that matches PostgreSQL's LOWER/ILIKE.
+// Criteria helpers shared by the backends (domain.md §1.3): id checks, LIKE escaping and case folding that matches PostgreSQL's LOWER/ILIKE.
+import { Effect, Option } from "effect"
+import { isUlid, type Ulid } from "../../model/Ulid.js"
+import { InvalidOperationError } from "./errors.js"
+
+/**
+ * Refuses a filter whose id criteria (by criterion name) hold anything but canonical ULID text. Without it the
+ * backends disagree: PostgreSQL sends whatever uuid the text's characters happen to make (a 27-character id
+ * selects the rows of its first 26, bulk writes included), memory compares strings and matches nothing. Both
+ * backends call it before any statement is sent or row read, so the unit of work stays usable.
+ */
+export const checkFilterIds = (
+  criteria: Readonly<Record<string, Ulid | ReadonlyArray<Ulid> | undefined>>
+): Effect.Effect<void, InvalidOperationError> => {
+  for (const [name, value] of Object.entries(criteria)) {
+    if (value === undefined) continue
+    const ids: ReadonlyArray<unknown> = Array.isArray(value) ? value : [value]
+    const bad = ids.findIndex((id) => !isUlid(id))
+    if (bad >= 0) {
+      return Effect.fail(
+        new InvalidOperationError({ cause: Option.some(`Malformed ULID in filter criterion ${name}: ${String(JSON.stringify(ids[bad]))}`) })
+      )
+    }
+  }
+  return Effect.void
+}
 
 /**
  * Escapes `\`, `%` and `_` so a search term is matched literally by `LIKE`/`ILIKE … ESCAPE '\'`

@@ -4,7 +4,8 @@ import type { UpstreamOAuthAuthorizationSession } from "../../model/upstream.js"
 import type { Authentication, BrowserSession, BrowserSessionState, Password, User } from "../../model/user.js"
 import type { Ulid } from "../../model/Ulid.js"
 import type { ActivityRecord, CleanupResult } from "../../model/values.js"
-import type { DatabaseError } from "../common/errors.js"
+import type { DatabaseError, InvalidOperationError } from "../common/errors.js"
+import { checkFilterIds } from "../common/filters.js"
 import type { Page, Pagination } from "../common/Pagination.js"
 
 /**
@@ -42,13 +43,20 @@ export const BrowserSessionFilter = {
   forUser: (user: Ulid): BrowserSessionFilter => ({ user })
 }
 
+/** What both backends check before list, count and finishBulk read or write anything (see `checkFilterIds`). */
+export const checkBrowserSessionFilter = (filter: BrowserSessionFilter): Effect.Effect<void, InvalidOperationError> =>
+  checkFilterIds({ user: filter.user, "linkedToUpstreamSessions.provider": filter.linkedToUpstreamSessions?.provider })
+
 export interface BrowserSessionRepositoryShape {
   /** The session with its user (joined). */
   readonly lookup: (id: Ulid) => Effect.Effect<Option.Option<BrowserSession>, DatabaseError>
   readonly add: (user: User, userAgent: Option.Option<string>) => Effect.Effect<BrowserSession, DatabaseError>
   /** Stamps `finishedAt = now`; an already finished session is re-stamped (as in MAS). */
   readonly finish: (session: BrowserSession) => Effect.Effect<BrowserSession, DatabaseError>
-  /** Stamps every matching session (finished ones too, unless the filter says `state: "active"`); returns how many. */
+  /**
+   * Stamps every matching session (finished ones too, unless the filter says `state: "active"`); returns how many.
+   * A malformed id in the filter is an InvalidOperationError (nothing stamped).
+   */
   readonly finishBulk: (filter: BrowserSessionFilter) => Effect.Effect<number, DatabaseError>
   readonly list: (filter: BrowserSessionFilter, pagination: Pagination) => Effect.Effect<Page<BrowserSession>, DatabaseError>
   readonly count: (filter: BrowserSessionFilter) => Effect.Effect<number, DatabaseError>

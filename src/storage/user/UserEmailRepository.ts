@@ -11,7 +11,8 @@ import type {
 } from "../../model/user.js"
 import type { Ulid } from "../../model/Ulid.js"
 import type { CleanupResult } from "../common/CleanupResult.js"
-import type { DatabaseError } from "../common/errors.js"
+import type { DatabaseError, InvalidOperationError } from "../common/errors.js"
+import { checkFilterIds } from "../common/filters.js"
 import type { Page, Pagination } from "../common/Pagination.js"
 
 /** Every criterion optional; an address matches when all set criteria hold (§1.3). */
@@ -29,6 +30,10 @@ export const UserEmailFilter = {
   forEmail: (email: string): UserEmailFilter => ({ email })
 }
 
+/** What both backends check before list, count and removeBulk read or write anything (see `checkFilterIds`). */
+export const checkUserEmailFilter = (filter: UserEmailFilter): Effect.Effect<void, InvalidOperationError> =>
+  checkFilterIds({ user: filter.user })
+
 export interface UserEmailRepositoryShape {
   readonly lookup: (id: Ulid) => Effect.Effect<Option.Option<UserEmail>, DatabaseError>
   /** The user's address equal to `email` ignoring case; among case variants the exact-case one, else the oldest. */
@@ -43,7 +48,10 @@ export interface UserEmailRepositoryShape {
   readonly add: (user: User, email: string) => Effect.Effect<UserEmail, DatabaseError>
   /** Deletes the address and its recovery tickets; RowsAffectedError unless exactly one address was deleted. */
   readonly remove: (userEmail: UserEmail) => Effect.Effect<void, DatabaseError>
-  /** Deletes every matching address (and their recovery tickets); returns how many addresses. */
+  /**
+   * Deletes every matching address (and their recovery tickets); returns how many addresses. A malformed id in
+   * the filter is an InvalidOperationError (nothing deleted), as it is for list and count.
+   */
   readonly removeBulk: (filter: UserEmailFilter) => Effect.Effect<number, DatabaseError>
   readonly addAuthenticationForSession: (
     email: string,

@@ -2,7 +2,8 @@
 import { Context, type Effect, type Option } from "effect"
 import type { User, UserState } from "../../model/user.js"
 import type { Ulid } from "../../model/Ulid.js"
-import type { DatabaseError } from "../common/errors.js"
+import type { DatabaseError, InvalidOperationError } from "../common/errors.js"
+import { checkFilterIds } from "../common/filters.js"
 import type { Page, Pagination } from "../common/Pagination.js"
 
 /** Every criterion optional; a user matches when all set criteria hold (§1.3). */
@@ -28,6 +29,10 @@ export const UserFilter = {
   matchingSearch: (search: string): UserFilter => ({ search })
 }
 
+/** What both backends check before list and count read anything (see `checkFilterIds`). */
+export const checkUserFilter = (filter: UserFilter): Effect.Effect<void, InvalidOperationError> =>
+  checkFilterIds({ activeOAuth2SessionForAnyOfClients: filter.activeOAuth2SessionForAnyOfClients })
+
 export interface UserRepositoryShape {
   readonly lookup: (id: Ulid) => Effect.Effect<Option.Option<User>, DatabaseError>
   /** Case-insensitive; among several case variants, the exact-case one (or none). */
@@ -41,6 +46,7 @@ export interface UserRepositoryShape {
   readonly reactivate: (user: User) => Effect.Effect<User, DatabaseError>
   readonly deleteUnsupportedThreepids: (user: User) => Effect.Effect<number, DatabaseError>
   readonly setCanRequestAdmin: (user: User, canRequestAdmin: boolean) => Effect.Effect<User, DatabaseError>
+  /** A malformed id in the filter is an InvalidOperationError (nothing read); the same for count. */
   readonly list: (filter: UserFilter, pagination: Pagination) => Effect.Effect<Page<User>, DatabaseError>
   readonly count: (filter: UserFilter) => Effect.Effect<number, DatabaseError>
   /** A lock on this user held until the unit of work ends (PostgreSQL: a transaction advisory lock). */

@@ -11,6 +11,7 @@ import { Pagination } from "../../../src/storage/common/Pagination.js"
 import { RepositoryAccess } from "../../../src/storage/RepositoryAccess.js"
 import { Seed, seedOAuth2Client, seedUpstreamProvider } from "../../support/seed.js"
 import { contract, EPOCH } from "../backends.js"
+import { expectEachToFail, malformedIdsLike } from "../refusals.js"
 
 const first = (n: number) => Either.getOrThrow(Pagination.first(n))
 const last = (n: number) => Either.getOrThrow(Pagination.last(n))
@@ -454,6 +455,35 @@ contract("BrowserSessionRepository", (test) => {
       expect(yield* agentsOf(filter)).toEqual(["s3"])
       expect(yield* browserSessions.finishBulk(filter)).toBe(1)
       expect(yield* agentsOf({ state: "finished" })).toEqual(["s3"])
+    }))
+
+  test("a malformed id in the filter (user, upstream provider) is an InvalidOperationError from list, count and finishBulk; nothing is stamped", () =>
+    Effect.gen(function* () {
+      const repos = yield* RepositoryAccess
+      const alice = yield* repos.users.add("alice")
+      const [s1] = yield* addSessions(alice, "s1", "s2")
+      const provider = yield* seedProvider
+      yield* seedUpstreamSession(provider, s1!.id, { sub: "x" })
+      const filters: ReadonlyArray<BrowserSessionFilter> = [
+        ...malformedIdsLike(alice.id).map((user) => ({ user })),
+        ...malformedIdsLike(provider).map((bad) => ({ linkedToUpstreamSessions: { provider: bad } })),
+        ...malformedIdsLike(provider).map((bad) => ({ user: alice.id, linkedToUpstreamSessions: { provider: bad, subClaim: "x" } }))
+      ]
+      yield* repos.transaction(
+        Effect.gen(function* () {
+          for (const filter of filters) {
+            yield* expectEachToFail("InvalidOperationError", [
+              [`list ${JSON.stringify(filter)}`, repos.browserSessions.list(filter, first(10))],
+              [`count ${JSON.stringify(filter)}`, repos.browserSessions.count(filter)],
+              [`finishBulk ${JSON.stringify(filter)}`, repos.browserSessions.finishBulk(filter)]
+            ])
+          }
+          // Refused before anything was sent: the unit of work goes on.
+          yield* addSessions(alice, "s3")
+        })
+      )
+      expect(yield* agentsOf({ state: "active" })).toEqual(["s1", "s2", "s3"])
+      expect(yield* agentsOf({ linkedToUpstreamSessions: { provider } })).toEqual(["s1"])
     }))
 
   test("authenticateWithPassword / authenticateWithUpstream record authentications; getLastAuthentication returns the newest", () =>

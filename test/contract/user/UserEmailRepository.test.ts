@@ -10,6 +10,7 @@ import { RepositoryAccess } from "../../../src/storage/RepositoryAccess.js"
 import type { UserEmailFilter } from "../../../src/storage/user/UserEmailRepository.js"
 import { Seed } from "../../support/seed.js"
 import { contract, EPOCH } from "../backends.js"
+import { expectEachToFail, malformedIdsLike } from "../refusals.js"
 
 const first = (n: number) => Either.getOrThrow(Pagination.first(n))
 const last = (n: number) => Either.getOrThrow(Pagination.last(n))
@@ -420,6 +421,29 @@ contract("UserEmailRepository", (test) => {
       yield* seed.insert("user_recovery_tickets", { ...ticket, user_email_id: (yield* userEmails.add(alice, "new@example.com")).id })
       expect(yield* userEmails.removeBulk({})).toBe(2)
       expect(yield* userEmails.count({})).toBe(0)
+    }))
+
+  test("a malformed user id in the filter is an InvalidOperationError from list, count and removeBulk; nothing is deleted", () =>
+    Effect.gen(function* () {
+      const repos = yield* RepositoryAccess
+      const alice = yield* addUser("alice")
+      yield* addEmails([[alice, "one@example.com"], [alice, "two@example.com"]])
+      yield* repos.transaction(
+        Effect.gen(function* () {
+          for (const bad of malformedIdsLike(alice.id)) {
+            for (const filter of [{ user: bad }, { user: bad, email: "one@example.com" }]) {
+              yield* expectEachToFail("InvalidOperationError", [
+                [`list ${JSON.stringify(filter)}`, repos.userEmails.list(filter, first(10))],
+                [`count ${JSON.stringify(filter)}`, repos.userEmails.count(filter)],
+                [`removeBulk ${JSON.stringify(filter)}`, repos.userEmails.removeBulk(filter)]
+              ])
+            }
+          }
+          // Refused before anything was sent: the unit of work goes on.
+          yield* repos.userEmails.add(alice, "three@example.com")
+        })
+      )
+      expect(yield* listEmails({ user: alice.id })).toEqual(["one@example.com", "two@example.com", "three@example.com"])
     }))
 
   test("NUL in text is a DriverError on every method that takes text, and nothing is written", () =>

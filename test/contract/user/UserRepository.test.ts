@@ -7,6 +7,7 @@ import { RepositoryAccess } from "../../../src/storage/RepositoryAccess.js"
 import type { UserFilter } from "../../../src/storage/user/UserRepository.js"
 import { Seed, seedOAuth2Client } from "../../support/seed.js"
 import { contract, EPOCH } from "../backends.js"
+import { expectEachToFail, malformedIdsLike } from "../refusals.js"
 
 const first = (n: number) => Either.getOrThrow(Pagination.first(n))
 const last = (n: number) => Either.getOrThrow(Pagination.last(n))
@@ -399,7 +400,8 @@ contract("UserRepository", (test) => {
     }), 20_000)
 })
 
-// Regressions found by test/reliability (malformed ids): memory matched nothing where PostgreSQL refuses the value.
+// Regressions found by test/reliability (malformed ids): memory matched nothing where PostgreSQL refuses the value,
+// and in filters PostgreSQL read some malformed ids as another row's.
 contract("UserRepository: malformed ids (regressions)", (test) => {
   test("lookup of a value that is not a ULID is an InvalidOperationError, and the unit of work stays usable", () =>
     Effect.gen(function* () {
@@ -424,6 +426,30 @@ contract("UserRepository: malformed ids (regressions)", (test) => {
       expect(error._tag).toBe("InvalidOperationError")
       const page = yield* users.list({}, first(10).withAfter(a!.id.toLowerCase() as Ulid))
       expect(page.nodes).toEqual([b])
+    }))
+
+  test("a malformed client id in activeOAuth2SessionForAnyOfClients is an InvalidOperationError from list and count; the unit of work stays usable", () =>
+    Effect.gen(function* () {
+      const repos = yield* RepositoryAccess
+      const [alice] = yield* addUsers("alice")
+      const client = yield* seedClient
+      yield* seedOAuth2Session(alice!.id, client, false)
+      yield* repos.transaction(
+        Effect.gen(function* () {
+          for (const bad of malformedIdsLike(client)) {
+            for (const clients of [[bad], [client, bad]]) {
+              const filter: UserFilter = { activeOAuth2SessionForAnyOfClients: clients }
+              yield* expectEachToFail("InvalidOperationError", [
+                [`list ${JSON.stringify(clients)}`, repos.users.list(filter, first(10))],
+                [`count ${JSON.stringify(clients)}`, repos.users.count(filter)]
+              ])
+            }
+          }
+          yield* repos.users.add("bob")
+        })
+      )
+      expect(yield* listNames({ activeOAuth2SessionForAnyOfClients: [client] })).toEqual(["alice"])
+      expect(yield* listNames({})).toEqual(["alice", "bob"])
     }))
 })
 

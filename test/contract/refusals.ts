@@ -1,0 +1,24 @@
+// Contract-test helpers for refused arguments: values that must be refused, and a check that each attempt fails with the expected tag.
+import { expect } from "@effect/vitest"
+import { Effect, Either } from "effect"
+import type { Ulid } from "../../src/model/Ulid.js"
+import type { DatabaseError } from "../../src/storage/common/errors.js"
+
+/**
+ * Values that are not canonical ULID text, made from a stored id. Read loosely they would select its rows: PostgreSQL
+ * read the first 26 characters of the longer one and ignored the bit a leading 8 adds beyond 128.
+ */
+export const malformedIdsLike = (id: Ulid): ReadonlyArray<Ulid> =>
+  ["not-a-ulid", "", id.toLowerCase(), `${id}0`, `8${id.slice(1)}`, `${id.slice(0, 25)}U`] as ReadonlyArray<string> as ReadonlyArray<Ulid>
+
+/** Runs every attempt and expects each to fail with `tag`; a mismatch names the attempt. */
+export const expectEachToFail = <R>(
+  tag: DatabaseError["_tag"],
+  attempts: ReadonlyArray<readonly [string, Effect.Effect<unknown, DatabaseError, R>]>
+) =>
+  Effect.gen(function* () {
+    for (const [name, attempt] of attempts) {
+      const result = yield* Effect.either(attempt)
+      expect([name, Either.isLeft(result) ? result.left._tag : "success"]).toEqual([name, tag])
+    }
+  })
