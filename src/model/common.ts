@@ -1,6 +1,5 @@
 // Field schemas and state variants shared by several entities.
-import { Either, Schema } from "effect"
-import type { StateDecodeResult } from "./errors.js"
+import { Schema } from "effect"
 import { Ulid } from "./Ulid.js"
 
 /** A valid instant (millisecond precision). */
@@ -34,22 +33,6 @@ export type SessionState = typeof SessionState.Type
 /** `Valid | Revoked`, the state of access tokens and personal sessions. */
 export const RevocableState = Schema.Union(Valid, Revoked)
 export type RevocableState = typeof RevocableState.Type
-
-/** `finished_at` alone decides: every tuple is valid. */
-export const decodeSessionState = (c: { readonly finishedAt: Date | null }): StateDecodeResult<SessionState> =>
-  Either.right(c.finishedAt === null ? new Valid() : new Finished({ finishedAt: c.finishedAt }))
-
-export const encodeSessionState = (state: SessionState): { readonly finishedAt: Date | null } => ({
-  finishedAt: state._tag === "Finished" ? state.finishedAt : null
-})
-
-/** `revoked_at` alone decides: every tuple is valid. */
-export const decodeRevocableState = (c: { readonly revokedAt: Date | null }): StateDecodeResult<RevocableState> =>
-  Either.right(c.revokedAt === null ? new Valid() : new Revoked({ revokedAt: c.revokedAt }))
-
-export const encodeRevocableState = (state: RevocableState): { readonly revokedAt: Date | null } => ({
-  revokedAt: state._tag === "Revoked" ? state.revokedAt : null
-})
 
 /** Copies a Schema class instance with some fields replaced (re-validated by the constructor). */
 export const copy = <A extends object>(

@@ -2,8 +2,6 @@
 import { Either, Option, Schema } from "effect"
 import {
   copy,
-  decodeSessionState,
-  encodeSessionState,
   Finished,
   OptionalString,
   OptionalTimestamp,
@@ -13,13 +11,7 @@ import {
   Timestamp,
   Valid
 } from "./common.js"
-import {
-  describeTuple,
-  invalidTransition,
-  type InvalidTransition,
-  stateDecodeFailure,
-  type StateDecodeResult
-} from "./errors.js"
+import { invalidTransition, type InvalidTransition } from "./errors.js"
 import { Ulid } from "./Ulid.js"
 import { Device, IpAddressFromSelf, Url } from "./values.js"
 
@@ -48,9 +40,6 @@ export class CompatSession extends Schema.Class<CompatSession>("CompatSession")(
     return this.state._tag === "Finished"
   }
 }
-
-export const decodeCompatSessionState = decodeSessionState
-export const encodeCompatSessionState = encodeSessionState
 
 /** Valid → Finished. */
 export const finishCompatSession = (session: CompatSession, now: Date): Transition<CompatSession> =>
@@ -94,53 +83,6 @@ export class CompatSsoLogin extends Schema.Class<CompatSsoLogin>("CompatSsoLogin
   createdAt: Timestamp,
   state: CompatSsoLoginState
 }) {}
-
-export interface CompatSsoLoginStateColumns {
-  readonly fulfilledAt: Date | null
-  readonly exchangedAt: Date | null
-  readonly userSessionId: Ulid | null
-  readonly compatSessionId: Ulid | null
-}
-
-export const decodeCompatSsoLoginState = (c: CompatSsoLoginStateColumns): StateDecodeResult<CompatSsoLoginState> => {
-  const { compatSessionId, exchangedAt, fulfilledAt, userSessionId } = c
-  if (fulfilledAt === null && exchangedAt === null && userSessionId === null && compatSessionId === null) {
-    return Either.right(new Pending())
-  }
-  if (fulfilledAt !== null && exchangedAt === null && userSessionId !== null && compatSessionId === null) {
-    return Either.right(new CompatSsoLoginFulfilled({ fulfilledAt, browserSessionId: userSessionId }))
-  }
-  // The fulfilling browser session normally stays recorded on an exchanged login; the state does not carry it.
-  if (fulfilledAt !== null && exchangedAt !== null && compatSessionId !== null) {
-    return Either.right(new CompatSsoLoginExchanged({ fulfilledAt, exchangedAt, compatSessionId }))
-  }
-  return Either.left(stateDecodeFailure("state", `impossible compat SSO login state (${describeTuple(c)})`))
-}
-
-/** The state columns; an exchanged login keeps the browser session of the stored row (passed in). */
-export const encodeCompatSsoLoginState = (
-  state: CompatSsoLoginState,
-  browserSessionId: Ulid | null = null
-): CompatSsoLoginStateColumns => {
-  switch (state._tag) {
-    case "Pending":
-      return { fulfilledAt: null, exchangedAt: null, userSessionId: null, compatSessionId: null }
-    case "Fulfilled":
-      return {
-        fulfilledAt: state.fulfilledAt,
-        exchangedAt: null,
-        userSessionId: state.browserSessionId,
-        compatSessionId: null
-      }
-    case "Exchanged":
-      return {
-        fulfilledAt: state.fulfilledAt,
-        exchangedAt: state.exchangedAt,
-        userSessionId: browserSessionId,
-        compatSessionId: state.compatSessionId
-      }
-  }
-}
 
 /** Pending → Fulfilled. */
 export const fulfillCompatSsoLogin = (login: CompatSsoLogin, now: Date, browserSessionId: Ulid): Transition<CompatSsoLogin> =>
@@ -202,16 +144,6 @@ export class CompatRefreshToken extends Schema.Class<CompatRefreshToken>("Compat
     return this.state._tag === "Valid"
   }
 }
-
-/** `consumed_at` alone decides: every tuple is valid. */
-export const decodeCompatRefreshTokenState = (c: {
-  readonly consumedAt: Date | null
-}): StateDecodeResult<CompatRefreshTokenState> =>
-  Either.right(c.consumedAt === null ? new Valid() : new CompatRefreshTokenConsumed({ consumedAt: c.consumedAt }))
-
-export const encodeCompatRefreshTokenState = (state: CompatRefreshTokenState): { readonly consumedAt: Date | null } => ({
-  consumedAt: state._tag === "Consumed" ? state.consumedAt : null
-})
 
 /** Valid → Consumed. */
 export const consumeCompatRefreshToken = (token: CompatRefreshToken, now: Date): Transition<CompatRefreshToken> =>

@@ -2,20 +2,12 @@
 import { Either, Option, Schema } from "effect"
 import {
   copy,
-  decodeRevocableState,
-  encodeRevocableState,
   OptionalTimestamp,
   RevocableState,
   Revoked,
   Timestamp
 } from "./common.js"
-import {
-  describeTuple,
-  invalidTransition,
-  type InvalidTransition,
-  stateDecodeFailure,
-  type StateDecodeResult
-} from "./errors.js"
+import { invalidTransition, type InvalidTransition } from "./errors.js"
 import { Ulid } from "./Ulid.js"
 import { IpAddressFromSelf, ScopeFromSelf } from "./values.js"
 
@@ -55,30 +47,6 @@ export class PersonalSession extends Schema.Class<PersonalSession>("PersonalSess
 
 export const PersonalSessionStateFilter = Schema.Literal("active", "revoked")
 export type PersonalSessionStateFilter = typeof PersonalSessionStateFilter.Type
-
-export const decodePersonalSessionState = decodeRevocableState
-export const encodePersonalSessionState = encodeRevocableState
-
-/** The owner columns: exactly one is set. */
-export interface PersonalSessionOwnerColumns {
-  readonly ownerUserId: Ulid | null
-  readonly ownerOAuth2ClientId: Ulid | null
-}
-
-export const decodePersonalSessionOwner = (c: PersonalSessionOwnerColumns): StateDecodeResult<PersonalSessionOwner> => {
-  if (c.ownerUserId !== null && c.ownerOAuth2ClientId === null) {
-    return Either.right(new PersonalSessionOwnerUser({ userId: c.ownerUserId }))
-  }
-  if (c.ownerUserId === null && c.ownerOAuth2ClientId !== null) {
-    return Either.right(new PersonalSessionOwnerOAuth2Client({ clientId: c.ownerOAuth2ClientId }))
-  }
-  return Either.left(stateDecodeFailure("owner_user_id", `exactly one owner must be set (${describeTuple(c)})`))
-}
-
-export const encodePersonalSessionOwner = (owner: PersonalSessionOwner): PersonalSessionOwnerColumns =>
-  owner._tag === "User"
-    ? { ownerUserId: owner.userId, ownerOAuth2ClientId: null }
-    : { ownerUserId: null, ownerOAuth2ClientId: owner.clientId }
 
 /** Valid → Revoked (the repository revokes the session's unrevoked token with the same `now`). */
 export const revokePersonalSession = (session: PersonalSession, now: Date): Transition<PersonalSession> =>

@@ -9,11 +9,11 @@ import { Json } from "./values.js"
 export const JobStatus = Schema.Literal("available", "running", "completed", "failed", "scheduled", "lost")
 export type JobStatus = typeof JobStatus.Type
 
-/** The tracing context stored with a job; its JSON form uses snake_case keys. */
+/** The tracing context a job carries from where it was scheduled. */
 export class JobMetadata extends Schema.Class<JobMetadata>("JobMetadata")({
-  traceId: Schema.String.pipe(Schema.propertySignature, Schema.fromKey("trace_id")),
-  spanId: Schema.String.pipe(Schema.propertySignature, Schema.fromKey("span_id")),
-  traceFlags: Schema.Int.pipe(Schema.propertySignature, Schema.fromKey("trace_flags"))
+  traceId: Schema.String,
+  spanId: Schema.String,
+  traceFlags: Schema.Int
 }) {}
 
 /** A job as handed to a worker. */

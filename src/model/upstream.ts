@@ -1,15 +1,9 @@
 // Upstream OAuth2 entities (domain.md §3.4): providers, links to local users, and authorization sessions.
 import { Either, Option, Schema } from "effect"
 import { copy, OptionalString, OptionalTimestamp, OptionalUlid, Pending, Timestamp } from "./common.js"
-import {
-  describeTuple,
-  invalidTransition,
-  type InvalidTransition,
-  stateDecodeFailure,
-  type StateDecodeResult
-} from "./errors.js"
+import { invalidTransition, type InvalidTransition } from "./errors.js"
 import { Ulid } from "./Ulid.js"
-import { isJson, Json, JwsAlg, ScopeFromSelf, Url } from "./values.js"
+import { Json, JwsAlg, ScopeFromSelf, Url } from "./values.js"
 
 type Transition<A> = Either.Either<A, InvalidTransition>
 const OptionalUrl = Schema.OptionFromSelf(Url)
@@ -41,7 +35,7 @@ export const OnBackchannelLogout = Schema.Literal("do_nothing", "logout_browser_
 export type OnBackchannelLogout = typeof OnBackchannelLogout.Type
 
 // ---------------------------------------------------------------------------------------------
-// Claims imports: a JSON document with snake_case keys (as MAS serialises it); every member defaults.
+// Claims imports: for each attribute, whether and how to take it from the upstream claims.
 
 export const ImportAction = Schema.Literal("ignore", "suggest", "force", "require")
 export type ImportAction = typeof ImportAction.Type
@@ -49,44 +43,29 @@ export type ImportAction = typeof ImportAction.Type
 export const LocalpartOnConflict = Schema.Literal("fail", "add", "replace", "set")
 export type LocalpartOnConflict = typeof LocalpartOnConflict.Type
 
-const template = Schema.optionalWith(Schema.String, { as: "Option", nullable: true })
-
 export class SubjectPreference extends Schema.Class<SubjectPreference>("SubjectPreference")({
-  template
+  template: OptionalString
 }) {}
 
 export class ImportPreference extends Schema.Class<ImportPreference>("ImportPreference")({
-  action: Schema.optionalWith(ImportAction, { default: () => "ignore" as const }),
-  template
+  action: ImportAction,
+  template: OptionalString
 }) {}
 
 export class LocalpartPreference extends Schema.Class<LocalpartPreference>("LocalpartPreference")({
-  action: Schema.optionalWith(ImportAction, { default: () => "ignore" as const }),
-  template,
-  onConflict: Schema.optionalWith(LocalpartOnConflict, { default: () => "fail" as const }).pipe(
-    Schema.fromKey("on_conflict")
-  )
+  action: ImportAction,
+  template: OptionalString,
+  onConflict: LocalpartOnConflict
 }) {}
 
 export class ClaimsImports extends Schema.Class<ClaimsImports>("ClaimsImports")({
-  subject: Schema.optionalWith(SubjectPreference, { default: () => new SubjectPreference({ template: Option.none() }) }),
-  skipConfirmation: Schema.optionalWith(Schema.Boolean, { default: () => false }).pipe(
-    Schema.fromKey("skip_confirmation")
-  ),
-  localpart: Schema.optionalWith(LocalpartPreference, { default: () => new LocalpartPreference({ template: Option.none() }) }),
-  displayname: Schema.optionalWith(ImportPreference, { default: () => new ImportPreference({ template: Option.none() }) }),
-  email: Schema.optionalWith(ImportPreference, { default: () => new ImportPreference({ template: Option.none() }) }),
-  accountName: Schema.optionalWith(SubjectPreference, { default: () => new SubjectPreference({ template: Option.none() }) }).pipe(
-    Schema.fromKey("account_name")
-  )
+  subject: SubjectPreference,
+  skipConfirmation: Schema.Boolean,
+  localpart: LocalpartPreference,
+  displayname: ImportPreference,
+  email: ImportPreference,
+  accountName: SubjectPreference
 }) {}
-
-/** Stored `claims_imports` JSON ⇄ ClaimsImports. */
-export const ClaimsImportsFromJson: Schema.Schema<ClaimsImports, unknown> = Schema.compose(
-  Schema.Unknown,
-  ClaimsImports,
-  { strict: false }
-)
 
 // ---------------------------------------------------------------------------------------------
 // Providers
@@ -213,110 +192,6 @@ export class UpstreamOAuthAuthorizationSession
   }
 }
 
-/** State columns of `upstream_oauth_authorization_sessions` (JSON columns as read, validated here). */
-export interface UpstreamSessionStateColumns {
-  readonly completedAt: Date | null
-  readonly consumedAt: Date | null
-  readonly unlinkedAt: Date | null
-  readonly upstreamOAuthLinkId: Ulid | null
-  readonly idToken: string | null
-  readonly idTokenClaims: unknown | null
-  readonly extraCallbackParameters: unknown | null
-  readonly userinfo: unknown | null
-}
-
-export const decodeUpstreamSessionState = (c: UpstreamSessionStateColumns): StateDecodeResult<UpstreamSessionState> => {
-  for (const column of ["idTokenClaims", "extraCallbackParameters", "userinfo"] as const) {
-    const value = c[column]
-    if (value !== null && !isJson(value)) {
-      return Either.left(stateDecodeFailure(snake(column), "not a JSON value"))
-    }
-  }
-  const json = (u: unknown): Option.Option<Json> => (u === null ? Option.none() : Option.some(u as Json))
-  const data = {
-    idToken: Option.fromNullable(c.idToken),
-    idTokenClaims: json(c.idTokenClaims),
-    extraCallbackParameters: json(c.extraCallbackParameters),
-    userinfo: json(c.userinfo)
-  }
-  const { completedAt, consumedAt, unlinkedAt, upstreamOAuthLinkId: linkId } = c
-  const noData = c.idToken === null && c.idTokenClaims === null && c.extraCallbackParameters === null &&
-    c.userinfo === null
-  if (completedAt === null && consumedAt === null && unlinkedAt === null && linkId === null && noData) {
-    return Either.right(new Pending())
-  }
-  if (completedAt !== null && consumedAt === null && unlinkedAt === null && linkId !== null) {
-    return Either.right(new UpstreamSessionCompleted({ completedAt, linkId, ...data }))
-  }
-  if (completedAt !== null && consumedAt !== null && unlinkedAt === null && linkId !== null) {
-    return Either.right(new UpstreamSessionConsumed({ completedAt, consumedAt, linkId, ...data }))
-  }
-  if (completedAt !== null && unlinkedAt !== null && linkId === null) {
-    return Either.right(
-      new UpstreamSessionUnlinked({
-        completedAt,
-        consumedAt: Option.fromNullable(consumedAt),
-        unlinkedAt,
-        idToken: data.idToken,
-        idTokenClaims: data.idTokenClaims
-      })
-    )
-  }
-  return Either.left(stateDecodeFailure("state", `impossible upstream session state (${describeTuple(c)})`))
-}
-
-const snake = (s: string): string => s.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)
-
-/**
- * The state columns. An unlinked session does not carry its extra callback parameters and
- * userinfo; the stored values are passed in (`previous`) so they are kept.
- */
-export const encodeUpstreamSessionState = (
-  state: UpstreamSessionState,
-  previous: Pick<UpstreamSessionStateColumns, "extraCallbackParameters" | "userinfo"> = {
-    extraCallbackParameters: null,
-    userinfo: null
-  }
-): UpstreamSessionStateColumns => {
-  const none = {
-    completedAt: null,
-    consumedAt: null,
-    unlinkedAt: null,
-    upstreamOAuthLinkId: null,
-    idToken: null,
-    idTokenClaims: null,
-    extraCallbackParameters: null,
-    userinfo: null
-  }
-  switch (state._tag) {
-    case "Pending":
-      return none
-    case "Completed":
-    case "Consumed":
-      return {
-        ...none,
-        completedAt: state.completedAt,
-        consumedAt: state._tag === "Consumed" ? state.consumedAt : null,
-        upstreamOAuthLinkId: state.linkId,
-        idToken: Option.getOrNull(state.idToken),
-        idTokenClaims: Option.getOrNull(state.idTokenClaims),
-        extraCallbackParameters: Option.getOrNull(state.extraCallbackParameters),
-        userinfo: Option.getOrNull(state.userinfo)
-      }
-    case "Unlinked":
-      return {
-        ...none,
-        completedAt: state.completedAt,
-        consumedAt: Option.getOrNull(state.consumedAt),
-        unlinkedAt: state.unlinkedAt,
-        idToken: Option.getOrNull(state.idToken),
-        idTokenClaims: Option.getOrNull(state.idTokenClaims),
-        extraCallbackParameters: previous.extraCallbackParameters,
-        userinfo: previous.userinfo
-      }
-  }
-}
-
 const withState = (
   session: UpstreamOAuthAuthorizationSession,
   state: UpstreamSessionState
@@ -385,7 +260,3 @@ export const unlinkUpstreamOAuthAuthorizationSession = (
     )
     : invalidTransition("UpstreamOAuthAuthorizationSession", state._tag, "unlink")
 }
-
-/** `decode<Entity>State` spelling of the session-state decoder. */
-export const decodeUpstreamOAuthAuthorizationSessionState = decodeUpstreamSessionState
-export const encodeUpstreamOAuthAuthorizationSessionState = encodeUpstreamSessionState

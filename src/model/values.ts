@@ -251,7 +251,7 @@ export const devicesInScope = (scope: Scope): ReadonlyArray<Device> => {
 // ---------------------------------------------------------------------------------------------
 // Enumerations
 
-/** In the order the four boolean columns are read back. */
+/** Every grant type, in the order a client's grant types are read back. */
 export const GRANT_TYPES = [
   "authorization_code",
   "refresh_token",

@@ -1,6 +1,6 @@
-// Compat-group entities: session, SSO login and token state machines and decoders.
+// Compat-group entities: session, SSO login and token state machines.
 import { assert, describe, it } from "@effect/vitest"
-import { Either, Option } from "effect"
+import { Option } from "effect"
 import {
   CompatAccessToken,
   CompatRefreshToken,
@@ -8,15 +8,8 @@ import {
   CompatSession,
   CompatSsoLogin,
   CompatSsoLoginExchanged,
-  CompatSsoLoginFulfilled,
   consumeCompatRefreshToken,
-  decodeCompatRefreshTokenState,
-  decodeCompatSessionState,
-  decodeCompatSsoLoginState,
   Device,
-  encodeCompatRefreshTokenState,
-  encodeCompatSessionState,
-  encodeCompatSsoLoginState,
   exchangeCompatSsoLogin,
   expireCompatAccessToken,
   Finished,
@@ -26,7 +19,7 @@ import {
   type Url,
   Valid
 } from "../../src/model/index.js"
-import { at, inconsistent, newId, refused, right, T0 } from "./fixtures.js"
+import { at, newId, refused, right, T0 } from "./fixtures.js"
 
 describe("CompatSession", () => {
   const session = new CompatSession({
@@ -43,13 +36,11 @@ describe("CompatSession", () => {
     lastActiveIp: Option.none()
   })
 
-  it("finishes a valid session only; every finished_at decodes", () => {
+  it("finishes a valid session only", () => {
     const finished = right(finishCompatSession(session, at(1)))
     assert.deepStrictEqual(finished.state, new Finished({ finishedAt: at(1) }))
     assert.isTrue(finished.isFinished)
     refused(finishCompatSession(finished, at(2)), "CompatSession", "Finished", "finish")
-    assert.deepStrictEqual(decodeCompatSessionState({ finishedAt: null }), Either.right(new Valid()))
-    assert.deepStrictEqual(decodeCompatSessionState(encodeCompatSessionState(finished.state)), Either.right(finished.state))
   })
 })
 
@@ -63,40 +54,6 @@ describe("CompatSsoLogin", () => {
     createdAt: T0,
     state: new Pending()
   })
-  const none = { fulfilledAt: null, exchangedAt: null, userSessionId: null, compatSessionId: null }
-
-  it("decodes Pending, Fulfilled and Exchanged", () => {
-    assert.deepStrictEqual(decodeCompatSsoLoginState(none), Either.right(new Pending()))
-    const fulfilled = new CompatSsoLoginFulfilled({ fulfilledAt: at(1), browserSessionId })
-    assert.deepStrictEqual(
-      decodeCompatSsoLoginState({ ...none, fulfilledAt: at(1), userSessionId: browserSessionId }),
-      Either.right(fulfilled)
-    )
-    const exchanged = new CompatSsoLoginExchanged({ fulfilledAt: at(1), exchangedAt: at(2), compatSessionId })
-    assert.deepStrictEqual(
-      decodeCompatSsoLoginState({ fulfilledAt: at(1), exchangedAt: at(2), userSessionId: browserSessionId, compatSessionId }),
-      Either.right(exchanged)
-    )
-    for (const s of [new Pending(), fulfilled]) {
-      assert.deepStrictEqual(decodeCompatSsoLoginState(encodeCompatSsoLoginState(s)), Either.right(s))
-    }
-    assert.deepStrictEqual(
-      encodeCompatSsoLoginState(exchanged, browserSessionId),
-      { fulfilledAt: at(1), exchangedAt: at(2), userSessionId: browserSessionId, compatSessionId }
-    )
-  })
-
-  it("rejects impossible tuples", () => {
-    const impossible = [
-      { ...none, fulfilledAt: at(1) },
-      { ...none, userSessionId: browserSessionId },
-      { ...none, exchangedAt: at(2), compatSessionId },
-      { ...none, fulfilledAt: at(1), userSessionId: browserSessionId, compatSessionId },
-      { ...none, fulfilledAt: at(1), exchangedAt: at(2), userSessionId: browserSessionId }
-    ]
-    for (const tuple of impossible) inconsistent(decodeCompatSsoLoginState(tuple), "state")
-  })
-
   it("only Pending → Fulfilled → Exchanged", () => {
     const fulfilled = right(fulfillCompatSsoLogin(login, at(1), browserSessionId))
     const exchanged = right(exchangeCompatSsoLogin(fulfilled, at(2), compatSessionId))
@@ -130,7 +87,5 @@ describe("Compat tokens", () => {
     assert.deepStrictEqual(consumed.state, new CompatRefreshTokenConsumed({ consumedAt: at(1) }))
     assert.isFalse(consumed.isValid)
     refused(consumeCompatRefreshToken(consumed, at(2)), "CompatRefreshToken", "Consumed", "consume")
-    assert.deepStrictEqual(decodeCompatRefreshTokenState(encodeCompatRefreshTokenState(consumed.state)), Either.right(consumed.state))
-    assert.deepStrictEqual(decodeCompatRefreshTokenState({ consumedAt: null }), Either.right(new Valid()))
   })
 })

@@ -1,7 +1,7 @@
-// Shared fixtures for the model tests: deterministic ids and instants, and transition assertions.
+// Shared fixtures for the model and stored-row tests: deterministic ids and instants, and transition assertions.
 import { assert } from "@effect/vitest"
-import { Either, Option } from "effect"
-import { InvalidTransition, type StateDecodeFailure, type Ulid, ulidAt } from "../../src/model/index.js"
+import { Either } from "effect"
+import { InvalidTransition, type Ulid, ulidAt } from "../../src/model/index.js"
 
 export const T0 = new Date("2022-01-16T14:40:00Z")
 export const at = (seconds: number): Date => new Date(T0.getTime() + seconds * 1000)
@@ -34,17 +34,5 @@ export const refused = (
       { entity: result.left.entity, from: result.left.from, transition: result.left.transition },
       { entity, from, transition }
     )
-  }
-}
-
-/** The decoder refused the tuple, naming `column`. */
-export const inconsistent = (
-  result: Either.Either<unknown, StateDecodeFailure>,
-  column: string
-): void => {
-  assert.isTrue(Either.isLeft(result), `expected an inconsistency on ${column}`)
-  if (Either.isLeft(result)) {
-    assert.deepStrictEqual(result.left.column, Option.some(column))
-    assert.isTrue(result.left.reason.length > 0)
   }
 }

@@ -1,46 +1,23 @@
-// OAuth2-group entities: client columns, grant and token state machines, decoders and their round trips.
+// OAuth2-group entities: clients, grant and token state machines.
 import { assert, describe, it } from "@effect/vitest"
-import { Duration, Either, Option } from "effect"
+import { Duration, Option } from "effect"
 import {
   AccessToken,
   AuthorizationCode,
   AuthorizationGrant,
-  type AuthorizationGrantStage,
-  AuthorizationGrantCancelled,
   AuthorizationGrantExchanged,
   AuthorizationGrantFulfilled,
   cancelAuthorizationGrant,
   Client,
-  ClientJwks,
-  ClientJwksUri,
   consumeRefreshToken,
-  decodeAccessTokenState,
-  decodeAuthorizationCode,
-  decodeAuthorizationGrantStage,
-  decodeClientJwks,
-  decodeDeviceCodeGrantState,
-  decodeOAuth2SessionState,
-  decodeRefreshTokenState,
   DeviceCodeGrant,
-  type DeviceCodeGrantState,
   emptyScope,
-  encodeAccessTokenState,
-  encodeAuthorizationCode,
-  encodeAuthorizationGrantStage,
-  encodeClientJwks,
-  encodeDeviceCodeGrantState,
-  encodeOAuth2SessionState,
-  encodeRefreshTokenState,
   exchangeAuthorizationGrant,
   exchangeDeviceCodeGrant,
   Finished,
   finishOAuth2Session,
   fulfillAuthorizationGrant,
   fulfillDeviceCodeGrant,
-  grantTypesFromColumns,
-  grantTypesToColumns,
-  isLegacyCancelledGrant,
-  type Jwks,
   makeScope,
   markAccessTokenUsed,
   NewDeviceCodeGrant,
@@ -49,7 +26,6 @@ import {
   Pkce,
   RefreshToken,
   RefreshTokenConsumed,
-  type RefreshTokenState,
   rejectDeviceCodeGrant,
   revokeAccessToken,
   revokeRefreshToken,
@@ -58,7 +34,7 @@ import {
   type Url,
   Valid
 } from "../../src/model/index.js"
-import { at, inconsistent, newId, refused, right, T0 } from "./fixtures.js"
+import { at, newId, refused, right, T0 } from "./fixtures.js"
 
 const client = new Client({
   id: newId(),
@@ -85,40 +61,6 @@ describe("Client", () => {
   it("clientId is the id's ULID text", () => {
     assert.strictEqual(client.clientId, client.id)
   })
-
-  it("reads grant types back from the boolean columns in GrantType order", () => {
-    assert.deepStrictEqual(
-      grantTypesFromColumns({
-        grantTypeAuthorizationCode: false,
-        grantTypeRefreshToken: true,
-        grantTypeClientCredentials: false,
-        grantTypeDeviceCode: true
-      }),
-      ["refresh_token", "urn:ietf:params:oauth:grant-type:device_code"]
-    )
-    assert.deepStrictEqual(
-      grantTypesFromColumns(grantTypesToColumns(["client_credentials", "authorization_code"])),
-      ["authorization_code", "client_credentials"]
-    )
-  })
-
-  it("decodes jwks / jwks_uri: at most one", () => {
-    const jwks = { keys: [{ kty: "EC", crv: "P-256", x: "x", y: "y" }] }
-    assert.deepStrictEqual(
-      decodeClientJwks({ jwks, jwksUri: null }),
-      Either.right(Option.some(new ClientJwks({ jwks: jwks as unknown as Jwks })))
-    )
-    assert.deepStrictEqual(
-      decodeClientJwks({ jwks: null, jwksUri: "https://example.com/jwks" }),
-      Either.right(Option.some(new ClientJwksUri({ uri: "https://example.com/jwks" as Url })))
-    )
-    assert.deepStrictEqual(decodeClientJwks({ jwks: null, jwksUri: null }), Either.right(Option.none()))
-    inconsistent(decodeClientJwks({ jwks, jwksUri: "https://example.com/jwks" }), "jwks_uri")
-    inconsistent(decodeClientJwks({ jwks: { keys: [{ kty: "oct", k: "secret" }] }, jwksUri: null }), "jwks")
-    inconsistent(decodeClientJwks({ jwks: null, jwksUri: "relative/path" }), "jwks_uri")
-    const some = Either.getOrThrow(decodeClientJwks({ jwks, jwksUri: null }))
-    assert.deepStrictEqual(encodeClientJwks(some), { jwks, jwksUri: null })
-  })
 })
 
 describe("AuthorizationGrant", () => {
@@ -141,50 +83,6 @@ describe("AuthorizationGrant", () => {
     rawParameters: new Map([["prompt", "consent"]])
   })
 
-  const none = { fulfilledAt: null, exchangedAt: null, cancelledAt: null, userSessionId: null, oauth2SessionId: null }
-
-  it("decodes every valid stage tuple", () => {
-    assert.deepStrictEqual(decodeAuthorizationGrantStage(none), Either.right(new Pending()))
-    assert.deepStrictEqual(
-      decodeAuthorizationGrantStage({ ...none, fulfilledAt: at(1), userSessionId: browserSessionId }),
-      Either.right(new AuthorizationGrantFulfilled({ browserSessionId, fulfilledAt: at(1) }))
-    )
-    const exchanged = new AuthorizationGrantExchanged({ sessionId, fulfilledAt: at(1), exchangedAt: at(2) })
-    assert.deepStrictEqual(
-      decodeAuthorizationGrantStage({ ...none, fulfilledAt: at(1), exchangedAt: at(2), userSessionId: browserSessionId, oauth2SessionId: sessionId }),
-      Either.right(exchanged)
-    )
-    assert.deepStrictEqual(
-      decodeAuthorizationGrantStage({ ...none, fulfilledAt: at(1), exchangedAt: at(2), oauth2SessionId: sessionId }),
-      Either.right(exchanged)
-    )
-    assert.deepStrictEqual(
-      decodeAuthorizationGrantStage({ ...none, cancelledAt: at(3) }),
-      Either.right(new AuthorizationGrantCancelled({ cancelledAt: at(3) }))
-    )
-  })
-
-  it("reads the legacy tuple as Cancelled at the fulfilment time", () => {
-    const legacy = { ...none, fulfilledAt: at(1), oauth2SessionId: sessionId }
-    assert.isTrue(isLegacyCancelledGrant(legacy))
-    assert.isFalse(isLegacyCancelledGrant({ ...legacy, userSessionId: browserSessionId }))
-    assert.deepStrictEqual(decodeAuthorizationGrantStage(legacy), Either.right(new AuthorizationGrantCancelled({ cancelledAt: at(1) })))
-  })
-
-  it("rejects impossible tuples on column stage", () => {
-    const impossible = [
-      { ...none, userSessionId: browserSessionId },
-      { ...none, oauth2SessionId: sessionId },
-      { ...none, fulfilledAt: at(1) },
-      { ...none, exchangedAt: at(2) },
-      { ...none, fulfilledAt: at(1), exchangedAt: at(2), userSessionId: browserSessionId },
-      { ...none, cancelledAt: at(1), fulfilledAt: at(1), userSessionId: browserSessionId },
-      { ...none, cancelledAt: at(1), userSessionId: browserSessionId },
-      { ...none, fulfilledAt: at(1), exchangedAt: at(2), cancelledAt: at(3), oauth2SessionId: sessionId }
-    ]
-    for (const tuple of impossible) inconsistent(decodeAuthorizationGrantStage(tuple), "stage")
-  })
-
   it("moves Pending → Fulfilled → Exchanged, and Pending → Cancelled; nothing else", () => {
     const fulfilled = right(fulfillAuthorizationGrant(grant, at(1), browserSessionId))
     assert.deepStrictEqual(fulfilled.stage, new AuthorizationGrantFulfilled({ browserSessionId, fulfilledAt: at(1) }))
@@ -204,34 +102,6 @@ describe("AuthorizationGrant", () => {
     }
   })
 
-  it("encodes stages to tuples that decode back", () => {
-    const stages: ReadonlyArray<AuthorizationGrantStage> = [
-      new Pending(),
-      new AuthorizationGrantFulfilled({ browserSessionId, fulfilledAt: at(1) }),
-      new AuthorizationGrantExchanged({ sessionId, fulfilledAt: at(1), exchangedAt: at(2) }),
-      new AuthorizationGrantCancelled({ cancelledAt: at(3) })
-    ]
-    for (const stage of stages) {
-      assert.deepStrictEqual(decodeAuthorizationGrantStage(encodeAuthorizationGrantStage(stage, browserSessionId)), Either.right(stage))
-    }
-  })
-
-  it("decodes the code and PKCE columns", () => {
-    const code = { authorizationCode: "c", codeChallenge: "ch", codeChallengeMethod: "S256" }
-    assert.deepStrictEqual(decodeAuthorizationCode(code), Either.right(grant.code))
-    assert.deepStrictEqual(encodeAuthorizationCode(grant.code), code)
-    assert.deepStrictEqual(
-      decodeAuthorizationCode({ authorizationCode: "c", codeChallenge: null, codeChallengeMethod: null }),
-      Either.right(Option.some(new AuthorizationCode({ code: "c", pkce: Option.none() })))
-    )
-    assert.deepStrictEqual(
-      decodeAuthorizationCode({ authorizationCode: null, codeChallenge: null, codeChallengeMethod: null }),
-      Either.right(Option.none())
-    )
-    inconsistent(decodeAuthorizationCode({ ...code, codeChallengeMethod: "S512" }), "code_challenge_method")
-    inconsistent(decodeAuthorizationCode({ ...code, codeChallengeMethod: null }), "code_challenge_method")
-    inconsistent(decodeAuthorizationCode({ ...code, authorizationCode: null }), "authorization_code")
-  })
 })
 
 describe("OAuth2Session and AccessToken", () => {
@@ -254,8 +124,6 @@ describe("OAuth2Session and AccessToken", () => {
     assert.deepStrictEqual(finished.state, new Finished({ finishedAt: at(1) }))
     assert.isTrue(finished.isFinished && !finished.isValid)
     refused(finishOAuth2Session(finished, at(2)), "OAuth2Session", "Finished", "finish")
-    assert.deepStrictEqual(decodeOAuth2SessionState({ finishedAt: null }), Either.right(new Valid()))
-    assert.deepStrictEqual(decodeOAuth2SessionState(encodeOAuth2SessionState(finished.state)), Either.right(finished.state))
   })
 
   it("access tokens: expiry, validity, use, revocation", () => {
@@ -278,8 +146,6 @@ describe("OAuth2Session and AccessToken", () => {
     assert.deepStrictEqual(revoked.state, new Revoked({ revokedAt: at(2) }))
     assert.isFalse(revoked.isValid(at(3)))
     refused(revokeAccessToken(revoked, at(3)), "AccessToken", "Revoked", "revoke")
-    assert.deepStrictEqual(decodeAccessTokenState(encodeAccessTokenState(revoked.state)), Either.right(revoked.state))
-    assert.deepStrictEqual(decodeAccessTokenState({ revokedAt: null }), Either.right(new Valid()))
   })
 })
 
@@ -292,20 +158,6 @@ describe("RefreshToken", () => {
     sessionId: newId(),
     createdAt: T0,
     accessTokenId: Option.some(newId())
-  })
-
-  it("decodes valid tuples and rejects impossible ones", () => {
-    const none = { consumedAt: null, revokedAt: null, nextOAuth2RefreshTokenId: null }
-    const states: ReadonlyArray<RefreshTokenState> = [
-      new Valid(),
-      new RefreshTokenConsumed({ consumedAt: at(1), nextRefreshTokenId: Option.some(next) }),
-      new RefreshTokenConsumed({ consumedAt: at(1), nextRefreshTokenId: Option.none() }),
-      new Revoked({ revokedAt: at(2) })
-    ]
-    for (const s of states) assert.deepStrictEqual(decodeRefreshTokenState(encodeRefreshTokenState(s)), Either.right(s))
-    inconsistent(decodeRefreshTokenState({ ...none, nextOAuth2RefreshTokenId: next }), "state")
-    inconsistent(decodeRefreshTokenState({ ...none, consumedAt: at(1), revokedAt: at(2) }), "state")
-    inconsistent(decodeRefreshTokenState({ ...none, revokedAt: at(2), nextOAuth2RefreshTokenId: next }), "state")
   })
 
   it("consumes from Valid and Consumed (overwriting), refuses Revoked; revokes only Valid", () => {
@@ -337,26 +189,6 @@ describe("DeviceCodeGrant", () => {
     ipAddress: Option.none(),
     userAgent: Option.none(),
     locale: Option.none()
-  })
-  const none = { fulfilledAt: null, rejectedAt: null, exchangedAt: null, userSessionId: null, oauth2SessionId: null }
-
-  it("decodes the four states and rejects every other tuple", () => {
-    const fulfilled = right(fulfillDeviceCodeGrant(grant, at(1), browserSessionId, Option.some("fr")))
-    const rejected = right(rejectDeviceCodeGrant(grant, at(1), browserSessionId))
-    const exchanged = right(exchangeDeviceCodeGrant(fulfilled, at(2), sessionId))
-    const states: ReadonlyArray<DeviceCodeGrantState> = [grant.state, fulfilled.state, rejected.state, exchanged.state]
-    for (const s of states) assert.deepStrictEqual(decodeDeviceCodeGrantState(encodeDeviceCodeGrantState(s)), Either.right(s))
-    const impossible = [
-      { ...none, userSessionId: browserSessionId },
-      { ...none, fulfilledAt: at(1) },
-      { ...none, rejectedAt: at(1) },
-      { ...none, fulfilledAt: at(1), rejectedAt: at(1), userSessionId: browserSessionId },
-      { ...none, fulfilledAt: at(1), exchangedAt: at(2), userSessionId: browserSessionId },
-      { ...none, fulfilledAt: at(1), exchangedAt: at(2), oauth2SessionId: sessionId },
-      { ...none, rejectedAt: at(1), exchangedAt: at(2), userSessionId: browserSessionId, oauth2SessionId: sessionId },
-      { ...none, fulfilledAt: at(1), userSessionId: browserSessionId, oauth2SessionId: sessionId }
-    ]
-    for (const tuple of impossible) inconsistent(decodeDeviceCodeGrantState(tuple), "state")
   })
 
   it("allows Pending → Fulfilled (with locale) / Rejected and Fulfilled → Exchanged only", () => {

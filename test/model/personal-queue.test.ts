@@ -1,16 +1,12 @@
 // Personal sessions and tokens, app sessions, policy data, and the queue's job status machine.
 import { assert, describe, it } from "@effect/vitest"
-import { Either, Option, Schema } from "effect"
+import { Either, Option } from "effect"
 import {
   AppSessionCompat,
   AppSessionOAuth2,
   appSessionId,
   CompatSession,
-  decodePersonalSessionOwner,
-  decodePersonalSessionState,
   emptyScope,
-  encodePersonalSessionOwner,
-  encodePersonalSessionState,
   Job,
   JobMetadata,
   type JobStatus,
@@ -18,7 +14,6 @@ import {
   OAuth2Session,
   PersonalAccessToken,
   PersonalSession,
-  PersonalSessionOwnerOAuth2Client,
   PersonalSessionOwnerUser,
   PolicyData,
   revokePersonalAccessToken,
@@ -29,7 +24,7 @@ import {
   Valid,
   Worker
 } from "../../src/model/index.js"
-import { at, inconsistent, newId, refused, right, T0 } from "./fixtures.js"
+import { at, newId, refused, right, T0 } from "./fixtures.js"
 
 describe("PersonalSession", () => {
   const userId = newId()
@@ -50,20 +45,6 @@ describe("PersonalSession", () => {
     assert.deepStrictEqual(revoked.state, new Revoked({ revokedAt: at(1) }))
     assert.isTrue(revoked.isRevoked)
     refused(revokePersonalSession(revoked, at(2)), "PersonalSession", "Revoked", "revoke")
-    assert.deepStrictEqual(decodePersonalSessionState(encodePersonalSessionState(revoked.state)), Either.right(revoked.state))
-    assert.deepStrictEqual(decodePersonalSessionState({ revokedAt: null }), Either.right(new Valid()))
-  })
-
-  it("decodes exactly one owner", () => {
-    const clientId = newId()
-    assert.deepStrictEqual(
-      decodePersonalSessionOwner({ ownerUserId: userId, ownerOAuth2ClientId: null }),
-      Either.right(new PersonalSessionOwnerUser({ userId }))
-    )
-    const owner = new PersonalSessionOwnerOAuth2Client({ clientId })
-    assert.deepStrictEqual(decodePersonalSessionOwner(encodePersonalSessionOwner(owner)), Either.right(owner))
-    inconsistent(decodePersonalSessionOwner({ ownerUserId: null, ownerOAuth2ClientId: null }), "owner_user_id")
-    inconsistent(decodePersonalSessionOwner({ ownerUserId: userId, ownerOAuth2ClientId: clientId }), "owner_user_id")
   })
 
   it("personal access tokens: validity and revocation", () => {
@@ -122,9 +103,7 @@ describe("AppSession, PolicyData, Worker", () => {
   it("Worker and Job validate their fields", () => {
     const id = newId()
     assert.strictEqual(new Worker({ id }).id, id)
-    const metadata = Schema.decodeUnknownSync(JobMetadata)({ trace_id: "t", span_id: "s", trace_flags: 1 })
-    assert.strictEqual(metadata.traceId, "t")
-    assert.deepStrictEqual(Schema.encodeSync(JobMetadata)(metadata), { trace_id: "t", span_id: "s", trace_flags: 1 })
+    const metadata = new JobMetadata({ traceId: "t", spanId: "s", traceFlags: 1 })
     const job = new Job({ id, queueName: "q", payload: { x: 1 }, metadata, attempt: 0 })
     assert.strictEqual(job.attempt, 0)
     assert.throws(() => new Job({ id, queueName: "q", payload: {}, metadata, attempt: -1 }))

@@ -35,7 +35,8 @@ import {
   UserRegistrationToken,
   useUserRegistrationToken
 } from "../../src/model/index.js"
-import { at, inconsistent, newId, refused, right, T0 } from "./fixtures.js"
+import { inconsistent } from "../rows/fixtures.js"
+import { at, newId, refused, right, T0 } from "./fixtures.js"
 
 const makeUser = (patch: Partial<User> = {}) =>
   new User({

@@ -2,8 +2,6 @@
 import { Either, Option, Schema } from "effect"
 import {
   copy,
-  decodeRevocableState,
-  encodeRevocableState,
   OptionalTimestamp,
   RevocableState,
   Revoked,
@@ -33,9 +31,6 @@ export class AccessToken extends Schema.Class<AccessToken>("AccessToken")({
     return Option.isSome(this.firstUsedAt)
   }
 }
-
-export const decodeAccessTokenState = decodeRevocableState
-export const encodeAccessTokenState = encodeRevocableState
 
 /** Valid → Revoked. */
 export const revokeAccessToken = (token: AccessToken, now: Date): Transition<AccessToken> =>

@@ -1,7 +1,7 @@
 // OAuth2 device-code grants: pending until a browser session fulfils or rejects them, then exchanged for a session.
 import { Either, Option, Schema } from "effect"
 import { copy, OptionalString, Pending, Timestamp } from "../common.js"
-import { describeTuple, invalidTransition, stateDecodeFailure, type StateDecodeResult } from "../errors.js"
+import { invalidTransition } from "../errors.js"
 import { Ulid } from "../Ulid.js"
 import { ScopeFromSelf } from "../values.js"
 import { Client } from "./client.js"
@@ -62,53 +62,6 @@ export const NewDeviceCodeGrant = Schema.Struct({
   userAgent: OptionalString
 })
 export type NewDeviceCodeGrant = typeof NewDeviceCodeGrant.Type
-
-export interface DeviceCodeGrantStateColumns {
-  readonly fulfilledAt: Date | null
-  readonly rejectedAt: Date | null
-  readonly exchangedAt: Date | null
-  readonly userSessionId: Ulid | null
-  readonly oauth2SessionId: Ulid | null
-}
-
-export const decodeDeviceCodeGrantState = (c: DeviceCodeGrantStateColumns): StateDecodeResult<DeviceCodeGrantState> => {
-  const { exchangedAt, fulfilledAt, oauth2SessionId, rejectedAt, userSessionId } = c
-  if (fulfilledAt === null && rejectedAt === null && exchangedAt === null && userSessionId === null && oauth2SessionId === null) {
-    return Either.right(new Pending())
-  }
-  if (fulfilledAt !== null && rejectedAt === null && exchangedAt === null && userSessionId !== null && oauth2SessionId === null) {
-    return Either.right(new DeviceCodeGrantFulfilled({ browserSessionId: userSessionId, fulfilledAt }))
-  }
-  if (fulfilledAt === null && rejectedAt !== null && exchangedAt === null && userSessionId !== null && oauth2SessionId === null) {
-    return Either.right(new DeviceCodeGrantRejected({ browserSessionId: userSessionId, rejectedAt }))
-  }
-  if (fulfilledAt !== null && rejectedAt === null && exchangedAt !== null && userSessionId !== null && oauth2SessionId !== null) {
-    return Either.right(
-      new DeviceCodeGrantExchanged({ browserSessionId: userSessionId, fulfilledAt, exchangedAt, sessionId: oauth2SessionId })
-    )
-  }
-  return Either.left(stateDecodeFailure("state", `impossible device code grant state (${describeTuple(c)})`))
-}
-
-export const encodeDeviceCodeGrantState = (state: DeviceCodeGrantState): DeviceCodeGrantStateColumns => {
-  const none = { fulfilledAt: null, rejectedAt: null, exchangedAt: null, userSessionId: null, oauth2SessionId: null }
-  switch (state._tag) {
-    case "Pending":
-      return none
-    case "Fulfilled":
-      return { ...none, fulfilledAt: state.fulfilledAt, userSessionId: state.browserSessionId }
-    case "Rejected":
-      return { ...none, rejectedAt: state.rejectedAt, userSessionId: state.browserSessionId }
-    case "Exchanged":
-      return {
-        ...none,
-        fulfilledAt: state.fulfilledAt,
-        exchangedAt: state.exchangedAt,
-        userSessionId: state.browserSessionId,
-        oauth2SessionId: state.sessionId
-      }
-  }
-}
 
 /** Pending → Fulfilled, recording the locale. */
 export const fulfillDeviceCodeGrant = (

@@ -1,7 +1,7 @@
 // OAuth2 refresh tokens: valid, consumed (with the token that replaced it) or revoked.
 import { Either, Option, Schema } from "effect"
 import { copy, OptionalUlid, Revoked, Timestamp, Valid } from "../common.js"
-import { describeTuple, invalidTransition, stateDecodeFailure, type StateDecodeResult } from "../errors.js"
+import { invalidTransition } from "../errors.js"
 import { Ulid } from "../Ulid.js"
 import type { Transition } from "./shared.js"
 
@@ -25,37 +25,6 @@ export class RefreshToken extends Schema.Class<RefreshToken>("RefreshToken")({
 }) {
   get isValid(): boolean {
     return this.state._tag === "Valid"
-  }
-}
-
-export interface RefreshTokenStateColumns {
-  readonly consumedAt: Date | null
-  readonly revokedAt: Date | null
-  readonly nextOAuth2RefreshTokenId: Ulid | null
-}
-
-export const decodeRefreshTokenState = (c: RefreshTokenStateColumns): StateDecodeResult<RefreshTokenState> => {
-  const { consumedAt, nextOAuth2RefreshTokenId: next, revokedAt } = c
-  if (consumedAt === null && revokedAt === null && next === null) return Either.right(new Valid())
-  if (consumedAt !== null && revokedAt === null) {
-    return Either.right(new RefreshTokenConsumed({ consumedAt, nextRefreshTokenId: Option.fromNullable(next) }))
-  }
-  if (consumedAt === null && revokedAt !== null && next === null) return Either.right(new Revoked({ revokedAt }))
-  return Either.left(stateDecodeFailure("state", `impossible refresh token state (${describeTuple(c)})`))
-}
-
-export const encodeRefreshTokenState = (state: RefreshTokenState): RefreshTokenStateColumns => {
-  switch (state._tag) {
-    case "Valid":
-      return { consumedAt: null, revokedAt: null, nextOAuth2RefreshTokenId: null }
-    case "Consumed":
-      return {
-        consumedAt: state.consumedAt,
-        revokedAt: null,
-        nextOAuth2RefreshTokenId: Option.getOrNull(state.nextRefreshTokenId)
-      }
-    case "Revoked":
-      return { consumedAt: null, revokedAt: state.revokedAt, nextOAuth2RefreshTokenId: null }
   }
 }
 

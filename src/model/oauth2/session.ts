@@ -2,8 +2,6 @@
 import { Either, Schema } from "effect"
 import {
   copy,
-  decodeSessionState,
-  encodeSessionState,
   Finished,
   OptionalString,
   OptionalTimestamp,
@@ -39,9 +37,6 @@ export class OAuth2Session extends Schema.Class<OAuth2Session>("OAuth2Session")(
 
 export const SessionStateFilter = Schema.Literal("active", "finished")
 export type SessionStateFilter = typeof SessionStateFilter.Type
-
-export const decodeOAuth2SessionState = decodeSessionState
-export const encodeOAuth2SessionState = encodeSessionState
 
 /** Valid → Finished. */
 export const finishOAuth2Session = (session: OAuth2Session, now: Date): Transition<OAuth2Session> =>

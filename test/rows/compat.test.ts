@@ -1,0 +1,70 @@
+// Stored compat state tuples: session, SSO login and refresh-token states from their columns and back.
+import { assert, describe, it } from "@effect/vitest"
+import { Either } from "effect"
+import {
+  CompatRefreshTokenConsumed,
+  CompatSsoLoginExchanged,
+  CompatSsoLoginFulfilled,
+  Finished,
+  Pending,
+  Valid
+} from "../../src/model/index.js"
+import { decodeCompatRefreshTokenState, encodeCompatRefreshTokenState } from "../../src/rows/compat/compatRefreshToken.js"
+import { decodeCompatSessionState, encodeCompatSessionState } from "../../src/rows/compat/compatSession.js"
+import { decodeCompatSsoLoginState, encodeCompatSsoLoginState } from "../../src/rows/compat/compatSsoLogin.js"
+import { at, newId } from "../model/fixtures.js"
+import { inconsistent } from "./fixtures.js"
+
+describe("compat_sessions state", () => {
+  it("every finished_at decodes", () => {
+    const finished = new Finished({ finishedAt: at(1) })
+    assert.deepStrictEqual(decodeCompatSessionState({ finishedAt: null }), Either.right(new Valid()))
+    assert.deepStrictEqual(decodeCompatSessionState(encodeCompatSessionState(finished)), Either.right(finished))
+  })
+})
+
+describe("compat_sso_logins state", () => {
+  const browserSessionId = newId()
+  const compatSessionId = newId()
+  const none = { fulfilledAt: null, exchangedAt: null, userSessionId: null, compatSessionId: null }
+
+  it("decodes Pending, Fulfilled and Exchanged", () => {
+    assert.deepStrictEqual(decodeCompatSsoLoginState(none), Either.right(new Pending()))
+    const fulfilled = new CompatSsoLoginFulfilled({ fulfilledAt: at(1), browserSessionId })
+    assert.deepStrictEqual(
+      decodeCompatSsoLoginState({ ...none, fulfilledAt: at(1), userSessionId: browserSessionId }),
+      Either.right(fulfilled)
+    )
+    const exchanged = new CompatSsoLoginExchanged({ fulfilledAt: at(1), exchangedAt: at(2), compatSessionId })
+    assert.deepStrictEqual(
+      decodeCompatSsoLoginState({ fulfilledAt: at(1), exchangedAt: at(2), userSessionId: browserSessionId, compatSessionId }),
+      Either.right(exchanged)
+    )
+    for (const s of [new Pending(), fulfilled]) {
+      assert.deepStrictEqual(decodeCompatSsoLoginState(encodeCompatSsoLoginState(s)), Either.right(s))
+    }
+    assert.deepStrictEqual(
+      encodeCompatSsoLoginState(exchanged, browserSessionId),
+      { fulfilledAt: at(1), exchangedAt: at(2), userSessionId: browserSessionId, compatSessionId }
+    )
+  })
+
+  it("rejects impossible tuples", () => {
+    const impossible = [
+      { ...none, fulfilledAt: at(1) },
+      { ...none, userSessionId: browserSessionId },
+      { ...none, exchangedAt: at(2), compatSessionId },
+      { ...none, fulfilledAt: at(1), userSessionId: browserSessionId, compatSessionId },
+      { ...none, fulfilledAt: at(1), exchangedAt: at(2), userSessionId: browserSessionId }
+    ]
+    for (const tuple of impossible) inconsistent(decodeCompatSsoLoginState(tuple), "state")
+  })
+})
+
+describe("compat_refresh_tokens state", () => {
+  it("every consumed_at decodes", () => {
+    const consumed = new CompatRefreshTokenConsumed({ consumedAt: at(1) })
+    assert.deepStrictEqual(decodeCompatRefreshTokenState(encodeCompatRefreshTokenState(consumed)), Either.right(consumed))
+    assert.deepStrictEqual(decodeCompatRefreshTokenState({ consumedAt: null }), Either.right(new Valid()))
+  })
+})
