@@ -161,7 +161,6 @@ const descriptionProblem = (description: string): string | undefined => {
   if (description !== description.trim()) return "it has leading or trailing whitespace"
   if (description.includes("_")) return "it contains `_`, which the file name turns back into a space"
   if (/[/\\]/.test(description)) return "it contains a path separator"
-  // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u001f\u007f]/.test(description)) return "it contains a control character"
   const back = parseMigrationFileName(`0_${description.replaceAll(" ", "_")}.sql`)
   if (Either.isLeft(back) || back.right.description !== description) return "it does not survive the file-name round trip"
