@@ -29,7 +29,6 @@ export const tables: ReadonlyArray<TableSpec> = [
       { name: "user_emails_user_id_fkey", columns: ["user_id"], references: "users", onDelete: "restrict" },
     ],
     unique: [
-      { name: "user_emails_user_id_email_unique", columns: ["user_id", "email"] },
     ]
   },
   {
@@ -78,7 +77,6 @@ export const tables: ReadonlyArray<TableSpec> = [
       { name: "user_recovery_tickets_user_recovery_session_id_fkey", columns: ["user_recovery_session_id"], references: "user_recovery_sessions", onDelete: "cascade" },
     ],
     unique: [
-      { name: "user_recovery_tickets_ticket_unique", columns: ["ticket"] },
     ]
   },
   {
@@ -191,7 +189,7 @@ export const tables: ReadonlyArray<TableSpec> = [
     foreignKeys: [
       { name: "oauth2_device_code_grant_oauth2_client_id_fkey", columns: ["oauth2_client_id"], references: "oauth2_clients", onDelete: "cascade" },
       { name: "oauth2_device_code_grant_oauth2_session_id_fkey", columns: ["oauth2_session_id"], references: "oauth2_sessions", onDelete: "cascade" },
-      { name: "oauth2_device_code_grant_user_session_id_fkey", columns: ["user_session_id"], references: "user_sessions", onDelete: "cascade" },
+      { name: "oauth2_device_code_grant_user_session_id_fkey", columns: ["user_session_id"], references: "user_sessions", onDelete: "restrict" },
     ],
     unique: [
       { name: "oauth2_device_code_grant_device_code_unique", columns: ["device_code"] },

@@ -309,7 +309,10 @@ export const setUserRegistrationTokenUsageLimit = (
 // ---------------------------------------------------------------------------------------------
 // Browser sessions
 
-/** Active while `finishedAt` is none. No state union: finishing again re-stamps, as in MAS. */
+/**
+ * Active while unfinished and its user is valid (neither locked nor deactivated), as MAS's `BrowserSession::active`.
+ * No state union: finishing again re-stamps, as in MAS.
+ */
 export class BrowserSession extends Schema.Class<BrowserSession>("BrowserSession")({
   id: Ulid,
   user: User,
@@ -320,13 +323,17 @@ export class BrowserSession extends Schema.Class<BrowserSession>("BrowserSession
   lastActiveIp: OptionalIp
 }) {
   get isActive(): boolean {
-    return Option.isNone(this.finishedAt)
+    return Option.isNone(this.finishedAt) && this.user.isValid
   }
   get isValid(): boolean {
     return this.isActive
   }
 }
 
+/**
+ * The states of the session filter, which look at `finished_at` alone (as MAS's filter): `active` selects unfinished
+ * sessions whatever their user, so finishing the "active" sessions of a user just locked or deactivated finishes them.
+ */
 export const BrowserSessionState = Schema.Literal("active", "finished")
 export type BrowserSessionState = typeof BrowserSessionState.Type
 

@@ -32,6 +32,7 @@ import { MemoryStore } from "../MemoryStore.js"
 const SESSIONS = "user_sessions"
 const AUTHENTICATIONS = "user_session_authentications"
 
+const UPSTREAM_SESSIONS = "upstream_oauth_authorization_sessions"
 const validateSession = storedRowDecoder(BrowserSessionWithUserRow, SESSIONS, "user_session_id")
 const validateAuthentication = storedRowDecoder(AuthenticationRow, AUTHENTICATIONS, "user_session_authentication_id")
 
@@ -88,6 +89,19 @@ const matches = (db: Database, filter: BrowserSessionFilter) => {
 }
 
 /** A session row joined with its user, validated and mapped like a PostgreSQL row (an orphan would be dropped by the inner join). */
+/**
+ * The upstream authorization session an authentication used is linked to its browser session, unless it is linked
+ * already (MAS's trigger on user_session_authentications; PostgreSQL's statement makes the same write).
+ */
+const linkUpstreamSession = (db: Database, row: AuthenticationRow): Either.Either<Database, DriverError> => {
+  const upstreamId = row.upstream_oauth_authorization_session_id
+  if (upstreamId === null) return Either.right(db)
+  const upstream = db.get<Row>(UPSTREAM_SESSIONS, upstreamId)
+  return Option.isSome(upstream) && upstream.value.user_session_id === null
+    ? db.update(UPSTREAM_SESSIONS, upstreamId, (r) => ({ ...r, user_session_id: row.user_session_id }))
+    : Either.right(db)
+}
+
 const decodeSession = (db: Database, row: BrowserSessionRow) =>
   Option.map(db.get<UserRow>("users", row.user_id), (user) =>
     Either.map(validateSession(joinUser(row, user)), browserSessionFromRow)
@@ -134,7 +148,12 @@ export const make = Effect.gen(function* () {
 
   const insertAuthentication = (row: AuthenticationRow) =>
     Effect.gen(function* () {
-      yield* store.write((db) => Either.map(db.insert(AUTHENTICATIONS, row), (next) => [undefined, next] as const))
+      yield* store.write((db) =>
+        Either.map(
+          Either.flatMap(db.insert(AUTHENTICATIONS, row), (next) => linkUpstreamSession(next, row)),
+          (next) => [undefined, next] as const
+        )
+      )
       return yield* authenticationFromRow(row)
     })
 

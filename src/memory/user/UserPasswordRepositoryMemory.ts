@@ -14,13 +14,26 @@ const TABLE = "user_passwords"
 const decodePassword = storedRowDecoder(UserPasswordRow, TABLE, "user_password_id")
 
 export const make = Effect.gen(function* () {
+/** A stored created_at as a number PostgreSQL's timestamptz order agrees with (a seeded row may hold 'infinity'). */
+const instant = (value: unknown): number =>
+  value instanceof Date ? value.getTime() : value === "infinity" ? Infinity : value === "-infinity" ? -Infinity : NaN
+
+/** Of two rows in descending id order, the one with the later created_at; the first (greater id) on a tie. */
+const newer = (best: Row | undefined, row: Row): Row =>
+  best === undefined || instant(row.created_at) > instant(best.created_at) ? row : best
+
   const store = yield* MemoryStore
 
   return UserPasswordRepository.of({
-    // The newest row by id (creation millisecond, then random bits), as PostgreSQL's ORDER BY id DESC.
+    // The newest row by created_at, then the greatest id, as PostgreSQL's ORDER BY created_at DESC, id DESC.
     active: (user) =>
       Effect.flatMap(
-        store.read((db) => db.rowsDescending<Row>(TABLE).find((r) => r.user_id === user.id)),
+        store.read((db) =>
+          db
+            .rowsDescending<Row>(TABLE)
+            .filter((r) => r.user_id === user.id)
+            .reduce<Row | undefined>(newer, undefined)
+        ),
         (row) => (row === undefined ? Effect.succeedNone : Effect.map(decodePassword(row), (r) => Option.some(passwordFromRow(r))))
       ),
 

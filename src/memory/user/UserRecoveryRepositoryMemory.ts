@@ -49,7 +49,7 @@ export const make = Effect.gen(function* () {
 
     findTicket: (ticket) =>
       Effect.flatMap(
-        // Unique, so at most one row carries this exact text.
+        // Rows iterate in id order: of several tickets with this text, the oldest, as PostgreSQL's ORDER BY id LIMIT 1.
         Effect.zipRight(rejectNul(ticket), store.read((db) => db.rows<Row>(TICKETS).find((r) => r.ticket === ticket))),
         (row) =>
           row === undefined

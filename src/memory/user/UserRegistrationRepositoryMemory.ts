@@ -6,6 +6,7 @@ import type { Json } from "../../model/values.js"
 import { checkCleanupLimit, CleanupResult } from "../../storage/common/CleanupResult.js"
 import { DriverError, InvalidOperationError, RowsAffectedError } from "../../storage/common/errors.js"
 import { now } from "../../storage/common/time.js"
+import { normaliseUrl } from "../../storage/common/url.js"
 import {
   USER_REGISTRATIONS,
   userRegistrationFromRow,
@@ -110,7 +111,8 @@ export const make = Effect.gen(function* () {
       }),
 
     setDisplayName: (registration, displayName) => guardedUpdate(registration.id, { display_name: displayName }),
-    setTermsUrl: (registration, termsUrl) => guardedUpdate(registration.id, { terms_url: termsUrl }),
+    setTermsUrl: (registration, termsUrl) =>
+      Effect.flatMap(normaliseUrl("termsUrl", termsUrl), (url) => guardedUpdate(registration.id, { terms_url: url })),
     setEmailAuthentication: (registration, authentication) =>
       guardedUpdate(registration.id, { email_authentication_id: authentication.id }),
     setPassword: (registration, hashedPassword, version) =>

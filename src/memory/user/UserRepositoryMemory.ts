@@ -55,19 +55,28 @@ export const make = Effect.gen(function* () {
 
   /**
    * Writes the one column the transition changes (only when the model says it changed), as PostgreSQL's
-   * single-column UPDATE does: the entity passed in may be stale in its other column.
+   * single-column UPDATE does: the entity passed in may be stale in its other column. `onlyWhereNull`
+   * is PostgreSQL's `AND <column> IS NULL` guard: a stored row already set is a RowsAffectedError.
    */
-  const transition = (user: User, next: Either.Either<User, unknown>, column: "locked_at" | "deactivated_at") =>
+  const transition = (
+    user: User,
+    next: Either.Either<User, unknown>,
+    column: "locked_at" | "deactivated_at",
+    onlyWhereNull = false
+  ) =>
     Effect.gen(function* () {
       const moved = Either.getOrElse(next, () => user)
       if (moved === user) return user
       const value = userToRow(moved)[column]
-      yield* store.write((db) =>
-        Either.map(
-          db.updateOne("users", user.id, (current) => ({ ...current, [column]: value })),
-          (next) => [undefined, next] as const
-        )
-      )
+      yield* store.write((db) => {
+        const guarded = onlyWhereNull && Option.exists(db.get<UserRow>("users", user.id), (row) => row[column] !== null)
+        return guarded
+          ? Either.left(new RowsAffectedError({ expected: 1, actual: 0 }))
+          : Either.map(
+              db.updateOne("users", user.id, (current) => ({ ...current, [column]: value })),
+              (next) => [undefined, next] as const
+            )
+      })
       return moved
     })
 
@@ -108,7 +117,8 @@ export const make = Effect.gen(function* () {
 
     lock: (user) => Effect.flatMap(now, (at) => transition(user, lockUser(user, at), "locked_at")),
     unlock: (user) => transition(user, unlockUser(user), "locked_at"),
-    deactivate: (user) => Effect.flatMap(now, (at) => transition(user, deactivateUser(user, at), "deactivated_at")),
+    deactivate: (user) =>
+      Effect.flatMap(now, (at) => transition(user, deactivateUser(user, at), "deactivated_at", true)),
     reactivate: (user) => transition(user, reactivateUser(user), "deactivated_at"),
 
     deleteUnsupportedThreepids: (user) =>

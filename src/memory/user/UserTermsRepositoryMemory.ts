@@ -2,6 +2,7 @@
 import { Effect, Either, Layer } from "effect"
 import { generateUlid } from "../../model/Ulid.js"
 import { now } from "../../storage/common/time.js"
+import { normaliseUrl } from "../../storage/common/url.js"
 import { USER_TERMS, type UserTermsRow } from "../../rows/user/userTerms.js"
 import { UserTermsRepository } from "../../storage/user/UserTermsRepository.js"
 import { MemoryStore } from "../MemoryStore.js"
@@ -12,10 +13,11 @@ export const make = Effect.gen(function* () {
   return UserTermsRepository.of({
     acceptTerms: (user, termsUrl) =>
       Effect.gen(function* () {
+        const url = yield* normaliseUrl("termsUrl", termsUrl)
         const row: UserTermsRow = {
           user_terms_id: yield* generateUlid,
           user_id: user.id,
-          terms_url: termsUrl,
+          terms_url: url,
           created_at: yield* now
         }
         // A second acceptance meets the (user_id, terms_url) constraint and is ignored; a missing user still fails.

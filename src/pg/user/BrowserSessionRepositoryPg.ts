@@ -157,7 +157,12 @@ const authenticationStatements = authentications.statements({
     row: NoRows
   },
   authenticateWithUpstream: {
-    text: `INSERT INTO user_session_authentications (${authenticationColumns}) VALUES ($1, $2, $3, NULL, $4)`,
+  // Also links the upstream authorization session to this browser session unless it is linked already: MAS does
+  // that with a trigger on every insert; here one statement does it, the same write memory makes.
+    text:
+      `WITH linked AS (UPDATE upstream_oauth_authorization_sessions SET user_session_id = $2 ` +
+      `WHERE upstream_oauth_authorization_session_id = $4 AND user_session_id IS NULL) ` +
+      `INSERT INTO user_session_authentications (${authenticationColumns}) VALUES ($1, $2, $3, NULL, $4)`,
     params: Schema.Tuple(UlidFromUuid, UlidFromUuid, Schema.DateFromSelf, UlidFromUuid),
     row: NoRows
   },

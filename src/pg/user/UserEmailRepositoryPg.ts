@@ -63,9 +63,10 @@ const statements = q.statements({
     text: `SELECT ${emailColumns} FROM user_emails WHERE LOWER(email) = LOWER($1) ORDER BY user_email_id LIMIT 2`,
     params: Schema.Tuple(Schema.String)
   },
-  // COLLATE "C": code-point order whatever the database's collation, the order memory reproduces.
+  // COLLATE "C": code-point order whatever the database's collation, the order memory reproduces; the id orders
+  // the same address added twice (addresses are not unique).
   all: {
-    text: `SELECT ${emailColumns} FROM user_emails WHERE user_id = $1 ORDER BY email COLLATE "C" ASC`,
+    text: `SELECT ${emailColumns} FROM user_emails WHERE user_id = $1 ORDER BY email COLLATE "C" ASC, user_email_id ASC`,
     params: Schema.Tuple(UlidFromUuid)
   },
   add: {

@@ -14,9 +14,9 @@ const columns = "user_password_id, user_id, hashed_password, version, upgraded_f
 const q = repositoryQueries({ prefix: "userPassword", table: "user_passwords", idColumn: "user_password_id", row: UserPasswordRow })
 
 const statements = q.statements({
-  // The newest row by id, i.e. by creation millisecond then random bits: one total order on both backends.
+  // The newest row by created_at, as MAS; the id breaks ties, so both backends pick the same row.
   active: {
-    text: `SELECT ${columns} FROM user_passwords WHERE user_id = $1 ORDER BY user_password_id DESC LIMIT 1`,
+    text: `SELECT ${columns} FROM user_passwords WHERE user_id = $1 ORDER BY created_at DESC, user_password_id DESC LIMIT 1`,
     params: Schema.Tuple(UlidFromUuid)
   },
   add: {

@@ -45,13 +45,14 @@ const statements = q.statements({
     row: NoRows
   },
   findTicket: {
-    text: `SELECT ${ticketColumns} FROM user_recovery_tickets WHERE ticket = $1`,
+  // Ticket texts are not unique (as in MAS): of several, the oldest, so both backends answer alike.
+    text: `SELECT ${ticketColumns} FROM user_recovery_tickets WHERE ticket = $1 ORDER BY user_recovery_ticket_id LIMIT 1`,
     params: Schema.Tuple(Schema.String),
     row: UserRecoveryTicketRow,
     table: "user_recovery_tickets",
     idColumn: "user_recovery_ticket_id"
   },
-  // No ON CONFLICT: a duplicate ticket is a constraint violation (DriverError), as in MAS.
+  // No uniqueness on the ticket text, as in MAS: a duplicate is one more row.
   addTicket: {
     text: `INSERT INTO user_recovery_tickets (${ticketColumns}) VALUES ($1, $2, $3, $4, $5, $6)`,
     params: Schema.Tuple(UlidFromUuid, UlidFromUuid, UlidFromUuid, Schema.String, Schema.DateFromSelf, Schema.DateFromSelf),

@@ -7,6 +7,7 @@ import { Json } from "../../model/values.js"
 import { checkCleanupLimit, CleanupResult } from "../../storage/common/CleanupResult.js"
 import { type DatabaseError, InvalidOperationError, RowsAffectedError } from "../../storage/common/errors.js"
 import { now } from "../../storage/common/time.js"
+import { normaliseUrl } from "../../storage/common/url.js"
 import { optionalEntity } from "../../rows/common.js"
 import {
   USER_REGISTRATIONS,
@@ -144,7 +145,10 @@ export const make = Effect.gen(function* () {
       }),
 
     setDisplayName: (registration, displayName) => storedAfter(db.setDisplayName.one(registration.id, displayName)),
-    setTermsUrl: (registration, termsUrl) => storedAfter(db.setTermsUrl.one(registration.id, termsUrl)),
+    setTermsUrl: (registration, termsUrl) =>
+      Effect.flatMap(normaliseUrl("termsUrl", termsUrl), (url) =>
+        storedAfter(db.setTermsUrl.one(registration.id, url))
+      ),
     setEmailAuthentication: (registration, authentication) =>
       storedAfter(db.setEmailAuthentication.one(registration.id, authentication.id)),
     setPassword: (registration, hashedPassword, version) =>

@@ -45,9 +45,15 @@ const statements = q.statements({
     params: Schema.Tuple(UlidFromUuid, Schema.NullOr(Schema.DateFromSelf)),
     row: NoRows
   },
-  setDeactivatedAt: {
-    text: `UPDATE users SET deactivated_at = $2 WHERE user_id = $1`,
-    params: Schema.Tuple(UlidFromUuid, Schema.NullOr(Schema.DateFromSelf)),
+  // Guarded as in MAS: a row deactivated meanwhile (a stale entity) keeps its instant and is reported by the count.
+  deactivate: {
+    text: `UPDATE users SET deactivated_at = $2 WHERE user_id = $1 AND deactivated_at IS NULL`,
+    params: Schema.Tuple(UlidFromUuid, Schema.DateFromSelf),
+    row: NoRows
+  },
+  reactivate: {
+    text: `UPDATE users SET deactivated_at = NULL WHERE user_id = $1`,
+    params: Schema.Tuple(UlidFromUuid),
     row: NoRows
   },
   setCanRequestAdmin: {
@@ -165,11 +171,9 @@ export const make = Effect.gen(function* () {
     unlock: (user) => transition(user, unlockUser(user), () => db.setLockedAt.affectedOne(user.id, null)),
     deactivate: (user) =>
       Effect.flatMap(now, (at) =>
-        transition(user, deactivateUser(user, at), (next) =>
-          db.setDeactivatedAt.affectedOne(user.id, Option.getOrNull(next.deactivatedAt))
-        )
+        transition(user, deactivateUser(user, at), () => db.deactivate.affectedOne(user.id, at))
       ),
-    reactivate: (user) => transition(user, reactivateUser(user), () => db.setDeactivatedAt.affectedOne(user.id, null)),
+    reactivate: (user) => transition(user, reactivateUser(user), () => db.reactivate.affectedOne(user.id)),
 
     deleteUnsupportedThreepids: (user) => db.deleteUnsupportedThreepids.affected(user.id),
 

@@ -3,6 +3,7 @@ import { SqlClient } from "@effect/sql"
 import { Effect, Layer, Schema } from "effect"
 import { generateUlid, UlidFromUuid } from "../../model/Ulid.js"
 import { now } from "../../storage/common/time.js"
+import { normaliseUrl } from "../../storage/common/url.js"
 import { USER_TERMS, UserTermsRow } from "../../rows/user/userTerms.js"
 import { UserTermsRepository } from "../../storage/user/UserTermsRepository.js"
 import { traced } from "../common/tracing.js"
@@ -31,9 +32,10 @@ export const make = Effect.gen(function* () {
   return UserTermsRepository.of({
     acceptTerms: (user, termsUrl) =>
       Effect.gen(function* () {
+        const url = yield* normaliseUrl("termsUrl", termsUrl)
         const at = yield* now
         const id = yield* generateUlid
-        yield* db.acceptTerms.affected(id, user.id, termsUrl, at)
+        yield* db.acceptTerms.affected(id, user.id, url, at)
       })
   })
 })

@@ -41,6 +41,7 @@ export interface CachedRows {
     readonly "pg_advisory_xact_lock": unknown | null
   }
   "user.add": {}
+  "user.deactivate": {}
   "user.deleteUnsupportedThreepids": {}
   "user.exists": {
     readonly "exists": boolean
@@ -63,8 +64,8 @@ export interface CachedRows {
     readonly "can_request_admin": boolean
     readonly "is_guest": boolean
   }
+  "user.reactivate": {}
   "user.setCanRequestAdmin": {}
-  "user.setDeactivatedAt": {}
   "user.setLockedAt": {}
   "userEmail.add": {}
   "userEmail.addAuthentication": {}

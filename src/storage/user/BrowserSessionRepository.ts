@@ -23,7 +23,11 @@ export interface UpstreamOAuthSessionFilter {
 /** Every criterion optional; a session matches when all set criteria hold (§1.3). */
 export interface BrowserSessionFilter {
   readonly user?: Ulid
-  /** `active`: `finishedAt` unset; `finished`: set. */
+  /**
+   * `active`: `finishedAt` unset; `finished`: set (as MAS's filter). The user's state is not looked at, unlike the
+   * entity's `isActive`: the unfinished sessions of a locked or deactivated user are `active` here, so that they can be
+   * listed and finished.
+   */
   readonly state?: BrowserSessionState
   /** Strict; a session never active matches neither bound. */
   readonly lastActiveBefore?: Date
@@ -68,6 +72,10 @@ export interface BrowserSessionRepositoryShape {
   /** The newest authentication of the session (by `createdAt`, then id). */
   readonly getLastAuthentication: (session: BrowserSession) => Effect.Effect<Option.Option<Authentication>, DatabaseError>
   /** §1.7: ids must be distinct and exist, else RowsAffectedError. */
+  /**
+   * Records the authentication and links `upstreamSession` to `session` when it is linked to no browser session yet
+   * (one already linked keeps its link), as MAS's trigger does. A missing session of either kind is a DriverError.
+   */
   readonly recordBatchActivity: (activity: ReadonlyArray<ActivityRecord>) => Effect.Effect<void, DatabaseError>
   /**
    * §1.6, key `finishedAt` (`since <= finishedAt < until`): deletes finished sessions no OAuth2 or

@@ -36,15 +36,15 @@ export const checkUserEmailFilter = (filter: UserEmailFilter): Effect.Effect<voi
 
 export interface UserEmailRepositoryShape {
   readonly lookup: (id: Ulid) => Effect.Effect<Option.Option<UserEmail>, DatabaseError>
-  /** The user's address equal to `email` ignoring case; among case variants the exact-case one, else the oldest. */
+  /** The user's address equal to `email` ignoring case; among several the oldest exact-case one, else the oldest. */
   readonly find: (user: User, email: string) => Effect.Effect<Option.Option<UserEmail>, DatabaseError>
   /** The one address equal to `email` ignoring case, across users; none when zero or several match. */
   readonly findByEmail: (email: string) => Effect.Effect<Option.Option<UserEmail>, DatabaseError>
-  /** The user's addresses ordered by email (code-point order, the same on both backends). */
+  /** The user's addresses ordered by email (code-point order, the same on both backends), then by id. */
   readonly all: (user: User) => Effect.Effect<ReadonlyArray<UserEmail>, DatabaseError>
   readonly list: (filter: UserEmailFilter, pagination: Pagination) => Effect.Effect<Page<UserEmail>, DatabaseError>
   readonly count: (filter: UserEmailFilter) => Effect.Effect<number, DatabaseError>
-  /** A duplicate (same user, exact same address) is a constraint violation: DriverError. */
+  /** No uniqueness, as in MAS: the same address twice for a user is a second row (the unit of work stays usable). */
   readonly add: (user: User, email: string) => Effect.Effect<UserEmail, DatabaseError>
   /** Deletes the address and its recovery tickets; RowsAffectedError unless exactly one address was deleted. */
   readonly remove: (userEmail: UserEmail) => Effect.Effect<void, DatabaseError>

@@ -12,7 +12,7 @@ export const checkPasswordVersion = (version: number): Effect.Effect<number, Inv
       )
 
 export interface UserPasswordRepositoryShape {
-  /** The user's newest password (greatest id: creation order), if any. */
+  /** The user's newest password by `createdAt` (the greatest id among equals), if any. */
   readonly active: (user: User) => Effect.Effect<Option.Option<Password>, DatabaseError>
   /**
    * Appends a password, which becomes the active one. A `version` outside 0–65535 is an

@@ -18,9 +18,9 @@ export interface UserRecoveryRepositoryShape {
     ipAddress: Option.Option<IpAddress>,
     locale: string
   ) => Effect.Effect<UserRecoverySession, DatabaseError>
-  /** Exact match on the ticket text (tickets are unique). */
+  /** Exact match on the ticket text; texts are not unique (as in MAS): of several tickets, the oldest. */
   readonly findTicket: (ticket: string) => Effect.Effect<Option.Option<UserRecoveryTicket>, DatabaseError>
-  /** A ticket for one address of the session, valid for RECOVERY_TICKET_LIFETIME_MILLIS; a duplicate ticket text is a DriverError. */
+  /** A ticket for one address of the session, valid for RECOVERY_TICKET_LIFETIME_MILLIS; a duplicate text is stored too. */
   readonly addTicket: (
     session: UserRecoverySession,
     userEmail: UserEmail,

@@ -22,6 +22,7 @@ export interface UserRegistrationRepositoryShape {
     postAuthAction: Option.Option<Json>
   ) => Effect.Effect<UserRegistration, DatabaseError>
   readonly setDisplayName: (registration: UserRegistration, displayName: string) => Effect.Effect<UserRegistration, DatabaseError>
+  /** Stores the URL in its WHATWG form (`normaliseUrl`); text that is no absolute URL is an InvalidOperationError. */
   readonly setTermsUrl: (registration: UserRegistration, termsUrl: Url) => Effect.Effect<UserRegistration, DatabaseError>
   /** Links the email authentication (a missing one is a foreign-key DriverError). */
   readonly setEmailAuthentication: (

@@ -5,7 +5,11 @@ import type { Url } from "../../model/values.js"
 import type { DatabaseError } from "../common/errors.js"
 
 export interface UserTermsRepositoryShape {
-  /** Records that `user` accepted `termsUrl`; accepting the same URL again is a silent no-op (the unit of work stays usable). */
+  /**
+   * Records that `user` accepted `termsUrl`, stored in its WHATWG form (`new URL(termsUrl).href`, see `normaliseUrl`),
+   * so spellings of one URL (host case, an empty path) are one acceptance. Accepting the same URL again is a silent no-op
+   * (the unit of work stays usable); text that is not an absolute URL is an InvalidOperationError and writes nothing.
+   */
   readonly acceptTerms: (user: User, termsUrl: Url) => Effect.Effect<void, DatabaseError>
 }
 

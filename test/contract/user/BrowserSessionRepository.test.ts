@@ -3,7 +3,12 @@ import { expect } from "@effect/vitest"
 import { Duration, Effect, Either, Option, TestClock } from "effect"
 import { Pending } from "../../../src/model/common.js"
 import { UpstreamOAuthAuthorizationSession } from "../../../src/model/upstream.js"
-import { type BrowserSession, Password, type User } from "../../../src/model/user.js"
+import {
+  AuthenticationMethodUpstreamOAuth2,
+  type BrowserSession,
+  Password,
+  type User
+} from "../../../src/model/user.js"
 import { generateUlid, type Ulid, ulidTimestamp } from "../../../src/model/Ulid.js"
 import { type ActivityRecord, type IpAddress, type Json } from "../../../src/model/values.js"
 import type { BrowserSessionFilter } from "../../../src/storage/user/BrowserSessionRepository.js"
@@ -151,6 +156,30 @@ const seedCompatSession = (userId: Ulid, userSessionId: Ulid) =>
     })
   })
 
+/** A device-code grant fulfilled by `userSessionId` (a table whose repository comes later). */
+const seedDeviceCodeGrant = (clientId: Ulid, userSessionId: Ulid) =>
+  Effect.gen(function* () {
+    const seed = yield* Seed
+    const id = yield* generateUlid
+    yield* seed.insert("oauth2_device_code_grant", {
+      oauth2_device_code_grant_id: id,
+      oauth2_client_id: clientId,
+      scope_list: ["openid"],
+      device_code: `device-${id}`,
+      user_code: `user-${id}`,
+      created_at: new Date(EPOCH),
+      expires_at: new Date(EPOCH + 600_000),
+      fulfilled_at: new Date(EPOCH),
+      rejected_at: null,
+      exchanged_at: null,
+      user_session_id: userSessionId,
+      oauth2_session_id: null,
+      ip_address: null,
+      user_agent: null,
+      locale: null
+    })
+  })
+
 /** A raw user_sessions row, for states the repository cannot produce directly. */
 const seedSession = (
   userId: Ulid,
@@ -208,6 +237,31 @@ contract("BrowserSessionRepository", (test) => {
       const found = yield* lookupOrThrow(session.id)
       expect(found.user).toEqual(locked)
       expect(found.user.isValid).toBe(false)
+    }))
+
+  test("a session is active only while unfinished and its user neither locked nor deactivated; the state filter looks at finishedAt alone", () =>
+    Effect.gen(function* () {
+      const { browserSessions, users } = yield* RepositoryAccess
+      const alice = yield* users.add("alice")
+      const bob = yield* users.add("bob")
+      const carol = yield* users.add("carol")
+      yield* addSessions(alice, "a")
+      yield* addSessions(bob, "b")
+      const [c] = yield* addSessions(carol, "c")
+      yield* users.lock(alice)
+      yield* users.deactivate(bob)
+      const active = (agent: string) =>
+        Effect.map(browserSessions.list({}, first(10)), (page) =>
+          page.edges.map((e) => e.node).filter((s) => Option.contains(s.userAgent, agent)).map((s) => s.isActive)
+        )
+      expect(yield* active("a")).toEqual([false])
+      expect(yield* active("b")).toEqual([false])
+      expect(yield* active("c")).toEqual([true])
+      expect((yield* browserSessions.finish(c!)).isActive).toBe(false)
+      // As MAS's filter: the unfinished sessions of a locked or deactivated user are "active", so they can be finished.
+      expect(yield* agentsOf({ state: "active" })).toEqual(["a", "b"])
+      expect(yield* browserSessions.finishBulk({ user: bob.id, state: "active" })).toBe(1)
+      expect(yield* agentsOf({ state: "finished" })).toEqual(["b", "c"])
     }))
 
   test("add for a user that is not stored is a DriverError (foreign key) and writes nothing", () =>
@@ -509,6 +563,32 @@ contract("BrowserSessionRepository", (test) => {
       expect(yield* browserSessions.getLastAuthentication(other!)).toEqual(Option.none())
     }))
 
+  test("authenticateWithUpstream links an upstream session linked to no browser session yet; a linked one keeps its link", () =>
+    Effect.gen(function* () {
+      const repos = yield* RepositoryAccess
+      const alice = yield* repos.users.add("alice")
+      const [s1, s2] = yield* addSessions(alice, "s1", "s2")
+      const provider = yield* seedProvider
+      const pending = yield* seedUpstreamSession(provider, null, { sid: "pending" })
+      const elsewhere = yield* seedUpstreamSession(provider, s2!.id, { sid: "elsewhere" })
+      expect(yield* agentsOf({ linkedToUpstreamSessions: { sidClaim: "pending" } })).toEqual([])
+      yield* repos.transaction(
+        Effect.gen(function* () {
+          yield* repos.browserSessions.authenticateWithUpstream(s1!, pending)
+          yield* repos.browserSessions.authenticateWithUpstream(s1!, elsewhere)
+        })
+      )
+      expect(yield* agentsOf({ linkedToUpstreamSessions: { sidClaim: "pending" } })).toEqual(["s1"])
+      expect(yield* agentsOf({ linkedToUpstreamSessions: { sidClaim: "elsewhere" } })).toEqual(["s2"])
+      // Linked now, so a later authentication of another session leaves it with s1.
+      yield* repos.browserSessions.authenticateWithUpstream(s2!, pending)
+      expect(yield* agentsOf({ linkedToUpstreamSessions: { sidClaim: "pending" } })).toEqual(["s1"])
+      const last = yield* repos.browserSessions.getLastAuthentication(s2!)
+      expect(Option.map(last, (a) => a.authenticationMethod)).toEqual(
+        Option.some(new AuthenticationMethodUpstreamOAuth2({ upstreamOAuth2SessionId: pending.id }))
+      )
+    }))
+
   test("an authentication with neither method column set reads as Unknown", () =>
     Effect.gen(function* () {
       const { browserSessions, users } = yield* RepositoryAccess
@@ -745,6 +825,31 @@ contract("BrowserSessionRepository", (test) => {
         Option.some(at(200))
       ])
       expect(yield* browserSessions.lookup(c)).toEqual(Option.none())
+    }))
+
+  test("a device-code grant names its browser session by a plain reference: cleanupFinished is refused (23503) rather than deleting the grant", () =>
+    Effect.gen(function* () {
+      const repos = yield* RepositoryAccess
+      const alice = yield* repos.users.add("alice")
+      const client = yield* seedClient
+      const unnamed = yield* seedSession(alice.id, { finishedAt: at(100) })
+      const named = yield* seedSession(alice.id, { finishedAt: at(100) })
+      yield* seedDeviceCodeGrant(client, named)
+      const refused = yield* Effect.flip(
+        repos.transaction(repos.browserSessions.cleanupFinished(Option.none(), at(200), 10))
+      )
+      expect(refused).toMatchObject({
+        _tag: "DriverError",
+        sqlState: Option.some("23503"),
+        constraint: Option.some("oauth2_device_code_grant_user_session_id_fkey")
+      })
+      for (const id of [unnamed, named]) expect(Option.isSome(yield* repos.browserSessions.lookup(id))).toBe(true)
+      // The batch that stops before the named session goes through; the named one is refused again.
+      expect(yield* repos.browserSessions.cleanupFinished(Option.none(), at(200), 1)).toEqual([1, Option.some(at(100))])
+      expect(yield* Effect.flip(repos.browserSessions.cleanupFinished(Option.none(), at(200), 1))).toMatchObject({
+        sqlState: Option.some("23503")
+      })
+      expect(Option.isSome(yield* repos.browserSessions.lookup(named))).toBe(true)
     }))
 
   test("cleanupInactiveIps clears the IP of sessions last active before the threshold, in batches by lastActiveAt", () =>

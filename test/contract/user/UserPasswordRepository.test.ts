@@ -59,6 +59,65 @@ contract("UserPasswordRepository", (test) => {
       expect(yield* userPasswords.active(alice)).toEqual(Option.some(newest))
     }))
 
+  test("the active password is the newest by createdAt even when its id is smaller (as MAS); the id breaks ties", () =>
+    Effect.gen(function* () {
+      const { users, userPasswords } = yield* RepositoryAccess
+      const seed = yield* Seed
+      const alice = yield* users.add("alice")
+      // Ids in creation order, createdAt in the reverse order: the smallest id carries the latest instant.
+      const ids = [yield* generateUlid, yield* generateUlid, yield* generateUlid].sort()
+      const stamps = [EPOCH + 30_000, EPOCH + 10_000, EPOCH + 10_000]
+      const seeded = ids.map(
+        (id, i) =>
+          new Password({
+            id,
+            hashedPassword: `h${i}`,
+            version: 1,
+            upgradedFromId: Option.none(),
+            createdAt: new Date(stamps[i]!)
+          })
+      )
+      for (const p of seeded) {
+        yield* seed.insert("user_passwords", {
+          user_password_id: p.id,
+          user_id: alice.id,
+          hashed_password: p.hashedPassword,
+          version: p.version,
+          upgraded_from_id: null,
+          created_at: p.createdAt
+        })
+      }
+      expect(yield* userPasswords.active(alice)).toEqual(Option.some(seeded[0]))
+      // An added password is newer than all of them only once the clock has passed the latest instant.
+      yield* TestClock.adjust(Duration.seconds(20))
+      const early = yield* userPasswords.add(alice, 1, "early", Option.none())
+      expect(yield* userPasswords.active(alice)).toEqual(Option.some(seeded[0]))
+      yield* TestClock.adjust(Duration.seconds(20))
+      const late = yield* userPasswords.add(alice, 1, "late", Option.none())
+      expect(yield* userPasswords.active(alice)).toEqual(Option.some(late))
+      expect(early.id < late.id).toBe(true)
+    }))
+
+  test("two passwords with the same createdAt: the greater id is active", () =>
+    Effect.gen(function* () {
+      const { users, userPasswords } = yield* RepositoryAccess
+      const seed = yield* Seed
+      const alice = yield* users.add("alice")
+      const [small, great] = [yield* generateUlid, yield* generateUlid].sort()
+      const createdAt = new Date(EPOCH + 5_000)
+      for (const id of [small!, great!]) {
+        yield* seed.insert("user_passwords", {
+          user_password_id: id,
+          user_id: alice.id,
+          hashed_password: id,
+          version: 1,
+          upgraded_from_id: null,
+          created_at: createdAt
+        })
+      }
+      expect(Option.map(yield* userPasswords.active(alice), (p) => p.id)).toEqual(Option.some(great))
+    }))
+
   test("versions 0 and 65535 are accepted; anything outside 0..65535 or fractional is refused and writes nothing", () =>
     Effect.gen(function* () {
       const { users, userPasswords } = yield* RepositoryAccess

@@ -152,28 +152,29 @@ contract("UserRecoveryRepository", (test) => {
       expect(t1.id < t2.id || t1.id > t2.id).toBe(true)
     }))
 
-  test("a duplicate ticket text is a unique-violation DriverError that dooms the unit of work", () =>
+  test("a duplicate ticket text is stored as another ticket (as in MAS), the unit of work commits, findTicket gives the oldest", () =>
     Effect.gen(function* () {
       const repos = yield* RepositoryAccess
       const email = yield* seedEmail("alice", "alice@example.com")
       const [s1, s2] = yield* addSessions(2)
+      yield* TestClock.adjust(Duration.seconds(1))
       const original = yield* repos.userRecovery.addTicket(s1!, email, "same")
-      const outside = yield* Effect.flip(repos.userRecovery.addTicket(s2!, email, "same"))
-      expect(outside._tag).toBe("DriverError")
-      if (outside._tag === "DriverError") expect(outside.isUniqueViolation).toBe(true)
+      yield* TestClock.adjust(Duration.seconds(1))
+      const outside = yield* repos.userRecovery.addTicket(s2!, email, "same")
+      expect(outside.id > original.id).toBe(true)
 
-      const inside = yield* Effect.flip(
-        repos.transaction(
-          Effect.gen(function* () {
-            yield* repos.userRecovery.addSession("c@example.com", "UA", Option.none(), "en")
-            // Caught, but the unit of work is still doomed (§1.8): nothing of it is kept.
-            yield* Effect.either(repos.userRecovery.addTicket(s2!, email, "same"))
-          })
-        )
+      const inside = yield* repos.transaction(
+        Effect.gen(function* () {
+          yield* repos.userRecovery.addSession("c@example.com", "UA", Option.none(), "en")
+          return yield* repos.userRecovery.addTicket(s2!, email, "same")
+        })
       )
-      expect(inside._tag).toBe("DriverError")
-      expect(yield* sessionCount).toBe(2)
+      expect(inside.userRecoverySessionId).toBe(s2!.id)
+      expect(yield* sessionCount).toBe(3)
       expect(yield* repos.userRecovery.findTicket("same")).toEqual(Option.some(original))
+      // With the oldest gone (its session cleaned up), the next oldest answers.
+      yield* repos.userRecovery.cleanup(Option.none(), s1!.id, 1)
+      expect(yield* repos.userRecovery.findTicket("same")).toEqual(Option.some(outside))
     }))
 
   test("addTicket for an unknown session or address is a foreign-key DriverError", () =>

@@ -267,6 +267,29 @@ contract("UserRegistrationRepository", (test) => {
       expect(yield* lookupOrFail(r!.id)).toEqual(newTerms)
     }))
 
+  test("setTermsUrl stores the URL in its WHATWG form; text that is not an absolute URL is an InvalidOperationError and writes nothing", () =>
+    Effect.gen(function* () {
+      const repos = yield* RepositoryAccess
+      const [r] = yield* addRegistrations("alice")
+      const withTerms = yield* repos.userRegistrations.setTermsUrl(r!, url("HTTPS://Example.COM"))
+      expect(withTerms.termsUrl).toEqual(Option.some("https://example.com/"))
+      expect(yield* lookupOrFail(r!.id)).toEqual(withTerms)
+      yield* repos.transaction(
+        Effect.gen(function* () {
+          for (const text of ["not a url", "/tos", "https://example.com/\u0000"]) {
+            const error = yield* Effect.flip(repos.userRegistrations.setTermsUrl(withTerms, url(text)))
+            expect([text, error._tag]).toEqual([text, "InvalidOperationError"])
+          }
+          // Refused before anything was sent: the unit of work goes on.
+          yield* repos.userRegistrations.setDisplayName(withTerms, "Alice")
+        })
+      )
+      expect(yield* lookupOrFail(r!.id)).toMatchObject({
+        termsUrl: Option.some("https://example.com/"),
+        displayName: Option.some("Alice")
+      })
+    }))
+
   test("a setter returns the row as stored, even when given a stale (but pending) entity", () =>
     Effect.gen(function* () {
       const { userRegistrations } = yield* RepositoryAccess
@@ -465,10 +488,10 @@ contract("UserRegistrationRepository", (test) => {
       expect(addError).toMatchObject({ _tag: "DriverError", sqlState: Option.some("22021") })
       const agentError = yield* Effect.flip(userRegistrations.add("bob", Option.none(), Option.some(bad), Option.none()))
       expect(agentError).toMatchObject({ _tag: "DriverError", sqlState: Option.some("22021") })
+      // (A URL holding NUL is not a URL: setTermsUrl refuses it with an InvalidOperationError, tested above.)
       for (const attempt of [
         userRegistrations.setDisplayName(r!, bad),
-        userRegistrations.setPassword(r!, bad, 1),
-        userRegistrations.setTermsUrl(r!, url(bad))
+        userRegistrations.setPassword(r!, bad, 1)
       ]) {
         expect(yield* Effect.flip(attempt)).toMatchObject({ _tag: "DriverError", sqlState: Option.some("22021") })
       }

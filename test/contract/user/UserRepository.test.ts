@@ -204,6 +204,28 @@ contract("UserRepository", (test) => {
       expect(Option.getOrThrow(yield* users.lookup(alice!.id)).deactivatedAt).toEqual(Option.none())
     }))
 
+  test("deactivate of a stale entity whose row is already deactivated is a RowsAffectedError; the stored instant stays", () =>
+    Effect.gen(function* () {
+      const repos = yield* RepositoryAccess
+      const [alice] = yield* addUsers("alice")
+      const deactivated = yield* repos.users.deactivate(alice!)
+      yield* TestClock.adjust(Duration.seconds(5))
+      yield* repos.transaction(
+        Effect.gen(function* () {
+          const stale = yield* Effect.flip(repos.users.deactivate(alice!))
+          expect(stale).toMatchObject({ _tag: "RowsAffectedError", expected: 1, actual: 0 })
+          // Not a driver error: the unit of work goes on.
+          yield* repos.users.add("bob")
+        })
+      )
+      expect(yield* repos.users.exists("bob")).toBe(true)
+      expect(Option.getOrThrow(yield* repos.users.lookup(alice!.id)).deactivatedAt).toEqual(deactivated.deactivatedAt)
+      // A stale entity whose row was reactivated meanwhile is deactivated again.
+      yield* repos.users.reactivate(deactivated)
+      const again = yield* repos.users.deactivate(alice!)
+      expect(again.deactivatedAt).toEqual(Option.some(new Date(EPOCH + 6000)))
+    }))
+
   test("a transition of a user that is not stored is a RowsAffectedError", () =>
     Effect.gen(function* () {
       const repos = yield* RepositoryAccess

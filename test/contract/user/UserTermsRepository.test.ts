@@ -102,13 +102,50 @@ contract("UserTermsRepository", (test) => {
       expect(yield* repos.users.exists("carol")).toBe(false)
     }))
 
-  test("a NUL byte in the URL is a DriverError (22021) and records nothing", () =>
+  test("the URL is stored in its WHATWG form: spellings differing in host case or the origin's slash are one acceptance", () =>
     Effect.gen(function* () {
-      const { users, userTerms } = yield* RepositoryAccess
-      const alice = yield* users.add("alice")
-      const error = yield* Effect.flip(userTerms.acceptTerms(alice, url("https://example.com/\u0000")))
-      expect(error).toMatchObject({ _tag: "DriverError", sqlState: Option.some("22021") })
-      yield* userTerms.acceptTerms(alice, url("https://example.com/ok"))
+      const repos = yield* RepositoryAccess
+      const alice = yield* repos.users.add("alice")
+      yield* repos.transaction(
+        Effect.gen(function* () {
+          yield* repos.userTerms.acceptTerms(alice, url("https://EXAMPLE.com"))
+          yield* repos.userTerms.acceptTerms(alice, url("https://example.com/"))
+          yield* repos.userTerms.acceptTerms(alice, url("HTTPS://Example.COM:443/tos/../"))
+          yield* repos.users.add("bob")
+        })
+      )
+      expect(yield* repos.users.exists("bob")).toBe(true)
+      expect(yield* hasAccepted(alice.id, "https://example.com/")).toBe(true)
+      // The spellings as given were not stored (the probe plants them itself).
+      expect(yield* hasAccepted(alice.id, "https://EXAMPLE.com")).toBe(false)
+      expect(yield* hasAccepted(alice.id, "https://example.com")).toBe(false)
+    }))
+
+  test("text that is not an absolute URL (unparsable, relative, with NUL or spaces) is an InvalidOperationError and writes nothing", () =>
+    Effect.gen(function* () {
+      const repos = yield* RepositoryAccess
+      const alice = yield* repos.users.add("alice")
+      const refused = [
+        "not a url",
+        "/tos",
+        "",
+        "https://example.com/\u0000",
+        " https://example.com/",
+        "https://exa mple.com/"
+      ]
+      yield* repos.transaction(
+        Effect.gen(function* () {
+          for (const text of refused) {
+            const error = yield* Effect.flip(repos.userTerms.acceptTerms(alice, url(text)))
+            expect([text, error._tag]).toEqual([text, "InvalidOperationError"])
+          }
+          // Refused before anything was sent: the unit of work goes on.
+          yield* repos.userTerms.acceptTerms(alice, url("https://example.com/ok"))
+        })
+      )
       expect(yield* hasAccepted(alice.id, "https://example.com/ok")).toBe(true)
+      for (const text of ["not a url", "/tos", "https://example.com/"]) {
+        expect(yield* hasAccepted(alice.id, text)).toBe(false)
+      }
     }))
 })
