@@ -11,14 +11,19 @@ import type { DatabaseError } from "../../src/storage/common/errors.js"
 export const malformedIdsLike = (id: Ulid): ReadonlyArray<Ulid> =>
   ["not-a-ulid", "", id.toLowerCase(), `${id}0`, `8${id.slice(1)}`, `${id.slice(0, 25)}U`] as ReadonlyArray<string> as ReadonlyArray<Ulid>
 
-/** Runs every attempt and expects each to fail with `tag`; a mismatch names the attempt. */
+/**
+ * Runs every attempt and expects each to fail with `tag` and, when the attempt gives one, a message containing that
+ * text; a mismatch names the attempt.
+ */
 export const expectEachToFail = <R>(
   tag: DatabaseError["_tag"],
-  attempts: ReadonlyArray<readonly [string, Effect.Effect<unknown, DatabaseError, R>]>
+  attempts: ReadonlyArray<readonly [string, Effect.Effect<unknown, DatabaseError, R>, string?]>
 ) =>
   Effect.gen(function* () {
-    for (const [name, attempt] of attempts) {
+    for (const [name, attempt, message] of attempts) {
       const result = yield* Effect.either(attempt)
-      expect([name, Either.isLeft(result) ? result.left._tag : "success"]).toEqual([name, tag])
+      const got = Either.isLeft(result) ? result.left._tag : "success"
+      const said = Either.isLeft(result) && (message === undefined || result.left.message.includes(message))
+      expect([name, got, said]).toEqual([name, tag, true])
     }
   })

@@ -10,6 +10,8 @@ export class Seed extends Context.Tag("test/Seed")<
   {
     /** Inserts a row given as the memory backend stores it (ids as ULIDs, times as Dates, nulls as null). */
     readonly insert: (table: string, row: Row) => Effect.Effect<void, unknown>
+    /** How many rows `table` holds (to show that a refused call wrote nothing to tables without a list method). */
+    readonly count: (table: string) => Effect.Effect<number, unknown>
   }
 >() {}
 
@@ -27,7 +29,8 @@ export const SeedPg = Layer.effect(
   Effect.gen(function* () {
     const sql = yield* SqlClient.SqlClient
     return {
-      insert: (table, row) => Effect.asVoid(sql`INSERT INTO ${sql(table)} ${sql.insert(toPg(row))}`)
+      insert: (table, row) => Effect.asVoid(sql`INSERT INTO ${sql(table)} ${sql.insert(toPg(row))}`),
+      count: (table) => Effect.map(sql<{ n: string }>`SELECT COUNT(*) AS n FROM ${sql(table)}`, (rows) => Number(rows[0]!.n))
     }
   })
 )
@@ -37,7 +40,8 @@ export const SeedMemory = Layer.effect(
   Effect.gen(function* () {
     const store = yield* MemoryStore
     return {
-      insert: (table, row) => store.write((db) => Either.map(db.insert(table, row), (next) => [undefined, next] as const))
+      insert: (table, row) => store.write((db) => Either.map(db.insert(table, row), (next) => [undefined, next] as const)),
+      count: (table) => store.read((db) => db.size(table))
     }
   })
 )

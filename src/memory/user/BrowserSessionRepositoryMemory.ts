@@ -13,6 +13,7 @@ import { checkCleanupLimit, CleanupResult } from "../../storage/common/CleanupRe
 import { storedRowDecoder } from "../../storage/common/storedRow.js"
 import { type DriverError, refusedTransition, RowsAffectedError } from "../../storage/common/errors.js"
 import { now } from "../../storage/common/time.js"
+import { checkWellFormed } from "../../storage/common/limits.js"
 import {
   AuthenticationRow,
   authenticationFromRow,
@@ -191,6 +192,7 @@ export const make = Effect.gen(function* () {
 
     add: (user, userAgent) =>
       Effect.gen(function* () {
+        yield* checkWellFormed({ userAgent: Option.getOrNull(userAgent) })
         const at = yield* now
         const id = yield* generateUlid
         const row: BrowserSessionRow = {

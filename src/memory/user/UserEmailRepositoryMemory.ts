@@ -4,7 +4,7 @@ import { completeUserEmailAuthentication, type UserEmailAuthentication } from ".
 import { generateUlid, type Ulid } from "../../model/Ulid.js"
 import { checkCleanupLimit, CleanupResult } from "../../storage/common/CleanupResult.js"
 import { type DriverError, type InconsistencyError, InvalidOperationError, RowsAffectedError } from "../../storage/common/errors.js"
-import { checkMaxBytes, EMAIL_MAX_BYTES } from "../../storage/common/limits.js"
+import { checkMaxBytes, checkWellFormed, EMAIL_MAX_BYTES } from "../../storage/common/limits.js"
 import { storedRowDecoder } from "../../storage/common/storedRow.js"
 import { lowerEmail } from "../../storage/common/filters.js"
 import { now } from "../../storage/common/time.js"
@@ -73,6 +73,7 @@ export const make = Effect.gen(function* () {
 
   const addAuthenticationFor = (email: string, userSessionId: Ulid | null, userRegistrationId: Ulid | null) =>
     Effect.gen(function* () {
+      yield* checkWellFormed({ email })
       const at = yield* now
       const id = yield* generateUlid
       const row: UserEmailAuthenticationRow = {
@@ -111,6 +112,7 @@ export const make = Effect.gen(function* () {
 
     find: (user, email) =>
       Effect.gen(function* () {
+        yield* checkWellFormed({ email })
         yield* rejectNul(email)
         const wanted = lowerEmail(email)
         const rows = yield* select(
@@ -123,6 +125,7 @@ export const make = Effect.gen(function* () {
 
     findByEmail: (email) =>
       Effect.gen(function* () {
+        yield* checkWellFormed({ email })
         yield* rejectNul(email)
         // As PostgreSQL's LIMIT 2: only the first two matches (id order) are read and decoded.
         const raw = yield* store.read((db) => db.rows<Row>(EMAILS).filter(matches({ email })).slice(0, 2))
@@ -156,6 +159,7 @@ export const make = Effect.gen(function* () {
 
     add: (user, email) =>
       Effect.gen(function* () {
+        yield* checkWellFormed({ email })
         yield* checkMaxBytes("email", email, EMAIL_MAX_BYTES)
         const at = yield* now
         const id = yield* generateUlid
@@ -184,6 +188,7 @@ export const make = Effect.gen(function* () {
 
     addAuthenticationCode: (duration, authentication, code) =>
       Effect.gen(function* () {
+        yield* checkWellFormed({ code })
         const at = yield* now
         const expiresAt = yield* codeExpiry(at, duration)
         const id = yield* generateUlid
@@ -206,6 +211,7 @@ export const make = Effect.gen(function* () {
 
     findAuthenticationCode: (authentication, code) =>
       Effect.gen(function* () {
+        yield* checkWellFormed({ code })
         yield* rejectNul(code)
         const rows = yield* select(
           CODES,

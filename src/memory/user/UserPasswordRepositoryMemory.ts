@@ -4,6 +4,7 @@ import { Password } from "../../model/user.js"
 import { generateUlid } from "../../model/Ulid.js"
 import { storedRowDecoder } from "../../storage/common/storedRow.js"
 import { now } from "../../storage/common/time.js"
+import { checkWellFormed } from "../../storage/common/limits.js"
 import { passwordFromRow, UserPasswordRow } from "../../rows/user/userPassword.js"
 import { checkPasswordVersion, UserPasswordRepository } from "../../storage/user/UserPasswordRepository.js"
 import type { Row } from "../Database.js"
@@ -39,6 +40,7 @@ const newer = (best: Row | undefined, row: Row): Row =>
 
     add: (user, version, hashedPassword, upgradedFrom) =>
       Effect.gen(function* () {
+        yield* checkWellFormed({ hashedPassword })
         yield* checkPasswordVersion(version)
         const at = yield* now
         const id = yield* generateUlid

@@ -6,6 +6,7 @@ import { checkCleanupLimit, CleanupResult } from "../../storage/common/CleanupRe
 import { InvalidOperationError } from "../../storage/common/errors.js"
 import { storedRowDecoder } from "../../storage/common/storedRow.js"
 import { now } from "../../storage/common/time.js"
+import { checkWellFormed } from "../../storage/common/limits.js"
 import {
   UserRecoverySessionRow,
   userRecoverySessionFromRow,
@@ -40,6 +41,7 @@ export const make = Effect.gen(function* () {
 
     addSession: (email, userAgent, ipAddress, locale) =>
       Effect.gen(function* () {
+        yield* checkWellFormed({ email, userAgent, locale })
         const at = yield* now
         const id = yield* generateUlid
         const session = new UserRecoverySession({ id, email, userAgent, ipAddress, locale, createdAt: at, consumedAt: Option.none() })
@@ -50,7 +52,10 @@ export const make = Effect.gen(function* () {
     findTicket: (ticket) =>
       Effect.flatMap(
         // Rows iterate in id order: of several tickets with this text, the oldest, as PostgreSQL's ORDER BY id LIMIT 1.
-        Effect.zipRight(rejectNul(ticket), store.read((db) => db.rows<Row>(TICKETS).find((r) => r.ticket === ticket))),
+        Effect.zipRight(
+          Effect.zipRight(checkWellFormed({ ticket }), rejectNul(ticket)),
+          store.read((db) => db.rows<Row>(TICKETS).find((r) => r.ticket === ticket))
+        ),
         (row) =>
           row === undefined
             ? Effect.succeedNone
@@ -59,6 +64,7 @@ export const make = Effect.gen(function* () {
 
     addTicket: (session, userEmail, ticket) =>
       Effect.gen(function* () {
+        yield* checkWellFormed({ ticket })
         const at = yield* now
         const id = yield* generateUlid
         const added = new UserRecoveryTicket({

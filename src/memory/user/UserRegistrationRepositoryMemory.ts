@@ -6,6 +6,7 @@ import type { Json } from "../../model/values.js"
 import { checkCleanupLimit, CleanupResult } from "../../storage/common/CleanupResult.js"
 import { DriverError, InvalidOperationError, RowsAffectedError } from "../../storage/common/errors.js"
 import { now } from "../../storage/common/time.js"
+import { checkWellFormed, hasLoneSurrogate } from "../../storage/common/limits.js"
 import { normaliseUrl } from "../../storage/common/url.js"
 import {
   USER_REGISTRATIONS,
@@ -18,8 +19,6 @@ import { MemoryStore } from "../MemoryStore.js"
 import { requireUlid } from "../common/parameters.js"
 
 const table = USER_REGISTRATIONS
-
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/
 
 const jsonbError = (sqlState: string, message: string) =>
   Either.left(new DriverError({ cause: new Error(message), sqlState: Option.some(sqlState), constraint: Option.none() }))
@@ -43,7 +42,7 @@ const checkJsonb = (value: Json): Either.Either<void, DriverError> => {
   walk(value)
   for (const s of strings) {
     if (s.includes("\u0000")) return jsonbError("22P05", "unsupported Unicode escape sequence: \\u0000 cannot be converted to text")
-    if (LONE_SURROGATE.test(s)) return jsonbError("22P02", "invalid input syntax for type json: unpaired Unicode surrogate")
+    if (hasLoneSurrogate(s)) return jsonbError("22P02", "invalid input syntax for type json: unpaired Unicode surrogate")
   }
   return Either.void
 }
@@ -81,6 +80,7 @@ export const make = Effect.gen(function* () {
 
     add: (username, ipAddress, userAgent, postAuthAction) =>
       Effect.gen(function* () {
+        yield* checkWellFormed({ username, userAgent: Option.getOrNull(userAgent) })
         const at = yield* now
         const id = yield* generateUlid
         const row: Row = {
@@ -110,13 +110,18 @@ export const make = Effect.gen(function* () {
         return yield* userRegistrationFromRow(row)
       }),
 
-    setDisplayName: (registration, displayName) => guardedUpdate(registration.id, { display_name: displayName }),
+    setDisplayName: (registration, displayName) =>
+      Effect.zipRight(checkWellFormed({ displayName }), guardedUpdate(registration.id, { display_name: displayName })),
     setTermsUrl: (registration, termsUrl) =>
-      Effect.flatMap(normaliseUrl("termsUrl", termsUrl), (url) => guardedUpdate(registration.id, { terms_url: url })),
+      Effect.zipRight(
+        checkWellFormed({ termsUrl }),
+        Effect.flatMap(normaliseUrl("termsUrl", termsUrl), (url) => guardedUpdate(registration.id, { terms_url: url }))
+      ),
     setEmailAuthentication: (registration, authentication) =>
       guardedUpdate(registration.id, { email_authentication_id: authentication.id }),
     setPassword: (registration, hashedPassword, version) =>
       Effect.gen(function* () {
+        yield* checkWellFormed({ hashedPassword })
         yield* Schema.decodeUnknown(PasswordVersion)(version).pipe(
           Effect.mapError((cause) => new InvalidOperationError({ cause: Option.some(cause) }))
         )

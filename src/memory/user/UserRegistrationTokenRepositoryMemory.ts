@@ -13,6 +13,7 @@ import { generateUlid } from "../../model/Ulid.js"
 import { optionalEntity } from "../../rows/common.js"
 import { type DriverError, type InvalidOperationError, refusedTransition, RowsAffectedError } from "../../storage/common/errors.js"
 import { now } from "../../storage/common/time.js"
+import { checkWellFormed } from "../../storage/common/limits.js"
 import {
   checkExpiry,
   checkUsageLimit,
@@ -59,10 +60,11 @@ export const make = Effect.gen(function* () {
   return UserRegistrationTokenRepository.of({
     lookup: (id) => Effect.flatMap(tokens.get(id), toEntity),
 
-    findByToken: (token) => Effect.flatMap(tokens.find((r) => r.token === token, token), toEntity),
+    findByToken: (token) => Effect.zipRight(checkWellFormed({ token }), Effect.flatMap(tokens.find((r) => r.token === token, token), toEntity)),
 
     add: (token, usageLimit, expiresAt) =>
       Effect.gen(function* () {
+        yield* checkWellFormed({ token })
         yield* checkUsageLimit(usageLimit)
         yield* checkExpiry(expiresAt)
         const at = yield* now

@@ -3,7 +3,7 @@ import { Effect, Either, Layer, Option } from "effect"
 import { deactivateUser, lockUser, reactivateUser, setUserCanRequestAdmin, unlockUser, type User } from "../../model/user.js"
 import { generateUlid } from "../../model/Ulid.js"
 import { type DriverError, RowsAffectedError } from "../../storage/common/errors.js"
-import { checkMaxBytes, USERNAME_MAX_BYTES } from "../../storage/common/limits.js"
+import { checkMaxBytes, checkWellFormed, USERNAME_MAX_BYTES } from "../../storage/common/limits.js"
 import { containsInsensitive, lowerLikePostgres } from "../../storage/common/filters.js"
 import { now } from "../../storage/common/time.js"
 import { type UserRow, userFromRow, userToRow } from "../../rows/user/user.js"
@@ -48,7 +48,7 @@ export const make = Effect.gen(function* () {
     Effect.zipRight(rejectNul(filter.search), store.read((db) => db.rows<UserRow>("users").filter(matches(db, filter))))
 
   const byLowerUsername = (username: string) =>
-    Effect.zipRight(rejectNul(username), store.read((db) => {
+    Effect.zipRight(Effect.zipRight(checkWellFormed({ username }), rejectNul(username)), store.read((db) => {
       const wanted = lowerLikePostgres(username)
       return db.rows<UserRow>("users").filter((r) => lowerLikePostgres(r.username) === wanted)
     }))
@@ -91,6 +91,7 @@ export const make = Effect.gen(function* () {
 
     add: (username) =>
       Effect.gen(function* () {
+        yield* checkWellFormed({ username })
         yield* checkMaxBytes("username", username, USERNAME_MAX_BYTES)
         const at = yield* now
         const id = yield* generateUlid

@@ -2,6 +2,7 @@
 import { Effect, Either, Layer } from "effect"
 import { generateUlid } from "../../model/Ulid.js"
 import { now } from "../../storage/common/time.js"
+import { checkWellFormed } from "../../storage/common/limits.js"
 import { normaliseUrl } from "../../storage/common/url.js"
 import { USER_TERMS, type UserTermsRow } from "../../rows/user/userTerms.js"
 import { UserTermsRepository } from "../../storage/user/UserTermsRepository.js"
@@ -13,6 +14,7 @@ export const make = Effect.gen(function* () {
   return UserTermsRepository.of({
     acceptTerms: (user, termsUrl) =>
       Effect.gen(function* () {
+        yield* checkWellFormed({ termsUrl })
         const url = yield* normaliseUrl("termsUrl", termsUrl)
         const row: UserTermsRow = {
           user_terms_id: yield* generateUlid,

@@ -14,6 +14,7 @@ import {
 import { checkCleanupLimit, CleanupResult } from "../../storage/common/CleanupResult.js"
 import { expectRowsAffected, refusedTransition } from "../../storage/common/errors.js"
 import { now } from "../../storage/common/time.js"
+import { checkWellFormed } from "../../storage/common/limits.js"
 import { optionalEntity } from "../../rows/common.js"
 import {
   AuthenticationRow,
@@ -230,6 +231,7 @@ export const make = Effect.gen(function* () {
 
     add: (user, userAgent) =>
       Effect.gen(function* () {
+        yield* checkWellFormed({ userAgent: Option.getOrNull(userAgent) })
         const at = yield* now
         const id = yield* generateUlid
         const agent = Option.getOrNull(userAgent)

@@ -6,7 +6,7 @@ import { completeUserEmailAuthentication, type UserEmailAuthentication } from ".
 import { generateUlid, type Ulid, UlidFromUuid, ulidToUuid } from "../../model/Ulid.js"
 import { checkCleanupLimit, CleanupResult } from "../../storage/common/CleanupResult.js"
 import { refusedTransition } from "../../storage/common/errors.js"
-import { checkMaxBytes, EMAIL_MAX_BYTES } from "../../storage/common/limits.js"
+import { checkMaxBytes, checkWellFormed, EMAIL_MAX_BYTES } from "../../storage/common/limits.js"
 import { now } from "../../storage/common/time.js"
 import { optionalEntity } from "../../rows/common.js"
 import {
@@ -162,6 +162,7 @@ export const make = Effect.gen(function* () {
 
   const addAuthenticationFor = (email: string, userSessionId: Ulid | null, userRegistrationId: Ulid | null) =>
     Effect.gen(function* () {
+      yield* checkWellFormed({ email })
       const at = yield* now
       const id = yield* generateUlid
       yield* db.addAuthentication.affectedOne(id, userSessionId, userRegistrationId, email, at)
@@ -186,9 +187,14 @@ export const make = Effect.gen(function* () {
   return UserEmailRepository.of({
     lookup: (id) => Effect.flatMap(db.lookup.one(id), toEmail),
 
-    find: (user, email) => Effect.flatMap(db.find.all(user.id, email), (rows) => toEmail(pickCaseVariant(rows, email))),
+    find: (user, email) =>
+      Effect.zipRight(
+        checkWellFormed({ email }),
+        Effect.flatMap(db.find.all(user.id, email), (rows) => toEmail(pickCaseVariant(rows, email)))
+      ),
 
-    findByEmail: (email) => Effect.flatMap(db.findByEmail.all(email), (rows) => toEmail(onlyMatch(rows))),
+    findByEmail: (email) =>
+      Effect.zipRight(checkWellFormed({ email }), Effect.flatMap(db.findByEmail.all(email), (rows) => toEmail(onlyMatch(rows)))),
 
     all: (user) => Effect.map(db.all.all(user.id), (rows) => rows.map(userEmailFromRow)),
 
@@ -215,6 +221,7 @@ export const make = Effect.gen(function* () {
 
     add: (user, email) =>
       Effect.gen(function* () {
+        yield* checkWellFormed({ email })
         yield* checkMaxBytes("email", email, EMAIL_MAX_BYTES)
         const at = yield* now
         const id = yield* generateUlid
@@ -239,6 +246,7 @@ export const make = Effect.gen(function* () {
 
     addAuthenticationCode: (duration, authentication, code) =>
       Effect.gen(function* () {
+        yield* checkWellFormed({ code })
         const at = yield* now
         const expiresAt = yield* codeExpiry(at, duration)
         const id = yield* generateUlid
@@ -255,7 +263,7 @@ export const make = Effect.gen(function* () {
     lookupAuthentication: (id) => Effect.flatMap(db.lookupAuthentication.one(id), toAuthentication),
 
     findAuthenticationCode: (authentication, code) =>
-      Effect.flatMap(db.findAuthenticationCode.one(authentication.id, code), toCode),
+      Effect.zipRight(checkWellFormed({ code }), Effect.flatMap(db.findAuthenticationCode.one(authentication.id, code), toCode)),
 
     completeAuthenticationWithCode: (authentication) => complete(authentication),
 

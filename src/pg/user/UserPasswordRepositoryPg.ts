@@ -4,6 +4,7 @@ import { Effect, Layer, Option, Schema } from "effect"
 import { Password } from "../../model/user.js"
 import { generateUlid, UlidFromUuid } from "../../model/Ulid.js"
 import { now } from "../../storage/common/time.js"
+import { checkWellFormed } from "../../storage/common/limits.js"
 import { passwordFromRow, UserPasswordRow } from "../../rows/user/userPassword.js"
 import { checkPasswordVersion, UserPasswordRepository } from "../../storage/user/UserPasswordRepository.js"
 import { traced } from "../common/tracing.js"
@@ -37,6 +38,7 @@ export const make = Effect.gen(function* () {
 
     add: (user, version, hashedPassword, upgradedFrom) =>
       Effect.gen(function* () {
+        yield* checkWellFormed({ hashedPassword })
         yield* checkPasswordVersion(version)
         const at = yield* now
         const id = yield* generateUlid

@@ -7,6 +7,7 @@ import { IpAddressFromSelf } from "../../model/values.js"
 import { checkCleanupLimit, CleanupResult } from "../../storage/common/CleanupResult.js"
 import { refusedTransition } from "../../storage/common/errors.js"
 import { now } from "../../storage/common/time.js"
+import { checkWellFormed } from "../../storage/common/limits.js"
 import {
   UserRecoverySessionRow,
   userRecoverySessionFromRow,
@@ -92,6 +93,7 @@ export const make = Effect.gen(function* () {
 
     addSession: (email, userAgent, ipAddress, locale) =>
       Effect.gen(function* () {
+        yield* checkWellFormed({ email, userAgent, locale })
         const at = yield* now
         const id = yield* generateUlid
         yield* db.addSession.affectedOne(id, email, userAgent, Option.getOrNull(ipAddress), locale, at)
@@ -106,10 +108,12 @@ export const make = Effect.gen(function* () {
         })
       }),
 
-    findTicket: (ticket) => Effect.map(db.findTicket.one(ticket), Option.map(userRecoveryTicketFromRow)),
+    findTicket: (ticket) =>
+      Effect.zipRight(checkWellFormed({ ticket }), Effect.map(db.findTicket.one(ticket), Option.map(userRecoveryTicketFromRow))),
 
     addTicket: (session, userEmail, ticket) =>
       Effect.gen(function* () {
+        yield* checkWellFormed({ ticket })
         const at = yield* now
         const id = yield* generateUlid
         const expiresAt = new Date(at.getTime() + RECOVERY_TICKET_LIFETIME_MILLIS)

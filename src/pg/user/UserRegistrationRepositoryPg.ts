@@ -7,6 +7,7 @@ import { Json } from "../../model/values.js"
 import { checkCleanupLimit, CleanupResult } from "../../storage/common/CleanupResult.js"
 import { type DatabaseError, InvalidOperationError, RowsAffectedError } from "../../storage/common/errors.js"
 import { now } from "../../storage/common/time.js"
+import { checkWellFormed } from "../../storage/common/limits.js"
 import { normaliseUrl } from "../../storage/common/url.js"
 import { optionalEntity } from "../../rows/common.js"
 import {
@@ -121,6 +122,7 @@ export const make = Effect.gen(function* () {
 
     add: (username, ipAddress, userAgent, postAuthAction) =>
       Effect.gen(function* () {
+        yield* checkWellFormed({ username, userAgent: Option.getOrNull(userAgent) })
         const at = yield* now
         const id = yield* generateUlid
         const row: Row = {
@@ -144,15 +146,18 @@ export const make = Effect.gen(function* () {
         return yield* userRegistrationFromRow(row)
       }),
 
-    setDisplayName: (registration, displayName) => storedAfter(db.setDisplayName.one(registration.id, displayName)),
+    setDisplayName: (registration, displayName) =>
+      Effect.zipRight(checkWellFormed({ displayName }), storedAfter(db.setDisplayName.one(registration.id, displayName))),
     setTermsUrl: (registration, termsUrl) =>
-      Effect.flatMap(normaliseUrl("termsUrl", termsUrl), (url) =>
-        storedAfter(db.setTermsUrl.one(registration.id, url))
+      Effect.zipRight(
+        checkWellFormed({ termsUrl }),
+        Effect.flatMap(normaliseUrl("termsUrl", termsUrl), (url) => storedAfter(db.setTermsUrl.one(registration.id, url)))
       ),
     setEmailAuthentication: (registration, authentication) =>
       storedAfter(db.setEmailAuthentication.one(registration.id, authentication.id)),
     setPassword: (registration, hashedPassword, version) =>
       Effect.gen(function* () {
+        yield* checkWellFormed({ hashedPassword })
         yield* Schema.decodeUnknown(PasswordVersion)(version).pipe(
           Effect.mapError((cause) => new InvalidOperationError({ cause: Option.some(cause) }))
         )

@@ -24,6 +24,7 @@ import {
 } from "../../rows/user/userRegistrationToken.js"
 import { refusedTransition, RowsAffectedError } from "../../storage/common/errors.js"
 import { now } from "../../storage/common/time.js"
+import { checkWellFormed } from "../../storage/common/limits.js"
 import {
   type UserRegistrationTokenFilter,
   UserRegistrationTokenRepository
@@ -128,10 +129,11 @@ export const make = Effect.gen(function* () {
   return UserRegistrationTokenRepository.of({
     lookup: (id) => Effect.flatMap(db.lookup.one(id), toEntity),
 
-    findByToken: (token) => Effect.flatMap(db.findByToken.one(token), toEntity),
+    findByToken: (token) => Effect.zipRight(checkWellFormed({ token }), Effect.flatMap(db.findByToken.one(token), toEntity)),
 
     add: (token, usageLimit, expiresAt) =>
       Effect.gen(function* () {
+        yield* checkWellFormed({ token })
         yield* checkUsageLimit(usageLimit)
         yield* checkExpiry(expiresAt)
         const at = yield* now

@@ -5,7 +5,7 @@ import { Effect, Either, Layer, Option, Schema } from "effect"
 import { deactivateUser, lockUser, reactivateUser, setUserCanRequestAdmin, unlockUser, type User } from "../../model/user.js"
 import { generateUlid, ulidToBytes, UlidFromUuid, ulidToUuid, type Ulid } from "../../model/Ulid.js"
 import type { DatabaseError } from "../../storage/common/errors.js"
-import { checkMaxBytes, USERNAME_MAX_BYTES } from "../../storage/common/limits.js"
+import { checkMaxBytes, checkWellFormed, USERNAME_MAX_BYTES } from "../../storage/common/limits.js"
 import { now } from "../../storage/common/time.js"
 import { UserRow, userFromRow } from "../../rows/user/user.js"
 import { checkUserFilter, UserRepository, type UserFilter } from "../../storage/user/UserRepository.js"
@@ -140,13 +140,17 @@ export const make = Effect.gen(function* () {
     lookup: (id) => Effect.map(db.lookup.one(id), Option.map(userFromRow)),
 
     findByUsername: (username) =>
-      Effect.map(db.findByUsername.all(username), (rows) => {
-        if (rows.length === 1) return Option.some(userFromRow(rows[0]!))
-        return Option.map(Option.fromNullable(rows.find((r) => r.username === username)), userFromRow)
-      }),
+      Effect.zipRight(
+        checkWellFormed({ username }),
+        Effect.map(db.findByUsername.all(username), (rows) => {
+          if (rows.length === 1) return Option.some(userFromRow(rows[0]!))
+          return Option.map(Option.fromNullable(rows.find((r) => r.username === username)), userFromRow)
+        })
+      ),
 
     add: (username) =>
       Effect.gen(function* () {
+        yield* checkWellFormed({ username })
         yield* checkMaxBytes("username", username, USERNAME_MAX_BYTES)
         const at = yield* now
         const id = yield* generateUlid
@@ -162,7 +166,11 @@ export const make = Effect.gen(function* () {
         })
       }),
 
-    exists: (username) => Effect.map(db.exists.one(username), (row) => Option.isSome(row) && row.value.exists),
+    exists: (username) =>
+      Effect.zipRight(
+        checkWellFormed({ username }),
+        Effect.map(db.exists.one(username), (row) => Option.isSome(row) && row.value.exists)
+      ),
 
     lock: (user) =>
       Effect.flatMap(now, (at) =>

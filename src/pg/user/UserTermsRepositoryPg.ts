@@ -3,6 +3,7 @@ import { SqlClient } from "@effect/sql"
 import { Effect, Layer, Schema } from "effect"
 import { generateUlid, UlidFromUuid } from "../../model/Ulid.js"
 import { now } from "../../storage/common/time.js"
+import { checkWellFormed } from "../../storage/common/limits.js"
 import { normaliseUrl } from "../../storage/common/url.js"
 import { USER_TERMS, UserTermsRow } from "../../rows/user/userTerms.js"
 import { UserTermsRepository } from "../../storage/user/UserTermsRepository.js"
@@ -32,6 +33,7 @@ export const make = Effect.gen(function* () {
   return UserTermsRepository.of({
     acceptTerms: (user, termsUrl) =>
       Effect.gen(function* () {
+        yield* checkWellFormed({ termsUrl })
         const url = yield* normaliseUrl("termsUrl", termsUrl)
         const at = yield* now
         const id = yield* generateUlid

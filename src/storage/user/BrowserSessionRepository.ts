@@ -1,11 +1,12 @@
 // The port for browser (web login) sessions and their authentications (domain.md §3.1 BrowserSessionRepository).
-import { Context, type Effect, type Option } from "effect"
+import { Context, Effect, type Option } from "effect"
 import type { UpstreamOAuthAuthorizationSession } from "../../model/upstream.js"
 import type { Authentication, BrowserSession, BrowserSessionState, Password, User } from "../../model/user.js"
 import type { Ulid } from "../../model/Ulid.js"
 import type { ActivityRecord, CleanupResult } from "../../model/values.js"
 import type { DatabaseError, InvalidOperationError } from "../common/errors.js"
 import { checkFilterIds } from "../common/filters.js"
+import { checkWellFormed } from "../common/limits.js"
 import type { Page, Pagination } from "../common/Pagination.js"
 
 /**
@@ -47,9 +48,15 @@ export const BrowserSessionFilter = {
   forUser: (user: Ulid): BrowserSessionFilter => ({ user })
 }
 
-/** What both backends check before list, count and finishBulk read or write anything (see `checkFilterIds`). */
+/** What both backends check before list, count and finishBulk read or write anything (see `checkFilterIds` and `checkWellFormed`). */
 export const checkBrowserSessionFilter = (filter: BrowserSessionFilter): Effect.Effect<void, InvalidOperationError> =>
-  checkFilterIds({ user: filter.user, "linkedToUpstreamSessions.provider": filter.linkedToUpstreamSessions?.provider })
+  Effect.zipRight(
+    checkFilterIds({ user: filter.user, "linkedToUpstreamSessions.provider": filter.linkedToUpstreamSessions?.provider }),
+    checkWellFormed({
+      "linkedToUpstreamSessions.subClaim": filter.linkedToUpstreamSessions?.subClaim,
+      "linkedToUpstreamSessions.sidClaim": filter.linkedToUpstreamSessions?.sidClaim
+    })
+  )
 
 export interface BrowserSessionRepositoryShape {
   /** The session with its user (joined). */

@@ -1,5 +1,5 @@
 // The port for users' email addresses and email-code authentications (domain.md §3.1 UserEmailRepository): shape, filter and Tag.
-import { Context, type Duration, type Effect, type Option } from "effect"
+import { Context, type Duration, Effect, type Option } from "effect"
 import type { UpstreamOAuthAuthorizationSession } from "../../model/upstream.js"
 import type {
   BrowserSession,
@@ -13,6 +13,7 @@ import type { Ulid } from "../../model/Ulid.js"
 import type { CleanupResult } from "../common/CleanupResult.js"
 import type { DatabaseError, InvalidOperationError } from "../common/errors.js"
 import { checkFilterIds } from "../common/filters.js"
+import { checkWellFormed } from "../common/limits.js"
 import type { Page, Pagination } from "../common/Pagination.js"
 
 /** Every criterion optional; an address matches when all set criteria hold (§1.3). */
@@ -30,9 +31,9 @@ export const UserEmailFilter = {
   forEmail: (email: string): UserEmailFilter => ({ email })
 }
 
-/** What both backends check before list, count and removeBulk read or write anything (see `checkFilterIds`). */
+/** What both backends check before list, count and removeBulk read or write anything (see `checkFilterIds` and `checkWellFormed`). */
 export const checkUserEmailFilter = (filter: UserEmailFilter): Effect.Effect<void, InvalidOperationError> =>
-  checkFilterIds({ user: filter.user })
+  Effect.zipRight(checkFilterIds({ user: filter.user }), checkWellFormed({ email: filter.email }))
 
 export interface UserEmailRepositoryShape {
   readonly lookup: (id: Ulid) => Effect.Effect<Option.Option<UserEmail>, DatabaseError>

@@ -1,9 +1,10 @@
 // The port for user accounts (domain.md §3.1 UserRepository): its shape, its filter, and the Tag both backends implement.
-import { Context, type Effect, type Option } from "effect"
+import { Context, Effect, type Option } from "effect"
 import type { User, UserState } from "../../model/user.js"
 import type { Ulid } from "../../model/Ulid.js"
 import type { DatabaseError, InvalidOperationError } from "../common/errors.js"
 import { checkFilterIds } from "../common/filters.js"
+import { checkWellFormed } from "../common/limits.js"
 import type { Page, Pagination } from "../common/Pagination.js"
 
 /** Every criterion optional; a user matches when all set criteria hold (§1.3). */
@@ -29,9 +30,12 @@ export const UserFilter = {
   matchingSearch: (search: string): UserFilter => ({ search })
 }
 
-/** What both backends check before list and count read anything (see `checkFilterIds`). */
+/** What both backends check before list and count read anything (see `checkFilterIds` and `checkWellFormed`). */
 export const checkUserFilter = (filter: UserFilter): Effect.Effect<void, InvalidOperationError> =>
-  checkFilterIds({ activeOAuth2SessionForAnyOfClients: filter.activeOAuth2SessionForAnyOfClients })
+  Effect.zipRight(
+    checkFilterIds({ activeOAuth2SessionForAnyOfClients: filter.activeOAuth2SessionForAnyOfClients }),
+    checkWellFormed({ search: filter.search })
+  )
 
 export interface UserRepositoryShape {
   readonly lookup: (id: Ulid) => Effect.Effect<Option.Option<User>, DatabaseError>
