@@ -8,13 +8,7 @@ import {
   OptionalUlid,
   Timestamp
 } from "./common.js"
-import {
-  describeTuple,
-  invalidTransition,
-  type InvalidTransition,
-  stateDecodeFailure,
-  type StateDecodeResult
-} from "./errors.js"
+import { invalidTransition, type InvalidTransition } from "./errors.js"
 import { Ulid } from "./Ulid.js"
 import { IpAddressFromSelf, Json, Url } from "./values.js"
 
@@ -197,33 +191,6 @@ export class UserRegistration extends Schema.Class<UserRegistration>("UserRegist
   }
 }
 
-/** The stored password columns: both set or both null. */
-export interface UserRegistrationPasswordColumns {
-  readonly hashedPassword: string | null
-  readonly hashedPasswordVersion: number | null
-}
-
-export const decodeUserRegistrationPassword = (
-  columns: UserRegistrationPasswordColumns
-): StateDecodeResult<Option.Option<UserRegistrationPassword>> => {
-  const { hashedPassword, hashedPasswordVersion } = columns
-  if (hashedPassword === null && hashedPasswordVersion === null) return Either.right(Option.none())
-  if (hashedPassword !== null && hashedPasswordVersion !== null) {
-    return Schema.decodeEither(UserRegistrationPassword)({ hashedPassword, version: hashedPasswordVersion }).pipe(
-      Either.map(Option.some),
-      Either.mapLeft(() =>
-        stateDecodeFailure("hashed_password_version", `invalid password version ${hashedPasswordVersion}`)
-      )
-    )
-  }
-  return Either.left(
-    stateDecodeFailure(
-      hashedPassword === null ? "hashed_password" : "hashed_password_version",
-      "hashed password and its version must be both set or both null"
-    )
-  )
-}
-
 export type UserRegistrationPatch = Partial<
   Pick<
     UserRegistration,
@@ -370,32 +337,3 @@ export class Authentication extends Schema.Class<Authentication>("Authentication
   createdAt: Timestamp,
   authenticationMethod: AuthenticationMethod
 }) {}
-
-/** Columns `user_password_id`, `upstream_oauth_authorization_session_id` of `user_session_authentications`. */
-export interface AuthenticationMethodColumns {
-  readonly userPasswordId: Ulid | null
-  readonly upstreamOAuthAuthorizationSessionId: Ulid | null
-}
-
-export const decodeAuthenticationMethod = (
-  columns: AuthenticationMethodColumns
-): StateDecodeResult<AuthenticationMethod> => {
-  const { upstreamOAuthAuthorizationSessionId: upstream, userPasswordId } = columns
-  if (userPasswordId !== null && upstream !== null) {
-    return Either.left(stateDecodeFailure("upstream_oauth_authorization_session_id", `both methods set (${describeTuple(columns)})`))
-  }
-  if (userPasswordId !== null) return Either.right(new AuthenticationMethodPassword({ userPasswordId }))
-  if (upstream !== null) return Either.right(new AuthenticationMethodUpstreamOAuth2({ upstreamOAuth2SessionId: upstream }))
-  return Either.right(new AuthenticationMethodUnknown())
-}
-
-export const encodeAuthenticationMethod = (method: AuthenticationMethod): AuthenticationMethodColumns => {
-  switch (method._tag) {
-    case "Password":
-      return { userPasswordId: method.userPasswordId, upstreamOAuthAuthorizationSessionId: null }
-    case "UpstreamOAuth2":
-      return { userPasswordId: null, upstreamOAuthAuthorizationSessionId: method.upstreamOAuth2SessionId }
-    case "Unknown":
-      return { userPasswordId: null, upstreamOAuthAuthorizationSessionId: null }
-  }
-}

@@ -1,10 +1,27 @@
 // Stored state tuples: why a tuple of columns is no state (naming the column), and the one-column states several tables share.
-import { Either } from "effect"
+import { Either, Option } from "effect"
 import { Finished, type RevocableState, Revoked, type SessionState, Valid } from "../model/common.js"
-import type { StateDecodeResult } from "../model/errors.js"
 
-// Defined in the model until the user entities' decoders move here too.
-export { describeTuple, type StateDecodeFailure, stateDecodeFailure, type StateDecodeResult } from "../model/errors.js"
+/** Why a stored state tuple cannot be decoded; repositories turn it into InconsistencyError with the table and row id. */
+export interface StateDecodeFailure {
+  readonly column: Option.Option<string>
+  readonly reason: string
+}
+
+export type StateDecodeResult<S> = Either.Either<S, StateDecodeFailure>
+
+export const stateDecodeFailure = (column: string | undefined, reason: string): StateDecodeFailure => ({
+  column: Option.fromNullable(column),
+  reason
+})
+
+/** Names which nullable columns are set, for readable inconsistency reasons. */
+export const describeTuple = (tuple: object): string => {
+  const set = Object.entries(tuple)
+    .filter(([, v]) => v !== null && v !== undefined)
+    .map(([k]) => k)
+  return set.length === 0 ? "no column set" : `set: ${set.join(", ")}`
+}
 
 /** `finished_at` alone decides: every tuple is valid. */
 export const decodeSessionState = (c: { readonly finishedAt: Date | null }): StateDecodeResult<SessionState> =>

@@ -1,19 +1,12 @@
-// User-group entities: predicates, idempotent user transitions, pending/completed flows, decoders.
+// User-group entities: predicates, idempotent user transitions, pending/completed flows.
 import { assert, describe, it } from "@effect/vitest"
-import { Either, Option } from "effect"
+import { Option } from "effect"
 import {
-  Authentication,
-  AuthenticationMethodPassword,
-  AuthenticationMethodUnknown,
-  AuthenticationMethodUpstreamOAuth2,
   BrowserSession,
   completeUserEmailAuthentication,
   completeUserRegistration,
   consumeUserRecoverySession,
   deactivateUser,
-  decodeAuthenticationMethod,
-  decodeUserRegistrationPassword,
-  encodeAuthenticationMethod,
   finishBrowserSession,
   lockUser,
   Password,
@@ -31,11 +24,9 @@ import {
   UserRecoverySession,
   UserRecoveryTicket,
   UserRegistration,
-  UserRegistrationPassword,
   UserRegistrationToken,
   useUserRegistrationToken
 } from "../../src/model/index.js"
-import { inconsistent } from "../rows/fixtures.js"
 import { at, newId, refused, right, T0 } from "./fixtures.js"
 
 const makeUser = (patch: Partial<User> = {}) =>
@@ -177,20 +168,6 @@ describe("UserRegistration", () => {
     )
   })
 
-  it("decodes the password columns", () => {
-    assert.deepStrictEqual(
-      decodeUserRegistrationPassword({ hashedPassword: null, hashedPasswordVersion: null }),
-      Either.right(Option.none())
-    )
-    assert.deepStrictEqual(
-      decodeUserRegistrationPassword({ hashedPassword: "$argon2", hashedPasswordVersion: 1 }),
-      Either.right(Option.some(new UserRegistrationPassword({ hashedPassword: "$argon2", version: 1 })))
-    )
-    inconsistent(decodeUserRegistrationPassword({ hashedPassword: "$argon2", hashedPasswordVersion: null }), "hashed_password_version")
-    inconsistent(decodeUserRegistrationPassword({ hashedPassword: null, hashedPasswordVersion: 1 }), "hashed_password")
-    inconsistent(decodeUserRegistrationPassword({ hashedPassword: "x", hashedPasswordVersion: 70000 }), "hashed_password_version")
-  })
-
   it("Password versions are 16-bit unsigned", () => {
     const make = (version: number) =>
       new Password({ id: newId(), hashedPassword: "h", version, upgradedFromId: Option.none(), createdAt: T0 })
@@ -256,22 +233,4 @@ describe("BrowserSession and Authentication", () => {
     assert.deepStrictEqual(right(finishBrowserSession(finished, at(2))).finishedAt, Option.some(at(2)))
   })
 
-  it("decodes the authentication method from its two columns", () => {
-    const p = newId()
-    const u = newId()
-    const password = Either.getOrThrow(decodeAuthenticationMethod({ userPasswordId: p, upstreamOAuthAuthorizationSessionId: null }))
-    assert.deepStrictEqual(password, new AuthenticationMethodPassword({ userPasswordId: p }))
-    const upstream = Either.getOrThrow(decodeAuthenticationMethod({ userPasswordId: null, upstreamOAuthAuthorizationSessionId: u }))
-    assert.deepStrictEqual(upstream, new AuthenticationMethodUpstreamOAuth2({ upstreamOAuth2SessionId: u }))
-    const unknown = Either.getOrThrow(decodeAuthenticationMethod({ userPasswordId: null, upstreamOAuthAuthorizationSessionId: null }))
-    assert.strictEqual(unknown._tag, "Unknown")
-    inconsistent(
-      decodeAuthenticationMethod({ userPasswordId: p, upstreamOAuthAuthorizationSessionId: u }),
-      "upstream_oauth_authorization_session_id"
-    )
-    for (const m of [password, upstream, new AuthenticationMethodUnknown()]) {
-      assert.deepStrictEqual(decodeAuthenticationMethod(encodeAuthenticationMethod(m)), Either.right(m))
-    }
-    assert.strictEqual(new Authentication({ id: newId(), createdAt: T0, authenticationMethod: password }).authenticationMethod._tag, "Password")
-  })
 })

@@ -1,9 +1,18 @@
 // Stored rows of browser sessions and their authentications, shared by both backends: row Schemas, validation and the mapping to entities.
 import { Either, Option, Schema } from "effect"
-import { type Authentication as AuthenticationEntity, Authentication, BrowserSession, decodeAuthenticationMethod } from "../../model/user.js"
-import { UlidFromUuid } from "../../model/Ulid.js"
+import {
+  type Authentication as AuthenticationEntity,
+  Authentication,
+  type AuthenticationMethod,
+  AuthenticationMethodPassword,
+  AuthenticationMethodUnknown,
+  AuthenticationMethodUpstreamOAuth2,
+  BrowserSession
+} from "../../model/user.js"
+import { type Ulid, UlidFromUuid } from "../../model/Ulid.js"
 import { IpAddressFromSelf } from "../../model/values.js"
 import { InconsistencyError } from "../../storage/common/errors.js"
+import { describeTuple, stateDecodeFailure, type StateDecodeResult } from "../state.js"
 import { type UserRow, userFromRow } from "./user.js"
 
 const NullableDate = Schema.NullOr(Schema.DateFromSelf)
@@ -81,6 +90,35 @@ export const AuthenticationRow = Schema.Struct({
   upstream_oauth_authorization_session_id: Schema.NullOr(UlidFromUuid)
 })
 export type AuthenticationRow = typeof AuthenticationRow.Type
+
+/** Columns `user_password_id`, `upstream_oauth_authorization_session_id` of `user_session_authentications`. */
+export interface AuthenticationMethodColumns {
+  readonly userPasswordId: Ulid | null
+  readonly upstreamOAuthAuthorizationSessionId: Ulid | null
+}
+
+export const decodeAuthenticationMethod = (
+  columns: AuthenticationMethodColumns
+): StateDecodeResult<AuthenticationMethod> => {
+  const { upstreamOAuthAuthorizationSessionId: upstream, userPasswordId } = columns
+  if (userPasswordId !== null && upstream !== null) {
+    return Either.left(stateDecodeFailure("upstream_oauth_authorization_session_id", `both methods set (${describeTuple(columns)})`))
+  }
+  if (userPasswordId !== null) return Either.right(new AuthenticationMethodPassword({ userPasswordId }))
+  if (upstream !== null) return Either.right(new AuthenticationMethodUpstreamOAuth2({ upstreamOAuth2SessionId: upstream }))
+  return Either.right(new AuthenticationMethodUnknown())
+}
+
+export const encodeAuthenticationMethod = (method: AuthenticationMethod): AuthenticationMethodColumns => {
+  switch (method._tag) {
+    case "Password":
+      return { userPasswordId: method.userPasswordId, upstreamOAuthAuthorizationSessionId: null }
+    case "UpstreamOAuth2":
+      return { userPasswordId: null, upstreamOAuthAuthorizationSessionId: method.upstreamOAuth2SessionId }
+    case "Unknown":
+      return { userPasswordId: null, upstreamOAuthAuthorizationSessionId: null }
+  }
+}
 
 /** One method column set → that method, none → Unknown, both → an inconsistency naming the upstream column. */
 export const authenticationFromRow = (row: AuthenticationRow): Either.Either<AuthenticationEntity, InconsistencyError> =>

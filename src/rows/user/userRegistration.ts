@@ -1,9 +1,10 @@
 // Stored rows of `user_registrations`, shared by both backends: the Schema PostgreSQL rows decode with, the type memory stores, and the checked mapping to the entity.
 import { Either, Option, Schema } from "effect"
-import { decodeUserRegistrationPassword, UserRegistration } from "../../model/user.js"
+import { UserRegistration, UserRegistrationPassword } from "../../model/user.js"
 import { type Ulid, UlidFromUuid } from "../../model/Ulid.js"
 import { IpAddressFromSelf, isJson, type Json, Url } from "../../model/values.js"
 import { InconsistencyError } from "../../storage/common/errors.js"
+import { stateDecodeFailure, type StateDecodeResult } from "../state.js"
 
 const NullableDate = Schema.NullOr(Schema.DateFromSelf)
 const NullableString = Schema.NullOr(Schema.String)
@@ -32,6 +33,33 @@ export const UserRegistrationRow = Schema.Struct({
   completed_at: NullableDate
 })
 export type UserRegistrationRow = typeof UserRegistrationRow.Type
+
+/** The stored password columns: both set or both null. */
+export interface UserRegistrationPasswordColumns {
+  readonly hashedPassword: string | null
+  readonly hashedPasswordVersion: number | null
+}
+
+export const decodeUserRegistrationPassword = (
+  columns: UserRegistrationPasswordColumns
+): StateDecodeResult<Option.Option<UserRegistrationPassword>> => {
+  const { hashedPassword, hashedPasswordVersion } = columns
+  if (hashedPassword === null && hashedPasswordVersion === null) return Either.right(Option.none())
+  if (hashedPassword !== null && hashedPasswordVersion !== null) {
+    return Schema.decodeEither(UserRegistrationPassword)({ hashedPassword, version: hashedPasswordVersion }).pipe(
+      Either.map(Option.some),
+      Either.mapLeft(() =>
+        stateDecodeFailure("hashed_password_version", `invalid password version ${hashedPasswordVersion}`)
+      )
+    )
+  }
+  return Either.left(
+    stateDecodeFailure(
+      hashedPassword === null ? "hashed_password" : "hashed_password_version",
+      "hashed password and its version must be both set or both null"
+    )
+  )
+}
 
 const inconsistent = (row: Ulid, column: string | undefined, cause: unknown) =>
   new InconsistencyError({
