@@ -9,11 +9,11 @@ import {
   checkBrowserSessionFilter,
   type UpstreamOAuthSessionFilter
 } from "../../storage/user/BrowserSessionRepository.js"
-import { checkCleanupLimit, CleanupResult } from "../../storage/common/CleanupResult.js"
+import { CleanupResult } from "../../storage/common/CleanupResult.js"
 import { storedRowDecoder } from "../../storage/common/storedRow.js"
 import { type DriverError, refusedTransition, RowsAffectedError } from "../../storage/common/errors.js"
 import { now } from "../../storage/common/time.js"
-import { checkWellFormed } from "../../storage/common/limits.js"
+import { checkCleanupLimit, checkWellFormed } from "../../storage/common/limits.js"
 import {
   AuthenticationRow,
   authenticationFromRow,

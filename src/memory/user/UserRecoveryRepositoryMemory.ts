@@ -2,11 +2,11 @@
 import { Effect, Either, Layer, Option } from "effect"
 import { consumeUserRecoverySession, UserRecoverySession, UserRecoveryTicket } from "../../model/user.js"
 import { generateUlid, type Ulid } from "../../model/Ulid.js"
-import { checkCleanupLimit, CleanupResult } from "../../storage/common/CleanupResult.js"
+import { CleanupResult } from "../../storage/common/CleanupResult.js"
 import { InvalidOperationError } from "../../storage/common/errors.js"
 import { storedRowDecoder } from "../../storage/common/storedRow.js"
 import { now } from "../../storage/common/time.js"
-import { checkWellFormed } from "../../storage/common/limits.js"
+import { checkCleanupLimit, checkWellFormed } from "../../storage/common/limits.js"
 import {
   UserRecoverySessionRow,
   userRecoverySessionFromRow,

@@ -3,10 +3,10 @@ import { Effect, Either, Layer, Option, Schema } from "effect"
 import { PasswordVersion } from "../../model/user.js"
 import { generateUlid } from "../../model/Ulid.js"
 import type { Json } from "../../model/values.js"
-import { checkCleanupLimit, CleanupResult } from "../../storage/common/CleanupResult.js"
+import { CleanupResult } from "../../storage/common/CleanupResult.js"
 import { DriverError, InvalidOperationError, RowsAffectedError } from "../../storage/common/errors.js"
 import { now } from "../../storage/common/time.js"
-import { checkWellFormed, hasLoneSurrogate } from "../../storage/common/limits.js"
+import { checkCleanupLimit, checkWellFormed, hasLoneSurrogate } from "../../storage/common/limits.js"
 import { normaliseUrl } from "../../storage/common/url.js"
 import {
   USER_REGISTRATIONS,

@@ -13,12 +13,8 @@ import { generateUlid } from "../../model/Ulid.js"
 import { optionalEntity } from "../../rows/common.js"
 import { type DriverError, type InvalidOperationError, refusedTransition, RowsAffectedError } from "../../storage/common/errors.js"
 import { now } from "../../storage/common/time.js"
-import { checkWellFormed } from "../../storage/common/limits.js"
+import { checkExpiry, checkUsageLimit, checkWellFormed, counterOutOfRange, MAX_INT4 } from "../../storage/common/limits.js"
 import {
-  checkExpiry,
-  checkUsageLimit,
-  counterOutOfRange,
-  MAX_INT4,
   USER_REGISTRATION_TOKENS,
   UserRegistrationTokenRow,
   userRegistrationTokenFromRow

@@ -11,10 +11,10 @@ import {
   checkBrowserSessionFilter,
   type UpstreamOAuthSessionFilter
 } from "../../storage/user/BrowserSessionRepository.js"
-import { checkCleanupLimit, CleanupResult } from "../../storage/common/CleanupResult.js"
+import { CleanupResult } from "../../storage/common/CleanupResult.js"
 import { expectRowsAffected, refusedTransition } from "../../storage/common/errors.js"
 import { now } from "../../storage/common/time.js"
-import { checkWellFormed } from "../../storage/common/limits.js"
+import { checkCleanupLimit, checkWellFormed } from "../../storage/common/limits.js"
 import { optionalEntity } from "../../rows/common.js"
 import {
   AuthenticationRow,

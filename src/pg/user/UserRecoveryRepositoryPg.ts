@@ -4,10 +4,10 @@ import { Effect, Layer, Option, Schema } from "effect"
 import { consumeUserRecoverySession, UserRecoverySession, UserRecoveryTicket } from "../../model/user.js"
 import { generateUlid, UlidFromUuid } from "../../model/Ulid.js"
 import { IpAddressFromSelf } from "../../model/values.js"
-import { checkCleanupLimit, CleanupResult } from "../../storage/common/CleanupResult.js"
+import { CleanupResult } from "../../storage/common/CleanupResult.js"
 import { refusedTransition } from "../../storage/common/errors.js"
 import { now } from "../../storage/common/time.js"
-import { checkWellFormed } from "../../storage/common/limits.js"
+import { checkCleanupLimit, checkWellFormed } from "../../storage/common/limits.js"
 import {
   UserRecoverySessionRow,
   userRecoverySessionFromRow,

@@ -14,17 +14,13 @@ import {
 import { generateUlid, UlidFromUuid } from "../../model/Ulid.js"
 import { optionalEntity } from "../../rows/common.js"
 import {
-  checkExpiry,
-  checkUsageLimit,
-  counterOutOfRange,
-  MAX_INT4,
   USER_REGISTRATION_TOKENS,
   UserRegistrationTokenRow,
   userRegistrationTokenFromRow
 } from "../../rows/user/userRegistrationToken.js"
 import { refusedTransition, RowsAffectedError } from "../../storage/common/errors.js"
 import { now } from "../../storage/common/time.js"
-import { checkWellFormed } from "../../storage/common/limits.js"
+import { checkExpiry, checkUsageLimit, checkWellFormed, counterOutOfRange, MAX_INT4 } from "../../storage/common/limits.js"
 import {
   type UserRegistrationTokenFilter,
   UserRegistrationTokenRepository

@@ -2,14 +2,11 @@
 import { Either, Option, Schema } from "effect"
 import { UserRegistrationToken } from "../../model/user.js"
 import { UlidFromUuid } from "../../model/Ulid.js"
-import { InconsistencyError, InvalidOperationError } from "../../storage/common/errors.js"
+import { InconsistencyError } from "../../storage/common/errors.js"
 
 const NullableDate = Schema.NullOr(Schema.DateFromSelf)
 
 export const USER_REGISTRATION_TOKENS = "user_registration_tokens"
-
-/** The largest value of an `INTEGER` column: `usage_limit` and `times_used` cannot go beyond it. */
-export const MAX_INT4 = 2_147_483_647
 
 /** `user_registration_tokens` */
 export const UserRegistrationTokenRow = Schema.Struct({
@@ -67,27 +64,3 @@ export const userRegistrationTokenToRow = (token: UserRegistrationToken): UserRe
   expires_at: Option.getOrNull(token.expiresAt),
   revoked_at: Option.getOrNull(token.revokedAt)
 })
-
-/** PostgreSQL's earliest timestamptz, 4714-11-24T00:00:00Z BC (JavaScript's latest Date is within its range). */
-export const MIN_TIMESTAMPTZ = Date.UTC(-4713, 10, 24)
-
-const outOfRange = (what: string) => Either.left(new InvalidOperationError({ cause: Option.some(what) }))
-
-/**
- * Arguments both backends refuse before writing (InvalidOperationError, nothing written): a usage
- * limit that is not an integer in `0..MAX_INT4` (PostgreSQL's INTEGER would reject or the entity
- * could not hold it) and an expiry PostgreSQL's timestamptz cannot hold (invalid Date, before 4714 BC).
- */
-export const checkUsageLimit = (usageLimit: Option.Option<number>): Either.Either<void, InvalidOperationError> =>
-  Option.isSome(usageLimit) && !(isCount(usageLimit.value) && usageLimit.value <= MAX_INT4)
-    ? outOfRange(`usage limit must be an integer between 0 and ${MAX_INT4}, got ${usageLimit.value}`)
-    : Either.void
-
-export const checkExpiry = (expiresAt: Option.Option<Date>): Either.Either<void, InvalidOperationError> =>
-  Option.isSome(expiresAt) && !(expiresAt.value.getTime() >= MIN_TIMESTAMPTZ)
-    ? outOfRange(`expiry must be a valid Date from 4714-11-24 BC on, got ${String(expiresAt.value)}`)
-    : Either.void
-
-/** The next counter of `useToken` would not fit the INTEGER column. */
-export const counterOutOfRange = (timesUsed: number): InvalidOperationError =>
-  new InvalidOperationError({ cause: Option.some(`times_used ${timesUsed} cannot be incremented beyond ${MAX_INT4}`) })

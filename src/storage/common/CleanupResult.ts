@@ -1,6 +1,5 @@
 // The result of one batched cleanup round (domain.md §1.6): rows touched and the greatest key, to pass on as the next `since`.
-import { Effect, Option } from "effect"
-import { InvalidOperationError } from "./errors.js"
+import { Option } from "effect"
 
 export type CleanupResult<K> = readonly [count: number, last: Option.Option<K>]
 
@@ -17,12 +16,3 @@ export const CleanupResult = {
     return [keys.length, Option.some(last)]
   }
 } as const
-
-/**
- * The `limit` of a cleanup round, checked before any query: a negative, fractional or unsafe number
- * is an InvalidOperationError on both backends (PostgreSQL alone would reject only some of them).
- */
-export const checkCleanupLimit = (limit: number): Effect.Effect<number, InvalidOperationError> =>
-  Number.isSafeInteger(limit) && limit >= 0
-    ? Effect.succeed(limit)
-    : Effect.fail(new InvalidOperationError({ cause: Option.some(`Cleanup limit ${limit} is not a non-negative safe integer`) }))

@@ -1,6 +1,7 @@
-// Checks on text arguments, made the same way by both backends before anything is sent or written: UTF-16 that has a
-// UTF-8 form, and the length limits of indexed text.
-import { Effect, Option } from "effect"
+// Checks on arguments, made the same way by both backends before anything is sent or written: UTF-16 that has a UTF-8
+// form, the length limits of indexed text, and the ranges of the numeric and timestamp columns.
+import { Effect, Either, Option, Schema } from "effect"
+import { PasswordVersion } from "../../model/user.js"
 import { InvalidOperationError } from "./errors.js"
 
 /**
@@ -47,3 +48,49 @@ export const checkMaxBytes = (what: string, value: string, maxBytes: number): Ef
     ? Effect.void
     : Effect.fail(new InvalidOperationError({ cause: Option.some(`${what} is ${bytes} bytes long; at most ${maxBytes} are allowed`) }))
 }
+
+/** The largest value of an `INTEGER` column: `usage_limit` and `times_used` cannot go beyond it. */
+export const MAX_INT4 = 2_147_483_647
+
+/** PostgreSQL's earliest timestamptz, 4714-11-24T00:00:00Z BC (JavaScript's latest Date is within its range). */
+export const MIN_TIMESTAMPTZ = Date.UTC(-4713, 10, 24)
+
+const isCount = (n: number): boolean => Number.isSafeInteger(n) && n >= 0
+
+const outOfRange = (what: string) => Either.left(new InvalidOperationError({ cause: Option.some(what) }))
+
+/**
+ * Arguments both backends refuse before writing (InvalidOperationError, nothing written): a usage
+ * limit that is not an integer in `0..MAX_INT4` (PostgreSQL's INTEGER would reject or the entity
+ * could not hold it) and an expiry PostgreSQL's timestamptz cannot hold (invalid Date, before 4714 BC).
+ */
+export const checkUsageLimit = (usageLimit: Option.Option<number>): Either.Either<void, InvalidOperationError> =>
+  Option.isSome(usageLimit) && !(isCount(usageLimit.value) && usageLimit.value <= MAX_INT4)
+    ? outOfRange(`usage limit must be an integer between 0 and ${MAX_INT4}, got ${usageLimit.value}`)
+    : Either.void
+
+export const checkExpiry = (expiresAt: Option.Option<Date>): Either.Either<void, InvalidOperationError> =>
+  Option.isSome(expiresAt) && !(expiresAt.value.getTime() >= MIN_TIMESTAMPTZ)
+    ? outOfRange(`expiry must be a valid Date from 4714-11-24 BC on, got ${String(expiresAt.value)}`)
+    : Either.void
+
+/** The next counter of `useToken` would not fit the INTEGER column. */
+export const counterOutOfRange = (timesUsed: number): InvalidOperationError =>
+  new InvalidOperationError({ cause: Option.some(`times_used ${timesUsed} cannot be incremented beyond ${MAX_INT4}`) })
+
+/** Both backends refuse a version outside the column's 16-bit range before writing (memory has no CHECK constraints). */
+export const checkPasswordVersion = (version: number): Effect.Effect<number, InvalidOperationError> =>
+  Schema.is(PasswordVersion)(version)
+    ? Effect.succeed(version)
+    : Effect.fail(
+        new InvalidOperationError({ cause: Option.some(`Password version must be an integer in 0..65535, got ${version}`) })
+      )
+
+/**
+ * The `limit` of a cleanup round, checked before any query: a negative, fractional or unsafe number
+ * is an InvalidOperationError on both backends (PostgreSQL alone would reject only some of them).
+ */
+export const checkCleanupLimit = (limit: number): Effect.Effect<number, InvalidOperationError> =>
+  Number.isSafeInteger(limit) && limit >= 0
+    ? Effect.succeed(limit)
+    : Effect.fail(new InvalidOperationError({ cause: Option.some(`Cleanup limit ${limit} is not a non-negative safe integer`) }))

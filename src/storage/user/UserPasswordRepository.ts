@@ -1,15 +1,7 @@
 // The port for the append-only password history (domain.md §3.1 UserPasswordRepository) and the Tag both backends implement.
-import { Context, Effect, Option, Schema } from "effect"
-import { type Password, PasswordVersion, type User } from "../../model/user.js"
-import { type DatabaseError, InvalidOperationError } from "../common/errors.js"
-
-/** Both backends refuse a version outside the column's 16-bit range before writing (memory has no CHECK constraints). */
-export const checkPasswordVersion = (version: number): Effect.Effect<number, InvalidOperationError> =>
-  Schema.is(PasswordVersion)(version)
-    ? Effect.succeed(version)
-    : Effect.fail(
-        new InvalidOperationError({ cause: Option.some(`Password version must be an integer in 0..65535, got ${version}`) })
-      )
+import { Context, type Effect, type Option } from "effect"
+import type { Password, User } from "../../model/user.js"
+import type { DatabaseError } from "../common/errors.js"
 
 export interface UserPasswordRepositoryShape {
   /** The user's newest password by `createdAt` (the greatest id among equals), if any. */
