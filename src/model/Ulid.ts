@@ -7,6 +7,9 @@ const DECODE: Record<string, number> = Object.fromEntries([...ALPHABET].map((c, 
 /** Canonical ULID text: 26 Crockford base32 characters, uppercase, first one 0–7 (128 bits fit). */
 const ULID_PATTERN = /^[0-7][0-9A-HJKMNP-TV-Z]{25}$/
 
+// Without the `u` flag, `i` folds ASCII letters only: the letters `toUpperCase` maps onto the alphabet (ſ → S) stay out.
+const ULID_PATTERN_ANY_CASE = new RegExp(ULID_PATTERN.source, "i")
+
 /** The largest timestamp a ULID can carry (48 bits). */
 export const MAX_ULID_TIME = 2 ** 48 - 1
 
@@ -25,10 +28,10 @@ export type Ulid = typeof UlidFromSelf.Type
 /** Whether `u` is canonical ULID text (what `UlidFromSelf` accepts, so what `UlidFromUuid` can encode). */
 export const isUlid = (u: unknown): u is Ulid => typeof u === "string" && ULID_PATTERN.test(u)
 
-/** Decodes ULID text, normalising lowercase to the canonical uppercase form. */
+/** Decodes ULID text, normalising lowercase to the canonical uppercase form (what cursors accept, too). */
 export const Ulid: Schema.Schema<Ulid, string> = Schema.transform(Schema.String, UlidFromSelf, {
   strict: true,
-  decode: (s) => s.toUpperCase(),
+  decode: (s) => (ULID_PATTERN_ANY_CASE.test(s) ? s.toUpperCase() : s),
   encode: (u) => u
 }).annotations({ identifier: "UlidFromString" })
 

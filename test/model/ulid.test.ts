@@ -73,6 +73,13 @@ describe("Ulid schema", () => {
     assert.isTrue(Either.isLeft(Schema.decodeUnknownEither(Ulid)(42)))
   })
 
+  it("folds ASCII case only, as cursors are read: a letter that uppercases onto the alphabet (ſ → S) is not ULID text", () => {
+    assert.deepStrictEqual(parseUlid("01ARYZ6S41000000000000000s"), Option.some("01ARYZ6S41000000000000000S" as Ulid))
+    // isNone, not deepStrictEqual: chai's deep equality holds between a Some and None.
+    assert.isTrue(Option.isNone(parseUlid("01ARYZ6S41000000000000000\u017f")))
+    assert.isTrue(Option.isNone(parseUlid("01ARYZ6S41000000000000000\u212a")))
+  })
+
   it("UlidFromUuid decodes uuid text (any case) and encodes lowercase", () => {
     const ulid = ulidAt(1642344000000, [255, 254, 253, 252, 251, 250, 249, 248, 247, 246])
     const uuid = ulidToUuid(ulid)

@@ -1,17 +1,15 @@
 // Keyset pagination over in-memory rows (domain.md §1.4), the same rules as PostgreSQL on canonical ULID strings.
-import { Effect, Option } from "effect"
+import { Effect, Either, Option } from "effect"
 import type { Ulid } from "../../model/Ulid.js"
-import { InvalidOperationError } from "../../storage/common/errors.js"
-import { Page, type Pagination } from "../../storage/common/Pagination.js"
-
-// PostgreSQL reads cursors as ULID text in any case (pg/common/uuid.ts `cursorToUuid`); so does memory.
-const CURSOR = /^[0-7][0-9A-HJKMNP-TV-Z]{25}$/i
+import type { InvalidOperationError } from "../../storage/common/errors.js"
+import { Page, type Pagination, readCursor } from "../../storage/common/Pagination.js"
 
 /** Fails as PostgreSQL's keyset clauses do when a cursor is not ULID text (before any row is read). */
 export const checkCursors = (pagination: Pagination): Effect.Effect<void, InvalidOperationError> => {
   for (const cursor of [pagination.after, pagination.before]) {
-    if (Option.isSome(cursor) && !(typeof cursor.value === "string" && CURSOR.test(cursor.value))) {
-      return Effect.fail(new InvalidOperationError({ cause: Option.some(`Malformed ULID cursor: ${JSON.stringify(cursor.value)}`) }))
+    if (Option.isSome(cursor)) {
+      const read = readCursor(cursor.value)
+      if (Either.isLeft(read)) return Effect.fail(read.left)
     }
   }
   return Effect.void

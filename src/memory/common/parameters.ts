@@ -1,5 +1,6 @@
 // Checks on statement parameters that PostgreSQL makes before it reads any row, made the same way in memory.
 import { Effect, Option } from "effect"
+import { isUlid } from "../../model/Ulid.js"
 import { DriverError, InvalidOperationError, SqlState } from "../../storage/common/errors.js"
 import { abortOnDriverError } from "../../storage/common/UnitOfWork.js"
 
@@ -18,8 +19,6 @@ export const nulError = (): DriverError =>
     constraint: Option.none()
   })
 
-const CANONICAL_ULID = /^[0-7][0-9A-HJKMNP-TV-Z]{25}$/
-
 const malformedUlid = (value: string) =>
   new InvalidOperationError({ cause: Option.some(`Malformed ULID: ${JSON.stringify(value)}`) })
 
@@ -29,6 +28,6 @@ const malformedUlid = (value: string) =>
  * stays usable): memory refuses the same values the same way rather than matching nothing.
  */
 export const requireUlid = (...ids: ReadonlyArray<string>): Effect.Effect<void, InvalidOperationError> => {
-  const bad = ids.find((id) => typeof id !== "string" || !CANONICAL_ULID.test(id))
+  const bad = ids.find((id) => !isUlid(id))
   return bad === undefined ? Effect.void : Effect.fail(malformedUlid(String(bad)))
 }

@@ -1,9 +1,20 @@
 // Keyset pagination (domain.md §1.4): the Pagination request, the Page answer, and the page-building rules both backends share.
 import { Effect, Either, Equal, Hash, Option, type Pipeable, Schema } from "effect"
 import { pipeArguments } from "effect/Pipeable"
-import type { Ulid } from "../../model/Ulid.js"
+import { parseUlid, type Ulid } from "../../model/Ulid.js"
+import { InvalidOperationError } from "./errors.js"
 
 export type Direction = "forward" | "backward"
+
+/**
+ * A cursor as both backends read it: ULID text in any case, as its canonical form. Anything else is refused before
+ * any row is read (a `Ulid` value never is, but the type is only a promise).
+ */
+export const readCursor = (cursor: string): Either.Either<Ulid, InvalidOperationError> =>
+  Either.fromOption(
+    parseUlid(cursor),
+    () => new InvalidOperationError({ cause: Option.some(`Malformed ULID cursor: ${JSON.stringify(cursor)}`) })
+  )
 
 /**
  * Why a pagination request was refused. A missing `first`/`last` keeps MAS's message; a count that
