@@ -1,8 +1,8 @@
-// Stored state tuples: why a tuple of columns is no state (naming the column), and the one-column states several tables share.
-import { Either, Option } from "effect"
+// Stored state tuples: the refusal naming the column (as a failure and as a row-schema issue), and states tables share.
+import { Either, Option, type Schema } from "effect"
 import { Finished, type RevocableState, Revoked, type SessionState, Valid } from "../model/common.js"
 
-/** Why a stored state tuple cannot be decoded; repositories turn it into InconsistencyError with the table and row id. */
+/** Why a stored state tuple cannot be decoded; a row schema reports it through `refusedState`. */
 export interface StateDecodeFailure {
   readonly column: Option.Option<string>
   readonly reason: string
@@ -22,6 +22,13 @@ export const describeTuple = (tuple: object): string => {
     .map(([k]) => k)
   return set.length === 0 ? "no column set" : `set: ${set.join(", ")}`
 }
+
+/**
+ * A state decoder's refusal as a row-schema filter issue at the column it names, so that the one row decoder reports
+ * an impossible tuple as it reports a column that does not decode (table, column and row, on both backends).
+ */
+export const refusedState = (result: StateDecodeResult<unknown>): true | Schema.FilterIssue =>
+  Either.isRight(result) || { path: Option.toArray(result.left.column), message: result.left.reason }
 
 /** `finished_at` alone decides: every tuple is valid. */
 export const decodeSessionState = (c: { readonly finishedAt: Date | null }): StateDecodeResult<SessionState> =>

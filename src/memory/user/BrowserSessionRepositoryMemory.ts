@@ -108,7 +108,7 @@ const decodeSession = (db: Database, row: BrowserSessionRow) =>
     Either.map(validateSession(joinUser(row, user)), browserSessionFromRow)
   )
 
-const decodeAuthentication = (row: Row) => Either.flatMap(validateAuthentication(row), authenticationFromRow)
+const decodeAuthentication = (row: Row) => Either.map(validateAuthentication(row), authenticationFromRow)
 
 const compareKeys = (key: (row: BrowserSessionRow) => Date | null) => (a: BrowserSessionRow, b: BrowserSessionRow) =>
   key(a)!.getTime() - key(b)!.getTime() || (a.user_session_id < b.user_session_id ? -1 : a.user_session_id > b.user_session_id ? 1 : 0)
@@ -155,7 +155,7 @@ export const make = Effect.gen(function* () {
           (next) => [undefined, next] as const
         )
       )
-      return yield* authenticationFromRow(row)
+      return authenticationFromRow(row)
     })
 
   const applyActivity = (db: Database, sorted: ReadonlyArray<ActivityRecord>) => {

@@ -7,10 +7,12 @@ import { CleanupResult } from "../../storage/common/CleanupResult.js"
 import { DriverError, InvalidOperationError, RowsAffectedError } from "../../storage/common/errors.js"
 import { now } from "../../storage/common/time.js"
 import { checkCleanupLimit, checkWellFormed, hasLoneSurrogate } from "../../storage/common/limits.js"
+import { storedRowDecoder } from "../../storage/common/storedRow.js"
 import { normaliseUrl } from "../../storage/common/url.js"
 import {
   USER_REGISTRATIONS,
   userRegistrationFromRow,
+  UserRegistrationRow,
   type UserRegistrationRow as Row
 } from "../../rows/user/userRegistration.js"
 import { UserRegistrationRepository } from "../../storage/user/UserRegistrationRepository.js"
@@ -19,6 +21,7 @@ import { MemoryStore } from "../MemoryStore.js"
 import { requireUlid } from "../common/parameters.js"
 
 const table = USER_REGISTRATIONS
+const decodeStored = storedRowDecoder(UserRegistrationRow, table, "user_registration_id")
 
 const jsonbError = (sqlState: string, message: string) =>
   Either.left(new DriverError({ cause: new Error(message), sqlState: Option.some(sqlState), constraint: Option.none() }))
@@ -67,7 +70,7 @@ export const make = Effect.gen(function* () {
           return [Option.getOrThrow(next.get<Row>(table, id)), next] as const
         })
       )
-      .pipe(Effect.flatMap(userRegistrationFromRow))
+      .pipe(Effect.flatMap(decodeStored), Effect.map(userRegistrationFromRow))
 
   return UserRegistrationRepository.of({
     lookup: (id) =>
@@ -75,7 +78,7 @@ export const make = Effect.gen(function* () {
         yield* requireUlid(id)
         const row = yield* store.read((db) => db.get<Row>(table, id))
         if (Option.isNone(row)) return Option.none()
-        return Option.some(yield* userRegistrationFromRow(row.value))
+        return Option.some(userRegistrationFromRow(yield* decodeStored(row.value)))
       }),
 
     add: (username, ipAddress, userAgent, postAuthAction) =>
@@ -107,7 +110,7 @@ export const make = Effect.gen(function* () {
             return [undefined, yield* db.insert(table, row)] as const
           })
         )
-        return yield* userRegistrationFromRow(row)
+        return userRegistrationFromRow(row)
       }),
 
     setDisplayName: (registration, displayName) =>

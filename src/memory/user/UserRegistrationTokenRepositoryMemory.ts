@@ -51,7 +51,8 @@ export const make = Effect.gen(function* () {
   const store = yield* MemoryStore
   const tokens = memoryTable(store, { table, idColumn: "user_registration_token_id", row: UserRegistrationTokenRow })
 
-  const selectTokens = (filter: UserRegistrationTokenFilter) => tokens.select(matches(filter))
+  // Not decoded yet: as in PostgreSQL, a page decodes only its own rows and counting decodes none.
+  const selectTokens = (filter: UserRegistrationTokenFilter) => store.read((db) => tokens.rows(db).filter(matches(filter)))
 
   return UserRegistrationTokenRepository.of({
     lookup: (id) => Effect.flatMap(tokens.get(id), toEntity),
@@ -144,7 +145,9 @@ export const make = Effect.gen(function* () {
       Effect.zipRight(
         checkCursors(pagination),
         Effect.flatMap(selectTokens(filter), (rows) =>
-          paginate(rows, pagination, (r) => r.user_registration_token_id).tryMap(userRegistrationTokenFromRow)
+          paginate(rows, pagination, (r) => r.user_registration_token_id).tryMap((row) =>
+            Either.map(tokens.decode(row), userRegistrationTokenFromRow)
+          )
         )
       ),
 

@@ -297,7 +297,7 @@ export const make = Effect.gen(function* () {
         const at = yield* now
         const id = yield* generateUlid
         yield* db.authenticateWithPassword.affectedOne(id, session.id, at, password.id)
-        return yield* authenticationFromRow({
+        return authenticationFromRow({
           user_session_authentication_id: id,
           user_session_id: session.id,
           created_at: at,
@@ -311,7 +311,7 @@ export const make = Effect.gen(function* () {
         const at = yield* now
         const id = yield* generateUlid
         yield* db.authenticateWithUpstream.affectedOne(id, session.id, at, upstreamSession.id)
-        return yield* authenticationFromRow({
+        return authenticationFromRow({
           user_session_authentication_id: id,
           user_session_id: session.id,
           created_at: at,

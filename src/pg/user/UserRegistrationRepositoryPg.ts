@@ -114,7 +114,7 @@ export const make = Effect.gen(function* () {
     Effect.gen(function* () {
       const row = yield* written
       if (Option.isNone(row)) return yield* Effect.fail(new RowsAffectedError({ expected: 1, actual: 0 }))
-      return yield* userRegistrationFromRow(row.value)
+      return userRegistrationFromRow(row.value)
     })
 
   return UserRegistrationRepository.of({
@@ -143,7 +143,7 @@ export const make = Effect.gen(function* () {
         }
         yield* db.add.affected(id, row.ip_address, row.user_agent, Option.getOrNull(postAuthAction), username, at)
         // A JSON null action is stored as SQL NULL (NullOr encodes it so): the entity is what lookup will read back.
-        return yield* userRegistrationFromRow(row)
+        return userRegistrationFromRow(row)
       }),
 
     setDisplayName: (registration, displayName) =>

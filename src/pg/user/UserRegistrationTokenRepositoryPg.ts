@@ -1,7 +1,7 @@
 // UserRegistrationTokenRepository on PostgreSQL: its declared static queries, plus the filter and page queries assembled from fragments.
 import { SqlClient } from "@effect/sql"
 import type { Fragment } from "@effect/sql/Statement"
-import { Effect, Layer, Option, Schema } from "effect"
+import { Effect, Either, Layer, Option, Schema } from "effect"
 import { copy } from "../../model/common.js"
 import {
   revokeUserRegistrationToken,
@@ -200,7 +200,7 @@ export const make = Effect.gen(function* () {
             pagination,
             cursorOf: q.cursorOf
           })
-          return yield* page.tryMap((raw) => Effect.flatMap(q.decodeRow(raw), userRegistrationTokenFromRow))
+          return yield* page.tryMap((raw) => Either.map(q.decodeRow(raw), userRegistrationTokenFromRow))
         })
       ),
 

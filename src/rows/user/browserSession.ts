@@ -11,8 +11,7 @@ import {
 } from "../../model/user.js"
 import { type Ulid, UlidFromUuid } from "../../model/Ulid.js"
 import { IpAddressFromSelf } from "../../model/values.js"
-import { InconsistencyError } from "../../storage/common/errors.js"
-import { describeTuple, stateDecodeFailure, type StateDecodeResult } from "../state.js"
+import { describeTuple, refusedState, stateDecodeFailure, type StateDecodeResult } from "../state.js"
 import { type UserRow, userFromRow } from "./user.js"
 
 const NullableDate = Schema.NullOr(Schema.DateFromSelf)
@@ -81,33 +80,27 @@ export const browserSessionToRow = (session: BrowserSession): BrowserSessionRow 
   last_active_ip: Option.getOrNull(session.lastActiveIp)
 })
 
-/** `user_session_authentications` */
-export const AuthenticationRow = Schema.Struct({
-  user_session_authentication_id: UlidFromUuid,
-  user_session_id: UlidFromUuid,
-  created_at: Schema.DateFromSelf,
-  user_password_id: Schema.NullOr(UlidFromUuid),
-  upstream_oauth_authorization_session_id: Schema.NullOr(UlidFromUuid)
-})
-export type AuthenticationRow = typeof AuthenticationRow.Type
-
 /** Columns `user_password_id`, `upstream_oauth_authorization_session_id` of `user_session_authentications`. */
 export interface AuthenticationMethodColumns {
   readonly userPasswordId: Ulid | null
   readonly upstreamOAuthAuthorizationSessionId: Ulid | null
 }
 
+/** The method of columns `decodeAuthenticationMethod` accepts: the one set, or Unknown when neither is. */
+const authenticationMethodOf = (columns: AuthenticationMethodColumns): AuthenticationMethod => {
+  const { upstreamOAuthAuthorizationSessionId: upstream, userPasswordId } = columns
+  if (userPasswordId !== null) return new AuthenticationMethodPassword({ userPasswordId })
+  if (upstream !== null) return new AuthenticationMethodUpstreamOAuth2({ upstreamOAuth2SessionId: upstream })
+  return new AuthenticationMethodUnknown()
+}
+
+/** One method column set → that method, none → Unknown, both → a refusal naming the upstream column. */
 export const decodeAuthenticationMethod = (
   columns: AuthenticationMethodColumns
-): StateDecodeResult<AuthenticationMethod> => {
-  const { upstreamOAuthAuthorizationSessionId: upstream, userPasswordId } = columns
-  if (userPasswordId !== null && upstream !== null) {
-    return Either.left(stateDecodeFailure("upstream_oauth_authorization_session_id", `both methods set (${describeTuple(columns)})`))
-  }
-  if (userPasswordId !== null) return Either.right(new AuthenticationMethodPassword({ userPasswordId }))
-  if (upstream !== null) return Either.right(new AuthenticationMethodUpstreamOAuth2({ upstreamOAuth2SessionId: upstream }))
-  return Either.right(new AuthenticationMethodUnknown())
-}
+): StateDecodeResult<AuthenticationMethod> =>
+  columns.userPasswordId !== null && columns.upstreamOAuthAuthorizationSessionId !== null
+    ? Either.left(stateDecodeFailure("upstream_oauth_authorization_session_id", `both methods set (${describeTuple(columns)})`))
+    : Either.right(authenticationMethodOf(columns))
 
 export const encodeAuthenticationMethod = (method: AuthenticationMethod): AuthenticationMethodColumns => {
   switch (method._tag) {
@@ -120,23 +113,27 @@ export const encodeAuthenticationMethod = (method: AuthenticationMethod): Authen
   }
 }
 
-/** One method column set → that method, none → Unknown, both → an inconsistency naming the upstream column. */
-export const authenticationFromRow = (row: AuthenticationRow): Either.Either<AuthenticationEntity, InconsistencyError> =>
-  decodeAuthenticationMethod({
-    userPasswordId: row.user_password_id,
-    upstreamOAuthAuthorizationSessionId: row.upstream_oauth_authorization_session_id
-  }).pipe(
-    Either.map(
-      (authenticationMethod) =>
-        new Authentication({ id: row.user_session_authentication_id, createdAt: row.created_at, authenticationMethod }, true)
-    ),
-    Either.mapLeft(
-      (failure) =>
-        new InconsistencyError({
-          table: "user_session_authentications",
-          column: failure.column,
-          row: Option.some(row.user_session_authentication_id),
-          cause: Option.some(failure.reason)
-        })
-    )
-  )
+const methodColumns = (row: {
+  readonly user_password_id: Ulid | null
+  readonly upstream_oauth_authorization_session_id: Ulid | null
+}): AuthenticationMethodColumns => ({
+  userPasswordId: row.user_password_id,
+  upstreamOAuthAuthorizationSessionId: row.upstream_oauth_authorization_session_id
+})
+
+/** `user_session_authentications`: a row with both method columns set is refused, naming the upstream column. */
+export const AuthenticationRow = Schema.Struct({
+  user_session_authentication_id: UlidFromUuid,
+  user_session_id: UlidFromUuid,
+  created_at: Schema.DateFromSelf,
+  user_password_id: Schema.NullOr(UlidFromUuid),
+  upstream_oauth_authorization_session_id: Schema.NullOr(UlidFromUuid)
+}).pipe(Schema.filter((row) => refusedState(decodeAuthenticationMethod(methodColumns(row)))))
+export type AuthenticationRow = typeof AuthenticationRow.Type
+
+export const authenticationFromRow = (row: AuthenticationRow): AuthenticationEntity =>
+  new Authentication({
+    id: row.user_session_authentication_id,
+    createdAt: row.created_at,
+    authenticationMethod: authenticationMethodOf(methodColumns(row))
+  }, true)

@@ -1,38 +1,15 @@
-// Stored rows of `user_registrations`, shared by both backends: the Schema PostgreSQL rows decode with, the type memory stores, and the checked mapping to the entity.
+// Stored rows of `user_registrations`, shared by both backends: the Schema PostgreSQL rows decode with, the type memory stores, and the mapping to the entity.
 import { Either, Option, Schema } from "effect"
-import { UserRegistration, UserRegistrationPassword } from "../../model/user.js"
-import { type Ulid, UlidFromUuid } from "../../model/Ulid.js"
+import { Timestamp } from "../../model/common.js"
+import { PasswordVersion, UserRegistration, UserRegistrationPassword } from "../../model/user.js"
+import { UlidFromUuid } from "../../model/Ulid.js"
 import { IpAddressFromSelf, isJson, type Json, Url } from "../../model/values.js"
-import { InconsistencyError } from "../../storage/common/errors.js"
-import { stateDecodeFailure, type StateDecodeResult } from "../state.js"
+import { refusedState, stateDecodeFailure, type StateDecodeResult } from "../state.js"
 
-const NullableDate = Schema.NullOr(Schema.DateFromSelf)
 const NullableString = Schema.NullOr(Schema.String)
+const NullableUlid = Schema.NullOr(UlidFromUuid)
 
 export const USER_REGISTRATIONS = "user_registrations"
-
-/**
- * `user_registrations`. Columns whose text has rules (IP, URL, JSON, the password pair) are kept
- * raw here and checked by `userRegistrationFromRow`, so that memory, which stores this Type side
- * without a driver in between, rejects exactly the rows PostgreSQL's would.
- */
-export const UserRegistrationRow = Schema.Struct({
-  user_registration_id: UlidFromUuid,
-  ip_address: NullableString,
-  user_agent: NullableString,
-  post_auth_action: Schema.NullOr(Schema.Unknown),
-  username: Schema.String,
-  display_name: NullableString,
-  terms_url: NullableString,
-  email_authentication_id: Schema.NullOr(UlidFromUuid),
-  user_registration_token_id: Schema.NullOr(UlidFromUuid),
-  upstream_oauth_authorization_session_id: Schema.NullOr(UlidFromUuid),
-  hashed_password: NullableString,
-  hashed_password_version: Schema.NullOr(Schema.Number),
-  created_at: Schema.DateFromSelf,
-  completed_at: NullableDate
-})
-export type UserRegistrationRow = typeof UserRegistrationRow.Type
 
 /** The stored password columns: both set or both null. */
 export interface UserRegistrationPasswordColumns {
@@ -40,89 +17,88 @@ export interface UserRegistrationPasswordColumns {
   readonly hashedPasswordVersion: number | null
 }
 
+/** The password of a pair `decodeUserRegistrationPassword` accepts: none when both columns are null. */
+const passwordOf = (columns: UserRegistrationPasswordColumns): Option.Option<UserRegistrationPassword> =>
+  columns.hashedPassword === null || columns.hashedPasswordVersion === null
+    ? Option.none()
+    : Option.some(
+        new UserRegistrationPassword({ hashedPassword: columns.hashedPassword, version: columns.hashedPasswordVersion }, true)
+      )
+
 export const decodeUserRegistrationPassword = (
   columns: UserRegistrationPasswordColumns
 ): StateDecodeResult<Option.Option<UserRegistrationPassword>> => {
   const { hashedPassword, hashedPasswordVersion } = columns
-  if (hashedPassword === null && hashedPasswordVersion === null) return Either.right(Option.none())
-  if (hashedPassword !== null && hashedPasswordVersion !== null) {
-    return Schema.decodeEither(UserRegistrationPassword)({ hashedPassword, version: hashedPasswordVersion }).pipe(
-      Either.map(Option.some),
-      Either.mapLeft(() =>
-        stateDecodeFailure("hashed_password_version", `invalid password version ${hashedPasswordVersion}`)
+  if ((hashedPassword === null) !== (hashedPasswordVersion === null)) {
+    return Either.left(
+      stateDecodeFailure(
+        hashedPassword === null ? "hashed_password" : "hashed_password_version",
+        "hashed password and its version must be both set or both null"
       )
     )
   }
-  return Either.left(
-    stateDecodeFailure(
-      hashedPassword === null ? "hashed_password" : "hashed_password_version",
-      "hashed password and its version must be both set or both null"
-    )
-  )
+  if (hashedPasswordVersion !== null && !Schema.is(PasswordVersion)(hashedPasswordVersion)) {
+    return Either.left(stateDecodeFailure("hashed_password_version", `invalid password version ${hashedPasswordVersion}`))
+  }
+  return Either.right(passwordOf(columns))
 }
 
-const inconsistent = (row: Ulid, column: string | undefined, cause: unknown) =>
-  new InconsistencyError({
-    table: USER_REGISTRATIONS,
-    column: Option.fromNullable(column),
-    row: Option.some(row),
-    cause: Option.some(cause)
-  })
+const passwordColumns = (row: {
+  readonly hashed_password: string | null
+  readonly hashed_password_version: number | null
+}): UserRegistrationPasswordColumns => ({
+  hashedPassword: row.hashed_password,
+  hashedPasswordVersion: row.hashed_password_version
+})
 
-/** A nullable column whose non-null value must satisfy `valid`. */
-const checked = <A>(
-  row: UserRegistrationRow,
-  column: keyof UserRegistrationRow,
-  valid: (u: unknown) => u is A
-): Either.Either<Option.Option<A>, InconsistencyError> => {
-  const value = row[column]
-  if (value === null) return Either.right(Option.none())
-  return valid(value)
-    ? Either.right(Option.some(value))
-    : Either.left(inconsistent(row.user_registration_id, column, `invalid ${column}: ${JSON.stringify(value)}`))
-}
+/**
+ * `user_registrations`. Columns whose text has rules (IP, URL, JSON) are checked by their field, the password pair by
+ * the row's filter; memory decodes the rows it stores with this schema's type side, so both backends refuse the same
+ * rows, naming the column.
+ */
+export const UserRegistrationRow = Schema.Struct({
+  user_registration_id: UlidFromUuid,
+  // inet may also hold a network ("10.0.0.0/8"); only a canonical host address is a valid IpAddress.
+  ip_address: Schema.NullOr(IpAddressFromSelf),
+  user_agent: NullableString,
+  post_auth_action: Schema.NullOr(Schema.Unknown.pipe(Schema.filter((u): u is Json => isJson(u)))),
+  username: Schema.String,
+  display_name: NullableString,
+  terms_url: Schema.NullOr(Url),
+  email_authentication_id: NullableUlid,
+  user_registration_token_id: NullableUlid,
+  upstream_oauth_authorization_session_id: NullableUlid,
+  hashed_password: NullableString,
+  hashed_password_version: Schema.NullOr(Schema.Number),
+  // Valid dates only: PostgreSQL can hold instants JavaScript cannot ('infinity', years past 275760).
+  created_at: Timestamp,
+  completed_at: Schema.NullOr(Timestamp)
+}).pipe(Schema.filter((row) => refusedState(decodeUserRegistrationPassword(passwordColumns(row)))))
+export type UserRegistrationRow = typeof UserRegistrationRow.Type
 
-const isIp = Schema.is(IpAddressFromSelf)
-const isUrl = Schema.is(Url)
-
-/** The entity, or an InconsistencyError naming the column and row that cannot be decoded. */
-export const userRegistrationFromRow = (row: UserRegistrationRow): Either.Either<UserRegistration, InconsistencyError> =>
-  Either.gen(function* () {
-    const id = row.user_registration_id
-    const ipAddress = yield* checked(row, "ip_address", isIp)
-    const termsUrl = yield* checked(row, "terms_url", isUrl)
-    const postAuthAction = yield* checked(row, "post_auth_action", isJson)
-    const password = yield* Either.mapLeft(
-      decodeUserRegistrationPassword({ hashedPassword: row.hashed_password, hashedPasswordVersion: row.hashed_password_version }),
-      (failure) => inconsistent(id, Option.getOrUndefined(failure.column), failure.reason)
-    )
-    // The constructor re-validates every field; what is left to fail (e.g. an invalid date) has no one column to name.
-    return yield* Either.try({
-      try: () =>
-        new UserRegistration({
-          id,
-          username: row.username,
-          displayName: Option.fromNullable(row.display_name),
-          termsUrl,
-          emailAuthenticationId: Option.fromNullable(row.email_authentication_id),
-          userRegistrationTokenId: Option.fromNullable(row.user_registration_token_id),
-          password,
-          upstreamOAuthAuthorizationSessionId: Option.fromNullable(row.upstream_oauth_authorization_session_id),
-          postAuthAction,
-          ipAddress,
-          userAgent: Option.fromNullable(row.user_agent),
-          createdAt: row.created_at,
-          completedAt: Option.fromNullable(row.completed_at)
-        }),
-      catch: (cause) => inconsistent(id, undefined, cause)
-    })
-  })
+// Rows are validated when decoded (PostgreSQL) or read (memory), so the constructor skips a second validation.
+export const userRegistrationFromRow = (row: UserRegistrationRow): UserRegistration =>
+  new UserRegistration({
+    id: row.user_registration_id,
+    username: row.username,
+    displayName: Option.fromNullable(row.display_name),
+    termsUrl: Option.fromNullable(row.terms_url),
+    emailAuthenticationId: Option.fromNullable(row.email_authentication_id),
+    userRegistrationTokenId: Option.fromNullable(row.user_registration_token_id),
+    password: passwordOf(passwordColumns(row)),
+    upstreamOAuthAuthorizationSessionId: Option.fromNullable(row.upstream_oauth_authorization_session_id),
+    postAuthAction: Option.fromNullable(row.post_auth_action),
+    ipAddress: Option.fromNullable(row.ip_address),
+    userAgent: Option.fromNullable(row.user_agent),
+    createdAt: row.created_at,
+    completedAt: Option.fromNullable(row.completed_at)
+  }, true)
 
 export const userRegistrationToRow = (registration: UserRegistration): UserRegistrationRow => ({
   user_registration_id: registration.id,
   ip_address: Option.getOrNull(registration.ipAddress),
   user_agent: Option.getOrNull(registration.userAgent),
-  post_auth_action: Option.getOrNull(registration.postAuthAction) as Json | null,
+  post_auth_action: Option.getOrNull(registration.postAuthAction),
   username: registration.username,
   display_name: Option.getOrNull(registration.displayName),
   terms_url: Option.getOrNull(registration.termsUrl),
