@@ -32,8 +32,8 @@ import { MemoryStore } from "../MemoryStore.js"
 
 const SESSIONS = "user_sessions"
 const AUTHENTICATIONS = "user_session_authentications"
-
 const UPSTREAM_SESSIONS = "upstream_oauth_authorization_sessions"
+
 const validateSession = storedRowDecoder(BrowserSessionWithUserRow, SESSIONS, "user_session_id")
 const validateAuthentication = storedRowDecoder(AuthenticationRow, AUTHENTICATIONS, "user_session_authentication_id")
 
@@ -89,7 +89,6 @@ const matches = (db: Database, filter: BrowserSessionFilter) => {
     (linked === undefined || linked.has(row.user_session_id))
 }
 
-/** A session row joined with its user, validated and mapped like a PostgreSQL row (an orphan would be dropped by the inner join). */
 /**
  * The upstream authorization session an authentication used is linked to its browser session, unless it is linked
  * already (MAS's trigger on user_session_authentications; PostgreSQL's statement makes the same write).
@@ -103,6 +102,7 @@ const linkUpstreamSession = (db: Database, row: AuthenticationRow): Either.Eithe
     : Either.right(db)
 }
 
+/** A session row joined with its user, validated and mapped like a PostgreSQL row (an orphan would be dropped by the inner join). */
 const decodeSession = (db: Database, row: BrowserSessionRow) =>
   Option.map(db.get<UserRow>("users", row.user_id), (user) =>
     Either.map(validateSession(joinUser(row, user)), browserSessionFromRow)

@@ -14,7 +14,6 @@ const TABLE = "user_passwords"
 
 const decodePassword = storedRowDecoder(UserPasswordRow, TABLE, "user_password_id")
 
-export const make = Effect.gen(function* () {
 /** A stored created_at as a number PostgreSQL's timestamptz order agrees with (a seeded row may hold 'infinity'). */
 const instant = (value: unknown): number =>
   value instanceof Date ? value.getTime() : value === "infinity" ? Infinity : value === "-infinity" ? -Infinity : NaN
@@ -23,6 +22,7 @@ const instant = (value: unknown): number =>
 const newer = (best: Row | undefined, row: Row): Row =>
   best === undefined || instant(row.created_at) > instant(best.created_at) ? row : best
 
+export const make = Effect.gen(function* () {
   const store = yield* MemoryStore
 
   return UserPasswordRepository.of({

@@ -157,9 +157,9 @@ const authenticationStatements = authentications.statements({
     params: Schema.Tuple(UlidFromUuid, UlidFromUuid, Schema.DateFromSelf, UlidFromUuid),
     row: NoRows
   },
-  authenticateWithUpstream: {
   // Also links the upstream authorization session to this browser session unless it is linked already: MAS does
   // that with a trigger on every insert; here one statement does it, the same write memory makes.
+  authenticateWithUpstream: {
     text:
       `WITH linked AS (UPDATE upstream_oauth_authorization_sessions SET user_session_id = $2 ` +
       `WHERE upstream_oauth_authorization_session_id = $4 AND user_session_id IS NULL) ` +

@@ -45,8 +45,8 @@ const statements = q.statements({
     ),
     row: NoRows
   },
-  findTicket: {
   // Ticket texts are not unique (as in MAS): of several, the oldest, so both backends answer alike.
+  findTicket: {
     text: `SELECT ${ticketColumns} FROM user_recovery_tickets WHERE ticket = $1 ORDER BY user_recovery_ticket_id LIMIT 1`,
     params: Schema.Tuple(Schema.String),
     row: UserRecoveryTicketRow,

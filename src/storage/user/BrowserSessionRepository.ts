@@ -72,6 +72,10 @@ export interface BrowserSessionRepositoryShape {
   readonly list: (filter: BrowserSessionFilter, pagination: Pagination) => Effect.Effect<Page<BrowserSession>, DatabaseError>
   readonly count: (filter: BrowserSessionFilter) => Effect.Effect<number, DatabaseError>
   readonly authenticateWithPassword: (session: BrowserSession, password: Password) => Effect.Effect<Authentication, DatabaseError>
+  /**
+   * Records the authentication and links `upstreamSession` to `session` when it is linked to no browser session yet
+   * (one already linked keeps its link), as MAS's trigger does. A missing session of either kind is a DriverError.
+   */
   readonly authenticateWithUpstream: (
     session: BrowserSession,
     upstreamSession: UpstreamOAuthAuthorizationSession
@@ -79,10 +83,6 @@ export interface BrowserSessionRepositoryShape {
   /** The newest authentication of the session (by `createdAt`, then id). */
   readonly getLastAuthentication: (session: BrowserSession) => Effect.Effect<Option.Option<Authentication>, DatabaseError>
   /** §1.7: ids must be distinct and exist, else RowsAffectedError. */
-  /**
-   * Records the authentication and links `upstreamSession` to `session` when it is linked to no browser session yet
-   * (one already linked keeps its link), as MAS's trigger does. A missing session of either kind is a DriverError.
-   */
   readonly recordBatchActivity: (activity: ReadonlyArray<ActivityRecord>) => Effect.Effect<void, DatabaseError>
   /**
    * §1.6, key `finishedAt` (`since <= finishedAt < until`): deletes finished sessions no OAuth2 or

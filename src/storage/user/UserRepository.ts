@@ -46,15 +46,15 @@ export interface UserRepositoryShape {
   readonly exists: (username: string) => Effect.Effect<boolean, DatabaseError>
   readonly lock: (user: User) => Effect.Effect<User, DatabaseError>
   readonly unlock: (user: User) => Effect.Effect<User, DatabaseError>
-  readonly deactivate: (user: User) => Effect.Effect<User, DatabaseError>
-  readonly reactivate: (user: User) => Effect.Effect<User, DatabaseError>
-  readonly deleteUnsupportedThreepids: (user: User) => Effect.Effect<number, DatabaseError>
-  readonly setCanRequestAdmin: (user: User, canRequestAdmin: boolean) => Effect.Effect<User, DatabaseError>
   /**
    * A user already deactivated is returned unchanged (no write); otherwise stamps `deactivatedAt = now` only where the
    * stored row is not deactivated (as MAS): a stale entity whose row is deactivated is a RowsAffectedError, and the
    * stored instant stays.
    */
+  readonly deactivate: (user: User) => Effect.Effect<User, DatabaseError>
+  readonly reactivate: (user: User) => Effect.Effect<User, DatabaseError>
+  readonly deleteUnsupportedThreepids: (user: User) => Effect.Effect<number, DatabaseError>
+  readonly setCanRequestAdmin: (user: User, canRequestAdmin: boolean) => Effect.Effect<User, DatabaseError>
   /** A malformed id in the filter is an InvalidOperationError (nothing read); the same for count. */
   readonly list: (filter: UserFilter, pagination: Pagination) => Effect.Effect<Page<User>, DatabaseError>
   readonly count: (filter: UserFilter) => Effect.Effect<number, DatabaseError>
