@@ -2,17 +2,18 @@
 import { Effect, Either, Layer, Option } from "effect"
 import { deactivateUser, lockUser, reactivateUser, setUserCanRequestAdmin, unlockUser, type User } from "../../model/user.js"
 import { generateUlid } from "../../model/Ulid.js"
-import { type DriverError, RowsAffectedError } from "../../storage/common/errors.js"
 import { checkMaxBytes, checkWellFormed, USERNAME_MAX_BYTES } from "../../storage/common/limits.js"
 import { containsInsensitive, lowerLikePostgres } from "../../storage/common/filters.js"
 import { now } from "../../storage/common/time.js"
-import { type UserRow, userFromRow, userToRow } from "../../rows/user/user.js"
+import { writeIfChanged } from "../../storage/common/transitions.js"
+import { UserRow, userFromRow } from "../../rows/user/user.js"
 import { checkUserFilter, type UserFilter, UserRepository } from "../../storage/user/UserRepository.js"
 import { toSafeCountOrFail } from "../common/count.js"
 import { checkCursors, paginate } from "../common/pagination.js"
 import type { Database, Row } from "../Database.js"
-import { rejectNul, requireUlid } from "../common/parameters.js"
+import { rejectNul } from "../common/parameters.js"
 import { MemoryStore } from "../MemoryStore.js"
+import { exactlyOne, memoryTable } from "../Table.js"
 
 const activeSession = (db: Database, table: string, userId: string, clients?: ReadonlySet<string>) =>
   db
@@ -43,51 +44,32 @@ const matches = (db: Database, filter: UserFilter) => {
 
 export const make = Effect.gen(function* () {
   const store = yield* MemoryStore
+  const users = memoryTable(store, { table: "users", idColumn: "user_id", row: UserRow })
 
   const selectUsers = (filter: UserFilter) =>
-    Effect.zipRight(rejectNul(filter.search), store.read((db) => db.rows<UserRow>("users").filter(matches(db, filter))))
+    Effect.zipRight(rejectNul(filter.search), store.read((db) => users.rows(db).filter(matches(db, filter))))
 
-  const byLowerUsername = (username: string) =>
-    Effect.zipRight(Effect.zipRight(checkWellFormed({ username }), rejectNul(username)), store.read((db) => {
-      const wanted = lowerLikePostgres(username)
-      return db.rows<UserRow>("users").filter((r) => lowerLikePostgres(r.username) === wanted)
-    }))
+  // The twin of `WHERE LOWER(username) = LOWER($1)`.
+  const byLowerUsername = (username: string) => {
+    const wanted = lowerLikePostgres(username)
+    return users.select((r) => lowerLikePostgres(r.username) === wanted, username)
+  }
 
-  /**
-   * Writes the one column the transition changes (only when the model says it changed), as PostgreSQL's
-   * single-column UPDATE does: the entity passed in may be stale in its other column. `onlyWhereNull`
-   * is PostgreSQL's `AND <column> IS NULL` guard: a stored row already set is a RowsAffectedError.
-   */
-  const transition = (
-    user: User,
-    next: Either.Either<User, unknown>,
-    column: "locked_at" | "deactivated_at",
-    onlyWhereNull = false
-  ) =>
-    Effect.gen(function* () {
-      const moved = Either.getOrElse(next, () => user)
-      if (moved === user) return user
-      const value = userToRow(moved)[column]
-      yield* store.write((db) => {
-        const guarded = onlyWhereNull && Option.exists(db.get<UserRow>("users", user.id), (row) => row[column] !== null)
-        return guarded
-          ? Either.left(new RowsAffectedError({ expected: 1, actual: 0 }))
-          : Either.map(
-              db.updateOne("users", user.id, (current) => ({ ...current, [column]: value })),
-              (next) => [undefined, next] as const
-            )
-      })
-      return moved
-    })
+  /** `UPDATE users SET <column> = … WHERE user_id = $1`, touching exactly that one column as PostgreSQL does. */
+  const setColumn = (user: User, column: "locked_at" | "deactivated_at", value: Date | null) =>
+    users.updateOne(user.id, (row) => ({ ...row, [column]: value }))
 
   return UserRepository.of({
-    lookup: (id) => Effect.zipRight(requireUlid(id), store.read((db) => Option.map(db.get<UserRow>("users", id), userFromRow))),
+    lookup: (id) => Effect.map(users.get(id), Option.map(userFromRow)),
 
     findByUsername: (username) =>
-      Effect.map(byLowerUsername(username), (rows) => {
-        if (rows.length === 1) return Option.some(userFromRow(rows[0]!))
-        return Option.map(Option.fromNullable(rows.find((r) => r.username === username)), userFromRow)
-      }),
+      Effect.zipRight(
+        checkWellFormed({ username }),
+        Effect.map(byLowerUsername(username), (rows) => {
+          if (rows.length === 1) return Option.some(userFromRow(rows[0]!))
+          return Option.map(Option.fromNullable(rows.find((r) => r.username === username)), userFromRow)
+        })
+      ),
 
     add: (username) =>
       Effect.gen(function* () {
@@ -104,32 +86,30 @@ export const make = Effect.gen(function* () {
           can_request_admin: false,
           is_guest: false
         }
-        yield* store.write((db) =>
-          Either.flatMap(
-            db.insertIgnoringConflict("users", row),
-            ([next, inserted]): Either.Either<readonly [void, Database], DriverError | RowsAffectedError> =>
-              inserted ? Either.right([undefined, next] as const) : Either.left(new RowsAffectedError({ expected: 1, actual: 0 }))
-          )
-        )
+        yield* exactlyOne(users.insertIgnoringConflict(row))
         return userFromRow(row)
       }),
 
-    exists: (username) => Effect.map(byLowerUsername(username), (rows) => rows.length > 0),
+    exists: (username) => Effect.zipRight(checkWellFormed({ username }), Effect.map(byLowerUsername(username), (rows) => rows.length > 0)),
 
-    lock: (user) => Effect.flatMap(now, (at) => transition(user, lockUser(user, at), "locked_at")),
-    unlock: (user) => transition(user, unlockUser(user), "locked_at"),
+    lock: (user) =>
+      Effect.flatMap(now, (at) => writeIfChanged(user, lockUser(user, at), (next) => setColumn(user, "locked_at", Option.getOrNull(next.lockedAt)))),
+    unlock: (user) => writeIfChanged(user, unlockUser(user), () => setColumn(user, "locked_at", null)),
+    // `… AND deactivated_at IS NULL`, as PostgreSQL's guarded statement: a stored row already deactivated is a RowsAffectedError.
     deactivate: (user) =>
-      Effect.flatMap(now, (at) => transition(user, deactivateUser(user, at), "deactivated_at", true)),
-    reactivate: (user) => transition(user, reactivateUser(user), "deactivated_at"),
+      Effect.flatMap(now, (at) =>
+        writeIfChanged(user, deactivateUser(user, at), () =>
+          exactlyOne(users.updateWhere((r) => r.user_id === user.id && r.deactivated_at === null, (r) => ({ ...r, deactivated_at: at })))
+        )
+      ),
+    reactivate: (user) => writeIfChanged(user, reactivateUser(user), () => setColumn(user, "deactivated_at", null)),
 
     deleteUnsupportedThreepids: (user) =>
       store.write((db) => db.deleteWhere("user_unsupported_third_party_ids", (r) => r.user_id === user.id)),
 
     setCanRequestAdmin: (user, canRequestAdmin) =>
       Effect.gen(function* () {
-        yield* store.write((db) =>
-          Either.map(db.updateOne("users", user.id, (r) => ({ ...r, can_request_admin: canRequestAdmin })), (next) => [undefined, next] as const)
-        )
+        yield* users.updateOne(user.id, (r) => ({ ...r, can_request_admin: canRequestAdmin }))
         return setUserCanRequestAdmin(user, canRequestAdmin)
       }),
 
@@ -139,7 +119,7 @@ export const make = Effect.gen(function* () {
         yield* checkUserFilter(filter)
         yield* checkCursors(pagination)
         const rows = yield* selectUsers(filter)
-        return paginate(rows, pagination, (r) => r.user_id).map(userFromRow)
+        return yield* paginate(rows, pagination, (r) => r.user_id).tryMap((raw) => Either.map(users.decode(raw), userFromRow))
       }),
 
     count: (filter) =>

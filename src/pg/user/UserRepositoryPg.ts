@@ -2,11 +2,11 @@
 import { SqlClient } from "@effect/sql"
 import type { Fragment } from "@effect/sql/Statement"
 import { Effect, Either, Layer, Option, Schema } from "effect"
-import { deactivateUser, lockUser, reactivateUser, setUserCanRequestAdmin, unlockUser, type User } from "../../model/user.js"
+import { deactivateUser, lockUser, reactivateUser, setUserCanRequestAdmin, unlockUser } from "../../model/user.js"
 import { generateUlid, ulidToBytes, UlidFromUuid, ulidToUuid, type Ulid } from "../../model/Ulid.js"
-import type { DatabaseError } from "../../storage/common/errors.js"
 import { checkMaxBytes, checkWellFormed, USERNAME_MAX_BYTES } from "../../storage/common/limits.js"
 import { now } from "../../storage/common/time.js"
+import { writeIfChanged } from "../../storage/common/transitions.js"
 import { UserRow, userFromRow } from "../../rows/user/user.js"
 import { checkUserFilter, UserRepository, type UserFilter } from "../../storage/user/UserRepository.js"
 import { countRows } from "../common/count.js"
@@ -122,20 +122,6 @@ export const make = Effect.gen(function* () {
   const sql = yield* SqlClient.SqlClient
   const db = bindAll(sql, statements)
 
-  /** Writes the transition's new row if the model says it changed (idempotent transitions write nothing). */
-  const transition = (
-    user: User,
-    next: Either.Either<User, unknown>,
-    write: (next: User) => Effect.Effect<void, DatabaseError>
-  ) =>
-    Effect.gen(function* () {
-      // The user transitions never refuse (they are idempotent), so Left cannot occur here.
-      const moved = Either.getOrElse(next, () => user)
-      if (moved === user) return user
-      yield* write(moved)
-      return moved
-    })
-
   return UserRepository.of({
     lookup: (id) => Effect.map(db.lookup.one(id), Option.map(userFromRow)),
 
@@ -174,14 +160,14 @@ export const make = Effect.gen(function* () {
 
     lock: (user) =>
       Effect.flatMap(now, (at) =>
-        transition(user, lockUser(user, at), (next) => db.setLockedAt.affectedOne(user.id, Option.getOrNull(next.lockedAt)))
+        writeIfChanged(user, lockUser(user, at), (next) => db.setLockedAt.affectedOne(user.id, Option.getOrNull(next.lockedAt)))
       ),
-    unlock: (user) => transition(user, unlockUser(user), () => db.setLockedAt.affectedOne(user.id, null)),
+    unlock: (user) => writeIfChanged(user, unlockUser(user), () => db.setLockedAt.affectedOne(user.id, null)),
     deactivate: (user) =>
       Effect.flatMap(now, (at) =>
-        transition(user, deactivateUser(user, at), () => db.deactivate.affectedOne(user.id, at))
+        writeIfChanged(user, deactivateUser(user, at), () => db.deactivate.affectedOne(user.id, at))
       ),
-    reactivate: (user) => transition(user, reactivateUser(user), () => db.reactivate.affectedOne(user.id)),
+    reactivate: (user) => writeIfChanged(user, reactivateUser(user), () => db.reactivate.affectedOne(user.id)),
 
     deleteUnsupportedThreepids: (user) => db.deleteUnsupportedThreepids.affected(user.id),
 
