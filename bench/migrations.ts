@@ -229,7 +229,7 @@ export const benchValidate = async (adminUrl: string, options: ValidateOptions):
     const client = new pg.Client({ connectionString: db.url })
     await client.connect()
     try {
-      // the history table exactly as the migrator creates it (design §3), one row per file with the file's checksum
+      // the history table exactly as the migrator creates it (see "Migrations" in the README), one row per file with the file's checksum
       await client.query(`CREATE TABLE _sqlx_migrations (
         version BIGINT PRIMARY KEY, description TEXT NOT NULL, installed_on TIMESTAMPTZ NOT NULL DEFAULT now(),
         success BOOLEAN NOT NULL, checksum BYTEA NOT NULL, execution_time BIGINT NOT NULL)`)

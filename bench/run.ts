@@ -1,4 +1,4 @@
-// `npm run bench`: every benchmark of design §6 on one server, printed as one table of interleaved A/B ratios.
+// `npm run bench`: every benchmark of the README and BENCHMARKS.md on one server, printed as one table of interleaved A/B ratios.
 import { execFileSync } from "node:child_process"
 import * as fs from "node:fs"
 import * as os from "node:os"

@@ -43,7 +43,7 @@ export type {
 export interface MigratorService {
   /** Read-only: every file and every history row with its state; no table → everything pending. */
   readonly info: Effect.Effect<ReadonlyArray<MigrationStatus>, MigrateError>
-  /** Read-only validation of the history against the files (design §3); warnings go to `Effect.logWarning`. */
+  /** Read-only validation of the history against the files (see "Migrations" in the README); warnings go to `Effect.logWarning`. */
   readonly validate: Effect.Effect<ValidationReport, MigrateError>
   /** Validates, then applies the pending migrations (≤ `targetVersion` if given) under the lock, on one connection. */
   readonly run: (options?: {

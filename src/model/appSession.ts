@@ -1,4 +1,4 @@
-// AppSession (domain.md §3.6): OAuth2 and compat sessions seen as one list.
+// AppSession: OAuth2 and compat sessions seen as one list.
 import { Schema } from "effect"
 import { CompatSession } from "./compat.js"
 import { OAuth2Session } from "./oauth2/session.js"

@@ -1,4 +1,4 @@
-// Compat-group entities (domain.md §3.3): sessions, SSO logins and tokens of the legacy Matrix login API.
+// Compat-group entities: sessions, SSO logins and tokens of the legacy Matrix login API.
 import { Either, Option, Schema } from "effect"
 import {
   copy,

@@ -1,4 +1,4 @@
-// Personal-token entities (domain.md §3.5): long-lived personal sessions and their hashed access tokens.
+// Personal-token entities: long-lived personal sessions and their hashed access tokens.
 import { Either, Option, Schema } from "effect"
 import {
   copy,

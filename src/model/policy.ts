@@ -1,4 +1,4 @@
-// PolicyData (domain.md §3.7): versions of the authorization-policy data.
+// PolicyData: versions of the authorization-policy data.
 import { Schema } from "effect"
 import { Timestamp } from "./common.js"
 import { Ulid } from "./Ulid.js"

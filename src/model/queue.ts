@@ -1,4 +1,4 @@
-// Queue entities (domain.md §3.8): jobs, their status machine, workers and recurring-job schedules.
+// Queue entities: jobs, their status machine, workers and recurring-job schedules.
 import { Either, Option, Schema } from "effect"
 import { Count, OptionalTimestamp } from "./common.js"
 import { invalidTransition, type InvalidTransition } from "./errors.js"

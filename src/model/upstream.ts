@@ -1,4 +1,4 @@
-// Upstream OAuth2 entities (domain.md §3.4): providers, links to local users, and authorization sessions.
+// Upstream OAuth2 entities: providers, links to local users, and authorization sessions.
 import { Either, Option, Schema } from "effect"
 import { copy, OptionalString, OptionalTimestamp, OptionalUlid, Pending, Timestamp } from "./common.js"
 import { invalidTransition, type InvalidTransition } from "./errors.js"

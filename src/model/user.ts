@@ -1,4 +1,4 @@
-// User-group entities (domain.md §3.1): users, emails, passwords, recovery, registration, browser sessions.
+// User-group entities: users, emails, passwords, recovery, registration, browser sessions.
 import { Either, Option, Schema } from "effect"
 import {
   copy,
@@ -45,7 +45,7 @@ export class User extends Schema.Class<User>("User")({
 export const UserState = Schema.Literal("active", "locked", "deactivated")
 export type UserState = typeof UserState.Type
 
-// The four user transitions are idempotent (§1.2): already in the target state → unchanged value, no write.
+// The four user transitions are idempotent (storage rule: Transitions): already in the target state → unchanged value, no write.
 export const lockUser = (user: User, now: Date): Transition<User> =>
   Either.right(Option.isSome(user.lockedAt) ? user : copy(User, user, { lockedAt: Option.some(now) }))
 

@@ -1,4 +1,4 @@
-// Shared value types of the domain (domain.md §0): addresses, URLs, JSON, scopes, devices, enums and small records.
+// Shared value types of the domain: addresses, URLs, JSON, scopes, devices, enums and small records.
 import { Either, Option, ParseResult, Schema } from "effect"
 import { canonicalIp } from "./ip.js"
 import { Ulid } from "./Ulid.js"
@@ -114,7 +114,7 @@ const isScopeToken = (s: string): boolean => {
   if (s.length === 0) return false
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i)
-    // RFC 6749 §3.3: %x21 / %x23-5B / %x5D-7E
+    // OAuth 2.0 scope-token characters: %x21 / %x23-5B / %x5D-7E
     if (c < 0x21 || c > 0x7e || c === 0x22 || c === 0x5c) return false
   }
   return true
@@ -310,11 +310,11 @@ export class Pkce extends Schema.Class<Pkce>("Pkce")({
   challenge: Schema.String
 }) {}
 
-/** `[sessionId, lastActiveAt, ip]` for the batched activity updates (§1.7). */
+/** `[sessionId, lastActiveAt, ip]` for the batched activity updates (storage rule: Batched activity). */
 export const ActivityRecord = Schema.Tuple(Ulid, Schema.ValidDateFromSelf, Schema.OptionFromSelf(IpAddressFromSelf))
 export type ActivityRecord = typeof ActivityRecord.Type
 
-/** `[count, greatest key]` of one batch of a cleanup (§1.6). */
+/** `[count, greatest key]` of one batch of a cleanup (storage rule: Cleanups). */
 export type CleanupResult<K> = readonly [count: number, last: Option.Option<K>]
 
 /** Sorts activity entries by id, the lock order that keeps concurrent batches from deadlocking. */

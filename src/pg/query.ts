@@ -24,7 +24,7 @@ export interface BoundQuery<P extends ReadonlyArray<unknown>, Row> {
   readonly one: (...params: P) => Effect.Effect<Option.Option<Row>, DriverError | InconsistencyError | InvalidOperationError>
   /** The number of rows the statement touched (for writes without RETURNING). */
   readonly affected: (...params: P) => Effect.Effect<number, DriverError | InvalidOperationError>
-  /** A write that must touch exactly one row: any other count is a RowsAffectedError (§1.2). */
+  /** A write that must touch exactly one row: any other count is a RowsAffectedError (storage rule: Transitions). */
   readonly affectedOne: (...params: P) => Effect.Effect<void, DriverError | InvalidOperationError | RowsAffectedError>
 }
 

@@ -1,4 +1,4 @@
-// Counts in memory follow the same safe-integer rule as PostgreSQL's (domain.md §1.5).
+// Counts in memory follow the same safe-integer rule as PostgreSQL's.
 import { Effect, Option } from "effect"
 import { InvalidOperationError } from "../../storage/common/errors.js"
 

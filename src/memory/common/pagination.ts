@@ -1,4 +1,4 @@
-// Keyset pagination over in-memory rows (domain.md §1.4), the same rules as PostgreSQL on canonical ULID strings.
+// Keyset pagination over in-memory rows, the same rules as PostgreSQL on canonical ULID strings.
 import { Effect, Either, Option } from "effect"
 import type { Ulid } from "../../model/Ulid.js"
 import type { InvalidOperationError } from "../../storage/common/errors.js"
@@ -15,7 +15,7 @@ export const checkCursors = (pagination: Pagination): Effect.Effect<void, Invali
   return Effect.void
 }
 
-// Canonical ULIDs compare as strings in id order (Crockford's alphabet is in ASCII order, §2).
+// Canonical ULIDs compare as strings in id order (Crockford's alphabet is in ASCII order, storage rule: Ids).
 const byId =
   <T>(idOf: (row: T) => Ulid) =>
   (a: T, b: T): number => {

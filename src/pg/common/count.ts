@@ -1,4 +1,4 @@
-// Exact row counts in PostgreSQL (domain.md §1.5): COUNT(*) is a bigint, and only safe integers are returned.
+// Exact row counts in PostgreSQL: COUNT(*) is a bigint, and only safe integers are returned.
 import { SqlClient } from "@effect/sql"
 import type { Fragment } from "@effect/sql/Statement"
 import { Effect, Either, Option } from "effect"

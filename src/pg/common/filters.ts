@@ -1,4 +1,4 @@
-// SQL pieces for the text criteria of filters (domain.md §1.3), the PostgreSQL side of storage/common/filters.ts.
+// SQL pieces for the text criteria of filters, the PostgreSQL side of storage/common/filters.ts.
 import type { Fragment } from "@effect/sql/Statement"
 import type * as Statement from "@effect/sql/Statement"
 import { containsPattern } from "../../storage/common/filters.js"

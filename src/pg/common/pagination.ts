@@ -1,4 +1,4 @@
-// Keyset pagination in PostgreSQL (domain.md §1.4): the WHERE/ORDER BY/LIMIT pieces and a runner returning a Page.
+// Keyset pagination in PostgreSQL: the WHERE/ORDER BY/LIMIT pieces and a runner returning a Page.
 import { SqlClient } from "@effect/sql"
 import type { Fragment } from "@effect/sql/Statement"
 import type * as Statement from "@effect/sql/Statement"

@@ -1,4 +1,4 @@
-// Cursor ↔ uuid text for the pagination helpers, on the model's ULID ⇄ uuid mapping: the same 16 bytes, so uuid order equals ULID order (domain.md §2).
+// Cursor ↔ uuid text for the pagination helpers, on the model's ULID ⇄ uuid mapping: the same 16 bytes, so uuid order equals ULID order.
 import { Either, Option } from "effect"
 import { type Ulid, ulidToUuid, uuidToUlid } from "../../model/Ulid.js"
 import { InvalidOperationError } from "../../storage/common/errors.js"

@@ -99,7 +99,7 @@ const authenticationStatements = authentications.statements({
     text: `SELECT ${authenticationColumns} FROM user_email_authentications WHERE user_email_authentication_id = $1`,
     params: Schema.Tuple(UlidFromUuid)
   },
-  // Guarded (§1.2): a row completed meanwhile is left alone and reported by the affected-row count.
+  // Guarded (storage rule: Transitions): a row completed meanwhile is left alone and reported by the affected-row count.
   // Both complete… methods run this one statement: their proofs are not stored.
   completeAuthentication: {
     text: `UPDATE user_email_authentications SET completed_at = $2 WHERE user_email_authentication_id = $1 AND completed_at IS NULL`,

@@ -60,7 +60,7 @@ const statements = q.statements({
     row: NoRows,
     table: "user_recovery_tickets"
   },
-  // Not guarded in SQL: the transition was checked on the entity passed in (§1.2), as MAS does.
+  // Not guarded in SQL: the transition was checked on the entity passed in (storage rule: Transitions), as MAS does.
   consumeTicket: {
     text: `UPDATE user_recovery_sessions SET consumed_at = $2 WHERE user_recovery_session_id = $1`,
     params: Schema.Tuple(UlidFromUuid, Schema.DateFromSelf),

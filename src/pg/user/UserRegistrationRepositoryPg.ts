@@ -87,7 +87,7 @@ const statements = q.statements({
     text: guardedUpdate("completed_at = $2"),
     params: Schema.Tuple(UlidFromUuid, Schema.DateFromSelf)
   },
-  // ULID key (§1.6): `since < id <= until`; the registrations' email authentications (and their codes) go by ON DELETE CASCADE.
+  // ULID key (storage rule: Cleanups): `since < id <= until`; the registrations' email authentications (and their codes) go by ON DELETE CASCADE.
   cleanup: {
     text:
       `WITH doomed AS (SELECT user_registration_id FROM user_registrations ` +

@@ -50,7 +50,7 @@ const statements = q.statements({
     text: `SELECT ${columns} FROM user_registration_tokens WHERE token = $1`,
     params: Schema.Tuple(Schema.String)
   },
-  // No ON CONFLICT: the catalogue does not make a duplicate token idempotent, so it is a DriverError (§1.8).
+  // No ON CONFLICT: the catalogue does not make a duplicate token idempotent, so it is a DriverError (storage rule: Conflicts).
   add: {
     text: `INSERT INTO user_registration_tokens (${columns}) VALUES ($1, $2, $3, 0, $4, NULL, $5, NULL)`,
     params: Schema.Tuple(UlidFromUuid, Schema.String, Schema.NullOr(Schema.Number), Schema.DateFromSelf, NullableDate),

@@ -29,7 +29,7 @@ const statements = q.statements({
     text: `SELECT ${columns} FROM users WHERE LOWER(username) = LOWER($1)`,
     params: Schema.Tuple(Schema.String)
   },
-  // ON CONFLICT DO NOTHING keeps the unit of work usable when the username is taken (§1.8).
+  // ON CONFLICT DO NOTHING keeps the unit of work usable when the username is taken (storage rule: Conflicts).
   add: {
     text: `INSERT INTO users (${columns}) VALUES ($1, $2, $3, NULL, NULL, FALSE, FALSE) ON CONFLICT (username) DO NOTHING`,
     params: Schema.Tuple(UlidFromUuid, Schema.String, Schema.DateFromSelf),

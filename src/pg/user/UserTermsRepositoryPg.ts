@@ -13,7 +13,7 @@ import { bindAll, declarationsOf, NoRows, repositoryQueries } from "../query.js"
 const q = repositoryQueries({ prefix: "userTerms", table: USER_TERMS, idColumn: "user_terms_id", row: UserTermsRow })
 
 const statements = q.statements({
-  // Accepting again meets the (user_id, terms_url) constraint: DO NOTHING keeps the unit of work usable (§1.8).
+  // Accepting again meets the (user_id, terms_url) constraint: DO NOTHING keeps the unit of work usable (storage rule: Conflicts).
   // No conflict target, as memory's insertIgnoringConflict ignores any key conflict (a fresh id never collides anyway).
   acceptTerms: {
     text:

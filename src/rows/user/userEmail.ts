@@ -122,6 +122,6 @@ export const codeExpiry = (createdAt: Date, duration: Duration.Duration): Either
       )
 }
 
-/** ULID-keyed cleanup selects `since < id <= until` (§1.6). */
+/** ULID-keyed cleanup selects `since < id <= until` (storage rule: Cleanups). */
 export const inCleanupRange = (id: Ulid, since: Option.Option<Ulid>, until: Ulid): boolean =>
   (Option.isNone(since) || id > since.value) && id <= until

@@ -1,4 +1,4 @@
-// The result of one batched cleanup round (domain.md §1.6): rows touched and the greatest key, to pass on as the next `since`.
+// The result of one batched cleanup round: rows touched and the greatest key, to pass on as the next `since`.
 import { Option } from "effect"
 
 export type CleanupResult<K> = readonly [count: number, last: Option.Option<K>]

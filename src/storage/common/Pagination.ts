@@ -1,4 +1,4 @@
-// Keyset pagination (domain.md §1.4): the Pagination request, the Page answer, and the page-building rules both backends share.
+// Keyset pagination: the Pagination request, the Page answer, and the page-building rules both backends share.
 import { Effect, Either, Equal, Hash, Option, type Pipeable, Schema } from "effect"
 import { pipeArguments } from "effect/Pipeable"
 import { parseUlid, type Ulid } from "../../model/Ulid.js"

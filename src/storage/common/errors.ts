@@ -1,4 +1,4 @@
-// The storage error vocabulary (domain.md §1.9): every repository method fails only with a `DatabaseError`.
+// The storage error vocabulary: every repository method fails only with a `DatabaseError`.
 import { Effect, Either, Option, Predicate, Schema } from "effect"
 import { UlidFromSelf } from "../../model/Ulid.js"
 
@@ -40,7 +40,7 @@ export class DriverError extends Schema.TaggedError<DriverError>()("DriverError"
     return Option.contains(this.sqlState, SqlState.UniqueViolation)
   }
 
-  /** What the in-memory backend raises where PostgreSQL would report a constraint violation (§1.8). */
+  /** What the in-memory backend raises where PostgreSQL would report a constraint violation (storage rule: Conflicts). */
   static constraintViolation(sqlState: string, constraint: string, detail?: string): DriverError {
     return new DriverError({
       cause: new Error(`violates constraint "${constraint}"${detail === undefined ? "" : `: ${detail}`}`),
@@ -111,6 +111,6 @@ const describeCause = (cause: unknown): string => {
   return String(cause)
 }
 
-/** A model transition's refusal as the repositories report it: an InvalidOperationError carrying it (§1.2). */
+/** A model transition's refusal as the repositories report it: an InvalidOperationError carrying it (storage rule: Transitions). */
 export const refusedTransition = <A, E>(result: Either.Either<A, E>): Either.Either<A, InvalidOperationError> =>
   Either.mapLeft(result, (cause) => new InvalidOperationError({ cause: Option.some(cause) }))

@@ -1,4 +1,4 @@
-// Criteria helpers shared by the backends (domain.md §1.3): id checks, LIKE escaping and case folding that matches PostgreSQL's LOWER/ILIKE.
+// Criteria helpers shared by the backends: id checks, LIKE escaping and case folding that matches PostgreSQL's LOWER/ILIKE.
 import { Effect, Option } from "effect"
 import { isUlid, type Ulid } from "../../model/Ulid.js"
 import { InvalidOperationError } from "./errors.js"

@@ -1,4 +1,4 @@
-// The port for browser (web login) sessions and their authentications (domain.md §3.1 BrowserSessionRepository).
+// The port for browser (web login) sessions and their authentications.
 import { Context, Effect, type Option } from "effect"
 import type { UpstreamOAuthAuthorizationSession } from "../../model/upstream.js"
 import type { Authentication, BrowserSession, BrowserSessionState, Password, User } from "../../model/user.js"
@@ -10,7 +10,7 @@ import { checkWellFormed } from "../common/limits.js"
 import type { Page, Pagination } from "../common/Pagination.js"
 
 /**
- * The criteria of UpstreamOAuthSessionRepository's filter (domain.md §3.4), needed here for
+ * The criteria of UpstreamOAuthSessionRepository's filter, needed here for
  * `linkedToUpstreamSessions`. The upstream port should re-export this one rather than declare a twin.
  */
 export interface UpstreamOAuthSessionFilter {
@@ -21,7 +21,7 @@ export interface UpstreamOAuthSessionFilter {
   readonly sidClaim?: string
 }
 
-/** Every criterion optional; a session matches when all set criteria hold (§1.3). */
+/** Every criterion optional; a session matches when all set criteria hold (storage rule: Filters). */
 export interface BrowserSessionFilter {
   readonly user?: Ulid
   /**
@@ -82,10 +82,10 @@ export interface BrowserSessionRepositoryShape {
   ) => Effect.Effect<Authentication, DatabaseError>
   /** The newest authentication of the session (by `createdAt`, then id). */
   readonly getLastAuthentication: (session: BrowserSession) => Effect.Effect<Option.Option<Authentication>, DatabaseError>
-  /** §1.7: ids must be distinct and exist, else RowsAffectedError. */
+  /** Storage rule "Batched activity": ids must be distinct and exist, else RowsAffectedError. */
   readonly recordBatchActivity: (activity: ReadonlyArray<ActivityRecord>) => Effect.Effect<void, DatabaseError>
   /**
-   * §1.6, key `finishedAt` (`since <= finishedAt < until`): deletes finished sessions no OAuth2 or
+   * Storage rule "Cleanups", key `finishedAt` (`since <= finishedAt < until`): deletes finished sessions no OAuth2 or
    * compat session references, with their authentications.
    */
   readonly cleanupFinished: (
@@ -93,7 +93,7 @@ export interface BrowserSessionRepositoryShape {
     until: Date,
     limit: number
   ) => Effect.Effect<CleanupResult<Date>, DatabaseError>
-  /** §1.6, key `lastActiveAt` (`since <= lastActiveAt < threshold`): clears `lastActiveIp` where still set. */
+  /** Storage rule "Cleanups", key `lastActiveAt` (`since <= lastActiveAt < threshold`): clears `lastActiveIp` where still set. */
   readonly cleanupInactiveIps: (
     since: Option.Option<Date>,
     threshold: Date,

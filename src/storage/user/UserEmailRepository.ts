@@ -1,4 +1,4 @@
-// The port for users' email addresses and email-code authentications (domain.md §3.1 UserEmailRepository): shape, filter and Tag.
+// The port for users' email addresses and email-code authentications: shape, filter and Tag.
 import { Context, type Duration, Effect, type Option } from "effect"
 import type { UpstreamOAuthAuthorizationSession } from "../../model/upstream.js"
 import type {
@@ -16,7 +16,7 @@ import { checkFilterIds } from "../common/filters.js"
 import { checkWellFormed } from "../common/limits.js"
 import type { Page, Pagination } from "../common/Pagination.js"
 
-/** Every criterion optional; an address matches when all set criteria hold (§1.3). */
+/** Every criterion optional; an address matches when all set criteria hold (storage rule: Filters). */
 export interface UserEmailFilter {
   /** The owner's id. */
   readonly user?: Ulid
@@ -88,7 +88,7 @@ export interface UserEmailRepositoryShape {
     authentication: UserEmailAuthentication,
     upstreamSession: UpstreamOAuthAuthorizationSession
   ) => Effect.Effect<UserEmailAuthentication, DatabaseError>
-  /** Deletes at most `limit` authentications with `since < id <= until` (any state) with their codes (§1.6). */
+  /** Deletes at most `limit` authentications with `since < id <= until` (any state) with their codes (storage rule: Cleanups). */
   readonly cleanupAuthentications: (
     since: Option.Option<Ulid>,
     until: Ulid,

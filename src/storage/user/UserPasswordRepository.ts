@@ -1,4 +1,4 @@
-// The port for the append-only password history (domain.md §3.1 UserPasswordRepository) and the Tag both backends implement.
+// The port for the append-only password history and the Tag both backends implement.
 import { Context, type Effect, type Option } from "effect"
 import type { Password, User } from "../../model/user.js"
 import type { DatabaseError } from "../common/errors.js"

@@ -1,4 +1,4 @@
-// The port for password recovery (domain.md §3.1 UserRecoveryRepository): recovery sessions, their tickets, and the Tag both backends implement.
+// The port for password recovery: recovery sessions, their tickets, and the Tag both backends implement.
 import { Context, type Effect, type Option } from "effect"
 import type { UserEmail, UserRecoverySession, UserRecoveryTicket } from "../../model/user.js"
 import type { Ulid } from "../../model/Ulid.js"
@@ -34,7 +34,7 @@ export interface UserRecoveryRepositoryShape {
     ticket: UserRecoveryTicket,
     session: UserRecoverySession
   ) => Effect.Effect<UserRecoverySession, DatabaseError>
-  /** Deletes up to `limit` sessions (any state) with `since < id <= until`, in id order, with their tickets (§1.6). */
+  /** Deletes up to `limit` sessions (any state) with `since < id <= until`, in id order, with their tickets (storage rule: Cleanups). */
   readonly cleanup: (since: Option.Option<Ulid>, until: Ulid, limit: number) => Effect.Effect<CleanupResult<Ulid>, DatabaseError>
 }
 

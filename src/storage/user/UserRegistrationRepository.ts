@@ -1,4 +1,4 @@
-// The port for registrations built step by step (domain.md §3.1 UserRegistrationRepository): its shape and the Tag both backends implement.
+// The port for registrations built step by step: its shape and the Tag both backends implement.
 import { Context, type Effect, type Option } from "effect"
 import type { UpstreamOAuthAuthorizationSession } from "../../model/upstream.js"
 import type { UserEmailAuthentication, UserRegistration, UserRegistrationToken } from "../../model/user.js"

@@ -1,4 +1,4 @@
-// The port for registration invitation tokens (domain.md §3.1 UserRegistrationTokenRepository): its shape, its filter, and the Tag both backends implement.
+// The port for registration invitation tokens: its shape, its filter, and the Tag both backends implement.
 import { Context, type Effect, type Option } from "effect"
 import type { UserRegistrationToken } from "../../model/user.js"
 import type { Ulid } from "../../model/Ulid.js"
@@ -6,7 +6,7 @@ import type { DatabaseError } from "../common/errors.js"
 import type { Page, Pagination } from "../common/Pagination.js"
 
 /**
- * A token matches when all set criteria hold (§1.3). The criteria depend on time, so the instant
+ * A token matches when all set criteria hold (storage rule: Filters). The criteria depend on time, so the instant
  * they are judged at is part of the filter. `isExpired` and `isValid` follow
  * `UserRegistrationToken.isExpired/isValid` exactly (expired once `now >= expiresAt`).
  */

@@ -1,4 +1,4 @@
-// The port for user accounts (domain.md §3.1 UserRepository): its shape, its filter, and the Tag both backends implement.
+// The port for user accounts: its shape, its filter, and the Tag both backends implement.
 import { Context, Effect, type Option } from "effect"
 import type { User, UserState } from "../../model/user.js"
 import type { Ulid } from "../../model/Ulid.js"
@@ -7,7 +7,7 @@ import { checkFilterIds } from "../common/filters.js"
 import { checkWellFormed } from "../common/limits.js"
 import type { Page, Pagination } from "../common/Pagination.js"
 
-/** Every criterion optional; a user matches when all set criteria hold (§1.3). */
+/** Every criterion optional; a user matches when all set criteria hold (storage rule: Filters). */
 export interface UserFilter {
   /** `active`: neither locked nor deactivated; `locked` / `deactivated`: that timestamp set (both may hold). */
   readonly state?: UserState

@@ -1,4 +1,4 @@
-// The port for accepted terms of service (domain.md §3.1 UserTermsRepository): its shape and the Tag both backends implement.
+// The port for accepted terms of service: its shape and the Tag both backends implement.
 import { Context, type Effect } from "effect"
 import type { User } from "../../model/user.js"
 import type { Url } from "../../model/values.js"

@@ -41,7 +41,7 @@ const agentsOf = (filter: BrowserSessionFilter, pagination = first(100)) =>
     const page = yield* browserSessions.list(filter, pagination)
     const count = yield* browserSessions.count(filter)
     const agents = page.edges.map((e) => Option.getOrElse(e.node.userAgent, () => "?"))
-    // One filter drives list and count (§1.3): they must agree whenever the page holds every row.
+    // One filter drives list and count (storage rule: Filters): they must agree whenever the page holds every row.
     if (!page.hasNextPage) expect(count).toBe(agents.length)
     return agents
   })
