@@ -3,8 +3,7 @@ import { Effect, Either, Layer, Option } from "effect"
 import { consumeUserRecoverySession, UserRecoverySession, UserRecoveryTicket } from "../../model/user.js"
 import { generateUlid, type Ulid } from "../../model/Ulid.js"
 import { CleanupResult } from "../../storage/common/CleanupResult.js"
-import { InvalidOperationError } from "../../storage/common/errors.js"
-import { storedRowDecoder } from "../../storage/common/storedRow.js"
+import { refusedTransition } from "../../storage/common/errors.js"
 import { now } from "../../storage/common/time.js"
 import { checkCleanupLimit, checkWellFormed } from "../../storage/common/limits.js"
 import {
@@ -16,28 +15,20 @@ import {
   userRecoverySessionToRow
 } from "../../rows/user/userRecovery.js"
 import { RECOVERY_TICKET_LIFETIME_MILLIS, UserRecoveryRepository } from "../../storage/user/UserRecoveryRepository.js"
-import type { Row } from "../Database.js"
-import { rejectNul, requireUlid } from "../common/parameters.js"
+import { requireUlid } from "../common/parameters.js"
 import { MemoryStore } from "../MemoryStore.js"
+import { memoryTable } from "../Table.js"
 
 const SESSIONS = "user_recovery_sessions"
 const TICKETS = "user_recovery_tickets"
 
-const decodeSession = storedRowDecoder(UserRecoverySessionRow, SESSIONS, "user_recovery_session_id")
-const decodeTicket = storedRowDecoder(UserRecoveryTicketRow, TICKETS, "user_recovery_ticket_id")
-
 export const make = Effect.gen(function* () {
   const store = yield* MemoryStore
+  const sessions = memoryTable(store, { table: SESSIONS, idColumn: "user_recovery_session_id", row: UserRecoverySessionRow })
+  const tickets = memoryTable(store, { table: TICKETS, idColumn: "user_recovery_ticket_id", row: UserRecoveryTicketRow })
 
   return UserRecoveryRepository.of({
-    lookupSession: (id) =>
-      Effect.flatMap(
-        Effect.zipRight(requireUlid(id), store.read((db) => db.get<Row>(SESSIONS, id))),
-        Option.match({
-          onNone: () => Effect.succeedNone,
-          onSome: (row) => Effect.map(decodeSession(row), (r) => Option.some(userRecoverySessionFromRow(r)))
-        })
-      ),
+    lookupSession: (id) => Effect.map(sessions.get(id), Option.map(userRecoverySessionFromRow)),
 
     addSession: (email, userAgent, ipAddress, locale) =>
       Effect.gen(function* () {
@@ -45,21 +36,15 @@ export const make = Effect.gen(function* () {
         const at = yield* now
         const id = yield* generateUlid
         const session = new UserRecoverySession({ id, email, userAgent, ipAddress, locale, createdAt: at, consumedAt: Option.none() })
-        yield* store.write((db) => Either.map(db.insert(SESSIONS, userRecoverySessionToRow(session)), (next) => [undefined, next] as const))
+        yield* sessions.insert(userRecoverySessionToRow(session))
         return session
       }),
 
     findTicket: (ticket) =>
-      Effect.flatMap(
+      Effect.zipRight(
+        checkWellFormed({ ticket }),
         // Rows iterate in id order: of several tickets with this text, the oldest, as PostgreSQL's ORDER BY id LIMIT 1.
-        Effect.zipRight(
-          Effect.zipRight(checkWellFormed({ ticket }), rejectNul(ticket)),
-          store.read((db) => db.rows<Row>(TICKETS).find((r) => r.ticket === ticket))
-        ),
-        (row) =>
-          row === undefined
-            ? Effect.succeedNone
-            : Effect.map(decodeTicket(row), (r) => Option.some(userRecoveryTicketFromRow(r)))
+        Effect.map(tickets.find((r) => r.ticket === ticket, ticket), Option.map(userRecoveryTicketFromRow))
       ),
 
     addTicket: (session, userEmail, ticket) =>
@@ -75,32 +60,30 @@ export const make = Effect.gen(function* () {
           createdAt: at,
           expiresAt: new Date(at.getTime() + RECOVERY_TICKET_LIFETIME_MILLIS)
         })
-        yield* store.write((db) => Either.map(db.insert(TICKETS, userRecoveryTicketToRow(added)), (next) => [undefined, next] as const))
+        yield* tickets.insert(userRecoveryTicketToRow(added))
         return added
       }),
 
     consumeTicket: (_ticket, session) =>
       Effect.gen(function* () {
         const at = yield* now
-        const consumed = yield* Effect.mapError(
-          consumeUserRecoverySession(session, at),
-          (refusal) => new InvalidOperationError({ cause: Option.some(refusal) })
-        )
-        yield* store.write((db) =>
-          Either.map(db.updateOne(SESSIONS, session.id, (row) => ({ ...row, consumed_at: at })), (next) => [undefined, next] as const)
-        )
+        const consumed = yield* refusedTransition(consumeUserRecoverySession(session, at))
+        yield* sessions.updateOne(session.id, (row) => ({ ...row, consumed_at: at }))
         return consumed
       }),
 
     cleanup: (since, until, limit) =>
       Effect.gen(function* () {
         const batch = yield* checkCleanupLimit(limit)
+        // PostgreSQL's statement encodes since and until to uuid, refusing a malformed id before anything is sent.
+        yield* requireUlid(...Option.toArray(since), until)
+        // One write, as PostgreSQL's one statement: the table handle's deleteWhere has no ORDER BY … LIMIT.
         return yield* store.write((db) => {
-          // Rows iterate in id order; canonical ULID strings compare in id order (§2).
+          // Rows iterate in id order; canonical ULID text compares in creation order, as uuids do in PostgreSQL.
           const keys: Array<Ulid> = []
-          for (const row of db.rows<Row>(SESSIONS)) {
+          for (const row of sessions.rows(db)) {
             if (keys.length >= batch) break
-            const id = row.user_recovery_session_id as Ulid
+            const id = row.user_recovery_session_id
             if ((Option.isNone(since) || id > since.value) && id <= until) keys.push(id)
           }
           const selected = new Set<string>(keys)

@@ -7,8 +7,8 @@ import { CleanupResult } from "../../storage/common/CleanupResult.js"
 import { DriverError, InvalidOperationError, RowsAffectedError } from "../../storage/common/errors.js"
 import { now } from "../../storage/common/time.js"
 import { checkCleanupLimit, checkWellFormed, hasLoneSurrogate } from "../../storage/common/limits.js"
-import { storedRowDecoder } from "../../storage/common/storedRow.js"
 import { normaliseUrl } from "../../storage/common/url.js"
+import { optionalEntity } from "../../rows/common.js"
 import {
   USER_REGISTRATIONS,
   userRegistrationFromRow,
@@ -18,10 +18,9 @@ import {
 import { UserRegistrationRepository } from "../../storage/user/UserRegistrationRepository.js"
 import type { Database } from "../Database.js"
 import { MemoryStore } from "../MemoryStore.js"
-import { requireUlid } from "../common/parameters.js"
+import { memoryTable } from "../Table.js"
 
 const table = USER_REGISTRATIONS
-const decodeStored = storedRowDecoder(UserRegistrationRow, table, "user_registration_id")
 
 const jsonbError = (sqlState: string, message: string) =>
   Either.left(new DriverError({ cause: new Error(message), sqlState: Option.some(sqlState), constraint: Option.none() }))
@@ -50,12 +49,16 @@ const checkJsonb = (value: Json): Either.Either<void, DriverError> => {
   return Either.void
 }
 
+const toEntity = optionalEntity(userRegistrationFromRow)
+
 export const make = Effect.gen(function* () {
   const store = yield* MemoryStore
+  const registrations = memoryTable(store, { table, idColumn: "user_registration_id", row: UserRegistrationRow })
 
   /**
    * A guarded setter: bad parameter text fails first (PostgreSQL rejects it while binding), then the
-   * row must exist and still be pending, else RowsAffectedError; the stored row is returned.
+   * row must exist and still be pending, else RowsAffectedError; the stored row is returned. One write,
+   * as the one UPDATE … RETURNING of PostgreSQL: the table handle has no guarded update that returns the row.
    */
   const guardedUpdate = (id: Row["user_registration_id"], patch: Partial<Row>) =>
     store
@@ -70,16 +73,10 @@ export const make = Effect.gen(function* () {
           return [Option.getOrThrow(next.get<Row>(table, id)), next] as const
         })
       )
-      .pipe(Effect.flatMap(decodeStored), Effect.map(userRegistrationFromRow))
+      .pipe(Effect.flatMap(registrations.decode), Effect.map(userRegistrationFromRow))
 
   return UserRegistrationRepository.of({
-    lookup: (id) =>
-      Effect.gen(function* () {
-        yield* requireUlid(id)
-        const row = yield* store.read((db) => db.get<Row>(table, id))
-        if (Option.isNone(row)) return Option.none()
-        return Option.some(userRegistrationFromRow(yield* decodeStored(row.value)))
-      }),
+    lookup: (id) => Effect.flatMap(registrations.get(id), toEntity),
 
     add: (username, ipAddress, userAgent, postAuthAction) =>
       Effect.gen(function* () {
@@ -103,6 +100,8 @@ export const make = Effect.gen(function* () {
           created_at: at,
           completed_at: null
         }
+        // One write, not the table handle's insert: PostgreSQL refuses NUL in text parameters while binding and the
+        // action's jsonb only while running, and the handle has no step between its text check and the insert.
         yield* store.write((db) =>
           Either.gen(function* () {
             yield* db.checkValues(row)
@@ -138,9 +137,10 @@ export const make = Effect.gen(function* () {
     cleanup: (since, until, limit) =>
       Effect.gen(function* () {
         yield* checkCleanupLimit(limit)
+        // One write, as PostgreSQL's one statement: the table handle's deleteWhere has no ORDER BY … LIMIT.
         return yield* store.write((db) => {
-          const doomed = db
-            .rows<Row>(table)
+          const doomed = registrations
+            .rows(db)
             .filter((r) => (Option.isNone(since) || r.user_registration_id > since.value) && r.user_registration_id <= until)
             .slice(0, limit)
             .map((r) => r.user_registration_id)

@@ -9,6 +9,7 @@ import { RepositoryAccess } from "../../../src/storage/RepositoryAccess.js"
 import { RECOVERY_TICKET_LIFETIME_MILLIS } from "../../../src/storage/user/UserRecoveryRepository.js"
 import { Seed } from "../../support/seed.js"
 import { contract, EPOCH } from "../backends.js"
+import { expectEachToFail, malformedIdsLike } from "../refusals.js"
 
 const ip = (text: string) => Option.getOrThrow(parseIpAddress(text))
 
@@ -344,6 +345,25 @@ contract("UserRecoveryRepository", (test) => {
         expect(error._tag).toBe("InvalidOperationError")
       }
       expect(yield* sessionCount).toBe(2)
+    }))
+
+  test("a malformed since or until of cleanup is an InvalidOperationError; nothing is deleted and the unit of work goes on", () =>
+    Effect.gen(function* () {
+      const repos = yield* RepositoryAccess
+      const [first] = yield* addSessions(2)
+      yield* repos.transaction(
+        Effect.gen(function* () {
+          for (const bad of malformedIdsLike(first!.id)) {
+            yield* expectEachToFail("InvalidOperationError", [
+              [`since ${JSON.stringify(bad)}`, repos.userRecovery.cleanup(Option.some(bad), END, 10)],
+              [`until ${JSON.stringify(bad)}`, repos.userRecovery.cleanup(Option.none(), bad, 10)]
+            ])
+          }
+          // Refused before anything was sent: the unit of work goes on.
+          yield* repos.userRecovery.addSession("c@example.com", "UA", Option.none(), "en")
+        })
+      )
+      expect(yield* sessionCount).toBe(3)
     }))
 
   test("cleanup keys are ids: sessions made in one millisecond go in id order", () =>
