@@ -20,6 +20,13 @@ export default tseslint.config(
       "@typescript-eslint/no-empty-object-type": ["error", { allowInterfaces: "with-single-extends" }],
       // Effect.gen bodies that only read services are still generators.
       "require-yield": "off",
+      // Node's deep equality sees no difference between two Effect data values (Option.some(1) "equals" Option.none()):
+      // tests compare with expect(…).toEqual, which uses Effect's own equality.
+      "no-restricted-properties": [
+        "error",
+        { object: "assert", property: "deepStrictEqual", message: "use expect(actual).toEqual(expected)" },
+        { object: "assert", property: "deepEqual", message: "use expect(actual).toEqual(expected)" }
+      ],
       "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_", caughtErrors: "none" }]
     }
   }

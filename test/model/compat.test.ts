@@ -1,5 +1,5 @@
 // Compat-group entities: session, SSO login and token state machines.
-import { assert, describe, it } from "@effect/vitest"
+import { assert, describe, expect, it } from "@effect/vitest"
 import { Option } from "effect"
 import {
   CompatAccessToken,
@@ -38,7 +38,7 @@ describe("CompatSession", () => {
 
   it("finishes a valid session only", () => {
     const finished = right(finishCompatSession(session, at(1)))
-    assert.deepStrictEqual(finished.state, new Finished({ finishedAt: at(1) }))
+    expect(finished.state).toEqual(new Finished({ finishedAt: at(1) }))
     assert.isTrue(finished.isFinished)
     refused(finishCompatSession(finished, at(2)), "CompatSession", "Finished", "finish")
   })
@@ -57,7 +57,7 @@ describe("CompatSsoLogin", () => {
   it("only Pending → Fulfilled → Exchanged", () => {
     const fulfilled = right(fulfillCompatSsoLogin(login, at(1), browserSessionId))
     const exchanged = right(exchangeCompatSsoLogin(fulfilled, at(2), compatSessionId))
-    assert.deepStrictEqual(exchanged.state, new CompatSsoLoginExchanged({ fulfilledAt: at(1), exchangedAt: at(2), compatSessionId }))
+    expect(exchanged.state).toEqual(new CompatSsoLoginExchanged({ fulfilledAt: at(1), exchangedAt: at(2), compatSessionId }))
     refused(exchangeCompatSsoLogin(login, at(2), compatSessionId), "CompatSsoLogin", "Pending", "exchange")
     refused(fulfillCompatSsoLogin(fulfilled, at(2), browserSessionId), "CompatSsoLogin", "Fulfilled", "fulfill")
     refused(fulfillCompatSsoLogin(exchanged, at(3), browserSessionId), "CompatSsoLogin", "Exchanged", "fulfill")
@@ -84,7 +84,7 @@ describe("Compat tokens", () => {
       createdAt: T0
     })
     const consumed = right(consumeCompatRefreshToken(token, at(1)))
-    assert.deepStrictEqual(consumed.state, new CompatRefreshTokenConsumed({ consumedAt: at(1) }))
+    expect(consumed.state).toEqual(new CompatRefreshTokenConsumed({ consumedAt: at(1) }))
     assert.isFalse(consumed.isValid)
     refused(consumeCompatRefreshToken(consumed, at(2)), "CompatRefreshToken", "Consumed", "consume")
   })

@@ -1,5 +1,5 @@
 // Shared fixtures for the model and stored-row tests: deterministic ids and instants, and transition assertions.
-import { assert } from "@effect/vitest"
+import { assert, expect } from "@effect/vitest"
 import { Either } from "effect"
 import { InvalidTransition, type Ulid, ulidAt } from "../../src/model/index.js"
 
@@ -30,9 +30,6 @@ export const refused = (
   if (Either.isLeft(result)) {
     assert.instanceOf(result.left, InvalidTransition)
     assert.strictEqual(result.left._tag, "InvalidTransition")
-    assert.deepStrictEqual(
-      { entity: result.left.entity, from: result.left.from, transition: result.left.transition },
-      { entity, from, transition }
-    )
+    expect({ entity: result.left.entity, from: result.left.from, transition: result.left.transition }).toEqual({ entity, from, transition })
   }
 }

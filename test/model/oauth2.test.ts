@@ -1,5 +1,5 @@
 // OAuth2-group entities: clients, grant and token state machines.
-import { assert, describe, it } from "@effect/vitest"
+import { assert, describe, expect, it } from "@effect/vitest"
 import { Duration, Option } from "effect"
 import {
   AccessToken,
@@ -85,12 +85,12 @@ describe("AuthorizationGrant", () => {
 
   it("moves Pending → Fulfilled → Exchanged, and Pending → Cancelled; nothing else", () => {
     const fulfilled = right(fulfillAuthorizationGrant(grant, at(1), browserSessionId))
-    assert.deepStrictEqual(fulfilled.stage, new AuthorizationGrantFulfilled({ browserSessionId, fulfilledAt: at(1) }))
+    expect(fulfilled.stage).toEqual(new AuthorizationGrantFulfilled({ browserSessionId, fulfilledAt: at(1) }))
     const exchanged = right(exchangeAuthorizationGrant(fulfilled, at(2), sessionId))
-    assert.deepStrictEqual(exchanged.stage, new AuthorizationGrantExchanged({ sessionId, fulfilledAt: at(1), exchangedAt: at(2) }))
+    expect(exchanged.stage).toEqual(new AuthorizationGrantExchanged({ sessionId, fulfilledAt: at(1), exchangedAt: at(2) }))
     const cancelled = right(cancelAuthorizationGrant(grant, at(3)))
     assert.strictEqual(cancelled.stage._tag, "Cancelled")
-    assert.deepStrictEqual(exchanged.rawParameters, grant.rawParameters)
+    expect(exchanged.rawParameters).toEqual(grant.rawParameters)
 
     refused(exchangeAuthorizationGrant(grant, at(2), sessionId), "AuthorizationGrant", "Pending", "exchange")
     refused(fulfillAuthorizationGrant(fulfilled, at(2), browserSessionId), "AuthorizationGrant", "Fulfilled", "fulfill")
@@ -121,7 +121,7 @@ describe("OAuth2Session and AccessToken", () => {
 
   it("finishes a valid session only", () => {
     const finished = right(finishOAuth2Session(session, at(1)))
-    assert.deepStrictEqual(finished.state, new Finished({ finishedAt: at(1) }))
+    expect(finished.state).toEqual(new Finished({ finishedAt: at(1) }))
     assert.isTrue(finished.isFinished && !finished.isValid)
     refused(finishOAuth2Session(finished, at(2)), "OAuth2Session", "Finished", "finish")
   })
@@ -143,7 +143,7 @@ describe("OAuth2Session and AccessToken", () => {
     assert.isFalse(token.isUsed)
     assert.isTrue(markAccessTokenUsed(token, at(1)).isUsed)
     const revoked = right(revokeAccessToken(token, at(2)))
-    assert.deepStrictEqual(revoked.state, new Revoked({ revokedAt: at(2) }))
+    expect(revoked.state).toEqual(new Revoked({ revokedAt: at(2) }))
     assert.isFalse(revoked.isValid(at(3)))
     refused(revokeAccessToken(revoked, at(3)), "AccessToken", "Revoked", "revoke")
   })
@@ -162,10 +162,10 @@ describe("RefreshToken", () => {
 
   it("consumes from Valid and Consumed (overwriting), refuses Revoked; revokes only Valid", () => {
     const consumed = right(consumeRefreshToken(token, at(1), next))
-    assert.deepStrictEqual(consumed.state, new RefreshTokenConsumed({ consumedAt: at(1), nextRefreshTokenId: Option.some(next) }))
+    expect(consumed.state).toEqual(new RefreshTokenConsumed({ consumedAt: at(1), nextRefreshTokenId: Option.some(next) }))
     const other = newId()
     const again = right(consumeRefreshToken(consumed, at(2), other))
-    assert.deepStrictEqual(again.state, new RefreshTokenConsumed({ consumedAt: at(2), nextRefreshTokenId: Option.some(other) }))
+    expect(again.state).toEqual(new RefreshTokenConsumed({ consumedAt: at(2), nextRefreshTokenId: Option.some(other) }))
     const revoked = right(revokeRefreshToken(token, at(3)))
     assert.strictEqual(revoked.state._tag, "Revoked")
     refused(consumeRefreshToken(revoked, at(4), next), "RefreshToken", "Revoked", "consume")
@@ -193,7 +193,7 @@ describe("DeviceCodeGrant", () => {
 
   it("allows Pending → Fulfilled (with locale) / Rejected and Fulfilled → Exchanged only", () => {
     const fulfilled = right(fulfillDeviceCodeGrant(grant, at(1), browserSessionId, Option.some("fr")))
-    assert.deepStrictEqual(fulfilled.locale, Option.some("fr"))
+    expect(fulfilled.locale).toEqual(Option.some("fr"))
     const exchanged = right(exchangeDeviceCodeGrant(fulfilled, at(2), sessionId))
     assert.strictEqual(exchanged.state._tag, "Exchanged")
     const rejected = right(rejectDeviceCodeGrant(grant, at(1), browserSessionId))

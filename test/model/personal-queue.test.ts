@@ -1,5 +1,5 @@
 // Personal sessions and tokens, app sessions, policy data, and the queue's job status machine.
-import { assert, describe, it } from "@effect/vitest"
+import { assert, describe, expect, it } from "@effect/vitest"
 import { Either, Option } from "effect"
 import {
   AppSessionCompat,
@@ -42,7 +42,7 @@ describe("PersonalSession", () => {
 
   it("revokes a valid session only", () => {
     const revoked = right(revokePersonalSession(session, at(1)))
-    assert.deepStrictEqual(revoked.state, new Revoked({ revokedAt: at(1) }))
+    expect(revoked.state).toEqual(new Revoked({ revokedAt: at(1) }))
     assert.isTrue(revoked.isRevoked)
     refused(revokePersonalSession(revoked, at(2)), "PersonalSession", "Revoked", "revoke")
   })
@@ -96,7 +96,7 @@ describe("AppSession, PolicyData, Worker", () => {
   })
 
   it("PolicyData holds JSON only", () => {
-    assert.deepStrictEqual(new PolicyData({ id: newId(), createdAt: T0, data: { a: [1] } }).data, { a: [1] })
+    expect(new PolicyData({ id: newId(), createdAt: T0, data: { a: [1] } }).data).toEqual({ a: [1] })
     assert.throws(() => new PolicyData({ id: newId(), createdAt: T0, data: new Date() as never }))
   })
 
@@ -112,11 +112,11 @@ describe("AppSession, PolicyData, Worker", () => {
 
 describe("queue job status machine", () => {
   it("allows exactly the listed moves", () => {
-    assert.deepStrictEqual(transitionJobStatus("scheduled", "scheduleAvailable"), Either.right("available"))
-    assert.deepStrictEqual(transitionJobStatus("available", "reserve"), Either.right("running"))
-    assert.deepStrictEqual(transitionJobStatus("running", "complete"), Either.right("completed"))
-    assert.deepStrictEqual(transitionJobStatus("running", "fail"), Either.right("failed"))
-    assert.deepStrictEqual(transitionJobStatus("failed", "retry"), Either.right("scheduled"))
+    expect(transitionJobStatus("scheduled", "scheduleAvailable")).toEqual(Either.right("available"))
+    expect(transitionJobStatus("available", "reserve")).toEqual(Either.right("running"))
+    expect(transitionJobStatus("running", "complete")).toEqual(Either.right("completed"))
+    expect(transitionJobStatus("running", "fail")).toEqual(Either.right("failed"))
+    expect(transitionJobStatus("failed", "retry")).toEqual(Either.right("scheduled"))
     const statuses: ReadonlyArray<JobStatus> = ["available", "running", "completed", "failed", "scheduled", "lost"]
     for (const s of statuses.filter((s) => s !== "running")) {
       refused(transitionJobStatus(s, "complete"), "Job", s, "complete")
@@ -127,10 +127,10 @@ describe("queue job status machine", () => {
   })
 
   it("schedule status flag: none without a job, else whether it is done", () => {
-    assert.deepStrictEqual(lastScheduledJobCompleted(Option.none()), Option.none())
-    assert.deepStrictEqual(lastScheduledJobCompleted(Option.some("failed")), Option.some(true))
-    assert.deepStrictEqual(lastScheduledJobCompleted(Option.some("completed")), Option.some(true))
-    assert.deepStrictEqual(lastScheduledJobCompleted(Option.some("running")), Option.some(false))
+    expect(lastScheduledJobCompleted(Option.none())).toEqual(Option.none())
+    expect(lastScheduledJobCompleted(Option.some("failed"))).toEqual(Option.some(true))
+    expect(lastScheduledJobCompleted(Option.some("completed"))).toEqual(Option.some(true))
+    expect(lastScheduledJobCompleted(Option.some("running"))).toEqual(Option.some(false))
     const status = new ScheduleStatus({ scheduleName: "daily", lastScheduledAt: Option.some(T0), lastScheduledJobCompleted: Option.some(true) })
     assert.strictEqual(status.scheduleName, "daily")
   })

@@ -1,5 +1,5 @@
 // Ulid: text/bytes/uuid round trips, ordering, bounds, known vectors and reproducible generation.
-import { assert, describe, it } from "@effect/vitest"
+import { assert, describe, expect, it } from "@effect/vitest"
 import { Duration, Effect, Either, FastCheck as fc, Option, Random, Schema, TestClock } from "effect"
 import {
   generateUlid,
@@ -51,17 +51,14 @@ describe("Ulid known vectors", () => {
     const ulid = ulidAt(t, random)
     assert.strictEqual(ulidToUuid(ulid), expected)
     assert.strictEqual(ulidTimestamp(ulid), t)
-    assert.deepStrictEqual(uuidToUlid(expected), Option.some(ulid))
+    expect(uuidToUlid(expected)).toEqual(Option.some(ulid))
   })
 })
 
 describe("Ulid schema", () => {
   it("decodes lowercase into the canonical uppercase form", () => {
-    assert.deepStrictEqual(
-      Schema.decodeUnknownEither(Ulid)("01aryz6s410000000000000000"),
-      Either.right("01ARYZ6S410000000000000000" as Ulid)
-    )
-    assert.deepStrictEqual(parseUlid("01aryz6s41000000000000000z"), Option.some("01ARYZ6S41000000000000000Z" as Ulid))
+    expect(Schema.decodeUnknownEither(Ulid)("01aryz6s410000000000000000")).toEqual(Either.right("01ARYZ6S410000000000000000" as Ulid))
+    expect(parseUlid("01aryz6s41000000000000000z")).toEqual(Option.some("01ARYZ6S41000000000000000Z" as Ulid))
   })
 
   it("rejects bad text with a clear message", () => {
@@ -74,7 +71,7 @@ describe("Ulid schema", () => {
   })
 
   it("folds ASCII case only, as cursors are read: a letter that uppercases onto the alphabet (ſ → S) is not ULID text", () => {
-    assert.deepStrictEqual(parseUlid("01ARYZ6S41000000000000000s"), Option.some("01ARYZ6S41000000000000000S" as Ulid))
+    expect(parseUlid("01ARYZ6S41000000000000000s")).toEqual(Option.some("01ARYZ6S41000000000000000S" as Ulid))
     // isNone, not deepStrictEqual: chai's deep equality holds between a Some and None.
     assert.isTrue(Option.isNone(parseUlid("01ARYZ6S41000000000000000\u017f")))
     assert.isTrue(Option.isNone(parseUlid("01ARYZ6S41000000000000000\u212a")))
@@ -96,7 +93,7 @@ describe("Ulid properties", () => {
     fc.assert(
       fc.property(arbUlid, (u) => {
         assert.strictEqual(ulidFromBytes(ulidToBytes(u)), u)
-        assert.deepStrictEqual(uuidToUlid(ulidToUuid(u)), Option.some(u))
+        expect(uuidToUlid(ulidToUuid(u))).toEqual(Option.some(u))
         assert.strictEqual(Schema.decodeSync(Ulid)(u.toLowerCase()), u)
       }),
       { numRuns: 300 }

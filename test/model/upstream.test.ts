@@ -1,5 +1,5 @@
 // Upstream OAuth2 entities: provider, link and the authorization-session machine.
-import { assert, describe, it } from "@effect/vitest"
+import { assert, describe, expect, it } from "@effect/vitest"
 import { Option, Schema } from "effect"
 import {
   associateUpstreamOAuthLinkToUser,
@@ -77,7 +77,7 @@ describe("UpstreamOAuthProvider and UpstreamOAuthLink", () => {
       createdAt: T0
     })
     const user = newId()
-    assert.deepStrictEqual(associateUpstreamOAuthLinkToUser(link, user).userId, Option.some(user))
+    expect(associateUpstreamOAuthLinkToUser(link, user).userId).toEqual(Option.some(user))
   })
 })
 
@@ -100,25 +100,19 @@ describe("UpstreamOAuthAuthorizationSession", () => {
   }
   it("moves Pending → Completed → Consumed, and Completed/Consumed → Unlinked", () => {
     const completed = right(completeUpstreamOAuthAuthorizationSession(session, at(1), linkId, data))
-    assert.deepStrictEqual(completed.state, new UpstreamSessionCompleted({ completedAt: at(1), linkId, ...data }))
-    assert.deepStrictEqual(completed.idTokenClaims, Option.some({ sub: "abc", sid: "s1" }))
+    expect(completed.state).toEqual(new UpstreamSessionCompleted({ completedAt: at(1), linkId, ...data }))
+    expect(completed.idTokenClaims).toEqual(Option.some({ sub: "abc", sid: "s1" }))
     const consumed = right(consumeUpstreamOAuthAuthorizationSession(completed, at(2)))
-    assert.deepStrictEqual(consumed.state, new UpstreamSessionConsumed({ completedAt: at(1), consumedAt: at(2), linkId, ...data }))
+    expect(consumed.state).toEqual(new UpstreamSessionConsumed({ completedAt: at(1), consumedAt: at(2), linkId, ...data }))
     const unlinked = right(unlinkUpstreamOAuthAuthorizationSession(consumed, at(3)))
-    assert.deepStrictEqual(
-      unlinked.state,
-      new UpstreamSessionUnlinked({
+    expect(unlinked.state).toEqual(new UpstreamSessionUnlinked({
         completedAt: at(1),
         consumedAt: Option.some(at(2)),
         unlinkedAt: at(3),
         idToken: data.idToken,
         idTokenClaims: data.idTokenClaims
-      })
-    )
-    assert.deepStrictEqual(
-      (right(unlinkUpstreamOAuthAuthorizationSession(completed, at(3))).state as UpstreamSessionUnlinked).consumedAt,
-      Option.none()
-    )
+      }))
+    expect((right(unlinkUpstreamOAuthAuthorizationSession(completed, at(3))).state as UpstreamSessionUnlinked).consumedAt).toEqual(Option.none())
 
     const S = "UpstreamOAuthAuthorizationSession"
     refused(consumeUpstreamOAuthAuthorizationSession(session, at(2)), S, "Pending", "consume")

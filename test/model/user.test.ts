@@ -1,5 +1,5 @@
 // User-group entities: predicates, idempotent user transitions, pending/completed flows.
-import { assert, describe, it } from "@effect/vitest"
+import { assert, describe, expect, it } from "@effect/vitest"
 import { Option } from "effect"
 import {
   BrowserSession,
@@ -61,7 +61,7 @@ describe("User", () => {
   it("locks and unlocks, idempotently", () => {
     const user = makeUser()
     const locked = right(lockUser(user, at(1)))
-    assert.deepStrictEqual(locked.lockedAt, Option.some(at(1)))
+    expect(locked.lockedAt).toEqual(Option.some(at(1)))
     assert.strictEqual(locked.id, user.id)
     // Already in the target state: the same value, unchanged (no write).
     assert.strictEqual(right(lockUser(locked, at(2))), locked)
@@ -73,7 +73,7 @@ describe("User", () => {
   it("deactivates and reactivates, idempotently", () => {
     const user = makeUser()
     const deactivated = right(deactivateUser(user, at(1)))
-    assert.deepStrictEqual(deactivated.deactivatedAt, Option.some(at(1)))
+    expect(deactivated.deactivatedAt).toEqual(Option.some(at(1)))
     assert.strictEqual(right(deactivateUser(deactivated, at(2))), deactivated)
     assert.isTrue(Option.isNone(right(reactivateUser(deactivated)).deactivatedAt))
     assert.strictEqual(right(reactivateUser(user)), user)
@@ -96,7 +96,7 @@ describe("UserEmailAuthentication and UserRecoverySession", () => {
     })
     const completed = right(completeUserEmailAuthentication(pending, at(1)))
     assert.isTrue(completed.isCompleted)
-    assert.deepStrictEqual(completed.completedAt, Option.some(at(1)))
+    expect(completed.completedAt).toEqual(Option.some(at(1)))
     refused(completeUserEmailAuthentication(completed, at(2)), "UserEmailAuthentication", "Completed", "complete")
   })
 
@@ -148,16 +148,16 @@ describe("UserRegistration", () => {
 
   it("setters overwrite while pending and are refused once completed", () => {
     const named = right(updateUserRegistration(registration, { displayName: Option.some("Bob") }))
-    assert.deepStrictEqual(named.displayName, Option.some("Bob"))
+    expect(named.displayName).toEqual(Option.some("Bob"))
     const renamed = right(
       updateUserRegistration(named, {
         displayName: Option.some("Robert"),
         termsUrl: Option.some("https://example.com/tos" as Url)
       })
     )
-    assert.deepStrictEqual(renamed.displayName, Option.some("Robert"))
+    expect(renamed.displayName).toEqual(Option.some("Robert"))
     const completed = right(completeUserRegistration(renamed, at(5)))
-    assert.deepStrictEqual(completed.completedAt, Option.some(at(5)))
+    expect(completed.completedAt).toEqual(Option.some(at(5)))
     assert.isTrue(completed.isCompleted)
     refused(completeUserRegistration(completed, at(6)), "UserRegistration", "Completed", "complete")
     refused(
@@ -197,7 +197,7 @@ describe("UserRegistrationToken", () => {
     assert.isFalse(token.isExpired(at(99)))
     const used = right(useUserRegistrationToken(right(useUserRegistrationToken(token, at(1))), at(2)))
     assert.strictEqual(used.timesUsed, 2)
-    assert.deepStrictEqual(used.lastUsedAt, Option.some(at(2)))
+    expect(used.lastUsedAt).toEqual(Option.some(at(2)))
     assert.isTrue(used.hasBeenUsed)
     assert.isFalse(used.isValid(at(3)))
     assert.isTrue(setUserRegistrationTokenUsageLimit(used, Option.none()).isValid(at(3)))
@@ -208,7 +208,7 @@ describe("UserRegistrationToken", () => {
     const revoked = right(revokeUserRegistrationToken(token, at(1)))
     assert.isTrue(revoked.isRevoked)
     assert.isFalse(revoked.isValid(at(2)))
-    assert.deepStrictEqual(right(revokeUserRegistrationToken(revoked, at(3))).revokedAt, Option.some(at(3)))
+    expect(right(revokeUserRegistrationToken(revoked, at(3))).revokedAt).toEqual(Option.some(at(3)))
     refused(useUserRegistrationToken(revoked, at(4)), "UserRegistrationToken", "Revoked", "use")
     const unrevoked = right(unrevokeUserRegistrationToken(revoked))
     assert.isFalse(unrevoked.isRevoked)
@@ -230,7 +230,7 @@ describe("BrowserSession and Authentication", () => {
     assert.isTrue(session.isActive)
     const finished = right(finishBrowserSession(session, at(1)))
     assert.isFalse(finished.isActive)
-    assert.deepStrictEqual(right(finishBrowserSession(finished, at(2))).finishedAt, Option.some(at(2)))
+    expect(right(finishBrowserSession(finished, at(2))).finishedAt).toEqual(Option.some(at(2)))
   })
 
 })

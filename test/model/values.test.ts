@@ -1,5 +1,5 @@
 // Value types: IP canonical form, URLs, JSON, scope tokens and scopes, devices, JWKS and enumerations.
-import { assert, describe, it } from "@effect/vitest"
+import { assert, describe, expect, it } from "@effect/vitest"
 import { Either, Option, Schema } from "effect"
 import {
   ActivityRecord,
@@ -65,8 +65,8 @@ describe("IpAddress", () => {
 
   it("decodes to PostgreSQL's canonical text", () => {
     for (const [input, expected] of canonical) {
-      assert.deepStrictEqual(Schema.decodeUnknownEither(IpAddress)(input), Either.right(expected as IpAddress), input)
-      assert.deepStrictEqual(parseIpAddress(input), Option.some(expected as IpAddress))
+      expect(Schema.decodeUnknownEither(IpAddress)(input), input).toEqual(Either.right(expected as IpAddress))
+      expect(parseIpAddress(input)).toEqual(Option.some(expected as IpAddress))
       // The canonical form is a fixpoint and is the only form the type side accepts.
       assert.isTrue(Schema.is(IpAddressFromSelf)(expected))
     }
@@ -106,7 +106,7 @@ describe("IpAddress", () => {
 describe("Url", () => {
   it("accepts absolute URLs kept as written", () => {
     for (const u of ["https://example.com", "https://example.com/cb?x=1#f", "http://[::1]:8080/", "urn:ietf:wg:oauth:2.0:oob", "com.example.app:/callback", "https://exämple.com/ü"]) {
-      assert.deepStrictEqual(Schema.decodeUnknownEither(Url)(u), Either.right(u as Url), u)
+      expect(Schema.decodeUnknownEither(Url)(u), u).toEqual(Either.right(u as Url))
     }
   })
 
@@ -147,8 +147,8 @@ describe("ScopeToken and Scope", () => {
 
   it("decodes a stored list into a sorted set and encodes it back", () => {
     const scope = Schema.decodeSync(Scope)(["openid", "email", "openid", "a:b"])
-    assert.deepStrictEqual([...scope], ["a:b", "email", "openid"])
-    assert.deepStrictEqual(Schema.encodeSync(Scope)(scope), ["a:b", "email", "openid"])
+    expect([...scope]).toEqual(["a:b", "email", "openid"])
+    expect(Schema.encodeSync(Scope)(scope)).toEqual(["a:b", "email", "openid"])
     assert.isTrue(Schema.is(ScopeFromSelf)(scope))
     assert.isFalse(Schema.is(ScopeFromSelf)(["openid", "email"]))
     assert.isFalse(Schema.is(ScopeFromSelf)(["email", "email"]))
@@ -158,7 +158,7 @@ describe("ScopeToken and Scope", () => {
     const result = Schema.decodeUnknownEither(Scope)(["openid", "bad token"])
     assert.isTrue(Either.isLeft(result))
     if (Either.isLeft(result)) assert.include(result.left.message, "Invalid scope token \"bad token\"")
-    assert.deepStrictEqual(scopeFromStrings(["openid", "a\u0000"]), Either.left("a\u0000"))
+    expect(scopeFromStrings(["openid", "a\u0000"])).toEqual(Either.left("a\u0000"))
   })
 
   it("parses, prints and queries scopes", () => {
@@ -167,8 +167,8 @@ describe("ScopeToken and Scope", () => {
     assert.isTrue(scopeContainsAll(scope, ["openid"]))
     assert.isTrue(scopeContainsAll(scope, []))
     assert.isFalse(scopeContainsAll(scope, ["openid", "profile"]))
-    assert.deepStrictEqual([...Either.getOrThrow(parseScope(""))], [])
-    assert.deepStrictEqual(emptyScope, makeScope([]))
+    expect([...Either.getOrThrow(parseScope(""))]).toEqual([])
+    expect(emptyScope).toEqual(makeScope([]))
     assert.isTrue(Either.isLeft(parseScope("openid é")))
   })
 })
@@ -181,7 +181,7 @@ describe("Device", () => {
       "urn:matrix:client:device:ABCDEF",
       "urn:matrix:org.matrix.msc2967.client:device:ABCDEF"
     ])
-    for (const t of tokens) assert.deepStrictEqual(deviceFromScopeToken(t), Option.some(device))
+    for (const t of tokens) expect(deviceFromScopeToken(t)).toEqual(Option.some(device))
     assert.isTrue(Option.isNone(deviceFromScopeToken("openid")))
     assert.isTrue(Option.isNone(deviceFromScopeToken("urn:matrix:client:api:*")))
   })
@@ -205,7 +205,7 @@ describe("Device", () => {
     assert.isTrue(scopeHasDevice(scope, new Device({ id: "D2" })))
     assert.isFalse(scopeHasDevice(scope, new Device({ id: "D3" })))
     assert.isFalse(scopeHasDevice(scope, new Device({ id: "D 1" })))
-    assert.deepStrictEqual(devicesInScope(scope).map((d) => d.id).sort(), ["D1", "D2"])
+    expect(devicesInScope(scope).map((d) => d.id).sort()).toEqual(["D1", "D2"])
   })
 })
 
@@ -238,6 +238,6 @@ describe("enumerations and records", () => {
     assert.isTrue(records.every((r) => Schema.is(ActivityRecord)(r)))
     assert.isFalse(Schema.is(ActivityRecord)([a, new Date(NaN), Option.none()]))
     assert.isFalse(Schema.is(ActivityRecord)([a, new Date(1), Option.some("::0:1")]))
-    assert.deepStrictEqual(sortActivity(records).map((r) => r[0]), [b, a])
+    expect(sortActivity(records).map((r) => r[0])).toEqual([b, a])
   })
 })

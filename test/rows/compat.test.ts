@@ -1,5 +1,5 @@
 // Stored compat state tuples: session, SSO login and refresh-token states from their columns and back.
-import { assert, describe, it } from "@effect/vitest"
+import { describe, expect, it } from "@effect/vitest"
 import { Either } from "effect"
 import {
   CompatRefreshTokenConsumed,
@@ -18,8 +18,8 @@ import { inconsistent } from "./fixtures.js"
 describe("compat_sessions state", () => {
   it("every finished_at decodes", () => {
     const finished = new Finished({ finishedAt: at(1) })
-    assert.deepStrictEqual(decodeCompatSessionState({ finishedAt: null }), Either.right(new Valid()))
-    assert.deepStrictEqual(decodeCompatSessionState(encodeCompatSessionState(finished)), Either.right(finished))
+    expect(decodeCompatSessionState({ finishedAt: null })).toEqual(Either.right(new Valid()))
+    expect(decodeCompatSessionState(encodeCompatSessionState(finished))).toEqual(Either.right(finished))
   })
 })
 
@@ -29,24 +29,15 @@ describe("compat_sso_logins state", () => {
   const none = { fulfilledAt: null, exchangedAt: null, userSessionId: null, compatSessionId: null }
 
   it("decodes Pending, Fulfilled and Exchanged", () => {
-    assert.deepStrictEqual(decodeCompatSsoLoginState(none), Either.right(new Pending()))
+    expect(decodeCompatSsoLoginState(none)).toEqual(Either.right(new Pending()))
     const fulfilled = new CompatSsoLoginFulfilled({ fulfilledAt: at(1), browserSessionId })
-    assert.deepStrictEqual(
-      decodeCompatSsoLoginState({ ...none, fulfilledAt: at(1), userSessionId: browserSessionId }),
-      Either.right(fulfilled)
-    )
+    expect(decodeCompatSsoLoginState({ ...none, fulfilledAt: at(1), userSessionId: browserSessionId })).toEqual(Either.right(fulfilled))
     const exchanged = new CompatSsoLoginExchanged({ fulfilledAt: at(1), exchangedAt: at(2), compatSessionId })
-    assert.deepStrictEqual(
-      decodeCompatSsoLoginState({ fulfilledAt: at(1), exchangedAt: at(2), userSessionId: browserSessionId, compatSessionId }),
-      Either.right(exchanged)
-    )
+    expect(decodeCompatSsoLoginState({ fulfilledAt: at(1), exchangedAt: at(2), userSessionId: browserSessionId, compatSessionId })).toEqual(Either.right(exchanged))
     for (const s of [new Pending(), fulfilled]) {
-      assert.deepStrictEqual(decodeCompatSsoLoginState(encodeCompatSsoLoginState(s)), Either.right(s))
+      expect(decodeCompatSsoLoginState(encodeCompatSsoLoginState(s))).toEqual(Either.right(s))
     }
-    assert.deepStrictEqual(
-      encodeCompatSsoLoginState(exchanged, browserSessionId),
-      { fulfilledAt: at(1), exchangedAt: at(2), userSessionId: browserSessionId, compatSessionId }
-    )
+    expect(encodeCompatSsoLoginState(exchanged, browserSessionId)).toEqual({ fulfilledAt: at(1), exchangedAt: at(2), userSessionId: browserSessionId, compatSessionId })
   })
 
   it("rejects impossible tuples", () => {
@@ -64,7 +55,7 @@ describe("compat_sso_logins state", () => {
 describe("compat_refresh_tokens state", () => {
   it("every consumed_at decodes", () => {
     const consumed = new CompatRefreshTokenConsumed({ consumedAt: at(1) })
-    assert.deepStrictEqual(decodeCompatRefreshTokenState(encodeCompatRefreshTokenState(consumed)), Either.right(consumed))
-    assert.deepStrictEqual(decodeCompatRefreshTokenState({ consumedAt: null }), Either.right(new Valid()))
+    expect(decodeCompatRefreshTokenState(encodeCompatRefreshTokenState(consumed))).toEqual(Either.right(consumed))
+    expect(decodeCompatRefreshTokenState({ consumedAt: null })).toEqual(Either.right(new Valid()))
   })
 })

@@ -1,5 +1,5 @@
 // Shared assertion of the stored-row tests: a state tuple refused with the column it names.
-import { assert } from "@effect/vitest"
+import { assert, expect } from "@effect/vitest"
 import { Either, Option } from "effect"
 import type { StateDecodeFailure } from "../../src/rows/state.js"
 
@@ -10,7 +10,7 @@ export const inconsistent = (
 ): void => {
   assert.isTrue(Either.isLeft(result), `expected an inconsistency on ${column}`)
   if (Either.isLeft(result)) {
-    assert.deepStrictEqual(result.left.column, Option.some(column))
+    expect(result.left.column).toEqual(Option.some(column))
     assert.isTrue(result.left.reason.length > 0)
   }
 }

@@ -1,5 +1,5 @@
 // Stored OAuth2 columns with rules: client grant types and keys, grant stages and codes, token and device-grant states.
-import { assert, describe, it } from "@effect/vitest"
+import { assert, describe, expect, it } from "@effect/vitest"
 import { Either, Option } from "effect"
 import {
   AuthorizationCode,
@@ -40,37 +40,25 @@ import { inconsistent } from "./fixtures.js"
 
 describe("oauth2_clients columns", () => {
   it("reads grant types back from the boolean columns in GrantType order", () => {
-    assert.deepStrictEqual(
-      grantTypesFromColumns({
+    expect(grantTypesFromColumns({
         grantTypeAuthorizationCode: false,
         grantTypeRefreshToken: true,
         grantTypeClientCredentials: false,
         grantTypeDeviceCode: true
-      }),
-      ["refresh_token", "urn:ietf:params:oauth:grant-type:device_code"]
-    )
-    assert.deepStrictEqual(
-      grantTypesFromColumns(grantTypesToColumns(["client_credentials", "authorization_code"])),
-      ["authorization_code", "client_credentials"]
-    )
+      })).toEqual(["refresh_token", "urn:ietf:params:oauth:grant-type:device_code"])
+    expect(grantTypesFromColumns(grantTypesToColumns(["client_credentials", "authorization_code"]))).toEqual(["authorization_code", "client_credentials"])
   })
 
   it("decodes jwks / jwks_uri: at most one", () => {
     const jwks = { keys: [{ kty: "EC", crv: "P-256", x: "x", y: "y" }] }
-    assert.deepStrictEqual(
-      decodeClientJwks({ jwks, jwksUri: null }),
-      Either.right(Option.some(new ClientJwks({ jwks: jwks as unknown as Jwks })))
-    )
-    assert.deepStrictEqual(
-      decodeClientJwks({ jwks: null, jwksUri: "https://example.com/jwks" }),
-      Either.right(Option.some(new ClientJwksUri({ uri: "https://example.com/jwks" as Url })))
-    )
-    assert.deepStrictEqual(decodeClientJwks({ jwks: null, jwksUri: null }), Either.right(Option.none()))
+    expect(decodeClientJwks({ jwks, jwksUri: null })).toEqual(Either.right(Option.some(new ClientJwks({ jwks: jwks as unknown as Jwks }))))
+    expect(decodeClientJwks({ jwks: null, jwksUri: "https://example.com/jwks" })).toEqual(Either.right(Option.some(new ClientJwksUri({ uri: "https://example.com/jwks" as Url }))))
+    expect(decodeClientJwks({ jwks: null, jwksUri: null })).toEqual(Either.right(Option.none()))
     inconsistent(decodeClientJwks({ jwks, jwksUri: "https://example.com/jwks" }), "jwks_uri")
     inconsistent(decodeClientJwks({ jwks: { keys: [{ kty: "oct", k: "secret" }] }, jwksUri: null }), "jwks")
     inconsistent(decodeClientJwks({ jwks: null, jwksUri: "relative/path" }), "jwks_uri")
     const some = Either.getOrThrow(decodeClientJwks({ jwks, jwksUri: null }))
-    assert.deepStrictEqual(encodeClientJwks(some), { jwks, jwksUri: null })
+    expect(encodeClientJwks(some)).toEqual({ jwks, jwksUri: null })
   })
 })
 
@@ -84,31 +72,19 @@ describe("oauth2_authorization_grants stage and code", () => {
   const none = { fulfilledAt: null, exchangedAt: null, cancelledAt: null, userSessionId: null, oauth2SessionId: null }
 
   it("decodes every valid stage tuple", () => {
-    assert.deepStrictEqual(decodeAuthorizationGrantStage(none), Either.right(new Pending()))
-    assert.deepStrictEqual(
-      decodeAuthorizationGrantStage({ ...none, fulfilledAt: at(1), userSessionId: browserSessionId }),
-      Either.right(new AuthorizationGrantFulfilled({ browserSessionId, fulfilledAt: at(1) }))
-    )
+    expect(decodeAuthorizationGrantStage(none)).toEqual(Either.right(new Pending()))
+    expect(decodeAuthorizationGrantStage({ ...none, fulfilledAt: at(1), userSessionId: browserSessionId })).toEqual(Either.right(new AuthorizationGrantFulfilled({ browserSessionId, fulfilledAt: at(1) })))
     const exchanged = new AuthorizationGrantExchanged({ sessionId, fulfilledAt: at(1), exchangedAt: at(2) })
-    assert.deepStrictEqual(
-      decodeAuthorizationGrantStage({ ...none, fulfilledAt: at(1), exchangedAt: at(2), userSessionId: browserSessionId, oauth2SessionId: sessionId }),
-      Either.right(exchanged)
-    )
-    assert.deepStrictEqual(
-      decodeAuthorizationGrantStage({ ...none, fulfilledAt: at(1), exchangedAt: at(2), oauth2SessionId: sessionId }),
-      Either.right(exchanged)
-    )
-    assert.deepStrictEqual(
-      decodeAuthorizationGrantStage({ ...none, cancelledAt: at(3) }),
-      Either.right(new AuthorizationGrantCancelled({ cancelledAt: at(3) }))
-    )
+    expect(decodeAuthorizationGrantStage({ ...none, fulfilledAt: at(1), exchangedAt: at(2), userSessionId: browserSessionId, oauth2SessionId: sessionId })).toEqual(Either.right(exchanged))
+    expect(decodeAuthorizationGrantStage({ ...none, fulfilledAt: at(1), exchangedAt: at(2), oauth2SessionId: sessionId })).toEqual(Either.right(exchanged))
+    expect(decodeAuthorizationGrantStage({ ...none, cancelledAt: at(3) })).toEqual(Either.right(new AuthorizationGrantCancelled({ cancelledAt: at(3) })))
   })
 
   it("reads the legacy tuple as Cancelled at the fulfilment time", () => {
     const legacy = { ...none, fulfilledAt: at(1), oauth2SessionId: sessionId }
     assert.isTrue(isLegacyCancelledGrant(legacy))
     assert.isFalse(isLegacyCancelledGrant({ ...legacy, userSessionId: browserSessionId }))
-    assert.deepStrictEqual(decodeAuthorizationGrantStage(legacy), Either.right(new AuthorizationGrantCancelled({ cancelledAt: at(1) })))
+    expect(decodeAuthorizationGrantStage(legacy)).toEqual(Either.right(new AuthorizationGrantCancelled({ cancelledAt: at(1) })))
   })
 
   it("rejects impossible tuples on column stage", () => {
@@ -133,22 +109,16 @@ describe("oauth2_authorization_grants stage and code", () => {
       new AuthorizationGrantCancelled({ cancelledAt: at(3) })
     ]
     for (const stage of stages) {
-      assert.deepStrictEqual(decodeAuthorizationGrantStage(encodeAuthorizationGrantStage(stage, browserSessionId)), Either.right(stage))
+      expect(decodeAuthorizationGrantStage(encodeAuthorizationGrantStage(stage, browserSessionId))).toEqual(Either.right(stage))
     }
   })
 
   it("decodes the code and PKCE columns", () => {
     const code = { authorizationCode: "c", codeChallenge: "ch", codeChallengeMethod: "S256" }
-    assert.deepStrictEqual(decodeAuthorizationCode(code), Either.right(grantCode))
-    assert.deepStrictEqual(encodeAuthorizationCode(grantCode), code)
-    assert.deepStrictEqual(
-      decodeAuthorizationCode({ authorizationCode: "c", codeChallenge: null, codeChallengeMethod: null }),
-      Either.right(Option.some(new AuthorizationCode({ code: "c", pkce: Option.none() })))
-    )
-    assert.deepStrictEqual(
-      decodeAuthorizationCode({ authorizationCode: null, codeChallenge: null, codeChallengeMethod: null }),
-      Either.right(Option.none())
-    )
+    expect(decodeAuthorizationCode(code)).toEqual(Either.right(grantCode))
+    expect(encodeAuthorizationCode(grantCode)).toEqual(code)
+    expect(decodeAuthorizationCode({ authorizationCode: "c", codeChallenge: null, codeChallengeMethod: null })).toEqual(Either.right(Option.some(new AuthorizationCode({ code: "c", pkce: Option.none() }))))
+    expect(decodeAuthorizationCode({ authorizationCode: null, codeChallenge: null, codeChallengeMethod: null })).toEqual(Either.right(Option.none()))
     inconsistent(decodeAuthorizationCode({ ...code, codeChallengeMethod: "S512" }), "code_challenge_method")
     inconsistent(decodeAuthorizationCode({ ...code, codeChallengeMethod: null }), "code_challenge_method")
     inconsistent(decodeAuthorizationCode({ ...code, authorizationCode: null }), "authorization_code")
@@ -158,14 +128,14 @@ describe("oauth2_authorization_grants stage and code", () => {
 describe("oauth2_sessions and oauth2_access_tokens state", () => {
   it("every finished_at decodes", () => {
     const finished = new Finished({ finishedAt: at(1) })
-    assert.deepStrictEqual(decodeOAuth2SessionState({ finishedAt: null }), Either.right(new Valid()))
-    assert.deepStrictEqual(decodeOAuth2SessionState(encodeOAuth2SessionState(finished)), Either.right(finished))
+    expect(decodeOAuth2SessionState({ finishedAt: null })).toEqual(Either.right(new Valid()))
+    expect(decodeOAuth2SessionState(encodeOAuth2SessionState(finished))).toEqual(Either.right(finished))
   })
 
   it("every revoked_at decodes", () => {
     const revoked = new Revoked({ revokedAt: at(2) })
-    assert.deepStrictEqual(decodeAccessTokenState(encodeAccessTokenState(revoked)), Either.right(revoked))
-    assert.deepStrictEqual(decodeAccessTokenState({ revokedAt: null }), Either.right(new Valid()))
+    expect(decodeAccessTokenState(encodeAccessTokenState(revoked))).toEqual(Either.right(revoked))
+    expect(decodeAccessTokenState({ revokedAt: null })).toEqual(Either.right(new Valid()))
   })
 })
 
@@ -180,7 +150,7 @@ describe("oauth2_refresh_tokens state", () => {
       new RefreshTokenConsumed({ consumedAt: at(1), nextRefreshTokenId: Option.none() }),
       new Revoked({ revokedAt: at(2) })
     ]
-    for (const s of states) assert.deepStrictEqual(decodeRefreshTokenState(encodeRefreshTokenState(s)), Either.right(s))
+    for (const s of states) expect(decodeRefreshTokenState(encodeRefreshTokenState(s))).toEqual(Either.right(s))
     inconsistent(decodeRefreshTokenState({ ...none, nextOAuth2RefreshTokenId: next }), "state")
     inconsistent(decodeRefreshTokenState({ ...none, consumedAt: at(1), revokedAt: at(2) }), "state")
     inconsistent(decodeRefreshTokenState({ ...none, revokedAt: at(2), nextOAuth2RefreshTokenId: next }), "state")
@@ -199,7 +169,7 @@ describe("oauth2_device_code_grant state", () => {
       new DeviceCodeGrantRejected({ browserSessionId, rejectedAt: at(1) }),
       new DeviceCodeGrantExchanged({ browserSessionId, fulfilledAt: at(1), exchangedAt: at(2), sessionId })
     ]
-    for (const s of states) assert.deepStrictEqual(decodeDeviceCodeGrantState(encodeDeviceCodeGrantState(s)), Either.right(s))
+    for (const s of states) expect(decodeDeviceCodeGrantState(encodeDeviceCodeGrantState(s))).toEqual(Either.right(s))
     const impossible = [
       { ...none, userSessionId: browserSessionId },
       { ...none, fulfilledAt: at(1) },

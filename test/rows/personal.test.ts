@@ -1,5 +1,5 @@
 // Stored personal-session state and owner columns.
-import { assert, describe, it } from "@effect/vitest"
+import { describe, expect, it } from "@effect/vitest"
 import { Either } from "effect"
 import { PersonalSessionOwnerOAuth2Client, PersonalSessionOwnerUser, Revoked, Valid } from "../../src/model/index.js"
 import {
@@ -16,18 +16,15 @@ describe("personal_sessions state and owner", () => {
 
   it("every revoked_at decodes", () => {
     const revoked = new Revoked({ revokedAt: at(1) })
-    assert.deepStrictEqual(decodePersonalSessionState(encodePersonalSessionState(revoked)), Either.right(revoked))
-    assert.deepStrictEqual(decodePersonalSessionState({ revokedAt: null }), Either.right(new Valid()))
+    expect(decodePersonalSessionState(encodePersonalSessionState(revoked))).toEqual(Either.right(revoked))
+    expect(decodePersonalSessionState({ revokedAt: null })).toEqual(Either.right(new Valid()))
   })
 
   it("decodes exactly one owner", () => {
     const clientId = newId()
-    assert.deepStrictEqual(
-      decodePersonalSessionOwner({ ownerUserId: userId, ownerOAuth2ClientId: null }),
-      Either.right(new PersonalSessionOwnerUser({ userId }))
-    )
+    expect(decodePersonalSessionOwner({ ownerUserId: userId, ownerOAuth2ClientId: null })).toEqual(Either.right(new PersonalSessionOwnerUser({ userId })))
     const owner = new PersonalSessionOwnerOAuth2Client({ clientId })
-    assert.deepStrictEqual(decodePersonalSessionOwner(encodePersonalSessionOwner(owner)), Either.right(owner))
+    expect(decodePersonalSessionOwner(encodePersonalSessionOwner(owner))).toEqual(Either.right(owner))
     inconsistent(decodePersonalSessionOwner({ ownerUserId: null, ownerOAuth2ClientId: null }), "owner_user_id")
     inconsistent(decodePersonalSessionOwner({ ownerUserId: userId, ownerOAuth2ClientId: clientId }), "owner_user_id")
   })

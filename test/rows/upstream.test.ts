@@ -1,5 +1,5 @@
 // Stored upstream OAuth2 columns: the claims-imports JSON of providers and the authorization-session state tuples.
-import { assert, describe, it } from "@effect/vitest"
+import { assert, describe, expect, it } from "@effect/vitest"
 import { Either, Option, Schema } from "effect"
 import {
   ClaimsImports,
@@ -35,13 +35,13 @@ describe("ClaimsImports", () => {
     }
     const decoded = Schema.decodeUnknownSync(ClaimsImportsFromJson)(stored)
     assert.instanceOf(decoded, ClaimsImports)
-    assert.deepStrictEqual(decoded.accountName.template, Option.some("{{ user.email }}"))
+    expect(decoded.accountName.template).toEqual(Option.some("{{ user.email }}"))
     assert.strictEqual(decoded.localpart.onConflict, "add")
     assert.isTrue(decoded.skipConfirmation)
     const encoded = Schema.encodeSync(ClaimsImportsFromJson)(decoded) as Record<string, unknown>
-    assert.deepStrictEqual(encoded["account_name"], { template: "{{ user.email }}" })
-    assert.deepStrictEqual(encoded["localpart"], { action: "require", template: "{{ user.preferred_username }}", on_conflict: "add" })
-    assert.deepStrictEqual(Schema.decodeUnknownSync(ClaimsImportsFromJson)(encoded), decoded)
+    expect(encoded["account_name"]).toEqual({ template: "{{ user.email }}" })
+    expect(encoded["localpart"]).toEqual({ action: "require", template: "{{ user.preferred_username }}", on_conflict: "add" })
+    expect(Schema.decodeUnknownSync(ClaimsImportsFromJson)(encoded)).toEqual(decoded)
   })
 
   it("rejects unknown actions", () => {
@@ -76,10 +76,10 @@ describe("upstream_oauth_authorization_sessions state", () => {
       new UpstreamSessionUnlinked({ completedAt: at(1), consumedAt: Option.none(), unlinkedAt: at(3), idToken: Option.none(), idTokenClaims: Option.none() }),
       new UpstreamSessionUnlinked({ completedAt: at(1), consumedAt: Option.some(at(2)), unlinkedAt: at(3), idToken: data.idToken, idTokenClaims: data.idTokenClaims })
     ]
-    for (const s of states) assert.deepStrictEqual(decodeUpstreamSessionState(encodeUpstreamSessionState(s)), Either.right(s))
+    for (const s of states) expect(decodeUpstreamSessionState(encodeUpstreamSessionState(s))).toEqual(Either.right(s))
     // Unlinking keeps the stored callback data it does not carry.
     const kept = encodeUpstreamSessionState(states[3]!, { extraCallbackParameters: { x: 1 }, userinfo: null })
-    assert.deepStrictEqual(kept.extraCallbackParameters, { x: 1 })
+    expect(kept.extraCallbackParameters).toEqual({ x: 1 })
     assert.strictEqual(decodeUpstreamSessionState(kept).pipe(Either.map((s) => s._tag), Either.getOrNull), "Unlinked")
   })
 

@@ -1,5 +1,5 @@
 // Stored user-group columns with rules: the registration's password pair and the authentication method.
-import { assert, describe, it } from "@effect/vitest"
+import { assert, describe, expect, it } from "@effect/vitest"
 import { Either, Option } from "effect"
 import {
   Authentication,
@@ -15,14 +15,8 @@ import { inconsistent } from "./fixtures.js"
 
 describe("user_registrations password columns", () => {
   it("decodes the password columns", () => {
-    assert.deepStrictEqual(
-      decodeUserRegistrationPassword({ hashedPassword: null, hashedPasswordVersion: null }),
-      Either.right(Option.none())
-    )
-    assert.deepStrictEqual(
-      decodeUserRegistrationPassword({ hashedPassword: "$argon2", hashedPasswordVersion: 1 }),
-      Either.right(Option.some(new UserRegistrationPassword({ hashedPassword: "$argon2", version: 1 })))
-    )
+    expect(decodeUserRegistrationPassword({ hashedPassword: null, hashedPasswordVersion: null })).toEqual(Either.right(Option.none()))
+    expect(decodeUserRegistrationPassword({ hashedPassword: "$argon2", hashedPasswordVersion: 1 })).toEqual(Either.right(Option.some(new UserRegistrationPassword({ hashedPassword: "$argon2", version: 1 }))))
     inconsistent(decodeUserRegistrationPassword({ hashedPassword: "$argon2", hashedPasswordVersion: null }), "hashed_password_version")
     inconsistent(decodeUserRegistrationPassword({ hashedPassword: null, hashedPasswordVersion: 1 }), "hashed_password")
     inconsistent(decodeUserRegistrationPassword({ hashedPassword: "x", hashedPasswordVersion: 70000 }), "hashed_password_version")
@@ -34,9 +28,9 @@ describe("user_session_authentications method columns", () => {
     const p = newId()
     const u = newId()
     const password = Either.getOrThrow(decodeAuthenticationMethod({ userPasswordId: p, upstreamOAuthAuthorizationSessionId: null }))
-    assert.deepStrictEqual(password, new AuthenticationMethodPassword({ userPasswordId: p }))
+    expect(password).toEqual(new AuthenticationMethodPassword({ userPasswordId: p }))
     const upstream = Either.getOrThrow(decodeAuthenticationMethod({ userPasswordId: null, upstreamOAuthAuthorizationSessionId: u }))
-    assert.deepStrictEqual(upstream, new AuthenticationMethodUpstreamOAuth2({ upstreamOAuth2SessionId: u }))
+    expect(upstream).toEqual(new AuthenticationMethodUpstreamOAuth2({ upstreamOAuth2SessionId: u }))
     const unknown = Either.getOrThrow(decodeAuthenticationMethod({ userPasswordId: null, upstreamOAuthAuthorizationSessionId: null }))
     assert.strictEqual(unknown._tag, "Unknown")
     inconsistent(
@@ -44,7 +38,7 @@ describe("user_session_authentications method columns", () => {
       "upstream_oauth_authorization_session_id"
     )
     for (const m of [password, upstream, new AuthenticationMethodUnknown()]) {
-      assert.deepStrictEqual(decodeAuthenticationMethod(encodeAuthenticationMethod(m)), Either.right(m))
+      expect(decodeAuthenticationMethod(encodeAuthenticationMethod(m))).toEqual(Either.right(m))
     }
     assert.strictEqual(new Authentication({ id: newId(), createdAt: T0, authenticationMethod: password }).authenticationMethod._tag, "Password")
   })
