@@ -177,7 +177,7 @@ describe("Device", () => {
   it("maps to the stable and unstable scope tokens and back", () => {
     const device = new Device({ id: "ABCDEF" })
     const tokens = Either.getOrThrow(deviceToScopeTokens(device))
-    assert.deepStrictEqual<ReadonlyArray<string>>(tokens, [
+    expect(tokens).toEqual([
       "urn:matrix:client:device:ABCDEF",
       "urn:matrix:org.matrix.msc2967.client:device:ABCDEF"
     ])
