@@ -17,6 +17,7 @@ import {
 } from "../../rows/user/userRegistration.js"
 import { UserRegistrationRepository } from "../../storage/user/UserRegistrationRepository.js"
 import type { Database } from "../Database.js"
+import { requireUlid } from "../common/parameters.js"
 import { MemoryStore } from "../MemoryStore.js"
 import { memoryTable } from "../Table.js"
 
@@ -137,6 +138,8 @@ export const make = Effect.gen(function* () {
     cleanup: (since, until, limit) =>
       Effect.gen(function* () {
         yield* checkCleanupLimit(limit)
+        // PostgreSQL's statement encodes since and until to uuid, refusing a malformed id before anything is sent.
+        yield* requireUlid(...Option.toArray(since), until)
         // One write, as PostgreSQL's one statement: the table handle's deleteWhere has no ORDER BY … LIMIT.
         return yield* store.write((db) => {
           const doomed = registrations

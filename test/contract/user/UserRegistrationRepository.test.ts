@@ -10,6 +10,7 @@ import { DriverError } from "../../../src/storage/common/errors.js"
 import { RepositoryAccess } from "../../../src/storage/RepositoryAccess.js"
 import { Seed, seedUpstreamProvider } from "../../support/seed.js"
 import { contract, EPOCH } from "../backends.js"
+import { expectEachToFail, malformedIdsLike } from "../refusals.js"
 
 const ip = (text: string): IpAddress => Option.getOrThrow(parseIpAddress(text))
 const url = (text: string) => text as Url
@@ -529,6 +530,27 @@ contract("UserRegistrationRepository", (test) => {
         )
       )
       expect(failed._tag).toBe("DriverError")
+    }))
+
+  test("a malformed since or until of cleanup is an InvalidOperationError; nothing is deleted and the unit of work goes on", () =>
+    Effect.gen(function* () {
+      const repos = yield* RepositoryAccess
+      const [first] = yield* addRegistrations("r1", "r2")
+      const until = maxUlidAt(new Date(EPOCH + 60_000))
+      yield* repos.transaction(
+        Effect.gen(function* () {
+          for (const bad of malformedIdsLike(first!.id)) {
+            yield* expectEachToFail("InvalidOperationError", [
+              [`since ${JSON.stringify(bad)}`, repos.userRegistrations.cleanup(Option.some(bad), until, 10)],
+              [`until ${JSON.stringify(bad)}`, repos.userRegistrations.cleanup(Option.none(), bad, 10)]
+            ])
+          }
+          // Refused before anything was sent: the unit of work goes on.
+          yield* repos.userRegistrations.add("r3", Option.none(), Option.none(), Option.none())
+        })
+      )
+      expect(yield* repos.userRegistrations.lookup(first!.id)).toEqual(Option.some(first))
+      expect((yield* repos.userRegistrations.cleanup(Option.none(), until, 10))[0]).toBe(3)
     }))
 
   test("cleanup deletes at most limit registrations with since < id <= until, resumed from the returned key", () =>
