@@ -1,7 +1,7 @@
 // BrowserSessionRepository in memory: the same rows and rules as PostgreSQL, over the MemoryStore's tables.
 import { Effect, Either, Layer, Option } from "effect"
 import { finishBrowserSession } from "../../model/user.js"
-import { generateUlid, maxUlidAt, minUlidAt } from "../../model/Ulid.js"
+import { generateUlid, maxUlidAt, minUlidAt, type Ulid } from "../../model/Ulid.js"
 import { type ActivityRecord, sortActivity } from "../../model/values.js"
 import {
   type BrowserSessionFilter,
@@ -11,31 +11,33 @@ import {
 } from "../../storage/user/BrowserSessionRepository.js"
 import { CleanupResult } from "../../storage/common/CleanupResult.js"
 import { storedRowDecoder } from "../../storage/common/storedRow.js"
-import { type DriverError, refusedTransition, RowsAffectedError } from "../../storage/common/errors.js"
+import { type DriverError, expectRowsAffected, refusedTransition } from "../../storage/common/errors.js"
 import { now } from "../../storage/common/time.js"
 import { checkCleanupLimit, checkWellFormed } from "../../storage/common/limits.js"
+import { optionalEntity } from "../../rows/common.js"
 import {
   AuthenticationRow,
   authenticationFromRow,
-  type BrowserSessionRow,
+  BrowserSessionRow,
   BrowserSessionWithUserRow,
   browserSessionFromRow,
-  browserSessionToRow,
   joinUser
 } from "../../rows/user/browserSession.js"
-import type { UserRow } from "../../rows/user/user.js"
+import { type UserRow, userToRow } from "../../rows/user/user.js"
 import { toSafeCountOrFail } from "../common/count.js"
 import { checkCursors, paginate } from "../common/pagination.js"
 import { requireUlid } from "../common/parameters.js"
 import type { Database, Row } from "../Database.js"
 import { MemoryStore } from "../MemoryStore.js"
+import { memoryTable } from "../Table.js"
 
 const SESSIONS = "user_sessions"
 const AUTHENTICATIONS = "user_session_authentications"
 const UPSTREAM_SESSIONS = "upstream_oauth_authorization_sessions"
 
-const validateSession = storedRowDecoder(BrowserSessionWithUserRow, SESSIONS, "user_session_id")
-const validateAuthentication = storedRowDecoder(AuthenticationRow, AUTHENTICATIONS, "user_session_authentication_id")
+// Sessions are read joined with their user, as PostgreSQL selects them: the joined row is decoded whole, so a bad
+// user column names the session row there as here (the sessions handle decodes only the table's own columns).
+const decodeSession = storedRowDecoder(BrowserSessionWithUserRow, SESSIONS, "user_session_id")
 
 /** jsonb's text form of a value (as `->>` prints a nested one): keys by length then bytes, `", "` and `": "` separators. */
 const jsonbText = (value: unknown): string => {
@@ -62,6 +64,7 @@ export const matchesUpstreamSession = (filter: UpstreamOAuthSessionFilter) => (r
   (filter.subClaim === undefined || jsonMemberText(row.id_token_claims, "sub") === filter.subClaim) &&
   (filter.sidClaim === undefined || jsonMemberText(row.id_token_claims, "sid") === filter.sidClaim)
 
+/** The twin of the PostgreSQL filter fragment; the upstream sessions it links to are read from the same state. */
 const matches = (db: Database, filter: BrowserSessionFilter) => {
   const createdBefore = filter.createdBefore === undefined ? undefined : minUlidAt(filter.createdBefore)
   const createdAfter = filter.createdAfter === undefined ? undefined : maxUlidAt(filter.createdAfter)
@@ -70,7 +73,7 @@ const matches = (db: Database, filter: BrowserSessionFilter) => {
       ? undefined
       : new Set(
           db
-            .rows<Row>("upstream_oauth_authorization_sessions")
+            .rows<Row>(UPSTREAM_SESSIONS)
             .filter(matchesUpstreamSession(filter.linkedToUpstreamSessions))
             .map((r) => r.user_session_id)
             .filter((id) => id !== null)
@@ -102,13 +105,9 @@ const linkUpstreamSession = (db: Database, row: AuthenticationRow): Either.Eithe
     : Either.right(db)
 }
 
-/** A session row joined with its user, validated and mapped like a PostgreSQL row (an orphan would be dropped by the inner join). */
-const decodeSession = (db: Database, row: BrowserSessionRow) =>
-  Option.map(db.get<UserRow>("users", row.user_id), (user) =>
-    Either.map(validateSession(joinUser(row, user)), browserSessionFromRow)
-  )
-
-const decodeAuthentication = (row: Row) => Either.map(validateAuthentication(row), authenticationFromRow)
+/** A session row joined with its user, not decoded yet (an orphan would be dropped by the inner join). */
+const withUser = (db: Database, row: BrowserSessionRow) =>
+  Option.map(db.get<UserRow>("users", row.user_id), (user) => joinUser(row, user))
 
 const compareKeys = (key: (row: BrowserSessionRow) => Date | null) => (a: BrowserSessionRow, b: BrowserSessionRow) =>
   key(a)!.getTime() - key(b)!.getTime() || (a.user_session_id < b.user_session_id ? -1 : a.user_session_id > b.user_session_id ? 1 : 0)
@@ -138,57 +137,42 @@ const selectBatch = (
 const cleanupResult = (batch: ReadonlyArray<BrowserSessionRow>, key: (row: BrowserSessionRow) => Date | null) =>
   CleanupResult.make<Date>(batch.length, batch.length === 0 ? Option.none() : Option.some(key(batch[batch.length - 1]!)!))
 
+/** GREATEST ignores NULL, so a session never active takes the given instant; no IP keeps the stored one (COALESCE). */
+const applyActivity = (row: BrowserSessionRow, [, at, ip]: ActivityRecord): BrowserSessionRow => ({
+  ...row,
+  last_active_at: row.last_active_at !== null && row.last_active_at.getTime() > at.getTime() ? row.last_active_at : at,
+  last_active_ip: Option.getOrElse(ip, () => row.last_active_ip)
+})
+
+const toSession = optionalEntity(browserSessionFromRow)
+const toAuthentication = optionalEntity(authenticationFromRow)
+
 export const make = Effect.gen(function* () {
   const store = yield* MemoryStore
+  const sessions = memoryTable(store, { table: SESSIONS, idColumn: "user_session_id", row: BrowserSessionRow })
+  const authentications = memoryTable(store, {
+    table: AUTHENTICATIONS,
+    idColumn: "user_session_authentication_id",
+    row: AuthenticationRow
+  })
 
-  const selectSessions = (filter: BrowserSessionFilter) =>
+  // Not decoded yet: as in PostgreSQL, a page decodes only its own rows and counting decodes none.
+  const selectSessions = (filter: BrowserSessionFilter) => store.read((db) => sessions.rows(db).filter(matches(db, filter)))
+
+  const selectSessionsWithUsers = (filter: BrowserSessionFilter) =>
+    store.read((db) => sessions.rows(db).filter(matches(db, filter)).flatMap((row) => Option.toArray(withUser(db, row))))
+
+  const lookupWithUser = (id: Ulid) =>
     Effect.zipRight(
-      checkBrowserSessionFilter(filter),
-      store.read((db) => db.rows<BrowserSessionRow>(SESSIONS).filter(matches(db, filter)))
+      requireUlid(id),
+      Effect.flatMap(
+        store.read((db) => Option.flatMap(db.get<BrowserSessionRow>(SESSIONS, id), (row) => withUser(db, row))),
+        (row) => Effect.transposeOption(Option.map(row, decodeSession))
+      )
     )
 
-  const insertAuthentication = (row: AuthenticationRow) =>
-    Effect.gen(function* () {
-      yield* store.write((db) =>
-        Either.map(
-          Either.flatMap(db.insert(AUTHENTICATIONS, row), (next) => linkUpstreamSession(next, row)),
-          (next) => [undefined, next] as const
-        )
-      )
-      return authenticationFromRow(row)
-    })
-
-  const applyActivity = (db: Database, sorted: ReadonlyArray<ActivityRecord>) => {
-    let next = db
-    const seen = new Set<string>()
-    for (const [id, at, ip] of sorted) {
-      // UPDATE … FROM touches a row once even when several input rows join it.
-      if (seen.has(id) || Option.isNone(next.get(SESSIONS, id))) continue
-      seen.add(id)
-      const step = next.update(SESSIONS, id, (current) => {
-        const stored = (current as BrowserSessionRow).last_active_at
-        return {
-          ...current,
-          last_active_at: stored !== null && stored.getTime() > at.getTime() ? stored : at,
-          last_active_ip: Option.getOrElse(ip, () => (current as BrowserSessionRow).last_active_ip)
-        }
-      })
-      if (Either.isLeft(step)) return Either.left(step.left)
-      next = step.right
-    }
-    return Either.right([seen.size, next] as const)
-  }
-
   return BrowserSessionRepository.of({
-    lookup: (id) =>
-      Effect.zipRight(requireUlid(id), Effect.flatten(
-        store.read((db) =>
-          Option.match(Option.flatMap(db.get<BrowserSessionRow>(SESSIONS, id), (row) => decodeSession(db, row)), {
-            onNone: () => Either.right(Option.none()),
-            onSome: Either.map(Option.some)
-          })
-        )
-      )),
+    lookup: (id) => Effect.flatMap(lookupWithUser(id), toSession),
 
     add: (user, userAgent) =>
       Effect.gen(function* () {
@@ -204,102 +188,111 @@ export const make = Effect.gen(function* () {
           last_active_at: null,
           last_active_ip: null
         }
-        yield* store.write((db) => Either.map(db.insert(SESSIONS, row), (next) => [undefined, next] as const))
-        return browserSessionFromRow(
-          joinUser(row, {
-            user_id: user.id,
-            username: user.username,
-            created_at: user.createdAt,
-            locked_at: Option.getOrNull(user.lockedAt),
-            deactivated_at: Option.getOrNull(user.deactivatedAt),
-            can_request_admin: user.canRequestAdmin,
-            is_guest: user.isGuest
-          })
-        )
+        yield* sessions.insert(row)
+        return browserSessionFromRow(joinUser(row, userToRow(user)))
       }),
 
     finish: (session) =>
       Effect.gen(function* () {
         const at = yield* now
         const next = yield* refusedTransition(finishBrowserSession(session, at))
-        const finishedAt = browserSessionToRow(next).finished_at
-        yield* store.write((db) =>
-          Either.map(db.updateOne(SESSIONS, session.id, (r) => ({ ...r, finished_at: finishedAt })), (db2) => [undefined, db2] as const)
-        )
+        yield* sessions.updateOne(session.id, (row) => ({ ...row, finished_at: at }))
         return next
       }),
 
+    // One write: the upstream sessions the filter links to are read from the state it updates.
     finishBulk: (filter) =>
-      Effect.zipRight(
-        checkBrowserSessionFilter(filter),
-        Effect.flatMap(now, (at) =>
-          store.write((db) => db.updateWhere(SESSIONS, matches(db, filter) as (row: Row) => boolean, (r) => ({ ...r, finished_at: at })))
+      Effect.gen(function* () {
+        yield* checkBrowserSessionFilter(filter)
+        const at = yield* now
+        return yield* store.write((db) =>
+          db.updateWhere(SESSIONS, matches(db, filter) as (row: Row) => boolean, (row) => ({ ...row, finished_at: at }))
         )
-      ),
+      }),
 
     list: (filter, pagination) =>
       Effect.zipRight(
         Effect.zipRight(checkBrowserSessionFilter(filter), checkCursors(pagination)),
-        Effect.flatten(
-          store.read((db) =>
-            paginate(
-              db.rows<BrowserSessionRow>(SESSIONS).filter(matches(db, filter)).filter((r) => Option.isSome(db.get("users", r.user_id))),
-              pagination,
-              (r) => r.user_session_id
-            ).tryMap((row) => Option.getOrThrow(decodeSession(db, row)))
-          )
+        Effect.flatMap(selectSessionsWithUsers(filter), (rows) =>
+          paginate(rows, pagination, (r) => r.user_session_id).tryMap((row) => Either.map(decodeSession(row), browserSessionFromRow))
         )
       ),
 
-    count: (filter) => Effect.flatMap(selectSessions(filter), (rows) => toSafeCountOrFail(rows.length)),
+    count: (filter) =>
+      Effect.zipRight(
+        checkBrowserSessionFilter(filter),
+        Effect.flatMap(selectSessions(filter), (rows) => toSafeCountOrFail(rows.length))
+      ),
 
     authenticateWithPassword: (session, password) =>
       Effect.gen(function* () {
-        return yield* insertAuthentication({
-          user_session_authentication_id: yield* generateUlid,
+        const at = yield* now
+        const id = yield* generateUlid
+        const row: AuthenticationRow = {
+          user_session_authentication_id: id,
           user_session_id: session.id,
-          created_at: yield* now,
+          created_at: at,
           user_password_id: password.id,
           upstream_oauth_authorization_session_id: null
-        })
+        }
+        yield* authentications.insert(row)
+        return authenticationFromRow(row)
       }),
 
+    // The insert and the upstream-session link are one write, as PostgreSQL's one statement makes them.
     authenticateWithUpstream: (session, upstreamSession) =>
       Effect.gen(function* () {
-        return yield* insertAuthentication({
-          user_session_authentication_id: yield* generateUlid,
+        const at = yield* now
+        const id = yield* generateUlid
+        const row: AuthenticationRow = {
+          user_session_authentication_id: id,
           user_session_id: session.id,
-          created_at: yield* now,
+          created_at: at,
           user_password_id: null,
           upstream_oauth_authorization_session_id: upstreamSession.id
-        })
+        }
+        yield* store.write((db) =>
+          Either.map(
+            Either.flatMap(db.insert(AUTHENTICATIONS, row), (next) => linkUpstreamSession(next, row)),
+            (next) => [undefined, next] as const
+          )
+        )
+        return authenticationFromRow(row)
       }),
 
+    // The id breaks ties between authentications of the same millisecond, so both backends pick the same row;
+    // only that row is decoded, as PostgreSQL decodes only the row its LIMIT 1 returns.
     getLastAuthentication: (session) =>
-      Effect.flatten(
-        store.read((db) => {
-          const newest = db
-            .rows<Row>(AUTHENTICATIONS)
-            .filter((r) => r.user_session_id === session.id)
-            .sort((a, b) => {
-              const byTime = (b.created_at as Date).getTime() - (a.created_at as Date).getTime()
-              const ia = String(a.user_session_authentication_id)
-              const ib = String(b.user_session_authentication_id)
-              return byTime || (ia < ib ? 1 : ia > ib ? -1 : 0)
-            })[0]
-          return newest === undefined ? Either.right(Option.none()) : Either.map(decodeAuthentication(newest), Option.some)
-        })
+      Effect.flatMap(
+        store.read((db) =>
+          Option.fromNullable(
+            authentications
+              .rows(db)
+              .filter((r) => r.user_session_id === session.id)
+              .sort((a, b) => {
+                const byTime = b.created_at.getTime() - a.created_at.getTime()
+                const ia = a.user_session_authentication_id
+                const ib = b.user_session_authentication_id
+                return byTime || (ia < ib ? 1 : ia > ib ? -1 : 0)
+              })[0]
+          )
+        ),
+        (row) => Effect.flatMap(Effect.transposeOption(Option.map(row, authentications.decode)), toAuthentication)
       ),
 
     recordBatchActivity: (activity) =>
       Effect.gen(function* () {
         if (activity.length === 0) return
         const sorted = sortActivity(activity)
+        // UPDATE … FROM touches a row once even when several input rows join it.
+        const byId = new Map<string, ActivityRecord>()
+        for (const record of sorted) if (!byId.has(record[0])) byId.set(record[0], record)
         // As in PostgreSQL, the rows that exist are updated even when the count then disappoints.
-        const updated = yield* store.write((db) => applyActivity(db, sorted))
-        if (updated !== sorted.length) {
-          return yield* Effect.fail(new RowsAffectedError({ expected: sorted.length, actual: updated }))
-        }
+        const updated = yield* sessions.updateWhere(
+          (row) => byId.has(row.user_session_id),
+          (row) => applyActivity(row, byId.get(row.user_session_id)!)
+        )
+        yield* expectRowsAffected(sorted.length)(updated)
       }),
 
     cleanupFinished: (since, until, limit) =>
@@ -311,15 +304,13 @@ export const make = Effect.gen(function* () {
             ...db.rows<Row>("oauth2_sessions").map((r) => r.user_session_id),
             ...db.rows<Row>("compat_sessions").map((r) => r.user_session_id)
           ])
-          const batch = selectBatch(db.rows<BrowserSessionRow>(SESSIONS), key, since, until, limit, (r) => !referenced.has(r.user_session_id))
-          let next = db
-          for (const row of batch) {
-            // Authentications go by the cascade, as in the PostgreSQL statement.
-            const step = next.delete(SESSIONS, row.user_session_id)
-            if (Either.isLeft(step)) return Either.left(step.left)
-            next = step.right
-          }
-          return Either.right([cleanupResult(batch, key), next] as const)
+          const batch = selectBatch(sessions.rows(db), key, since, until, limit, (r) => !referenced.has(r.user_session_id))
+          const ids = new Set<unknown>(batch.map((r) => r.user_session_id))
+          // Authentications go by the cascade, as in the PostgreSQL statement.
+          return Either.map(
+            db.deleteWhere(SESSIONS, (r) => ids.has(r.user_session_id)),
+            ([, next]) => [cleanupResult(batch, key), next] as const
+          )
         })
       }),
 
@@ -328,10 +319,10 @@ export const make = Effect.gen(function* () {
         yield* checkCleanupLimit(limit)
         const key = (r: BrowserSessionRow) => r.last_active_at
         return yield* store.write((db): Either.Either<readonly [CleanupResult<Date>, Database], DriverError> => {
-          const batch = selectBatch(db.rows<BrowserSessionRow>(SESSIONS), key, since, threshold, limit, (r) => r.last_active_ip !== null)
-          const ids = new Set(batch.map((r) => r.user_session_id))
+          const batch = selectBatch(sessions.rows(db), key, since, threshold, limit, (r) => r.last_active_ip !== null)
+          const ids = new Set<unknown>(batch.map((r) => r.user_session_id))
           return Either.map(
-            db.updateWhere(SESSIONS, (r) => ids.has(r.user_session_id as BrowserSessionRow["user_session_id"]), (r) => ({ ...r, last_active_ip: null })),
+            db.updateWhere(SESSIONS, (r) => ids.has(r.user_session_id), (r) => ({ ...r, last_active_ip: null })),
             ([, next]) => [cleanupResult(batch, key), next] as const
           )
         })

@@ -3,11 +3,11 @@ import { Effect, Either, Layer, Option } from "effect"
 import { completeUserEmailAuthentication, type UserEmailAuthentication } from "../../model/user.js"
 import { generateUlid, type Ulid } from "../../model/Ulid.js"
 import { CleanupResult } from "../../storage/common/CleanupResult.js"
-import { type DriverError, type InconsistencyError, InvalidOperationError, RowsAffectedError } from "../../storage/common/errors.js"
+import { refusedTransition } from "../../storage/common/errors.js"
 import { checkCleanupLimit, checkMaxBytes, checkWellFormed, EMAIL_MAX_BYTES } from "../../storage/common/limits.js"
-import { storedRowDecoder } from "../../storage/common/storedRow.js"
 import { lowerEmail } from "../../storage/common/filters.js"
 import { now } from "../../storage/common/time.js"
+import { optionalEntity } from "../../rows/common.js"
 import {
   codeExpiry,
   compareCodePoints,
@@ -24,52 +24,44 @@ import {
 import { checkUserEmailFilter, type UserEmailFilter, UserEmailRepository } from "../../storage/user/UserEmailRepository.js"
 import { toSafeCountOrFail } from "../common/count.js"
 import { checkCursors, paginate } from "../common/pagination.js"
-import type { Database, Row } from "../Database.js"
-import { rejectNul, requireUlid } from "../common/parameters.js"
+import { rejectNul } from "../common/parameters.js"
 import { MemoryStore } from "../MemoryStore.js"
-
-const EMAILS = "user_emails"
-const AUTHENTICATIONS = "user_email_authentications"
-const CODES = "user_email_authentication_codes"
-
-// The decoded side of the row schemas: a planted row PostgreSQL would reject fails here alike.
-const emailRow = storedRowDecoder(UserEmailRow, EMAILS, "user_email_id")
-const authenticationRow = storedRowDecoder(UserEmailAuthenticationRow, AUTHENTICATIONS, "user_email_authentication_id")
-const codeRow = storedRowDecoder(UserEmailAuthenticationCodeRow, CODES, "user_email_authentication_code_id")
+import { exactlyOne, memoryTable } from "../Table.js"
 
 /** The one place the filter is interpreted: list, count and removeBulk select the same rows. */
 const matches = (filter: UserEmailFilter) => {
   const email = filter.email === undefined ? undefined : lowerEmail(filter.email)
-  return (row: Row): boolean =>
+  return (row: UserEmailRow): boolean =>
     (filter.user === undefined || row.user_id === filter.user) &&
     (email === undefined || lowerEmail(String(row.email)) === email)
 }
 
-const decodeAll = <A>(rows: ReadonlyArray<Row>, decode: (row: Row) => Either.Either<A, InconsistencyError>) =>
-  Either.all(rows.map(decode))
+const toEmail = optionalEntity(userEmailFromRow)
+const toAuthentication = optionalEntity(userEmailAuthenticationFromRow)
+const toCode = optionalEntity(userEmailAuthenticationCodeFromRow)
 
 export const make = Effect.gen(function* () {
   const store = yield* MemoryStore
+  // Rows are read through the type side of the row schemas: a planted row PostgreSQL would reject fails here alike.
+  const emails = memoryTable(store, { table: "user_emails", idColumn: "user_email_id", row: UserEmailRow })
+  const authentications = memoryTable(store, {
+    table: "user_email_authentications",
+    idColumn: "user_email_authentication_id",
+    row: UserEmailAuthenticationRow
+  })
+  const codes = memoryTable(store, {
+    table: "user_email_authentication_codes",
+    idColumn: "user_email_authentication_code_id",
+    row: UserEmailAuthenticationCodeRow
+  })
 
-  /** Reads matching rows and decodes them (an undecodable row fails the read, as in PostgreSQL). */
-  const select = <A>(
-    table: string,
-    predicate: (row: Row) => boolean,
-    decode: (row: Row) => Either.Either<A, InconsistencyError>
-  ) => Effect.flatten(store.read((db) => decodeAll(db.rows(table).filter(predicate), decode)))
+  // Not decoded yet: as in PostgreSQL, a page decodes only its own rows and counting decodes none.
+  const selectEmails = (filter: UserEmailFilter) =>
+    Effect.zipRight(rejectNul(filter.email), store.read((db) => emails.rows(db).filter(matches(filter))))
 
-  const getOne = <A>(table: string, id: Ulid, decode: (row: Row) => Either.Either<A, InconsistencyError>) =>
-    Effect.flatten(
-      store.read((db) =>
-        Option.match(db.get(table, id), {
-          onNone: () => Either.right(Option.none<A>()),
-          onSome: (row) => Either.map(decode(row), Option.some)
-        })
-      )
-    )
-
-  const insert = (table: string, row: Row) =>
-    store.write((db) => Either.map(db.insert(table, row), (next) => [undefined, next] as const))
+  // As PostgreSQL's LIMIT 2: only the first two matches (id order) are read and decoded.
+  const firstTwoByEmail = (email: string) =>
+    Effect.flatMap(selectEmails({ email }), (rows) => Either.all(rows.slice(0, 2).map(emails.decode)))
 
   const addAuthenticationFor = (email: string, userSessionId: Ulid | null, userRegistrationId: Ulid | null) =>
     Effect.gen(function* () {
@@ -84,57 +76,40 @@ export const make = Effect.gen(function* () {
         created_at: at,
         completed_at: null
       }
-      yield* insert(AUTHENTICATIONS, row)
+      yield* authentications.insert(row)
       return userEmailAuthenticationFromRow(row)
     })
 
   const complete = (authentication: UserEmailAuthentication) =>
     Effect.gen(function* () {
       const at = yield* now
-      const completed = yield* Either.mapLeft(
-        completeUserEmailAuthentication(authentication, at),
-        (refused) => new InvalidOperationError({ cause: Option.some(refused) })
-      )
+      const completed = yield* refusedTransition(completeUserEmailAuthentication(authentication, at))
       // The same guard as the SQL: only a stored row whose completed_at is still null is touched.
-      yield* store.write((db): Either.Either<readonly [void, Database], DriverError | RowsAffectedError> => {
-        const pending = Option.exists(db.get<Row>(AUTHENTICATIONS, authentication.id), (r) => r.completed_at === null)
-        if (!pending) return Either.left(new RowsAffectedError({ expected: 1, actual: 0 }))
-        return Either.map(
-          db.update(AUTHENTICATIONS, authentication.id, (r) => ({ ...r, completed_at: at })),
-          (next) => [undefined, next] as const
+      yield* exactlyOne(
+        authentications.updateWhere(
+          (row) => row.user_email_authentication_id === authentication.id && row.completed_at === null,
+          (row) => ({ ...row, completed_at: at })
         )
-      })
+      )
       return completed
     })
 
   return UserEmailRepository.of({
-    lookup: (id) => Effect.zipRight(requireUlid(id), Effect.map(getOne(EMAILS, id, emailRow), Option.map(userEmailFromRow))),
+    lookup: (id) => Effect.flatMap(emails.get(id), toEmail),
 
     find: (user, email) =>
       Effect.gen(function* () {
         yield* checkWellFormed({ email })
-        yield* rejectNul(email)
         const wanted = lowerEmail(email)
-        const rows = yield* select(
-          EMAILS,
-          (r) => r.user_id === user.id && lowerEmail(String(r.email)) === wanted,
-          emailRow
-        )
-        return Option.map(pickCaseVariant(rows, email), userEmailFromRow)
+        const rows = yield* emails.select((r) => r.user_id === user.id && lowerEmail(String(r.email)) === wanted, email)
+        return yield* toEmail(pickCaseVariant(rows, email))
       }),
 
     findByEmail: (email) =>
-      Effect.gen(function* () {
-        yield* checkWellFormed({ email })
-        yield* rejectNul(email)
-        // As PostgreSQL's LIMIT 2: only the first two matches (id order) are read and decoded.
-        const raw = yield* store.read((db) => db.rows<Row>(EMAILS).filter(matches({ email })).slice(0, 2))
-        const rows = yield* decodeAll(raw, emailRow)
-        return Option.map(onlyMatch(rows), userEmailFromRow)
-      }),
+      Effect.zipRight(checkWellFormed({ email }), Effect.flatMap(firstTwoByEmail(email), (rows) => toEmail(onlyMatch(rows)))),
 
     all: (user) =>
-      Effect.map(select(EMAILS, (r) => r.user_id === user.id, emailRow), (rows) =>
+      Effect.map(emails.select((r) => r.user_id === user.id), (rows) =>
         [...rows].sort((a, b) => compareCodePoints(a.email, b.email)).map(userEmailFromRow)
       ),
 
@@ -142,19 +117,16 @@ export const make = Effect.gen(function* () {
       Effect.gen(function* () {
         yield* checkUserEmailFilter(filter)
         yield* checkCursors(pagination)
-        yield* rejectNul(filter.email)
-        const rows = yield* store.read((db) => db.rows<Row>(EMAILS).filter(matches(filter)))
-        // Only the rows of the page are decoded, as in PostgreSQL.
-        const page = paginate(rows, pagination, (r) => r.user_email_id as Ulid)
-        return yield* page.tryMap((r) => Either.map(emailRow(r), userEmailFromRow))
+        const rows = yield* selectEmails(filter)
+        const page = paginate(rows, pagination, (r) => r.user_email_id)
+        return yield* page.tryMap((r) => Either.map(emails.decode(r), userEmailFromRow))
       }),
 
     count: (filter) =>
       Effect.gen(function* () {
         yield* checkUserEmailFilter(filter)
-        yield* rejectNul(filter.email)
-        const n = yield* store.read((db) => db.rows(EMAILS).filter(matches(filter)).length)
-        return yield* toSafeCountOrFail(n)
+        const rows = yield* selectEmails(filter)
+        return yield* toSafeCountOrFail(rows.length)
       }),
 
     add: (user, email) =>
@@ -164,22 +136,18 @@ export const make = Effect.gen(function* () {
         const at = yield* now
         const id = yield* generateUlid
         const row: UserEmailRow = { user_email_id: id, user_id: user.id, email, created_at: at }
-        yield* insert(EMAILS, row)
+        yield* emails.insert(row)
         return userEmailFromRow(row)
       }),
 
-    remove: (userEmail) =>
-      store.write((db): Either.Either<readonly [void, Database], DriverError | RowsAffectedError> =>
-        Option.isNone(db.get(EMAILS, userEmail.id))
-          ? Either.left(new RowsAffectedError({ expected: 1, actual: 0 }))
-          : Either.map(db.delete(EMAILS, userEmail.id), (next) => [undefined, next] as const)
-      ),
+    // Recovery tickets of the address go with it (ON DELETE CASCADE).
+    remove: (userEmail) => exactlyOne(emails.deleteWhere((r) => r.user_email_id === userEmail.id)),
 
     removeBulk: (filter) =>
       Effect.gen(function* () {
         yield* checkUserEmailFilter(filter)
         yield* rejectNul(filter.email)
-        return yield* store.write((db) => db.deleteWhere(EMAILS, matches(filter)))
+        return yield* emails.deleteWhere(matches(filter))
       }),
 
     addAuthenticationForSession: (email, session) => addAuthenticationFor(email, session.id, null),
@@ -199,44 +167,40 @@ export const make = Effect.gen(function* () {
           created_at: at,
           expires_at: expiresAt
         }
-        yield* insert(CODES, row)
+        yield* codes.insert(row)
         return userEmailAuthenticationCodeFromRow(row)
       }),
 
-    lookupAuthentication: (id) =>
-      Effect.zipRight(
-        requireUlid(id),
-        Effect.map(getOne(AUTHENTICATIONS, id, authenticationRow), Option.map(userEmailAuthenticationFromRow))
-      ),
+    lookupAuthentication: (id) => Effect.flatMap(authentications.get(id), toAuthentication),
 
+    // Every matching code is decoded and the first kept, as PostgreSQL's `one` does with the rows it reads.
     findAuthenticationCode: (authentication, code) =>
-      Effect.gen(function* () {
-        yield* checkWellFormed({ code })
-        yield* rejectNul(code)
-        const rows = yield* select(
-          CODES,
-          (r) => r.user_email_authentication_id === authentication.id && r.code === code,
-          codeRow
+      Effect.zipRight(
+        checkWellFormed({ code }),
+        Effect.flatMap(
+          codes.select((r) => r.user_email_authentication_id === authentication.id && r.code === code, code),
+          (rows) => toCode(Option.fromNullable(rows[0]))
         )
-        return Option.map(Option.fromNullable(rows[0]), userEmailAuthenticationCodeFromRow)
-      }),
+      ),
 
     completeAuthenticationWithCode: (authentication) => complete(authentication),
 
     completeAuthenticationWithUpstream: (authentication) => complete(authentication),
 
+    // The batch is chosen from the state it deletes from, in one write (the SQL's FOR UPDATE).
     cleanupAuthentications: (since, until, limit) =>
       Effect.gen(function* () {
         const size = yield* checkCleanupLimit(limit)
         const ids = yield* store.write((db) => {
-          const batch = db
-            .rows<Row>(AUTHENTICATIONS)
-            .map((r) => r.user_email_authentication_id as Ulid)
+          const batch = authentications
+            .rows(db)
+            .map((r) => r.user_email_authentication_id)
             .filter((id) => inCleanupRange(id, since, until))
             .slice(0, size)
+          const deleting = new Set<unknown>(batch)
           // Codes cascade and registrations are unlinked by the schema's ON DELETE rules.
           return Either.map(
-            db.deleteWhere(AUTHENTICATIONS, (r) => batch.includes(r.user_email_authentication_id as Ulid)),
+            db.deleteWhere(authentications.name, (r) => deleting.has(r.user_email_authentication_id)),
             ([, next]) => [batch, next] as const
           )
         })
