@@ -1,5 +1,5 @@
 // BrowserSessionRepository in memory: the same rows and rules as PostgreSQL, over the MemoryStore's tables.
-import { Effect, Either, Layer, Option } from "effect"
+import { Effect, Either, Layer, Option, Schema } from "effect"
 import { finishBrowserSession } from "../../model/user.js"
 import { generateUlid, maxUlidAt, minUlidAt, type Ulid } from "../../model/Ulid.js"
 import { type ActivityRecord, sortActivity } from "../../model/values.js"
@@ -10,7 +10,6 @@ import {
   type UpstreamOAuthSessionFilter
 } from "../../storage/user/BrowserSessionRepository.js"
 import { CleanupResult } from "../../storage/common/CleanupResult.js"
-import { storedRowDecoder } from "../../storage/common/storedRow.js"
 import { type DriverError, expectRowsAffected, refusedTransition } from "../../storage/common/errors.js"
 import { now } from "../../storage/common/time.js"
 import { checkCleanupLimit, checkWellFormed } from "../../storage/common/limits.js"
@@ -28,6 +27,7 @@ import { toSafeCountOrFail } from "../common/count.js"
 import { checkCursors, paginate } from "../common/pagination.js"
 import { requireUlid } from "../common/parameters.js"
 import type { Database, Row } from "../Database.js"
+import { rowDecoder } from "../../rows/decode.js"
 import { MemoryStore } from "../MemoryStore.js"
 import { memoryTable } from "../Table.js"
 
@@ -37,7 +37,8 @@ const UPSTREAM_SESSIONS = "upstream_oauth_authorization_sessions"
 
 // Sessions are read joined with their user, as PostgreSQL selects them: the joined row is decoded whole, so a bad
 // user column names the session row there as here (the sessions handle decodes only the table's own columns).
-const decodeSession = storedRowDecoder(BrowserSessionWithUserRow, SESSIONS, "user_session_id")
+// The joined row is decoded whole, as PostgreSQL decodes the row its join returns (the type side: memory stores decoded values).
+const decodeSession = rowDecoder(Schema.typeSchema(BrowserSessionWithUserRow), SESSIONS, "user_session_id")
 
 /** jsonb's text form of a value (as `->>` prints a nested one): keys by length then bytes, `", "` and `": "` separators. */
 const jsonbText = (value: unknown): string => {
@@ -59,10 +60,12 @@ export const jsonMemberText = (json: unknown, key: string): string | null => {
 }
 
 /** The upstream authorization sessions a nested UpstreamOAuthSessionFilter selects (same criteria as the upstream port's). */
-export const matchesUpstreamSession = (filter: UpstreamOAuthSessionFilter) => (row: Row): boolean =>
-  (filter.provider === undefined || row.upstream_oauth_provider_id === filter.provider) &&
-  (filter.subClaim === undefined || jsonMemberText(row.id_token_claims, "sub") === filter.subClaim) &&
-  (filter.sidClaim === undefined || jsonMemberText(row.id_token_claims, "sid") === filter.sidClaim)
+export const matchesUpstreamSession =
+  (filter: UpstreamOAuthSessionFilter) =>
+  (row: Row): boolean =>
+    (filter.provider === undefined || row.upstream_oauth_provider_id === filter.provider) &&
+    (filter.subClaim === undefined || jsonMemberText(row.id_token_claims, "sub") === filter.subClaim) &&
+    (filter.sidClaim === undefined || jsonMemberText(row.id_token_claims, "sid") === filter.sidClaim)
 
 /** The twin of the PostgreSQL filter fragment; the upstream sessions it links to are read from the same state. */
 const matches = (db: Database, filter: BrowserSessionFilter) => {
@@ -110,7 +113,8 @@ const withUser = (db: Database, row: BrowserSessionRow) =>
   Option.map(db.get<UserRow>("users", row.user_id), (user) => joinUser(row, user))
 
 const compareKeys = (key: (row: BrowserSessionRow) => Date | null) => (a: BrowserSessionRow, b: BrowserSessionRow) =>
-  key(a)!.getTime() - key(b)!.getTime() || (a.user_session_id < b.user_session_id ? -1 : a.user_session_id > b.user_session_id ? 1 : 0)
+  key(a)!.getTime() - key(b)!.getTime() ||
+  (a.user_session_id < b.user_session_id ? -1 : a.user_session_id > b.user_session_id ? 1 : 0)
 
 /** Rows with `since <= key < until`, in key order then id, at most `limit` (the PostgreSQL CTE's selection). */
 const selectBatch = (
@@ -135,7 +139,10 @@ const selectBatch = (
     .slice(0, limit)
 
 const cleanupResult = (batch: ReadonlyArray<BrowserSessionRow>, key: (row: BrowserSessionRow) => Date | null) =>
-  CleanupResult.make<Date>(batch.length, batch.length === 0 ? Option.none() : Option.some(key(batch[batch.length - 1]!)!))
+  CleanupResult.make<Date>(
+    batch.length,
+    batch.length === 0 ? Option.none() : Option.some(key(batch[batch.length - 1]!)!)
+  )
 
 /** GREATEST ignores NULL, so a session never active takes the given instant; no IP keeps the stored one (COALESCE). */
 const applyActivity = (row: BrowserSessionRow, [, at, ip]: ActivityRecord): BrowserSessionRow => ({
@@ -157,10 +164,16 @@ export const make = Effect.gen(function* () {
   })
 
   // Not decoded yet: as in PostgreSQL, a page decodes only its own rows and counting decodes none.
-  const selectSessions = (filter: BrowserSessionFilter) => store.read((db) => sessions.rows(db).filter(matches(db, filter)))
+  const selectSessions = (filter: BrowserSessionFilter) =>
+    store.read((db) => sessions.rows(db).filter(matches(db, filter)))
 
   const selectSessionsWithUsers = (filter: BrowserSessionFilter) =>
-    store.read((db) => sessions.rows(db).filter(matches(db, filter)).flatMap((row) => Option.toArray(withUser(db, row))))
+    store.read((db) =>
+      sessions
+        .rows(db)
+        .filter(matches(db, filter))
+        .flatMap((row) => Option.toArray(withUser(db, row)))
+    )
 
   const lookupWithUser = (id: Ulid) =>
     Effect.zipRight(
@@ -214,7 +227,9 @@ export const make = Effect.gen(function* () {
       Effect.zipRight(
         Effect.zipRight(checkBrowserSessionFilter(filter), checkCursors(pagination)),
         Effect.flatMap(selectSessionsWithUsers(filter), (rows) =>
-          paginate(rows, pagination, (r) => r.user_session_id).tryMap((row) => Either.map(decodeSession(row), browserSessionFromRow))
+          paginate(rows, pagination, (r) => r.user_session_id).tryMap((row) =>
+            Either.map(decodeSession(row), browserSessionFromRow)
+          )
         )
       ),
 
@@ -304,7 +319,14 @@ export const make = Effect.gen(function* () {
             ...db.rows<Row>("oauth2_sessions").map((r) => r.user_session_id),
             ...db.rows<Row>("compat_sessions").map((r) => r.user_session_id)
           ])
-          const batch = selectBatch(sessions.rows(db), key, since, until, limit, (r) => !referenced.has(r.user_session_id))
+          const batch = selectBatch(
+            sessions.rows(db),
+            key,
+            since,
+            until,
+            limit,
+            (r) => !referenced.has(r.user_session_id)
+          )
           const ids = new Set<unknown>(batch.map((r) => r.user_session_id))
           // Authentications go by the cascade, as in the PostgreSQL statement.
           return Either.map(
@@ -322,7 +344,11 @@ export const make = Effect.gen(function* () {
           const batch = selectBatch(sessions.rows(db), key, since, threshold, limit, (r) => r.last_active_ip !== null)
           const ids = new Set<unknown>(batch.map((r) => r.user_session_id))
           return Either.map(
-            db.updateWhere(SESSIONS, (r) => ids.has(r.user_session_id), (r) => ({ ...r, last_active_ip: null })),
+            db.updateWhere(
+              SESSIONS,
+              (r) => ids.has(r.user_session_id),
+              (r) => ({ ...r, last_active_ip: null })
+            ),
             ([, next]) => [cleanupResult(batch, key), next] as const
           )
         })
@@ -330,4 +356,7 @@ export const make = Effect.gen(function* () {
   })
 })
 
-export const layer: Layer.Layer<BrowserSessionRepository, never, MemoryStore> = Layer.effect(BrowserSessionRepository, make)
+export const layer: Layer.Layer<BrowserSessionRepository, never, MemoryStore> = Layer.effect(
+  BrowserSessionRepository,
+  make
+)
