@@ -27,7 +27,10 @@ export default tseslint.config(
         { object: "assert", property: "deepStrictEqual", message: "use expect(actual).toEqual(expected)" },
         { object: "assert", property: "deepEqual", message: "use expect(actual).toEqual(expected)" }
       ],
-      "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_", caughtErrors: "none" }]
+      "@typescript-eslint/no-unused-vars": [
+        "error",
+        { argsIgnorePattern: "^_", varsIgnorePattern: "^_", caughtErrors: "none" }
+      ]
     }
   }
 )

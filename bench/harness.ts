@@ -179,7 +179,8 @@ export const roundTrips = (() => {
   }
 })()
 
-export const fmtMs = (ms: number) => (ms >= 100 ? `${ms.toFixed(0)} ms` : ms >= 10 ? `${ms.toFixed(1)} ms` : `${ms.toFixed(2)} ms`)
+export const fmtMs = (ms: number) =>
+  ms >= 100 ? `${ms.toFixed(0)} ms` : ms >= 10 ? `${ms.toFixed(1)} ms` : `${ms.toFixed(2)} ms`
 export const fmtUs = (ms: number) => `${(ms * 1000).toFixed(0)} µs`
 
 /** The table, in GitHub markdown (it reads fine in a terminal too). */
@@ -198,5 +199,10 @@ export const renderTable = (rows: ReadonlyArray<Row>): string => {
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)))
   const fmt = (cells: ReadonlyArray<string>) => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(" | ")} |`
   const notes = rows.filter((r) => r.note !== undefined).map((r) => `- ${r.section} ${r.name}: ${r.note}`)
-  return [fmt(header), fmt(widths.map((w) => "-".repeat(w))), ...lines.map(fmt), ...(notes.length > 0 ? ["", ...notes] : [])].join("\n")
+  return [
+    fmt(header),
+    fmt(widths.map((w) => "-".repeat(w))),
+    ...lines.map(fmt),
+    ...(notes.length > 0 ? ["", ...notes] : [])
+  ].join("\n")
 }

@@ -108,7 +108,11 @@ const ourMigrate = (url: string, source: string) =>
       yield* (yield* Migrator).run()
     }).pipe(
       quietly,
-      Effect.provide(Migrator.layer(configFor(source)).pipe(Layer.provide(PgClient.layer({ url: Redacted.make(url), maxConnections: 1 }))))
+      Effect.provide(
+        Migrator.layer(configFor(source)).pipe(
+          Layer.provide(PgClient.layer({ url: Redacted.make(url), maxConnections: 1 }))
+        )
+      )
     )
   )
 
@@ -243,14 +247,18 @@ export const benchValidate = async (adminUrl: string, options: ValidateOptions):
     }
 
     const runtime = ManagedRuntime.make(
-      Migrator.layer(configFor(root)).pipe(Layer.provide(PgClient.layer({ url: Redacted.make(db.url), maxConnections: 1 })))
+      Migrator.layer(configFor(root)).pipe(
+        Layer.provide(PgClient.layer({ url: Redacted.make(db.url), maxConnections: 1 }))
+      )
     )
     const probe = new pg.Client({ connectionString: db.url })
     await probe.connect()
     try {
       const rows: Array<Row> = []
       for (const operation of ["validate", "info"] as const) {
-        const effect = Effect.flatMap(Migrator, (m): Effect.Effect<unknown, unknown> => (operation === "validate" ? m.validate : m.info)).pipe(quietly)
+        const effect = Effect.flatMap(Migrator, (m): Effect.Effect<unknown, unknown> =>
+          operation === "validate" ? m.validate : m.info
+        ).pipe(quietly)
         const cold = await roundTrips.during(() => timed(() => runtime.runPromise(effect)))
         const sent: Array<{ queries: number; connects: number }> = []
         const result = await interleave(

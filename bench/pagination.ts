@@ -26,7 +26,10 @@ export const benchPagination = async (url: string, options: PaginationOptions): 
   let cursorUuid: string
   let expectedFirst: string
   try {
-    const { rows } = await client.query<{ user_id: string }>(`SELECT user_id FROM users ORDER BY user_id OFFSET $1 LIMIT 2`, [cursorRow - 1])
+    const { rows } = await client.query<{ user_id: string }>(
+      `SELECT user_id FROM users ORDER BY user_id OFFSET $1 LIMIT 2`,
+      [cursorRow - 1]
+    )
     cursorUuid = rows[0]!.user_id
     expectedFirst = rows[1]!.user_id
   } finally {
@@ -43,7 +46,9 @@ export const benchPagination = async (url: string, options: PaginationOptions): 
     const page = await runtime.runPromise(Effect.flatMap(RepositoryAccess, (r) => r.users.list({}, later)))
     const firstId = page.edges[0]?.node.id
     if (page.edges.length !== options.pageSize || firstId !== Option.getOrThrow(uuidToUlid(expectedFirst))) {
-      throw new Error(`page ${options.page} does not start at row ${cursorRow + 1} (got ${page.edges.length} rows from ${firstId})`)
+      throw new Error(
+        `page ${options.page} does not start at row ${cursorRow + 1} (got ${page.edges.length} rows from ${firstId})`
+      )
     }
     const batch = (pagination: Pagination) => () =>
       timed(() =>

@@ -37,14 +37,18 @@ const program = Effect.gen(function* () {
   // offline check
   let start = performance.now()
   const first = yield* checkAll(declaredQueries)
-  console.log(`offline check, cold (imports every repository module, reads migrations and cache): ${ms(start)} for ${first.checked} static queries, ${first.errors.length} error(s)`)
+  console.log(
+    `offline check, cold (imports every repository module, reads migrations and cache): ${ms(start)} for ${first.checked} static queries, ${first.errors.length} error(s)`
+  )
   const queries = declaredQueries
   const cache = yield* readCache(join(process.cwd(), "src", "querycheck", "cache"))
   const migrations = fingerprintOf(yield* loadMigrations(join(process.cwd(), "migrations")))
   start = performance.now()
   const rounds = 100
   for (let i = 0; i < rounds; i++) checkDeclarations({ queries, cache, migrations })
-  console.log(`offline check, warm (declarations against loaded cache): ${((performance.now() - start) / rounds).toFixed(2)} ms per run`)
+  console.log(
+    `offline check, warm (declarations against loaded cache): ${((performance.now() - start) / rounds).toFixed(2)} ms per run`
+  )
   start = performance.now()
   yield* checkAll(declaredQueries)
   console.log(`offline check, second full run (files re-read, modules cached): ${ms(start)}`)
@@ -58,7 +62,9 @@ const program = Effect.gen(function* () {
   yield* Effect.addFinalizer(() => Effect.sync(() => fs.rmSync(out, { recursive: true, force: true })))
   start = performance.now()
   yield* prepareCache({ adminUrl: server.url, queries: many, mode: "write", cacheDir: out })
-  console.log(`prepare of ${many.length} generated queries (scratch database, migrations, describe, write): ${ms(start)}`)
+  console.log(
+    `prepare of ${many.length} generated queries (scratch database, migrations, describe, write): ${ms(start)}`
+  )
   yield* Effect.scoped(
     Effect.gen(function* () {
       const db = yield* scratchDatabase(server.url)

@@ -32,7 +32,11 @@ export const migrateShipped = (url: string) =>
       yield* (yield* Migrator).run()
     }).pipe(
       Logger.withMinimumLogLevel(LogLevel.Warning),
-      Effect.provide(Migrator.layer(Migrator.defaultConfig).pipe(Layer.provide(PgClient.layer({ url: Redacted.make(url), maxConnections: 1 }))))
+      Effect.provide(
+        Migrator.layer(Migrator.defaultConfig).pipe(
+          Layer.provide(PgClient.layer({ url: Redacted.make(url), maxConnections: 1 }))
+        )
+      )
     )
   )
 
@@ -70,7 +74,11 @@ export const benchRepositoryVsRaw = async (url: string, options: RepositoryOptio
   const runtime = pgRuntime(url)
   const pool = new pg.Pool({ connectionString: url, max: POOL_SIZE })
   try {
-    const seeded = (await pool.query<{ user_id: string; username: string }>(`SELECT user_id, username FROM users ORDER BY user_id LIMIT ${options.seededUsers}`)).rows
+    const seeded = (
+      await pool.query<{ user_id: string; username: string }>(
+        `SELECT user_id, username FROM users ORDER BY user_id LIMIT ${options.seededUsers}`
+      )
+    ).rows
     const ids: ReadonlyArray<Ulid> = seeded.map((r) => Option.getOrThrow(uuidToUlid(r.user_id)))
     const uuids = seeded.map((r) => r.user_id)
     const names = seeded.map((r) => r.username)

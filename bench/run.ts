@@ -44,7 +44,10 @@ const program = Effect.gen(function* () {
   const started = performance.now()
 
   const serverVersion = yield* step("server version", () =>
-    onAdmin(adminUrl, async (c) => (await c.query<{ server_version: string }>("SHOW server_version")).rows[0]!.server_version)
+    onAdmin(
+      adminUrl,
+      async (c) => (await c.query<{ server_version: string }>("SHOW server_version")).rows[0]!.server_version
+    )
   )
   const rows: Array<Row> = []
 
@@ -59,7 +62,11 @@ const program = Effect.gen(function* () {
       await c.query("VACUUM ANALYZE users")
     })
   )
-  rows.push(yield* step("(d) keyset pagination", () => benchPagination(main.url, { ...plan.pagination, tableRows: plan.tableRows })))
+  rows.push(
+    yield* step("(d) keyset pagination", () =>
+      benchPagination(main.url, { ...plan.pagination, tableRows: plan.tableRows })
+    )
+  )
   rows.push(...(yield* step("(a) repository vs raw pg", () => benchRepositoryVsRaw(main.url, plan.repository))))
   rows.push(yield* step("(e) memory vs PostgreSQL", () => benchMemoryVsPg(main.url, plan.backends)))
   yield* step("drop the scratch database", () => main.drop())

@@ -21,18 +21,22 @@ const importsOf = (file: string): ReadonlyArray<string> => {
   })
 }
 
-const layer = (name: string) => filesUnder(path.join(src, name)).map((file) => ({ file: path.relative(src, file), imports: importsOf(file) }))
+const layer = (name: string) =>
+  filesUnder(path.join(src, name)).map((file) => ({ file: path.relative(src, file), imports: importsOf(file) }))
 
 const offending = (name: string, forbidden: (spec: string) => boolean) =>
   layer(name).flatMap(({ file, imports }) => imports.filter(forbidden).map((spec) => `${file} imports ${spec}`))
 
 describe("layer rules", () => {
   it("the model imports nothing but effect and itself", () => {
-    expect(offending("model", (s) => !s.startsWith("src/model/") && s !== "effect" && !s.startsWith("node:"))).toEqual([])
+    expect(offending("model", (s) => !s.startsWith("src/model/") && s !== "effect" && !s.startsWith("node:"))).toEqual(
+      []
+    )
   })
 
   it("the ports and the shared rows import no backend and nothing of @effect/sql", () => {
-    const backend = (s: string) => s.startsWith("@effect/sql") || s.startsWith("src/pg/") || s.startsWith("src/memory/") || s === "pg"
+    const backend = (s: string) =>
+      s.startsWith("@effect/sql") || s.startsWith("src/pg/") || s.startsWith("src/memory/") || s === "pg"
     expect([...offending("storage", backend), ...offending("rows", backend)]).toEqual([])
   })
 

@@ -14,7 +14,9 @@ import { queryCommand } from "./query.js"
 import { alternateChecksumEntry, formatNanos, infoSummary, infoTable } from "./render.js"
 
 const source = Options.directory("source", { exists: "yes" }).pipe(
-  Options.withDescription("folder of <VERSION>_<description>.sql files (default: the migrations shipped with the program)"),
+  Options.withDescription(
+    "folder of <VERSION>_<description>.sql files (default: the migrations shipped with the program)"
+  ),
   Options.optional
 )
 const databaseUrl = Options.text("database-url").pipe(
@@ -42,7 +44,9 @@ const migratorConfig = (options: ConnectionOptions): MigratorConfig => ({
 /** Runs a command body with a Migrator (and its SqlClient) on the database the options name. */
 const withMigrator = <A, E>(options: ConnectionOptions, body: Effect.Effect<A, E, Migrator | SqlClient.SqlClient>) =>
   body.pipe(
-    Effect.provide(Migrator.layer(migratorConfig(options)).pipe(Layer.provideMerge(cliDatabaseLayer(options.databaseUrl))))
+    Effect.provide(
+      Migrator.layer(migratorConfig(options)).pipe(Layer.provideMerge(cliDatabaseLayer(options.databaseUrl)))
+    )
   )
 
 const printInfo = Effect.gen(function* () {
@@ -80,7 +84,8 @@ const run = Command.make(
             yield* Console.log(`applied ${m.version} ${m.description} (${formatNanos(m.durationNs)})`)
           }
         }
-        for (const m of report.skipped) yield* Console.log(`left pending (above the target version) ${m.version} ${m.description}`)
+        for (const m of report.skipped)
+          yield* Console.log(`left pending (above the target version) ${m.version} ${m.description}`)
       })
     )
 ).pipe(Command.withDescription("apply pending migrations"))
@@ -99,14 +104,14 @@ const validate = Command.make("validate", connection, (options) =>
   )
 ).pipe(Command.withDescription("check applied migrations against the files (checksums, unknown versions, dirty rows)"))
 
-const add = Command.make(
-  "add",
-  { source, description: Args.text({ name: "description" }) },
-  (options) =>
-    Effect.gen(function* () {
-      const path = yield* addMigration(Option.getOrElse(options.source, () => shippedMigrationsDir), options.description)
-      yield* Console.log(path)
-    })
+const add = Command.make("add", { source, description: Args.text({ name: "description" }) }, (options) =>
+  Effect.gen(function* () {
+    const path = yield* addMigration(
+      Option.getOrElse(options.source, () => shippedMigrationsDir),
+      options.description
+    )
+    yield* Console.log(path)
+  })
 ).pipe(Command.withDescription("create a new, empty, timestamped migration file"))
 
 const checksum = Command.make(
@@ -151,13 +156,16 @@ const startOptions = {
   acceptServerLocale
 }
 
-const startHandler = (options: ConnectionOptions & { readonly noMigrate: boolean; readonly acceptServerLocale: boolean }) =>
+const startHandler = (
+  options: ConnectionOptions & { readonly noMigrate: boolean; readonly acceptServerLocale: boolean }
+) =>
   withMigrator(
     options,
     Effect.gen(function* () {
       yield* checkServerLocale({ accept: options.acceptServerLocale })
       const report = yield* migrateOnStartup({ migrate: !options.noMigrate })
-      for (const m of report.applied) yield* Console.log(`applied ${m.version} ${m.description} (${formatNanos(m.durationNs)})`)
+      for (const m of report.applied)
+        yield* Console.log(`applied ${m.version} ${m.description} (${formatNanos(m.durationNs)})`)
       yield* printInfo
     })
   )
@@ -174,7 +182,9 @@ const exampleCommand = Command.make(
       Options.withDescription("the user to register (default: a new name each run)"),
       Options.optional
     ),
-    memory: Options.boolean("memory").pipe(Options.withDescription("run on the in-memory backend instead of PostgreSQL")),
+    memory: Options.boolean("memory").pipe(
+      Options.withDescription("run on the in-memory backend instead of PostgreSQL")
+    ),
     acceptServerLocale
   },
   (options) => {
@@ -185,7 +195,9 @@ const exampleCommand = Command.make(
       Effect.zipRight(migrateOnStartup({ migrate: true })),
       Effect.zipRight(example(username)),
       Effect.provide(
-        Layer.merge(Migrator.layer(migratorConfig(options)), RepositoryAccessPg.layer).pipe(Layer.provideMerge(database))
+        Layer.merge(Migrator.layer(migratorConfig(options)), RepositoryAccessPg.layer).pipe(
+          Layer.provideMerge(database)
+        )
       )
     )
   }

@@ -32,9 +32,13 @@ export const splitQueries = (text: string): ReadonlyArray<string> =>
 
 const readSql = (file: Option.Option<string>) =>
   Effect.try({
-    try: () => (Option.isNone(file) || file.value === "-" ? fs.readFileSync(0, "utf8") : fs.readFileSync(file.value, "utf8")),
+    try: () =>
+      Option.isNone(file) || file.value === "-" ? fs.readFileSync(0, "utf8") : fs.readFileSync(file.value, "utf8"),
     catch: (cause) =>
-      new SqlInputError({ source: Option.getOrElse(file, () => "standard input"), detail: cause instanceof Error ? cause.message : String(cause) })
+      new SqlInputError({
+        source: Option.getOrElse(file, () => "standard input"),
+        detail: cause instanceof Error ? cause.message : String(cause)
+      })
   })
 
 const describe = Command.make(
@@ -42,7 +46,9 @@ const describe = Command.make(
   {
     databaseUrl,
     file: Args.file({ name: "file", exists: "either" }).pipe(
-      Args.withDescription("SQL file (several statements separated by a line `-- next`); default or `-`: standard input"),
+      Args.withDescription(
+        "SQL file (several statements separated by a line `-- next`); default or `-`: standard input"
+      ),
       Args.optional
     )
   },
@@ -52,7 +58,10 @@ const describe = Command.make(
         const queries = splitQueries(yield* readSql(options.file))
         const url = Option.isSome(options.databaseUrl)
           ? options.databaseUrl.value
-          : (yield* selectDatabase({ fallbacks: ["embedded"], embedded: { dataDir: defaultEmbeddedDataDir, persistent: true } })).url
+          : (yield* selectDatabase({
+              fallbacks: ["embedded"],
+              embedded: { dataDir: defaultEmbeddedDataDir, persistent: true }
+            })).url
         const describer = yield* openDescriber(url)
         const results = yield* Effect.forEach(queries, (text) =>
           Effect.map(describer.describe(text), (d) => ({ text, params: d.params, columns: d.columns }))
@@ -60,7 +69,11 @@ const describe = Command.make(
         yield* Console.log(JSON.stringify(results.length === 1 ? results[0] : results, null, 2))
       })
     )
-).pipe(Command.withDescription("print parameter and column types, nullability and reasons of SQL statements (the cache is not touched)"))
+).pipe(
+  Command.withDescription(
+    "print parameter and column types, nullability and reasons of SQL statements (the cache is not touched)"
+  )
+)
 
 const prepare = Command.make(
   "prepare",
@@ -78,7 +91,11 @@ const prepare = Command.make(
           ? options.databaseUrl.value
           : (yield* Effect.acquireRelease(Effect.sync(throwawayDataDir), (dir) =>
               Effect.sync(() => fs.rmSync(dir, { recursive: true, force: true }))
-            ).pipe(Effect.flatMap((dir) => selectDatabase({ fallbacks: ["embedded"], embedded: { dataDir: dir, persistent: false } })))).url
+            ).pipe(
+              Effect.flatMap((dir) =>
+                selectDatabase({ fallbacks: ["embedded"], embedded: { dataDir: dir, persistent: false } })
+              )
+            )).url
         const started = Date.now()
         const result = yield* prepareCache({ adminUrl, queries, mode: options.check ? "check" : "write" })
         const seconds = ((Date.now() - started) / 1000).toFixed(2)
@@ -89,7 +106,9 @@ const prepare = Command.make(
         )
       })
     )
-).pipe(Command.withDescription("describe every declared static query on a scratch database and write src/querycheck/cache"))
+).pipe(
+  Command.withDescription("describe every declared static query on a scratch database and write src/querycheck/cache")
+)
 
 const check = Command.make("check", {}, () =>
   Effect.gen(function* () {

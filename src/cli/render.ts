@@ -16,7 +16,10 @@ export const formatNanos = (ns: bigint): string => {
 export const table = (headers: ReadonlyArray<string>, rows: ReadonlyArray<ReadonlyArray<string>>): string => {
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)))
   const line = (cells: ReadonlyArray<string>) =>
-    cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join("  ").trimEnd()
+    cells
+      .map((c, i) => c.padEnd(widths[i] ?? 0))
+      .join("  ")
+      .trimEnd()
   return [line(headers), line(widths.map((w) => "-".repeat(w))), ...rows.map(line)].join("\n")
 }
 

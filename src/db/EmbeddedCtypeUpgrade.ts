@@ -28,26 +28,28 @@ export class CtypeUpgradeError extends Schema.TaggedError<CtypeUpgradeError>()("
   detail: Schema.String
 }) {
   override get message() {
-    return `cannot move database ${this.database} to a UTF-8 ctype (${this.step}): ${this.detail}\n` +
+    return (
+      `cannot move database ${this.database} to a UTF-8 ctype (${this.step}): ${this.detail}\n` +
       `Nothing was changed: the database is as it was. Start with DATABASE_URL set to another server, or move the ` +
       `data by hand (pg_dump, then pg_restore into a database made WITH TEMPLATE template0 ENCODING 'UTF8' ` +
       `LC_COLLATE 'C' LC_CTYPE 'C.UTF-8').`
+    )
   }
 }
 
 export type CtypeUpgradeReport =
   | { readonly _tag: "Unchanged"; readonly ctype: string }
   | {
-    readonly _tag: "Moved"
-    readonly from: string
-    readonly to: string
-    /** The name the old database is kept under. */
-    readonly kept: string
-    readonly tables: number
-    readonly rows: number
-  }
+      readonly _tag: "Moved"
+      readonly from: string
+      readonly to: string
+      /** The name the old database is kept under. */
+      readonly kept: string
+      readonly tables: number
+      readonly rows: number
+    }
 
-const quoteIdent = (name: string) => `"${name.replace(/"/g, "\"\"")}"`
+const quoteIdent = (name: string) => `"${name.replace(/"/g, '""')}"`
 const quoteLiteral = (text: string) => `'${text.replace(/'/g, "''")}'`
 const isCOrPosix = (locale: string) => /^(c|posix)$/i.test(locale)
 
@@ -58,37 +60,44 @@ const utcStamp = (date: Date) => date.toISOString().replace(/[-:]/g, "").replace
  * FETCH or a hand-made transaction's COMMIT included, runs in the same session.
  */
 const clientOn = (url: string, maxConnections = 1): Effect.Effect<SqlClient.SqlClient, SqlError, Scope.Scope> =>
-  Layer.build(PgClient.layer({ url: Redacted.make(url), maxConnections, applicationName: "mas-data-ctype-move" }))
-    .pipe(Effect.map((ctx) => Context.get(ctx, SqlClient.SqlClient)))
+  Layer.build(PgClient.layer({ url: Redacted.make(url), maxConnections, applicationName: "mas-data-ctype-move" })).pipe(
+    Effect.map((ctx) => Context.get(ctx, SqlClient.SqlClient))
+  )
 
 /**
  * A transaction on a one-connection client, begun by hand: @effect/sql keeps one transaction per fiber whatever the
  * client, so a second client's `withTransaction` inside the first would become a savepoint on the first's connection.
  */
-const inTransaction = (sql: SqlClient.SqlClient, begin = "BEGIN") =>
-<A, E, R>(body: Effect.Effect<A, E, R>): Effect.Effect<A, E | SqlError, R> =>
-  Effect.uninterruptibleMask((restore) =>
-    Effect.gen(function*() {
-      yield* sql.unsafe(begin)
-      const exit = yield* Effect.exit(restore(body))
-      if (Exit.isSuccess(exit)) {
-        yield* sql.unsafe("COMMIT")
-        return exit.value
-      }
-      yield* sql.unsafe("ROLLBACK").pipe(Effect.ignore)
-      return yield* exit
-    })
-  )
+const inTransaction =
+  (sql: SqlClient.SqlClient, begin = "BEGIN") =>
+  <A, E, R>(body: Effect.Effect<A, E, R>): Effect.Effect<A, E | SqlError, R> =>
+    Effect.uninterruptibleMask((restore) =>
+      Effect.gen(function* () {
+        yield* sql.unsafe(begin)
+        const exit = yield* Effect.exit(restore(body))
+        if (Exit.isSuccess(exit)) {
+          yield* sql.unsafe("COMMIT")
+          return exit.value
+        }
+        yield* sql.unsafe("ROLLBACK").pipe(Effect.ignore)
+        return yield* exit
+      })
+    )
 
 /** Runs a Migrator operation on its own client (the migrator reserves a connection of its own for the lock). */
-const withMigrator = <A, E>(url: string, body: (migrator: Migrator["Type"]) => Effect.Effect<A, E>, logLevel: LogLevel.LogLevel) =>
+const withMigrator = <A, E>(
+  url: string,
+  body: (migrator: Migrator["Type"]) => Effect.Effect<A, E>,
+  logLevel: LogLevel.LogLevel
+) =>
   Effect.scoped(
     Effect.flatMap(clientOn(url, 2), (sql) =>
       Effect.flatMap(Migrator, body).pipe(
         Effect.provide(Migrator.layer(Migrator.defaultConfig)),
         Effect.provideService(SqlClient.SqlClient, sql),
         Logger.withMinimumLogLevel(logLevel)
-      ))
+      )
+    )
   )
 
 /** Every user-visible object of the database, one line each, for comparing two databases' schemas. */
@@ -136,24 +145,30 @@ const catalogOf = (sql: SqlClient.SqlClient) =>
 
 /** The ordinary tables to copy, each as a quoted, qualified name. */
 const tablesOf = (sql: SqlClient.SqlClient) =>
-  sql.unsafe<{ readonly name: string }>(
-    `SELECT c.oid::regclass::text COLLATE "C" AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+  sql
+    .unsafe<{ readonly name: string }>(
+      `SELECT c.oid::regclass::text COLLATE "C" AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
       WHERE c.relkind = 'r' AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_toast%'
       ORDER BY 1`
-  ).pipe(Effect.map((rows) => rows.map((r) => r.name)))
+    )
+    .pipe(Effect.map((rows) => rows.map((r) => r.name)))
 
 /** Row count and a digest of the table's rows in byte order of their text form: equal on both sides after a faithful copy. */
 const digestOf = (sql: SqlClient.SqlClient, table: string) =>
-  sql.unsafe<{ readonly n: string; readonly digest: string }>(
-    `SELECT count(*)::text AS n, md5(coalesce(string_agg(t::text, E'\\n' ORDER BY t::text COLLATE "C"), '')) AS digest FROM ONLY ${table} t`
-  ).pipe(Effect.map((rows) => rows[0]!))
+  sql
+    .unsafe<{ readonly n: string; readonly digest: string }>(
+      `SELECT count(*)::text AS n, md5(coalesce(string_agg(t::text, E'\\n' ORDER BY t::text COLLATE "C"), '')) AS digest FROM ONLY ${table} t`
+    )
+    .pipe(Effect.map((rows) => rows[0]!))
 
 const COPY_BATCH = 1_000
 
 /** Copies one table through JSON rows: text in, text out, so no value passes through a JavaScript number or date. */
 const copyTable = (from: SqlClient.SqlClient, to: SqlClient.SqlClient, table: string) =>
-  Effect.gen(function*() {
-    yield* from.unsafe(`DECLARE mas_ctype_move NO SCROLL CURSOR FOR SELECT row_to_json(t)::text AS r FROM ONLY ${table} t`)
+  Effect.gen(function* () {
+    yield* from.unsafe(
+      `DECLARE mas_ctype_move NO SCROLL CURSOR FOR SELECT row_to_json(t)::text AS r FROM ONLY ${table} t`
+    )
     let rows = 0
     for (;;) {
       const batch = yield* from.unsafe<{ readonly r: string }>(`FETCH ${COPY_BATCH} FROM mas_ctype_move`)
@@ -184,24 +199,26 @@ export const upgradeEmbeddedCtype = (
   serverUrl: string,
   options: { readonly database?: string; readonly now?: Date } = {}
 ): Effect.Effect<CtypeUpgradeReport, CtypeUpgradeError> =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const database = options.database ?? "postgres"
     const failAt = (step: string) => (cause: unknown) =>
       new CtypeUpgradeError({
         database,
         step,
-        detail: typeof cause === "object" && cause !== null && "_tag" in cause && cause._tag === "SqlError"
-          ? postgresErrorText(cause as SqlError)
-          : cause instanceof Error
-          ? cause.message
-          : String(cause)
+        detail:
+          typeof cause === "object" && cause !== null && "_tag" in cause && cause._tag === "SqlError"
+            ? postgresErrorText(cause as SqlError)
+            : cause instanceof Error
+              ? cause.message
+              : String(cause)
       })
     const maintenanceUrl = withDatabase(serverUrl, "template1")
     const oldUrl = withDatabase(serverUrl, database)
 
     const locale = yield* Effect.scoped(
       Effect.flatMap(clientOn(maintenanceUrl), (sql) =>
-        readDatabaseLocale(database).pipe(Effect.provideService(SqlClient.SqlClient, sql)))
+        readDatabaseLocale(database).pipe(Effect.provideService(SqlClient.SqlClient, sql))
+      )
     ).pipe(Effect.mapError(failAt("reading its locale")))
     if (locale.provider !== "libc" || !isCOrPosix(locale.ctype) || locale.encoding !== "UTF8") {
       return { _tag: "Unchanged", ctype: locale.ctype } satisfies CtypeUpgradeReport
@@ -219,10 +236,11 @@ export const upgradeEmbeddedCtype = (
 
     // 1. The history, checked before anything is created.
     const plan = yield* Effect.scoped(
-      Effect.gen(function*() {
+      Effect.gen(function* () {
         const sql = yield* clientOn(oldUrl)
-        const hasHistory = (yield* sql.unsafe(`SELECT 1 FROM pg_tables WHERE schemaname = 'public' AND tablename = '_sqlx_migrations'`))
-          .length > 0
+        const hasHistory =
+          (yield* sql.unsafe(`SELECT 1 FROM pg_tables WHERE schemaname = 'public' AND tablename = '_sqlx_migrations'`))
+            .length > 0
         if (!hasHistory) return Option.none<bigint>()
         const report = yield* withMigrator(oldUrl, (m) => m.validate, LogLevel.Error)
         if (report.unknown.length > 0 || report.outOfOrder.length > 0) {
@@ -233,7 +251,9 @@ export const upgradeEmbeddedCtype = (
               `start it with the program version that made it`
           )
         }
-        const applied = yield* sql.unsafe<{ readonly v: string | null }>(`SELECT max(version)::text AS v FROM _sqlx_migrations`)
+        const applied = yield* sql.unsafe<{ readonly v: string | null }>(
+          `SELECT max(version)::text AS v FROM _sqlx_migrations`
+        )
         return Option.fromNullable(applied[0]?.v ?? null).pipe(Option.map(BigInt))
       })
     ).pipe(Effect.mapError(failAt("checking its migration history")))
@@ -241,88 +261,102 @@ export const upgradeEmbeddedCtype = (
     // Dropped on any failure before the swap commits.
     let swapped = false
     const dropFresh = Effect.scoped(
-      Effect.flatMap(clientOn(maintenanceUrl), (sql) => sql.unsafe(`DROP DATABASE IF EXISTS ${quoteIdent(fresh)} WITH (FORCE)`))
+      Effect.flatMap(clientOn(maintenanceUrl), (sql) =>
+        sql.unsafe(`DROP DATABASE IF EXISTS ${quoteIdent(fresh)} WITH (FORCE)`)
+      )
     ).pipe(Effect.ignore)
 
-    const moved = yield* Effect.gen(function*() {
+    const moved = yield* Effect.gen(function* () {
       yield* Effect.scoped(
         Effect.flatMap(clientOn(maintenanceUrl), (sql) =>
           sql.unsafe(
             `CREATE DATABASE ${quoteIdent(fresh)} TEMPLATE template0 ENCODING 'UTF8' ` +
               `LC_COLLATE ${quoteLiteral(locale.collate)} LC_CTYPE ${quoteLiteral(ctype)}`
-          ))
+          )
+        )
       ).pipe(Effect.mapError(failAt(`creating database ${fresh}`)))
 
-      return yield* Effect.scoped(Effect.gen(function*() {
-        const from = yield* clientOn(oldUrl).pipe(Effect.mapError(failAt("connecting to it")))
-        const to = yield* clientOn(withDatabase(serverUrl, fresh)).pipe(Effect.mapError(failAt(`connecting to ${fresh}`)))
-
-        // 2. The same schema, from the same files.
-        if (Option.isSome(plan)) {
-          yield* withMigrator(withDatabase(serverUrl, fresh), (m) => m.run({ targetVersion: plan.value }), LogLevel.Warning)
-            .pipe(Effect.mapError(failAt(`replaying the migrations in ${fresh}`)))
-        }
-
-        // 3. Nothing the migrations did not make.
-        const diff = lineDiff(
-          yield* catalogOf(from).pipe(Effect.mapError(failAt("reading its catalog"))),
-          yield* catalogOf(to).pipe(Effect.mapError(failAt(`reading the catalog of ${fresh}`)))
-        )
-        if (diff.onlyOld.length > 0 || diff.onlyFresh.length > 0) {
-          const show = (lines: ReadonlyArray<string>) => lines.slice(0, 10).join("; ") + (lines.length > 10 ? "; …" : "")
-          return yield* failAt("comparing the schemas")(
-            `its schema is not what the migrations make, so a move would lose something.` +
-              (diff.onlyOld.length > 0 ? ` Only in ${database}: ${show(diff.onlyOld)}.` : "") +
-              (diff.onlyFresh.length > 0 ? ` Only in the replayed schema: ${show(diff.onlyFresh)}.` : "")
+      return yield* Effect.scoped(
+        Effect.gen(function* () {
+          const from = yield* clientOn(oldUrl).pipe(Effect.mapError(failAt("connecting to it")))
+          const to = yield* clientOn(withDatabase(serverUrl, fresh)).pipe(
+            Effect.mapError(failAt(`connecting to ${fresh}`))
           )
-        }
 
-        // 4 and 5. One snapshot of the old database for the copy and the check.
-        const tables = yield* tablesOf(from).pipe(Effect.mapError(failAt("listing its tables")))
-        const rows = yield* Effect.gen(function*() {
-          const copied = yield* Effect.gen(function*() {
-            // Foreign keys are not checked while loading (superuser only), so the order of the tables does not matter.
-            yield* to.unsafe(`SET LOCAL session_replication_role = replica`)
-            if (tables.length > 0) yield* to.unsafe(`TRUNCATE ${tables.join(", ")}`)
-            let total = 0
-            for (const table of tables) total += yield* copyTable(from, to, table)
-            const sequences = yield* from.unsafe<{ readonly name: string; readonly last: string }>(
-              `SELECT format('%I.%I', schemaname, sequencename) AS name, last_value::text AS last FROM pg_sequences WHERE last_value IS NOT NULL`
-            )
-            for (const s of sequences) yield* to.unsafe(`SELECT setval($1::regclass, $2::bigint, true)`, [s.name, s.last])
-            return total
-          }).pipe(inTransaction(to), Effect.mapError(failAt(`copying the rows into ${fresh}`)))
-          for (const table of tables) {
-            const [a, b] = [yield* digestOf(from, table), yield* digestOf(to, table)]
-            if (a.n !== b.n || a.digest !== b.digest) {
-              return yield* failAt("verifying the copy")(
-                `table ${table} differs after the copy (${a.n} rows, digest ${a.digest} in ${database}; ${b.n} rows, digest ${b.digest} in ${fresh})`
-              )
-            }
+          // 2. The same schema, from the same files.
+          if (Option.isSome(plan)) {
+            yield* withMigrator(
+              withDatabase(serverUrl, fresh),
+              (m) => m.run({ targetVersion: plan.value }),
+              LogLevel.Warning
+            ).pipe(Effect.mapError(failAt(`replaying the migrations in ${fresh}`)))
           }
-          return copied
-        }).pipe(
-          inTransaction(from, "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY"),
-          Effect.catchTag("SqlError", failAt("reading its rows"))
-        )
-        return { tables: tables.length, rows }
-      }))
+
+          // 3. Nothing the migrations did not make.
+          const diff = lineDiff(
+            yield* catalogOf(from).pipe(Effect.mapError(failAt("reading its catalog"))),
+            yield* catalogOf(to).pipe(Effect.mapError(failAt(`reading the catalog of ${fresh}`)))
+          )
+          if (diff.onlyOld.length > 0 || diff.onlyFresh.length > 0) {
+            const show = (lines: ReadonlyArray<string>) =>
+              lines.slice(0, 10).join("; ") + (lines.length > 10 ? "; …" : "")
+            return yield* failAt("comparing the schemas")(
+              `its schema is not what the migrations make, so a move would lose something.` +
+                (diff.onlyOld.length > 0 ? ` Only in ${database}: ${show(diff.onlyOld)}.` : "") +
+                (diff.onlyFresh.length > 0 ? ` Only in the replayed schema: ${show(diff.onlyFresh)}.` : "")
+            )
+          }
+
+          // 4 and 5. One snapshot of the old database for the copy and the check.
+          const tables = yield* tablesOf(from).pipe(Effect.mapError(failAt("listing its tables")))
+          const rows = yield* Effect.gen(function* () {
+            const copied = yield* Effect.gen(function* () {
+              // Foreign keys are not checked while loading (superuser only), so the order of the tables does not matter.
+              yield* to.unsafe(`SET LOCAL session_replication_role = replica`)
+              if (tables.length > 0) yield* to.unsafe(`TRUNCATE ${tables.join(", ")}`)
+              let total = 0
+              for (const table of tables) total += yield* copyTable(from, to, table)
+              const sequences = yield* from.unsafe<{ readonly name: string; readonly last: string }>(
+                `SELECT format('%I.%I', schemaname, sequencename) AS name, last_value::text AS last FROM pg_sequences WHERE last_value IS NOT NULL`
+              )
+              for (const s of sequences)
+                yield* to.unsafe(`SELECT setval($1::regclass, $2::bigint, true)`, [s.name, s.last])
+              return total
+            }).pipe(inTransaction(to), Effect.mapError(failAt(`copying the rows into ${fresh}`)))
+            for (const table of tables) {
+              const [a, b] = [yield* digestOf(from, table), yield* digestOf(to, table)]
+              if (a.n !== b.n || a.digest !== b.digest) {
+                return yield* failAt("verifying the copy")(
+                  `table ${table} differs after the copy (${a.n} rows, digest ${a.digest} in ${database}; ${b.n} rows, digest ${b.digest} in ${fresh})`
+                )
+              }
+            }
+            return copied
+          }).pipe(
+            inTransaction(from, "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY"),
+            Effect.catchTag("SqlError", failAt("reading its rows"))
+          )
+          return { tables: tables.length, rows }
+        })
+      )
     }).pipe(Effect.tapError(() => (swapped ? Effect.void : dropFresh)))
 
     // 6. The swap: both renames or neither.
-    yield* Effect.scoped(Effect.gen(function*() {
-      const sql = yield* clientOn(maintenanceUrl)
-      yield* Effect.gen(function*() {
-        yield* sql.unsafe(`ALTER DATABASE ${quoteIdent(database)} RENAME TO ${quoteIdent(kept)}`)
-        yield* sql.unsafe(`ALTER DATABASE ${quoteIdent(fresh)} RENAME TO ${quoteIdent(database)}`)
-        yield* sql.unsafe(
-          `COMMENT ON DATABASE ${quoteIdent(kept)} IS ${
-            quoteLiteral(`the database ${database} as it was before its move to lc_ctype ${ctype} on ${stamp} UTC; drop it once you no longer need it`)
-          }`
-        )
-      }).pipe(inTransaction(sql))
-      swapped = true
-    })).pipe(
+    yield* Effect.scoped(
+      Effect.gen(function* () {
+        const sql = yield* clientOn(maintenanceUrl)
+        yield* Effect.gen(function* () {
+          yield* sql.unsafe(`ALTER DATABASE ${quoteIdent(database)} RENAME TO ${quoteIdent(kept)}`)
+          yield* sql.unsafe(`ALTER DATABASE ${quoteIdent(fresh)} RENAME TO ${quoteIdent(database)}`)
+          yield* sql.unsafe(
+            `COMMENT ON DATABASE ${quoteIdent(kept)} IS ${quoteLiteral(
+              `the database ${database} as it was before its move to lc_ctype ${ctype} on ${stamp} UTC; drop it once you no longer need it`
+            )}`
+          )
+        }).pipe(inTransaction(sql))
+        swapped = true
+      })
+    ).pipe(
       Effect.mapError(failAt("swapping the databases (is another program connected to it?)")),
       Effect.tapError(() => dropFresh)
     )
@@ -339,29 +373,46 @@ export const upgradeEmbeddedCtype = (
  * Gives template1 (what a plain CREATE DATABASE copies) the UTF-8 ctype too, when it is still empty; best effort, as
  * nothing of ours depends on it. The new template is in place before the old one is dropped.
  */
-const refreshTemplate1 = (serverUrl: string, options: { readonly ctype: string; readonly collate: string; readonly stamp: string }) =>
-  Effect.gen(function*() {
-    const [locale, objects] = yield* Effect.scoped(Effect.flatMap(clientOn(withDatabase(serverUrl, "template1")), (sql) =>
-      Effect.zip(
-        readDatabaseLocale("template1").pipe(Effect.provideService(SqlClient.SqlClient, sql)),
-        catalogOf(sql)
-      )))
-    if (!isCOrPosix(locale.ctype) || objects.some((line) => !line.startsWith("schema ") && !line.startsWith("extension plpgsql "))) return
+const refreshTemplate1 = (
+  serverUrl: string,
+  options: { readonly ctype: string; readonly collate: string; readonly stamp: string }
+) =>
+  Effect.gen(function* () {
+    const [locale, objects] = yield* Effect.scoped(
+      Effect.flatMap(clientOn(withDatabase(serverUrl, "template1")), (sql) =>
+        Effect.zip(
+          readDatabaseLocale("template1").pipe(Effect.provideService(SqlClient.SqlClient, sql)),
+          catalogOf(sql)
+        )
+      )
+    )
+    if (
+      !isCOrPosix(locale.ctype) ||
+      objects.some((line) => !line.startsWith("schema ") && !line.startsWith("extension plpgsql "))
+    )
+      return
     const next = `template1_utf8_${options.stamp}`
     const old = `template1_ctype_c_${options.stamp}`
-    yield* Effect.scoped(Effect.gen(function*() {
-      const sql = yield* clientOn(withDatabase(serverUrl, "postgres"))
-      yield* sql.unsafe(
-        `CREATE DATABASE ${quoteIdent(next)} TEMPLATE template0 ENCODING 'UTF8' LC_COLLATE ${quoteLiteral(options.collate)} LC_CTYPE ${quoteLiteral(options.ctype)}`
-      )
-      yield* Effect.gen(function*() {
-        yield* sql.unsafe(`ALTER DATABASE template1 IS_TEMPLATE false`)
-        yield* sql.unsafe(`ALTER DATABASE template1 RENAME TO ${quoteIdent(old)}`)
-        yield* sql.unsafe(`ALTER DATABASE ${quoteIdent(next)} RENAME TO template1`)
-        yield* sql.unsafe(`ALTER DATABASE template1 IS_TEMPLATE true`)
-      }).pipe(inTransaction(sql), Effect.tapError(() => sql.unsafe(`DROP DATABASE IF EXISTS ${quoteIdent(next)}`)))
-      yield* sql.unsafe(`DROP DATABASE ${quoteIdent(old)}`)
-    }))
+    yield* Effect.scoped(
+      Effect.gen(function* () {
+        const sql = yield* clientOn(withDatabase(serverUrl, "postgres"))
+        yield* sql.unsafe(
+          `CREATE DATABASE ${quoteIdent(next)} TEMPLATE template0 ENCODING 'UTF8' LC_COLLATE ${quoteLiteral(options.collate)} LC_CTYPE ${quoteLiteral(options.ctype)}`
+        )
+        yield* Effect.gen(function* () {
+          yield* sql.unsafe(`ALTER DATABASE template1 IS_TEMPLATE false`)
+          yield* sql.unsafe(`ALTER DATABASE template1 RENAME TO ${quoteIdent(old)}`)
+          yield* sql.unsafe(`ALTER DATABASE ${quoteIdent(next)} RENAME TO template1`)
+          yield* sql.unsafe(`ALTER DATABASE template1 IS_TEMPLATE true`)
+        }).pipe(
+          inTransaction(sql),
+          Effect.tapError(() => sql.unsafe(`DROP DATABASE IF EXISTS ${quoteIdent(next)}`))
+        )
+        yield* sql.unsafe(`DROP DATABASE ${quoteIdent(old)}`)
+      })
+    )
   }).pipe(
-    Effect.catchAll((cause) => Effect.logWarning(`template1 keeps its C ctype (${String(cause)}): databases created from it fold ASCII only`))
+    Effect.catchAll((cause) =>
+      Effect.logWarning(`template1 keeps its C ctype (${String(cause)}): databases created from it fold ASCII only`)
+    )
   )

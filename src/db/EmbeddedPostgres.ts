@@ -56,7 +56,11 @@ export const start = (options: StartOptions): Effect.Effect<EmbeddedServer, Embe
       yield* Effect.tryPromise({
         try: () => fs.mkdir(dataDir, { recursive: true }),
         catch: (cause) =>
-          new EmbeddedPostgresError({ reason: "DataDir", dataDir, message: `cannot create the data folder: ${String(cause)}` })
+          new EmbeddedPostgresError({
+            reason: "DataDir",
+            dataDir,
+            message: `cannot create the data folder: ${String(cause)}`
+          })
       })
       if (!options.persistent) {
         // Registered before the server so it runs after the stop.
@@ -67,9 +71,11 @@ export const start = (options: StartOptions): Effect.Effect<EmbeddedServer, Embe
 
       const hasCluster = yield* Effect.promise(() => exists(path.join(dataDir, "PG_VERSION")))
       if (!hasCluster) {
-        const lcCtype = options.lcCtype ?? (yield* embeddedCtype.pipe(
-          Effect.mapError((cause) => new EmbeddedPostgresError({ reason: "Locale", dataDir, message: cause.message }))
-        ))
+        const lcCtype =
+          options.lcCtype ??
+          (yield* embeddedCtype.pipe(
+            Effect.mapError((cause) => new EmbeddedPostgresError({ reason: "Locale", dataDir, message: cause.message }))
+          ))
         yield* initdb(binaries, dataDir, { persistent: options.persistent, lcCtype }, runAs)
       }
 
@@ -84,7 +90,11 @@ export const start = (options: StartOptions): Effect.Effect<EmbeddedServer, Embe
               freePort.pipe(
                 Effect.mapError(
                   (cause) =>
-                    new EmbeddedPostgresError({ reason: "Start", dataDir, message: `cannot find a free port: ${cause.message}` })
+                    new EmbeddedPostgresError({
+                      reason: "Start",
+                      dataDir,
+                      message: `cannot find a free port: ${cause.message}`
+                    })
                 )
               ),
               launchOn

@@ -39,7 +39,8 @@ export const localeProblems = (locale: DatabaseLocale): ReadonlyArray<LocaleProb
     problems.push({
       setting: "server_encoding",
       value: locale.encoding,
-      reason: "text is not stored as UTF-8, so characters outside the encoding cannot be stored and LOWER() does not fold them"
+      reason:
+        "text is not stored as UTF-8, so characters outside the encoding cannot be stored and LOWER() does not fold them"
     })
   }
   if (locale.provider === "libc") {
@@ -62,7 +63,11 @@ export const localeProblems = (locale: DatabaseLocale): ReadonlyArray<LocaleProb
     if (locale.provider === "builtin" && isCOrPosix(value)) {
       problems.push({ setting, value, reason: "the builtin C locale folds ASCII letters only" })
     } else if (isTurkic(value)) {
-      problems.push({ setting, value, reason: "a Turkic locale lowers 'I' to dotless 'ı', unlike the Unicode default mapping" })
+      problems.push({
+        setting,
+        value,
+        reason: "a Turkic locale lowers 'I' to dotless 'ı', unlike the Unicode default mapping"
+      })
     }
   }
   return problems
@@ -70,7 +75,9 @@ export const localeProblems = (locale: DatabaseLocale): ReadonlyArray<LocaleProb
 
 export const describeLocale = (locale: DatabaseLocale): string =>
   `encoding ${locale.encoding}, lc_collate ${locale.collate}, lc_ctype ${locale.ctype}` +
-  (locale.provider === "libc" ? "" : `, ${locale.provider} locale ${Option.getOrElse(locale.providerLocale, () => "(none)")}`)
+  (locale.provider === "libc"
+    ? ""
+    : `, ${locale.provider} locale ${Option.getOrElse(locale.providerLocale, () => "(none)")}`)
 
 // ---------------------------------------------------------------------------------------------------------------
 // Reading a server's settings
@@ -103,7 +110,7 @@ export class LocaleReadError extends Schema.TaggedError<LocaleReadError>()("Loca
  * catalog's columns differ between PostgreSQL versions.
  */
 export const readDatabaseLocale = (name?: string) =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const sql = yield* SqlClient.SqlClient
     const rows = yield* sql.unsafe<{ readonly row: string }>(
       `SELECT (to_jsonb(d) || jsonb_build_object('encoding', pg_encoding_to_char(d.encoding)))::text AS row
@@ -151,7 +158,7 @@ export class ServerLocaleRefused extends Schema.TaggedError<ServerLocaleRefused>
  * lookups would answer differently from the in-memory backend and from a standard server.
  */
 export const checkServerLocale = (options: { readonly accept: boolean }) =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const locale = yield* readDatabaseLocale()
     const problems = localeProblems(locale)
     const settings = describeLocale(locale)
@@ -193,22 +200,34 @@ export class NoUtf8Locale extends Schema.TaggedError<NoUtf8Locale>()("NoUtf8Loca
   installed: Schema.Array(Schema.String)
 }) {
   override get message() {
-    return `no UTF-8 locale is installed (locale -a lists ${this.installed.join(", ") || "nothing"}), so the embedded ` +
+    return (
+      `no UTF-8 locale is installed (locale -a lists ${this.installed.join(", ") || "nothing"}), so the embedded ` +
       `PostgreSQL cannot fold non-ASCII case: install one (e.g. the C.UTF-8 locale of your C library), set ` +
       `MAS_EMBEDDED_LC_CTYPE to an installed UTF-8 locale, or set DATABASE_URL`
+    )
   }
 }
 
 const installedLocales = Effect.async<ReadonlyArray<string> | undefined>((resume) => {
   execFile("locale", ["-a"], { timeout: 5_000, env: { ...process.env, LC_ALL: "C" } }, (error, stdout) =>
-    resume(Effect.succeed(error ? undefined : stdout.split("\n").map((l) => l.trim()).filter((l) => l.length > 0))))
+    resume(
+      Effect.succeed(
+        error
+          ? undefined
+          : stdout
+              .split("\n")
+              .map((l) => l.trim())
+              .filter((l) => l.length > 0)
+      )
+    )
+  )
 })
 
 /**
  * The lc_ctype for new embedded clusters: `MAS_EMBEDDED_LC_CTYPE` when set, else the first installed candidate.
  * Where `locale -a` is missing the first candidate is used and initdb reports it if the system lacks it.
  */
-const chooseCtype = Effect.gen(function*() {
+const chooseCtype = Effect.gen(function* () {
   const override = process.env.MAS_EMBEDDED_LC_CTYPE?.trim()
   if (override) {
     yield* Effect.logInfo(`embedded PostgreSQL: lc_ctype ${override} (from MAS_EMBEDDED_LC_CTYPE)`)

@@ -28,7 +28,9 @@ export interface TableSpec {
 
 /** Ids are canonical ULID text, whose string order is creation order (as uuid order in PostgreSQL). */
 const keyOf = (spec: TableSpec, row: Row): string =>
-  spec.primaryKey.length === 1 ? String(row[spec.primaryKey[0]!]) : spec.primaryKey.map((c) => String(row[c])).join("\u0000")
+  spec.primaryKey.length === 1
+    ? String(row[spec.primaryKey[0]!])
+    : spec.primaryKey.map((c) => String(row[c])).join("\u0000")
 
 const sameValue = (a: unknown, b: unknown): boolean =>
   a instanceof Date && b instanceof Date ? a.getTime() === b.getTime() : a === b
@@ -93,7 +95,11 @@ export class Database {
     const key = keyOf(spec, row)
     if (Option.isNone(ignoreKey) || ignoreKey.value !== key) {
       if (RedBlackTree.has(this.tree(spec.name), key)) {
-        return violation(SqlState.UniqueViolation, `${spec.name}_pkey`, `Key (${spec.primaryKey.join(", ")}) already exists`)
+        return violation(
+          SqlState.UniqueViolation,
+          `${spec.name}_pkey`,
+          `Key (${spec.primaryKey.join(", ")}) already exists`
+        )
       }
     }
     for (const u of spec.unique) {
@@ -179,14 +185,22 @@ export class Database {
   }
 
   /** UPDATE … WHERE key = k that must touch exactly one row (else RowsAffectedError, as `expectRowsAffected(1)`). */
-  updateOne(table: string, key: string, change: (row: Row) => Row): Either.Either<Database, DriverError | RowsAffectedError> {
+  updateOne(
+    table: string,
+    key: string,
+    change: (row: Row) => Row
+  ): Either.Either<Database, DriverError | RowsAffectedError> {
     return Option.isNone(this.get(table, key))
       ? Either.left(new RowsAffectedError({ expected: 1, actual: 0 }))
       : this.update(table, key, change)
   }
 
   /** UPDATE … WHERE predicate: the number of rows changed and the new state. */
-  updateWhere(table: string, predicate: (row: Row) => boolean, change: (row: Row) => Row): Either.Either<readonly [number, Database], DriverError> {
+  updateWhere(
+    table: string,
+    predicate: (row: Row) => boolean,
+    change: (row: Row) => Row
+  ): Either.Either<readonly [number, Database], DriverError> {
     const spec = this.spec(table)
     const targets = this.rows(table).filter(predicate)
     let db: Database = this
@@ -199,7 +213,10 @@ export class Database {
   }
 
   /** DELETE … WHERE predicate (with ON DELETE rules): the number of rows deleted and the new state. */
-  deleteWhere(table: string, predicate: (row: Row) => boolean): Either.Either<readonly [number, Database], DriverError> {
+  deleteWhere(
+    table: string,
+    predicate: (row: Row) => boolean
+  ): Either.Either<readonly [number, Database], DriverError> {
     const spec = this.spec(table)
     const targets = this.rows(table).filter(predicate)
     let db: Database = this
@@ -236,7 +253,10 @@ export class Database {
           const step =
             fk.onDelete === "cascade"
               ? db.delete(referencing.name, rkey)
-              : db.update(referencing.name, rkey, (row) => ({ ...row, ...Object.fromEntries(fk.columns.map((c) => [c, null])) }))
+              : db.update(referencing.name, rkey, (row) => ({
+                  ...row,
+                  ...Object.fromEntries(fk.columns.map((c) => [c, null]))
+                }))
           if (Either.isLeft(step)) return step
           db = step.right
         }

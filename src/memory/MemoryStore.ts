@@ -12,7 +12,9 @@ export interface MemoryStoreShape {
    * Applies `f` atomically. `f` returns the result and the new state, or an error that changes
    * nothing; a `DriverError` dooms the surrounding unit of work, as a constraint violation does in PostgreSQL.
    */
-  readonly write: <A, E>(f: (db: Database) => Either.Either<readonly [A, Database], E>) => Effect.Effect<A, E | DriverError>
+  readonly write: <A, E>(
+    f: (db: Database) => Either.Either<readonly [A, Database], E>
+  ) => Effect.Effect<A, E | DriverError>
   /** Runs `effect` as one unit of work: all of it or, on failure or interruption, nothing. */
   readonly transaction: <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E | DriverError, R>
 }
@@ -53,7 +55,9 @@ export const make = Effect.gen(function* () {
       Effect.flatten(
         Ref.modify(state, (db): readonly [Either.Either<A, E>, Database] => {
           const result = f(db)
-          return Either.isRight(result) ? [Either.right(result.right[0]), result.right[1]] : [Either.left(result.left), db]
+          return Either.isRight(result)
+            ? [Either.right(result.right[0]), result.right[1]]
+            : [Either.left(result.left), db]
         })
       )
     ).pipe(abortOnDriverError)
@@ -72,7 +76,9 @@ export const make = Effect.gen(function* () {
   const transaction = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
     Effect.gen(function* () {
       if (yield* FiberRef.get(holding)) return yield* runUnitOfWork<A, E, R, never, never>(effect, withRollback) // nested: a savepoint
-      return yield* permit.withPermits(1)(runUnitOfWork<A, E, R, never, never>(Effect.locally(effect, holding, true), withRollback))
+      return yield* permit.withPermits(1)(
+        runUnitOfWork<A, E, R, never, never>(Effect.locally(effect, holding, true), withRollback)
+      )
     })
 
   return MemoryStore.of({ read, write, transaction })

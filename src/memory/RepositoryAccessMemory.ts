@@ -1,6 +1,11 @@
 // RepositoryAccess in memory: every repository over one fresh MemoryStore, units of work that roll back to a snapshot.
 import { Effect, Layer } from "effect"
-import { makeRepositoryAccess, mergeRepositoryLayers, RepositoryAccess, type RepositoryLayers } from "../storage/RepositoryAccess.js"
+import {
+  makeRepositoryAccess,
+  mergeRepositoryLayers,
+  RepositoryAccess,
+  type RepositoryLayers
+} from "../storage/RepositoryAccess.js"
 import * as BrowserSessionRepositoryMemory from "./user/BrowserSessionRepositoryMemory.js"
 import * as MemoryStore from "./MemoryStore.js"
 import * as UserEmailRepositoryMemory from "./user/UserEmailRepositoryMemory.js"
@@ -29,4 +34,6 @@ const access = Layer.effect(
 )
 
 /** Every repository and RepositoryAccess over a fresh, empty in-memory database. */
-export const layer = Layer.provideMerge(access, mergeRepositoryLayers(layers)).pipe(Layer.provideMerge(MemoryStore.layer))
+export const layer = Layer.provideMerge(access, mergeRepositoryLayers(layers)).pipe(
+  Layer.provideMerge(MemoryStore.layer)
+)

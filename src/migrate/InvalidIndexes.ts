@@ -43,14 +43,14 @@ const tokenize = (sql: string, limit: number): ReadonlyArray<Token> => {
         }
         i += 2
       }
-    } else if (ch === "\"") {
+    } else if (ch === '"') {
       let text = ""
       i++
       while (i < sql.length) {
-        if (sql.startsWith("\"\"", i)) {
-          text += "\""
+        if (sql.startsWith('""', i)) {
+          text += '"'
           i += 2
-        } else if (sql[i] === "\"") {
+        } else if (sql[i] === '"') {
           i++
           break
         } else text += sql[i++]
@@ -125,7 +125,7 @@ export const parseConcurrentIndex = (statement: string): Option.Option<Concurren
 export const concurrentIndexTargets = (sql: string): ReadonlyArray<ConcurrentIndexTarget> =>
   splitStatements(sql).flatMap((statement) => Option.toArray(parseConcurrentIndex(statement)))
 
-const quoteIdent = (name: string) => `"${name.replaceAll("\"", "\"\"")}"`
+const quoteIdent = (name: string) => `"${name.replaceAll('"', '""')}"`
 
 // A match is an invalid index in the table's schema with the statement's name (which IF NOT EXISTS would silently
 // accept) or, for an unnamed statement, any invalid index on that table (a rerun would add a second one beside it).
@@ -148,7 +148,7 @@ export const refuseInvalidIndexes = (
   conn: Connection,
   pending: ReadonlyArray<Migration>
 ): Effect.Effect<void, InvalidIndexLeftBehind | MigrationDatabaseError> =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const targets = pending.flatMap((migration) =>
       migration.noTransaction ? concurrentIndexTargets(migration.sql).map((target) => ({ migration, target })) : []
     )
@@ -160,15 +160,18 @@ export const refuseInvalidIndexes = (
       })
     )
     const names = targets.map(({ target }) => Option.getOrElse(target.index, () => ""))
-    const rows = yield* (conn.execute(FIND_INVALID, [tables, names], undefined) as Effect.Effect<
-      ReadonlyArray<Record<string, unknown>>,
-      SqlError
-    >).pipe(
-      Effect.mapError((error) =>
-        new MigrationDatabaseError({
-          operation: "looking for invalid indexes",
-          cause: error.cause instanceof Error ? error.cause.message : error.message
-        })
+    const rows = yield* (
+      conn.execute(FIND_INVALID, [tables, names], undefined) as Effect.Effect<
+        ReadonlyArray<Record<string, unknown>>,
+        SqlError
+      >
+    ).pipe(
+      Effect.mapError(
+        (error) =>
+          new MigrationDatabaseError({
+            operation: "looking for invalid indexes",
+            cause: error.cause instanceof Error ? error.cause.message : error.message
+          })
       )
     )
     if (rows.length === 0) return

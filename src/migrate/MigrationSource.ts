@@ -54,7 +54,8 @@ export const parseMigrationFileName = (
   fileName: string
 ): Either.Either<{ readonly version: bigint; readonly description: string }, string> => {
   if (!fileName.endsWith(".sql")) return Either.left("the name does not end with .sql")
-  if (/\.(up|down)\.sql$/.test(fileName)) return Either.left("reversible (.up.sql/.down.sql) migrations are not supported")
+  if (/\.(up|down)\.sql$/.test(fileName))
+    return Either.left("reversible (.up.sql/.down.sql) migrations are not supported")
   const separator = fileName.indexOf("_")
   if (separator === -1) return Either.left("expected <VERSION>_<description>.sql")
   const versionText = fileName.slice(0, separator)
@@ -105,7 +106,7 @@ const readOne = (
  * Other files (README, .gitkeep) are ignored.
  */
 export const loadMigrations = (dir: string): Effect.Effect<ReadonlyArray<Migration>, MigrationSourceError> =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const entries = yield* Effect.tryPromise({
       try: () => fs.readdir(dir, { withFileTypes: true }),
       catch: (cause) => new MigrationReadError({ path: dir, cause: causeText(cause) })
@@ -163,7 +164,8 @@ const descriptionProblem = (description: string): string | undefined => {
   if (/[/\\]/.test(description)) return "it contains a path separator"
   if (/[\u0000-\u001f\u007f]/.test(description)) return "it contains a control character"
   const back = parseMigrationFileName(`0_${description.replaceAll(" ", "_")}.sql`)
-  if (Either.isLeft(back) || back.right.description !== description) return "it does not survive the file-name round trip"
+  if (Either.isLeft(back) || back.right.description !== description)
+    return "it does not survive the file-name round trip"
   return undefined
 }
 
@@ -173,7 +175,7 @@ const descriptionProblem = (description: string): string | undefined => {
  * already used by a file of `dir`.
  */
 export const addMigration = (dir: string, description: string): Effect.Effect<string, MigrationSourceError> =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const problem = descriptionProblem(description)
     if (problem !== undefined) return yield* new InvalidMigrationDescription({ description, reason: problem })
     const version = timestampVersion(yield* Clock.currentTimeMillis)

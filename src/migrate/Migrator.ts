@@ -64,7 +64,7 @@ export interface MigratorService {
 
 /** Logs what validation tolerates and fails with everything it refuses. */
 const enforce = (evaluation: Evaluation, config: MigratorConfig) =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     for (const missing of evaluation.unknown) {
       const text = `applied migration ${missing.version} (${missing.description}) has no file in ${config.source}`
       if (missing.allowed) yield* Effect.logDebug(`${text}; listed in allowedMissing`)
@@ -91,15 +91,14 @@ const refOf = (m: Migration): MigrationRef => ({ version: m.version, description
 // The service
 
 const make = (config: MigratorConfig) =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const sql = yield* SqlClient.SqlClient
 
     const reserve: Effect.Effect<Connection, MigrationDatabaseError, Scope.Scope> = sql.reserve.pipe(
       Effect.mapError(infra("connecting"))
     )
 
-    const readOnly = <A, E>(f: (conn: Connection) => Effect.Effect<A, E>) =>
-      Effect.scoped(Effect.flatMap(reserve, f))
+    const readOnly = <A, E>(f: (conn: Connection) => Effect.Effect<A, E>) => Effect.scoped(Effect.flatMap(reserve, f))
 
     // the files are read while the history query is in flight: startup validation pays for the slower of the two
     const snapshot = Effect.map(
@@ -109,7 +108,7 @@ const make = (config: MigratorConfig) =>
 
     const info: MigratorService["info"] = Effect.map(snapshot, (e) => e.statuses)
 
-    const validate: MigratorService["validate"] = Effect.gen(function*() {
+    const validate: MigratorService["validate"] = Effect.gen(function* () {
       const evaluation = yield* snapshot
       yield* enforce(evaluation, config)
       return {
@@ -122,46 +121,48 @@ const make = (config: MigratorConfig) =>
     })
 
     const run: MigratorService["run"] = (options) =>
-      Effect.scoped(Effect.gen(function*() {
-        const dryRun = options?.dryRun ?? false
-        const target = options?.targetVersion
-        // every file is parsed and linted before the database is touched
-        const files = yield* loadMigrations(config.source)
-        yield* refuseByteOrderMarks(files)
-        const conn = yield* reserve
-        if (!dryRun) {
-          const database = yield* currentDatabase(conn)
-          // registered first, so it runs after the unlock (DISCARD ALL would also drop the lock, and the unlock
-          // would then warn)
-          yield* Effect.addFinalizer(() => discardSession(conn))
-          yield* acquireLock(conn, migrationLockKey(database), database)
-          yield* ensureHistoryTable(conn)
-        }
-        const evaluation = evaluate(files, yield* readHistory(conn), config)
-        yield* enforce(evaluation, config)
-        const planned = evaluation.pending.filter((m) => target === undefined || m.version <= target)
-        const skipped = evaluation.pending.filter((m) => target !== undefined && m.version > target)
-        // before anything is applied, so a refused run changes nothing (a dry run reports it too)
-        yield* refuseInvalidIndexes(conn, planned)
-        const applied: Array<AppliedMigration> = []
-        if (!dryRun) {
-          for (const migration of planned) {
-            const done = yield* applyOne(conn, migration)
-            yield* Effect.logInfo(
-              `applied migration ${done.version} (${done.description}) in ${Number(done.durationNs / 1000n) / 1000} ms`
-            )
-            applied.push(done)
+      Effect.scoped(
+        Effect.gen(function* () {
+          const dryRun = options?.dryRun ?? false
+          const target = options?.targetVersion
+          // every file is parsed and linted before the database is touched
+          const files = yield* loadMigrations(config.source)
+          yield* refuseByteOrderMarks(files)
+          const conn = yield* reserve
+          if (!dryRun) {
+            const database = yield* currentDatabase(conn)
+            // registered first, so it runs after the unlock (DISCARD ALL would also drop the lock, and the unlock
+            // would then warn)
+            yield* Effect.addFinalizer(() => discardSession(conn))
+            yield* acquireLock(conn, migrationLockKey(database), database)
+            yield* ensureHistoryTable(conn)
           }
-        }
-        const report: RunReport = {
-          dryRun,
-          applied,
-          planned: planned.map(refOf),
-          skipped: skipped.map(refOf),
-          outOfOrder: evaluation.outOfOrder
-        }
-        return report
-      }))
+          const evaluation = evaluate(files, yield* readHistory(conn), config)
+          yield* enforce(evaluation, config)
+          const planned = evaluation.pending.filter((m) => target === undefined || m.version <= target)
+          const skipped = evaluation.pending.filter((m) => target !== undefined && m.version > target)
+          // before anything is applied, so a refused run changes nothing (a dry run reports it too)
+          yield* refuseInvalidIndexes(conn, planned)
+          const applied: Array<AppliedMigration> = []
+          if (!dryRun) {
+            for (const migration of planned) {
+              const done = yield* applyOne(conn, migration)
+              yield* Effect.logInfo(
+                `applied migration ${done.version} (${done.description}) in ${Number(done.durationNs / 1000n) / 1000} ms`
+              )
+              applied.push(done)
+            }
+          }
+          const report: RunReport = {
+            dryRun,
+            applied,
+            planned: planned.map(refOf),
+            skipped: skipped.map(refOf),
+            outOfOrder: evaluation.outOfOrder
+          }
+          return report
+        })
+      )
 
     const appliedChecksum: MigratorService["appliedChecksum"] = (version) =>
       readOnly((conn) => readAppliedChecksum(conn, version))
@@ -191,8 +192,10 @@ const emptyRunReport: RunReport = { dryRun: false, applied: [], planned: [], ski
  * applying, so a refused history fails startup before any change); without, validates and refuses to start while
  * anything is pending.
  */
-export const migrateOnStartup = (options: { readonly migrate: boolean }): Effect.Effect<RunReport, MigrateError, Migrator> =>
-  Effect.gen(function*() {
+export const migrateOnStartup = (options: {
+  readonly migrate: boolean
+}): Effect.Effect<RunReport, MigrateError, Migrator> =>
+  Effect.gen(function* () {
     const migrator = yield* Migrator
     if (options.migrate) return yield* migrator.run()
     const report = yield* migrator.validate

@@ -61,12 +61,12 @@ export const splitStatements = (sql: string): ReadonlyArray<string> => {
           }
         } else i++
       }
-    } else if (ch === "\"") {
+    } else if (ch === '"') {
       hasContent = true
       i++
       while (i < n) {
-        if (sql[i] === "\"") {
-          if (sql[i + 1] === "\"") i += 2
+        if (sql[i] === '"') {
+          if (sql[i + 1] === '"') i += 2
           else {
             i++
             break
@@ -77,7 +77,8 @@ export const splitStatements = (sql: string): ReadonlyArray<string> => {
       hasContent = true
       DOLLAR_TAG.lastIndex = i
       const match = DOLLAR_TAG.exec(sql)
-      if (match === null) i++ // a positional parameter such as $1
+      if (match === null)
+        i++ // a positional parameter such as $1
       else {
         const tag = match[0]
         const close = sql.indexOf(tag, i + tag.length)

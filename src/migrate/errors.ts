@@ -29,8 +29,10 @@ export class NoTransactionLintError extends Schema.TaggedError<NoTransactionLint
   statementCount: Schema.Number
 }) {
   override get message() {
-    return `${this.path} is marked -- no-transaction and must hold exactly one statement, but holds ${this.statementCount} ` +
+    return (
+      `${this.path} is marked -- no-transaction and must hold exactly one statement, but holds ${this.statementCount} ` +
       `(PostgreSQL would run several statements in one implicit transaction)`
+    )
   }
 }
 
@@ -72,8 +74,10 @@ export class MigrationByteOrderMark extends Schema.TaggedError<MigrationByteOrde
   path: Schema.String
 }) {
   override get message() {
-    return `${this.path} starts with a UTF-8 byte order mark (EF BB BF), which PostgreSQL would read as part of the ` +
+    return (
+      `${this.path} starts with a UTF-8 byte order mark (EF BB BF), which PostgreSQL would read as part of the ` +
       `first word and which hides a -- no-transaction marker: save the file as UTF-8 without a BOM`
+    )
   }
 }
 
@@ -94,9 +98,11 @@ export class ChecksumMismatch extends Schema.TaggedError<ChecksumMismatch>()("Ch
   appliedChecksum: Schema.String
 }) {
   override get message() {
-    return `migration ${this.version} (${this.description}) was applied with checksum ${this.appliedChecksum} ` +
+    return (
+      `migration ${this.version} (${this.description}) was applied with checksum ${this.appliedChecksum} ` +
       `but the file now has checksum ${this.fileChecksum}; restore the file, or review the change and list the ` +
       `first 16 bytes of the applied checksum (${this.appliedChecksum.slice(0, 32)}) in allowedAlternateChecksums`
+    )
   }
 }
 
@@ -106,8 +112,10 @@ export class StoredChecksumTooShort extends Schema.TaggedError<StoredChecksumToo
   appliedChecksum: Schema.String
 }) {
   override get message() {
-    return `applied migration ${this.version} has a stored checksum of ${this.appliedChecksum.length / 2} bytes ` +
+    return (
+      `applied migration ${this.version} has a stored checksum of ${this.appliedChecksum.length / 2} bytes ` +
       `(${this.appliedChecksum || "empty"}), shorter than 16 bytes`
+    )
   }
 }
 
@@ -117,8 +125,10 @@ export class DirtyMigration extends Schema.TaggedError<DirtyMigration>()("DirtyM
   description: Schema.String
 }) {
   override get message() {
-    return `migration ${this.version} (${this.description}) is recorded as failed (success = false); ` +
+    return (
+      `migration ${this.version} (${this.description}) is recorded as failed (success = false); ` +
       `repair the database by hand and delete its _sqlx_migrations row`
+    )
   }
 }
 
@@ -145,8 +155,10 @@ export class OutOfOrderMigrations extends Schema.TaggedError<OutOfOrderMigration
   latestApplied: Schema.BigIntFromSelf
 }) {
   override get message() {
-    return `pending migrations ${versionList(this.versions)} are older than the latest applied migration ` +
+    return (
+      `pending migrations ${versionList(this.versions)} are older than the latest applied migration ` +
       `${this.latestApplied}`
+    )
   }
 }
 
@@ -185,9 +197,11 @@ export class InvalidIndexLeftBehind extends Schema.TaggedError<InvalidIndexLeftB
 }) {
   override get message() {
     const names = this.indexes.join(", ")
-    return `index ${names} is invalid (pg_index.indisvalid = false), left by an interrupted CREATE INDEX ` +
+    return (
+      `index ${names} is invalid (pg_index.indisvalid = false), left by an interrupted CREATE INDEX ` +
       `CONCURRENTLY of migration ${this.version} (${this.description}), which is not applied: drop it with ` +
       `${this.indexes.map((name) => `DROP INDEX CONCURRENTLY ${name};`).join(" ")} then run the migrations again`
+    )
   }
 }
 

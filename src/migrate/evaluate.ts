@@ -124,9 +124,7 @@ export const evaluate = (
 }
 
 /** What validation fails with: nothing, the one refusal as itself, or all of them together. */
-export const historyRefusal = (
-  evaluation: Evaluation
-): Option.Option<HistoryRefusal | MigrationHistoryRefused> => {
+export const historyRefusal = (evaluation: Evaluation): Option.Option<HistoryRefusal | MigrationHistoryRefused> => {
   const [first, ...rest] = evaluation.refusals
   if (first === undefined) return Option.none()
   return Option.some(rest.length === 0 ? first : new MigrationHistoryRefused({ refusals: evaluation.refusals }))

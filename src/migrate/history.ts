@@ -68,7 +68,7 @@ const historyTableExists = (conn: Connection) =>
 
 /** Must run under the lock, so two migrators racing on an empty database cannot both create it. */
 export const ensureHistoryTable = (conn: Connection) =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     if (yield* historyTableExists(conn)) return
     yield* exec(conn, CREATE_HISTORY_TABLE).pipe(Effect.mapError(infra("creating the history table")))
   })
@@ -104,16 +104,18 @@ export const readHistory = (conn: Connection): Effect.Effect<ReadonlyArray<Histo
             (extract(epoch FROM installed_on) * 1000)::bigint::text AS installed_ms,
             success::text AS success, encode(checksum, 'hex') AS checksum, execution_time::text AS execution_time
        FROM ${HISTORY_TABLE} ORDER BY version`
-  ).pipe(Effect.map((rows) =>
-    rows.map((row): HistoryRow => ({
-      version: BigInt(row.version as string),
-      description: row.description as string,
-      installedOn: new Date(Number(row.installed_ms as string)),
-      success: row.success === "true",
-      checksum: bytesFromHex(row.checksum as string),
-      executionTimeNs: BigInt(row.execution_time as string)
-    }))
-  ))
+  ).pipe(
+    Effect.map((rows) =>
+      rows.map((row): HistoryRow => ({
+        version: BigInt(row.version as string),
+        description: row.description as string,
+        installedOn: new Date(Number(row.installed_ms as string)),
+        success: row.success === "true",
+        checksum: bytesFromHex(row.checksum as string),
+        executionTimeNs: BigInt(row.execution_time as string)
+      }))
+    )
+  )
 
 /** The history row of `version`, if any (none when the table does not exist). */
 export const readAppliedChecksum = (conn: Connection, version: bigint) =>
@@ -121,13 +123,15 @@ export const readAppliedChecksum = (conn: Connection, version: bigint) =>
     conn,
     `SELECT description, encode(checksum, 'hex') AS checksum FROM ${HISTORY_TABLE} WHERE version = $1::bigint`,
     [version.toString()]
-  ).pipe(Effect.map((rows) =>
-    Option.map(Option.fromNullable(rows[0]), (row) => ({
-      version,
-      description: row.description as string,
-      checksum: bytesFromHex(row.checksum as string)
-    }))
-  ))
+  ).pipe(
+    Effect.map((rows) =>
+      Option.map(Option.fromNullable(rows[0]), (row) => ({
+        version,
+        description: row.description as string,
+        checksum: bytesFromHex(row.checksum as string)
+      }))
+    )
+  )
 
 const LOCK_FIRST_WAIT_MS = 250
 const LOCK_MAX_WAIT_MS = 5_000
@@ -138,7 +142,7 @@ const LOCK_MAX_WAIT_MS = 5_000
  * atomically, so failure or interruption at any later point releases it.
  */
 export const acquireLock = (conn: Connection, key: bigint, database: string) =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const attempt = Effect.acquireRelease(
       exec(conn, "SELECT pg_try_advisory_lock($1::bigint)::text AS locked", [key.toString()]).pipe(
         Effect.map((rows) => rows[0]?.locked === "true"),
@@ -147,11 +151,11 @@ export const acquireLock = (conn: Connection, key: bigint, database: string) =>
       (locked) =>
         locked
           ? exec(conn, "SELECT pg_advisory_unlock($1::bigint)", [key.toString()]).pipe(
-            Effect.catchAll((error) =>
-              Effect.logWarning(`could not release the migration lock: ${postgresErrorText(error)}`)
-            ),
-            Effect.asVoid
-          )
+              Effect.catchAll((error) =>
+                Effect.logWarning(`could not release the migration lock: ${postgresErrorText(error)}`)
+              ),
+              Effect.asVoid
+            )
           : Effect.void
     )
     let waitMs = LOCK_FIRST_WAIT_MS
@@ -182,32 +186,38 @@ export const applyOne = (conn: Connection, migration: Migration): Effect.Effect<
     new MigrationFailed({ version: migration.version, description: migration.description, path: migration.path, cause })
   const ref = { version: migration.version, description: migration.description }
   if (migration.noTransaction) {
-    return Effect.gen(function*() {
+    return Effect.gen(function* () {
       const started = yield* nowNs
       yield* exec(conn, migration.sql).pipe(Effect.mapError((e) => failed(postgresErrorText(e, migration.sql))))
       const durationNs = (yield* nowNs) - started
       yield* insertHistory(conn, migration, durationNs).pipe(
         Effect.mapError((e) =>
-          failed(`the migration ran (outside a transaction) but its history row could not be written: ${
-            postgresErrorText(e)
-          }`)
+          failed(
+            `the migration ran (outside a transaction) but its history row could not be written: ${postgresErrorText(
+              e
+            )}`
+          )
         )
       )
       return { ...ref, durationNs }
     })
   }
   return Effect.uninterruptibleMask((restore) =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const started = yield* nowNs
       yield* exec(conn, "BEGIN").pipe(Effect.mapError((e) => failed(postgresErrorText(e))))
-      const exit = yield* Effect.exit(restore(Effect.gen(function*() {
-        yield* exec(conn, migration.sql).pipe(Effect.mapError((e) => failed(postgresErrorText(e, migration.sql))))
-        const durationNs = (yield* nowNs) - started
-        yield* insertHistory(conn, migration, durationNs).pipe(
-          Effect.mapError((e) => failed(`writing the history row: ${postgresErrorText(e)}`))
+      const exit = yield* Effect.exit(
+        restore(
+          Effect.gen(function* () {
+            yield* exec(conn, migration.sql).pipe(Effect.mapError((e) => failed(postgresErrorText(e, migration.sql))))
+            const durationNs = (yield* nowNs) - started
+            yield* insertHistory(conn, migration, durationNs).pipe(
+              Effect.mapError((e) => failed(`writing the history row: ${postgresErrorText(e)}`))
+            )
+            return durationNs
+          })
         )
-        return durationNs
-      })))
+      )
       if (exit._tag === "Failure") {
         yield* exec(conn, "ROLLBACK").pipe(Effect.ignore)
         return yield* Effect.failCause(exit.cause)

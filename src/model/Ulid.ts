@@ -36,8 +36,7 @@ export const Ulid: Schema.Schema<Ulid, string> = Schema.transform(Schema.String,
 }).annotations({ identifier: "UlidFromString" })
 
 /** Parses ULID text (case-insensitive); `none` if it is not one. */
-export const parseUlid = (text: string): Option.Option<Ulid> =>
-  Option.getRight(Schema.decodeEither(Ulid)(text))
+export const parseUlid = (text: string): Option.Option<Ulid> => Option.getRight(Schema.decodeEither(Ulid)(text))
 
 /** Pure core of `generateUlid`: a ULID from a millisecond timestamp and 10 random bytes. Throws RangeError on bad input (a defect). */
 export const ulidAt = (millis: number, randomBytes: Uint8Array | ReadonlyArray<number>): Ulid => {
@@ -117,7 +116,7 @@ export const minUlidAt = (date: Date): Ulid => ulidAt(clampedMillis(date), new U
 export const maxUlidAt = (date: Date): Ulid => ulidAt(clampedMillis(date), new Uint8Array(10).fill(0xff))
 
 /** A new ULID from `Clock` (now) and 80 bits of `Random`; reproducible under TestClock and a seeded Random. */
-export const generateUlid: Effect.Effect<Ulid> = Effect.gen(function*() {
+export const generateUlid: Effect.Effect<Ulid> = Effect.gen(function* () {
   const millis = yield* Clock.currentTimeMillis
   const random = new Uint8Array(10)
   for (let i = 0; i < 10; i++) random[i] = yield* Random.nextIntBetween(0, 256)

@@ -35,8 +35,5 @@ export const RevocableState = Schema.Union(Valid, Revoked)
 export type RevocableState = typeof RevocableState.Type
 
 /** Copies a Schema class instance with some fields replaced (re-validated by the constructor). */
-export const copy = <A extends object>(
-  ctor: new(props: any) => A,
-  self: NoInfer<A>,
-  patch: Partial<NoInfer<A>>
-): A => new ctor({ ...self, ...patch })
+export const copy = <A extends object>(ctor: new (props: any) => A, self: NoInfer<A>, patch: Partial<NoInfer<A>>): A =>
+  new ctor({ ...self, ...patch })

@@ -54,20 +54,22 @@ export type CompatSessionAuthType = typeof CompatSessionAuthType.Type
 // ---------------------------------------------------------------------------------------------
 // SSO logins
 
-export class CompatSsoLoginFulfilled
-  extends Schema.TaggedClass<CompatSsoLoginFulfilled>("CompatSsoLoginFulfilled")("Fulfilled", {
+export class CompatSsoLoginFulfilled extends Schema.TaggedClass<CompatSsoLoginFulfilled>("CompatSsoLoginFulfilled")(
+  "Fulfilled",
+  {
     fulfilledAt: Timestamp,
     browserSessionId: Ulid
-  })
-{}
+  }
+) {}
 
-export class CompatSsoLoginExchanged
-  extends Schema.TaggedClass<CompatSsoLoginExchanged>("CompatSsoLoginExchanged")("Exchanged", {
+export class CompatSsoLoginExchanged extends Schema.TaggedClass<CompatSsoLoginExchanged>("CompatSsoLoginExchanged")(
+  "Exchanged",
+  {
     fulfilledAt: Timestamp,
     exchangedAt: Timestamp,
     compatSessionId: Ulid
-  })
-{}
+  }
+) {}
 
 export const CompatSsoLoginState = Schema.Union(Pending, CompatSsoLoginFulfilled, CompatSsoLoginExchanged)
 export type CompatSsoLoginState = typeof CompatSsoLoginState.Type
@@ -85,19 +87,33 @@ export class CompatSsoLogin extends Schema.Class<CompatSsoLogin>("CompatSsoLogin
 }) {}
 
 /** Pending → Fulfilled. */
-export const fulfillCompatSsoLogin = (login: CompatSsoLogin, now: Date, browserSessionId: Ulid): Transition<CompatSsoLogin> =>
+export const fulfillCompatSsoLogin = (
+  login: CompatSsoLogin,
+  now: Date,
+  browserSessionId: Ulid
+): Transition<CompatSsoLogin> =>
   login.state._tag === "Pending"
-    ? Either.right(copy(CompatSsoLogin, login, { state: new CompatSsoLoginFulfilled({ fulfilledAt: now, browserSessionId }) }))
+    ? Either.right(
+        copy(CompatSsoLogin, login, { state: new CompatSsoLoginFulfilled({ fulfilledAt: now, browserSessionId }) })
+      )
     : invalidTransition("CompatSsoLogin", login.state._tag, "fulfill")
 
 /** Fulfilled → Exchanged. */
-export const exchangeCompatSsoLogin = (login: CompatSsoLogin, now: Date, compatSessionId: Ulid): Transition<CompatSsoLogin> =>
+export const exchangeCompatSsoLogin = (
+  login: CompatSsoLogin,
+  now: Date,
+  compatSessionId: Ulid
+): Transition<CompatSsoLogin> =>
   login.state._tag === "Fulfilled"
     ? Either.right(
-      copy(CompatSsoLogin, login, {
-        state: new CompatSsoLoginExchanged({ fulfilledAt: login.state.fulfilledAt, exchangedAt: now, compatSessionId })
-      })
-    )
+        copy(CompatSsoLogin, login, {
+          state: new CompatSsoLoginExchanged({
+            fulfilledAt: login.state.fulfilledAt,
+            exchangedAt: now,
+            compatSessionId
+          })
+        })
+      )
     : invalidTransition("CompatSsoLogin", login.state._tag, "exchange")
 
 // ---------------------------------------------------------------------------------------------
@@ -123,11 +139,11 @@ export const expireCompatAccessToken = (token: CompatAccessToken, now: Date): Tr
 // ---------------------------------------------------------------------------------------------
 // Refresh tokens
 
-export class CompatRefreshTokenConsumed
-  extends Schema.TaggedClass<CompatRefreshTokenConsumed>("CompatRefreshTokenConsumed")("Consumed", {
-    consumedAt: Timestamp
-  })
-{}
+export class CompatRefreshTokenConsumed extends Schema.TaggedClass<CompatRefreshTokenConsumed>(
+  "CompatRefreshTokenConsumed"
+)("Consumed", {
+  consumedAt: Timestamp
+}) {}
 
 export const CompatRefreshTokenState = Schema.Union(Valid, CompatRefreshTokenConsumed)
 export type CompatRefreshTokenState = typeof CompatRefreshTokenState.Type

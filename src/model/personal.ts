@@ -1,27 +1,22 @@
 // Personal-token entities: long-lived personal sessions and their hashed access tokens.
 import { Either, Option, Schema } from "effect"
-import {
-  copy,
-  OptionalTimestamp,
-  RevocableState,
-  Revoked,
-  Timestamp
-} from "./common.js"
+import { copy, OptionalTimestamp, RevocableState, Revoked, Timestamp } from "./common.js"
 import { invalidTransition, type InvalidTransition } from "./errors.js"
 import { Ulid } from "./Ulid.js"
 import { IpAddressFromSelf, ScopeFromSelf } from "./values.js"
 
 type Transition<A> = Either.Either<A, InvalidTransition>
 
-export class PersonalSessionOwnerUser
-  extends Schema.TaggedClass<PersonalSessionOwnerUser>("PersonalSessionOwnerUser")("User", { userId: Ulid })
-{}
+export class PersonalSessionOwnerUser extends Schema.TaggedClass<PersonalSessionOwnerUser>("PersonalSessionOwnerUser")(
+  "User",
+  { userId: Ulid }
+) {}
 
-export class PersonalSessionOwnerOAuth2Client
-  extends Schema.TaggedClass<PersonalSessionOwnerOAuth2Client>("PersonalSessionOwnerOAuth2Client")("OAuth2Client", {
-    clientId: Ulid
-  })
-{}
+export class PersonalSessionOwnerOAuth2Client extends Schema.TaggedClass<PersonalSessionOwnerOAuth2Client>(
+  "PersonalSessionOwnerOAuth2Client"
+)("OAuth2Client", {
+  clientId: Ulid
+}) {}
 
 export const PersonalSessionOwner = Schema.Union(PersonalSessionOwnerUser, PersonalSessionOwnerOAuth2Client)
 export type PersonalSessionOwner = typeof PersonalSessionOwner.Type
@@ -67,8 +62,10 @@ export class PersonalAccessToken extends Schema.Class<PersonalAccessToken>("Pers
   }
   /** Not revoked, and no expiry or `expiresAt > now`. */
   isValid(now: Date): boolean {
-    return !this.isRevoked &&
+    return (
+      !this.isRevoked &&
       Option.match(this.expiresAt, { onNone: () => true, onSome: (e) => e.getTime() > now.getTime() })
+    )
   }
 }
 

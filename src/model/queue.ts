@@ -53,7 +53,10 @@ const JOB_TRANSITIONS: Record<JobTransition, readonly [from: JobStatus, to: JobS
 }
 
 /** The status after `transition` (for `retry`: the new job's status), or InvalidTransition. */
-export const transitionJobStatus = (from: JobStatus, transition: JobTransition): Either.Either<JobStatus, InvalidTransition> => {
+export const transitionJobStatus = (
+  from: JobStatus,
+  transition: JobTransition
+): Either.Either<JobStatus, InvalidTransition> => {
   const [required, to] = JOB_TRANSITIONS[transition]
   return from === required ? Either.right(to) : invalidTransition("Job", from, transition)
 }

@@ -112,7 +112,10 @@ export const UpstreamOAuthProviderParams = Schema.Struct({ ...providerFields, ui
 export type UpstreamOAuthProviderParams = typeof UpstreamOAuthProviderParams.Type
 
 /** Stamps `disabledAt` (re-stamps a disabled provider, as the repository's unguarded update does). */
-export const disableUpstreamOAuthProvider = (provider: UpstreamOAuthProvider, now: Date): Transition<UpstreamOAuthProvider> =>
+export const disableUpstreamOAuthProvider = (
+  provider: UpstreamOAuthProvider,
+  now: Date
+): Transition<UpstreamOAuthProvider> =>
   Either.right(copy(UpstreamOAuthProvider, provider, { disabledAt: Option.some(now) }))
 
 // ---------------------------------------------------------------------------------------------
@@ -140,32 +143,35 @@ const callbackData = {
   userinfo: OptionalJson
 }
 
-export class UpstreamSessionCompleted
-  extends Schema.TaggedClass<UpstreamSessionCompleted>("UpstreamSessionCompleted")("Completed", {
+export class UpstreamSessionCompleted extends Schema.TaggedClass<UpstreamSessionCompleted>("UpstreamSessionCompleted")(
+  "Completed",
+  {
     completedAt: Timestamp,
     linkId: Ulid,
     ...callbackData
-  })
-{}
+  }
+) {}
 
-export class UpstreamSessionConsumed
-  extends Schema.TaggedClass<UpstreamSessionConsumed>("UpstreamSessionConsumed")("Consumed", {
+export class UpstreamSessionConsumed extends Schema.TaggedClass<UpstreamSessionConsumed>("UpstreamSessionConsumed")(
+  "Consumed",
+  {
     completedAt: Timestamp,
     consumedAt: Timestamp,
     linkId: Ulid,
     ...callbackData
-  })
-{}
+  }
+) {}
 
-export class UpstreamSessionUnlinked
-  extends Schema.TaggedClass<UpstreamSessionUnlinked>("UpstreamSessionUnlinked")("Unlinked", {
+export class UpstreamSessionUnlinked extends Schema.TaggedClass<UpstreamSessionUnlinked>("UpstreamSessionUnlinked")(
+  "Unlinked",
+  {
     completedAt: Timestamp,
     consumedAt: OptionalTimestamp,
     unlinkedAt: Timestamp,
     idToken: OptionalString,
     idTokenClaims: OptionalJson
-  })
-{}
+  }
+) {}
 
 export const UpstreamSessionState = Schema.Union(
   Pending,
@@ -175,17 +181,17 @@ export const UpstreamSessionState = Schema.Union(
 )
 export type UpstreamSessionState = typeof UpstreamSessionState.Type
 
-export class UpstreamOAuthAuthorizationSession
-  extends Schema.Class<UpstreamOAuthAuthorizationSession>("UpstreamOAuthAuthorizationSession")({
-    id: Ulid,
-    state: UpstreamSessionState,
-    providerId: Ulid,
-    stateStr: Schema.String,
-    codeChallengeVerifier: OptionalString,
-    nonce: OptionalString,
-    createdAt: Timestamp
-  })
-{
+export class UpstreamOAuthAuthorizationSession extends Schema.Class<UpstreamOAuthAuthorizationSession>(
+  "UpstreamOAuthAuthorizationSession"
+)({
+  id: Ulid,
+  state: UpstreamSessionState,
+  providerId: Ulid,
+  stateStr: Schema.String,
+  codeChallengeVerifier: OptionalString,
+  nonce: OptionalString,
+  createdAt: Timestamp
+}) {
   /** The id-token claims, if the session got that far. */
   get idTokenClaims(): Option.Option<Json> {
     return this.state._tag === "Pending" ? Option.none() : this.state.idTokenClaims
@@ -223,19 +229,19 @@ export const consumeUpstreamOAuthAuthorizationSession = (
   const state = session.state
   return state._tag === "Completed"
     ? Either.right(
-      withState(
-        session,
-        new UpstreamSessionConsumed({
-          completedAt: state.completedAt,
-          consumedAt: now,
-          linkId: state.linkId,
-          idToken: state.idToken,
-          idTokenClaims: state.idTokenClaims,
-          extraCallbackParameters: state.extraCallbackParameters,
-          userinfo: state.userinfo
-        })
+        withState(
+          session,
+          new UpstreamSessionConsumed({
+            completedAt: state.completedAt,
+            consumedAt: now,
+            linkId: state.linkId,
+            idToken: state.idToken,
+            idTokenClaims: state.idTokenClaims,
+            extraCallbackParameters: state.extraCallbackParameters,
+            userinfo: state.userinfo
+          })
+        )
       )
-    )
     : invalidTransition("UpstreamOAuthAuthorizationSession", state._tag, "consume")
 }
 
@@ -247,16 +253,16 @@ export const unlinkUpstreamOAuthAuthorizationSession = (
   const state = session.state
   return state._tag === "Completed" || state._tag === "Consumed"
     ? Either.right(
-      withState(
-        session,
-        new UpstreamSessionUnlinked({
-          completedAt: state.completedAt,
-          consumedAt: state._tag === "Consumed" ? Option.some(state.consumedAt) : Option.none(),
-          unlinkedAt: now,
-          idToken: state.idToken,
-          idTokenClaims: state.idTokenClaims
-        })
+        withState(
+          session,
+          new UpstreamSessionUnlinked({
+            completedAt: state.completedAt,
+            consumedAt: state._tag === "Consumed" ? Option.some(state.consumedAt) : Option.none(),
+            unlinkedAt: now,
+            idToken: state.idToken,
+            idTokenClaims: state.idTokenClaims
+          })
+        )
       )
-    )
     : invalidTransition("UpstreamOAuthAuthorizationSession", state._tag, "unlink")
 }

@@ -1,13 +1,6 @@
 // User-group entities: users, emails, passwords, recovery, registration, browser sessions.
 import { Either, Option, Schema } from "effect"
-import {
-  copy,
-  Count,
-  OptionalString,
-  OptionalTimestamp,
-  OptionalUlid,
-  Timestamp
-} from "./common.js"
+import { copy, Count, OptionalString, OptionalTimestamp, OptionalUlid, Timestamp } from "./common.js"
 import { invalidTransition, type InvalidTransition } from "./errors.js"
 import { Ulid } from "./Ulid.js"
 import { IpAddressFromSelf, Json, Url } from "./values.js"
@@ -94,15 +87,15 @@ export const completeUserEmailAuthentication = (
     ? invalidTransition("UserEmailAuthentication", "Completed", "complete")
     : Either.right(copy(UserEmailAuthentication, authentication, { completedAt: Option.some(now) }))
 
-export class UserEmailAuthenticationCode
-  extends Schema.Class<UserEmailAuthenticationCode>("UserEmailAuthenticationCode")({
-    id: Ulid,
-    userEmailAuthenticationId: Ulid,
-    code: Schema.String,
-    createdAt: Timestamp,
-    expiresAt: Timestamp
-  })
-{
+export class UserEmailAuthenticationCode extends Schema.Class<UserEmailAuthenticationCode>(
+  "UserEmailAuthenticationCode"
+)({
+  id: Ulid,
+  userEmailAuthenticationId: Ulid,
+  code: Schema.String,
+  createdAt: Timestamp,
+  expiresAt: Timestamp
+}) {
   /** Usable while `now < expiresAt`. */
   isValid(now: Date): boolean {
     return now.getTime() < this.expiresAt.getTime()
@@ -141,10 +134,7 @@ export class UserRecoverySession extends Schema.Class<UserRecoverySession>("User
 }
 
 /** Pending → consumed; an already consumed session is refused before any write. */
-export const consumeUserRecoverySession = (
-  session: UserRecoverySession,
-  now: Date
-): Transition<UserRecoverySession> =>
+export const consumeUserRecoverySession = (session: UserRecoverySession, now: Date): Transition<UserRecoverySession> =>
   Option.isSome(session.consumedAt)
     ? invalidTransition("UserRecoverySession", "Consumed", "consume")
     : Either.right(copy(UserRecoverySession, session, { consumedAt: Option.some(now) }))
@@ -242,8 +232,11 @@ export class UserRegistrationToken extends Schema.Class<UserRegistrationToken>("
     return this.timesUsed > 0
   }
   isValid(now: Date): boolean {
-    return !this.isRevoked && !this.isExpired(now) &&
+    return (
+      !this.isRevoked &&
+      !this.isExpired(now) &&
       Option.match(this.usageLimit, { onNone: () => true, onSome: (limit) => this.timesUsed < limit })
+    )
   }
 }
 
@@ -308,22 +301,19 @@ export type BrowserSessionState = typeof BrowserSessionState.Type
 export const finishBrowserSession = (session: BrowserSession, now: Date): Transition<BrowserSession> =>
   Either.right(copy(BrowserSession, session, { finishedAt: Option.some(now) }))
 
-export class AuthenticationMethodPassword
-  extends Schema.TaggedClass<AuthenticationMethodPassword>("AuthenticationMethodPassword")("Password", {
-    userPasswordId: Ulid
-  })
-{}
+export class AuthenticationMethodPassword extends Schema.TaggedClass<AuthenticationMethodPassword>(
+  "AuthenticationMethodPassword"
+)("Password", {
+  userPasswordId: Ulid
+}) {}
 
-export class AuthenticationMethodUpstreamOAuth2
-  extends Schema.TaggedClass<AuthenticationMethodUpstreamOAuth2>("AuthenticationMethodUpstreamOAuth2")(
-    "UpstreamOAuth2",
-    { upstreamOAuth2SessionId: Ulid }
-  )
-{}
+export class AuthenticationMethodUpstreamOAuth2 extends Schema.TaggedClass<AuthenticationMethodUpstreamOAuth2>(
+  "AuthenticationMethodUpstreamOAuth2"
+)("UpstreamOAuth2", { upstreamOAuth2SessionId: Ulid }) {}
 
-export class AuthenticationMethodUnknown
-  extends Schema.TaggedClass<AuthenticationMethodUnknown>("AuthenticationMethodUnknown")("Unknown", {})
-{}
+export class AuthenticationMethodUnknown extends Schema.TaggedClass<AuthenticationMethodUnknown>(
+  "AuthenticationMethodUnknown"
+)("Unknown", {}) {}
 
 export const AuthenticationMethod = Schema.Union(
   AuthenticationMethodPassword,

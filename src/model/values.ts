@@ -95,8 +95,7 @@ const isPublicJwks = (u: Json): boolean =>
   isJsonObject(u) &&
   Array.isArray(u["keys"]) &&
   (u["keys"] as ReadonlyArray<Json>).every(
-    (key) =>
-      isJsonObject(key) && typeof key["kty"] === "string" && PRIVATE_JWK_MEMBERS.every((m) => !(m in key))
+    (key) => isJsonObject(key) && typeof key["kty"] === "string" && PRIVATE_JWK_MEMBERS.every((m) => !(m in key))
   )
 
 /** A public JSON Web Key Set: `{ keys: [...] }`, each key with a `kty` and no private or symmetric material. */

@@ -5,7 +5,12 @@ import { Effect, Layer, Option } from "effect"
 import type { DriverError } from "../storage/common/errors.js"
 import { fromSqlError } from "./common/errors.js"
 import { runUnitOfWork } from "../storage/common/UnitOfWork.js"
-import { makeRepositoryAccess, mergeRepositoryLayers, RepositoryAccess, type RepositoryLayers } from "../storage/RepositoryAccess.js"
+import {
+  makeRepositoryAccess,
+  mergeRepositoryLayers,
+  RepositoryAccess,
+  type RepositoryLayers
+} from "../storage/RepositoryAccess.js"
 import * as BrowserSessionRepositoryPg from "./user/BrowserSessionRepositoryPg.js"
 import * as UserEmailRepositoryPg from "./user/UserEmailRepositoryPg.js"
 import * as UserPasswordRepositoryPg from "./user/UserPasswordRepositoryPg.js"
@@ -34,7 +39,9 @@ const access = Layer.effect(
     // @effect/sql binds every statement of the fiber to the transaction's connection.
     const transaction = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
       runUnitOfWork<A, E, R, DriverError, never>(effect, <X, Y, Z>(inner: Effect.Effect<X, Y, Z>) =>
-        Effect.mapError(sql.withTransaction(inner), (e): Y | DriverError => (e instanceof SqlError ? fromSqlError(e) : e)).pipe(
+        Effect.mapError(sql.withTransaction(inner), (e): Y | DriverError =>
+          e instanceof SqlError ? fromSqlError(e) : e
+        ).pipe(
           // @effect/sql turns a failed COMMIT or ROLLBACK into a defect (e.g. the server ended the connection):
           // for callers it is a driver failure like any other, so it stays a typed DriverError.
           Effect.catchSomeDefect((defect) =>

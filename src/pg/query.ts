@@ -19,9 +19,13 @@ import type { DynamicDeclaration, StaticDeclaration } from "../querycheck/declar
 /** A static query bound to a client: what a repository's methods call (the client is resolved once, in `make`). */
 export interface BoundQuery<P extends ReadonlyArray<unknown>, Row> {
   /** All decoded rows. */
-  readonly all: (...params: P) => Effect.Effect<ReadonlyArray<Row>, DriverError | InconsistencyError | InvalidOperationError>
+  readonly all: (
+    ...params: P
+  ) => Effect.Effect<ReadonlyArray<Row>, DriverError | InconsistencyError | InvalidOperationError>
   /** The first decoded row, if any. */
-  readonly one: (...params: P) => Effect.Effect<Option.Option<Row>, DriverError | InconsistencyError | InvalidOperationError>
+  readonly one: (
+    ...params: P
+  ) => Effect.Effect<Option.Option<Row>, DriverError | InconsistencyError | InvalidOperationError>
   /** The number of rows the statement touched (for writes without RETURNING). */
   readonly affected: (...params: P) => Effect.Effect<number, DriverError | InvalidOperationError>
   /** A write that must touch exactly one row: any other count is a RowsAffectedError (storage rule: Transitions). */
@@ -29,9 +33,12 @@ export interface BoundQuery<P extends ReadonlyArray<unknown>, Row> {
 }
 
 /** One declaration per statement: the offline check reads the text and schemas, the repository binds it to its client. */
-export interface StaticQuery<P extends ReadonlyArray<unknown>, PI extends ReadonlyArray<unknown>, Row, RowI>
-  extends StaticDeclaration
-{
+export interface StaticQuery<
+  P extends ReadonlyArray<unknown>,
+  PI extends ReadonlyArray<unknown>,
+  Row,
+  RowI
+> extends StaticDeclaration {
   readonly params: Schema.Schema<P, PI>
   readonly row: Schema.Schema<Row, RowI>
   readonly bind: (sql: SqlClient.SqlClient) => BoundQuery<P, Row>
@@ -46,7 +53,10 @@ export type AnyStaticQuery = StaticQuery<any, any, any, any>
 export type AnyQuery = AnyStaticQuery | DynamicQuery
 
 /** Every row decoded, or the first failure. */
-const decodeAll = <Row>(rows: ReadonlyArray<unknown>, decodeOne: (raw: unknown) => Either.Either<Row, InconsistencyError>) => {
+const decodeAll = <Row>(
+  rows: ReadonlyArray<unknown>,
+  decodeOne: (raw: unknown) => Either.Either<Row, InconsistencyError>
+) => {
   const out: Array<Row> = new Array(rows.length)
   for (let i = 0; i < rows.length; i++) {
     const decoded = decodeOne(rows[i])
@@ -57,8 +67,10 @@ const decodeAll = <Row>(rows: ReadonlyArray<unknown>, decodeOne: (raw: unknown) 
 }
 
 /** The cursor of a raw row: its uuid primary key read back as a ULID (any 16 bytes are one). */
-export const uuidCursor = (column: string) => (raw: object): Ulid =>
-  Option.getOrThrow(uuidToUlid(String((raw as Record<string, unknown>)[column])))
+export const uuidCursor =
+  (column: string) =>
+  (raw: object): Ulid =>
+    Option.getOrThrow(uuidToUlid(String((raw as Record<string, unknown>)[column])))
 
 /** Literal types widened to their primitive, through arrays: an enum column's `string` matches a field of literals. */
 type Widen<T> = T extends string
@@ -118,7 +130,8 @@ export type RowMatchesCache<Name extends string, RowI> = Name extends keyof Cach
 const stripOverrideSuffixes = (raw: unknown): unknown => {
   if (typeof raw !== "object" || raw === null) return raw
   const row: Record<string, unknown> = {}
-  for (const [key, value] of Object.entries(raw)) row[key.endsWith("!") || key.endsWith("?") ? key.slice(0, -1) : key] = value
+  for (const [key, value] of Object.entries(raw))
+    row[key.endsWith("!") || key.endsWith("?") ? key.slice(0, -1) : key] = value
   return row
 }
 
@@ -131,12 +144,15 @@ const bindStatement = <P extends ReadonlyArray<unknown>, PI extends ReadonlyArra
   const encodeParams = Schema.encodeEither(definition.params)
   const decodeRow = rowDecoder<Row, RowI>(definition.row, table, idColumn)
   // only texts with a quoted alias ending in ! or ? pay for the key rewrite
-  const decodeOne = /"[^"]*[!?]"/.test(definition.text) ? (raw: unknown) => decodeRow(stripOverrideSuffixes(raw)) : decodeRow
+  const decodeOne = /"[^"]*[!?]"/.test(definition.text)
+    ? (raw: unknown) => decodeRow(stripOverrideSuffixes(raw))
+    : decodeRow
   return (sql: SqlClient.SqlClient): BoundQuery<P, Row> => {
     const statement = (params: P) =>
       Either.match(encodeParams(params), {
         onLeft: (cause) => Effect.fail(new InvalidOperationError({ cause: Option.some(cause) })),
-        onRight: (encoded) => Effect.succeed(sql.unsafe<object>(definition.text, encoded as ReadonlyArray<unknown> as Array<unknown>))
+        onRight: (encoded) =>
+          Effect.succeed(sql.unsafe<object>(definition.text, encoded as ReadonlyArray<unknown> as Array<unknown>))
       })
     const all = (...params: P) =>
       Effect.flatMap(statement(params), mapSqlError).pipe(
@@ -197,7 +213,9 @@ export interface StatementDefinition {
 }
 
 type ParamsOf<D> = D extends { readonly params: Schema.Schema<infer P extends ReadonlyArray<unknown>, any> } ? P : never
-type ParamsIOf<D> = D extends { readonly params: Schema.Schema<any, infer PI extends ReadonlyArray<unknown>> } ? PI : never
+type ParamsIOf<D> = D extends { readonly params: Schema.Schema<any, infer PI extends ReadonlyArray<unknown>> }
+  ? PI
+  : never
 type RowOf<D, Row> = D extends { readonly row: Schema.Schema<infer R, any> } ? R : Row
 type RowIOf<D, RowI> = D extends { readonly row: Schema.Schema<any, infer RI> } ? RI : RowI
 
@@ -254,7 +272,13 @@ export const repositoryQueries = <const Prefix extends string, Row, RowI>(option
     Object.fromEntries(
       Object.entries(descriptions).map(([key, description]) => [
         key,
-        { kind: "dynamic", name: `${options.prefix}.${key}`, description, table: options.table, run: runDynamic } satisfies DynamicQuery
+        {
+          kind: "dynamic",
+          name: `${options.prefix}.${key}`,
+          description,
+          table: options.table,
+          run: runDynamic
+        } satisfies DynamicQuery
       ])
     ) as { readonly [K in keyof D]: DynamicQuery }
 })
@@ -268,7 +292,11 @@ export const declarationsOf = (...groups: ReadonlyArray<Readonly<Record<string, 
   groups.flatMap((group) => Object.values(group))
 
 /** A query assembled at run time, declared on its own (the repositories use {@link repositoryQueries}). */
-export const dynamicQuery = (definition: { readonly name: string; readonly description: string; readonly table: string }): DynamicQuery => ({
+export const dynamicQuery = (definition: {
+  readonly name: string
+  readonly description: string
+  readonly table: string
+}): DynamicQuery => ({
   kind: "dynamic",
   ...definition,
   run: runDynamic

@@ -48,16 +48,28 @@ export const fingerprintOf = (migrations: ReadonlyArray<Migration>): MigrationFi
 })
 
 /** The fingerprint of the migrations in `dir` (default: the shipped ones). */
-export const migrationFingerprint = (dir: string = shippedMigrationsDir): Effect.Effect<MigrationFingerprint, MigrationSourceError> =>
-  Effect.map(loadMigrations(dir), fingerprintOf)
+export const migrationFingerprint = (
+  dir: string = shippedMigrationsDir
+): Effect.Effect<MigrationFingerprint, MigrationSourceError> => Effect.map(loadMigrations(dir), fingerprintOf)
 
-export const entryOf = (name: string, text: string, migrations: MigrationFingerprint, description: Description): CacheEntry => ({
+export const entryOf = (
+  name: string,
+  text: string,
+  migrations: MigrationFingerprint,
+  description: Description
+): CacheEntry => ({
   name,
   text,
   textSha256: sha256(text),
   migrations,
   params: description.params.map((p) => ({ type: p.type, kind: p.kind })),
-  columns: description.columns.map((c) => ({ name: c.name, type: c.type, kind: c.kind, nullable: c.nullable, reason: c.reason }))
+  columns: description.columns.map((c) => ({
+    name: c.name,
+    type: c.type,
+    kind: c.kind,
+    nullable: c.nullable,
+    reason: c.reason
+  }))
 })
 
 const sortKeys = (value: unknown): unknown => {
@@ -106,7 +118,13 @@ const decodeEntry = Schema.decodeUnknownEither(Schema.parseJson(CacheEntry))
 export const readCache = (dir: string): Effect.Effect<ReadonlyArray<CacheFile>, CacheReadError> =>
   Effect.gen(function* () {
     const names = yield* Effect.try({
-      try: () => (fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => f.endsWith(".json")).sort() : []),
+      try: () =>
+        fs.existsSync(dir)
+          ? fs
+              .readdirSync(dir)
+              .filter((f) => f.endsWith(".json"))
+              .sort()
+          : [],
       catch: (cause) => new CacheReadError({ path: dir, detail: String(cause) })
     })
     return yield* Effect.forEach(names, (file) =>
@@ -173,11 +191,16 @@ export const writeCache = (dir: string, files: ReadonlyMap<string, string>): Eff
   })
 
 /** The differences between the folder and the files `prepare` would write (for `prepare --check`). */
-export const diffCache = (dir: string, files: ReadonlyMap<string, string>): Effect.Effect<ReadonlyArray<string>, CacheReadError> =>
+export const diffCache = (
+  dir: string,
+  files: ReadonlyMap<string, string>
+): Effect.Effect<ReadonlyArray<string>, CacheReadError> =>
   Effect.try({
     try: () => {
       const differences: Array<string> = []
-      const present = fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => f.endsWith(".json") || f === typesFileName) : []
+      const present = fs.existsSync(dir)
+        ? fs.readdirSync(dir).filter((f) => f.endsWith(".json") || f === typesFileName)
+        : []
       for (const [file, content] of files) {
         const path = join(dir, file)
         if (!fs.existsSync(path)) differences.push(`${file}: missing from the committed cache`)

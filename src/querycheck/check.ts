@@ -195,11 +195,21 @@ export const checkDeclarations = (options: {
     used.add(file)
     const cached = byFile.get(file)
     if (cached === undefined) {
-      issue({ severity: "error", kind: "missing-entry", field: "entry", message: `no cache entry (${file}): ${PREPARE}` })
+      issue({
+        severity: "error",
+        kind: "missing-entry",
+        field: "entry",
+        message: `no cache entry (${file}): ${PREPARE}`
+      })
       continue
     }
     if (cached._tag === "Invalid") {
-      issue({ severity: "error", kind: "invalid-entry", field: "entry", message: `the cache file ${file} is not a valid entry (${cached.detail}): ${PREPARE}` })
+      issue({
+        severity: "error",
+        kind: "invalid-entry",
+        field: "entry",
+        message: `the cache file ${file} is not a valid entry (${cached.detail}): ${PREPARE}`
+      })
       continue
     }
     const entry = cached.entry
@@ -255,8 +265,10 @@ export const checkCacheDir = (options: {
   })
 
 /** The real check: the given declarations (the program's are `declaredQueries` of src/pg/queries.ts) against the committed cache. */
-export const checkAll = (queries: ReadonlyArray<AnyQuery>, options?: { readonly cacheDir?: string; readonly migrationsDir?: string }) =>
-  checkCacheDir({ queries, ...options })
+export const checkAll = (
+  queries: ReadonlyArray<AnyQuery>,
+  options?: { readonly cacheDir?: string; readonly migrationsDir?: string }
+) => checkCacheDir({ queries, ...options })
 
 export type CheckAllError = CacheReadError | MigrationSourceError
 
@@ -268,7 +280,9 @@ export const formatReport = (report: CheckReport): string => {
   for (const i of report.errors) out.push(line(i))
   for (const i of report.warnings) out.push(line(i))
   if (report.dynamic.length > 0) {
-    out.push(`dynamic queries (assembled at run time, not checked offline; covered by the contract suite): ${report.dynamic.length}`)
+    out.push(
+      `dynamic queries (assembled at run time, not checked offline; covered by the contract suite): ${report.dynamic.length}`
+    )
     for (const q of report.dynamic) out.push(`  ${q.name} (${q.table}): ${q.description}`)
   }
   out.push(

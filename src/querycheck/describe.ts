@@ -32,7 +32,12 @@ export interface DescribedColumn extends DescribedType {
   readonly nullable: boolean
   readonly reason: string
   /** The table column the value comes from (Describe's table OID and attribute number, resolved), if any. Not cached: OIDs differ between databases. */
-  readonly origin?: { readonly table: string; readonly column: string; readonly tableOid: number; readonly attnum: number }
+  readonly origin?: {
+    readonly table: string
+    readonly column: string
+    readonly tableOid: number
+    readonly attnum: number
+  }
 }
 
 export interface Description {
@@ -52,7 +57,12 @@ interface ProtocolDescription {
 const errorText = (error: unknown): string => {
   if (!(error instanceof Error)) return String(error)
   const e = error as Error & { readonly code?: string; readonly position?: string; readonly hint?: string }
-  return [e.message, e.code ? `(SQLSTATE ${e.code})` : "", e.position ? `at character ${e.position}` : "", e.hint ? `hint: ${e.hint}` : ""]
+  return [
+    e.message,
+    e.code ? `(SQLSTATE ${e.code})` : "",
+    e.position ? `at character ${e.position}` : "",
+    e.hint ? `hint: ${e.hint}` : ""
+  ]
     .filter((s) => s !== "")
     .join(" ")
 }
@@ -179,7 +189,8 @@ export const openDescriber = (url: string): Effect.Effect<Describer, DescribeErr
     const run = <R extends object>(step: string, text: string, values?: ReadonlyArray<unknown>, statement?: string) =>
       Effect.tryPromise({
         try: () => client.query<R>(text, values as Array<unknown> | undefined),
-        catch: (cause) => new DescribeError({ step, detail: errorText(cause), ...(statement === undefined ? {} : { text: statement }) })
+        catch: (cause) =>
+          new DescribeError({ step, detail: errorText(cause), ...(statement === undefined ? {} : { text: statement }) })
       })
 
     // EXPLAIN EXECUTE with NULL parameters must not be planned for those NULLs (which could fold joins away)
@@ -207,7 +218,8 @@ export const openDescriber = (url: string): Effect.Effect<Describer, DescribeErr
 
     const typeOf = (oid: number): DescribedType => {
       let row = types.get(oid)
-      for (let guard = 0; row !== undefined && row.typtype === "d" && guard < 32; guard++) row = types.get(row.typbasetype)
+      for (let guard = 0; row !== undefined && row.typtype === "d" && guard < 32; guard++)
+        row = types.get(row.typbasetype)
       if (row === undefined) return { type: `oid ${oid}`, kind: "base" }
       if (row.typcategory === "A" && row.typelem !== 0) {
         const element = typeOf(row.typelem)
@@ -263,7 +275,8 @@ export const openDescriber = (url: string): Effect.Effect<Describer, DescribeErr
           const plan = explained.rows[0]?.["QUERY PLAN"][0]?.Plan
           const forced = plan === undefined ? [] : forcedNullable(plan)
           const expressions = outputExpressions(text)
-          const aligned = expressions !== undefined && expressions.length === protocol.fields.length ? expressions : undefined
+          const aligned =
+            expressions !== undefined && expressions.length === protocol.fields.length ? expressions : undefined
 
           const columns = protocol.fields.map((field, i): DescribedColumn => {
             const { name, override } = overrideOf(field.name)
@@ -283,13 +296,22 @@ export const openDescriber = (url: string): Effect.Effect<Describer, DescribeErr
                 }
               }
               const proof = aligned === undefined ? undefined : provenNotNull(aligned[i]!)
-              return proof === undefined ? { nullable: true, reason: "expression: unknown" } : { nullable: false, reason: proof }
+              return proof === undefined
+                ? { nullable: true, reason: "expression: unknown" }
+                : { nullable: false, reason: proof }
             })()
             const attribute = field.tableID === 0 ? undefined : attributes.get(`${field.tableID}:${field.columnID}`)
             const origin =
               attribute === undefined
                 ? {}
-                : { origin: { table: attribute.relname, column: attribute.attname, tableOid: field.tableID, attnum: field.columnID } }
+                : {
+                    origin: {
+                      table: attribute.relname,
+                      column: attribute.attname,
+                      tableOid: field.tableID,
+                      attnum: field.columnID
+                    }
+                  }
             return { name, ...type, ...nullability, ...origin }
           })
           return { params, columns } satisfies Description

@@ -31,9 +31,33 @@ const ROW_SCALARS: Record<string, JsKind> = {
 
 /** Element types whose arrays pg-types parses into JavaScript arrays; other arrays come back as array-literal text. */
 const PARSED_ARRAYS = new Set([
-  "bool", "int2", "int4", "int8", "oid", "float4", "float8", "numeric", "text", "varchar", "bpchar", "char", "name",
-  "uuid", "inet", "cidr", "macaddr", "money", "time", "timetz", "timestamp", "timestamptz", "date", "interval",
-  "bytea", "json", "jsonb"
+  "bool",
+  "int2",
+  "int4",
+  "int8",
+  "oid",
+  "float4",
+  "float8",
+  "numeric",
+  "text",
+  "varchar",
+  "bpchar",
+  "char",
+  "name",
+  "uuid",
+  "inet",
+  "cidr",
+  "macaddr",
+  "money",
+  "time",
+  "timetz",
+  "timestamp",
+  "timestamptz",
+  "date",
+  "interval",
+  "bytea",
+  "json",
+  "jsonb"
 ])
 
 /** The JavaScript kind node-postgres yields for a described column or parameter type. */
@@ -69,7 +93,8 @@ export const rowAccepts = (accepted: ReadonlySet<JsKind>, column: JsKind): boole
   if (accepted.has("unknown") || accepted.has(column)) return true
   if (column === "json") {
     // a JSON column may hold any JSON value: a field for one shape of it is the author's choice
-    for (const k of accepted) if (k === "json" || k === "string" || k === "number" || k === "boolean" || k.endsWith("[]")) return true
+    for (const k of accepted)
+      if (k === "json" || k === "string" || k === "number" || k === "boolean" || k.endsWith("[]")) return true
   }
   return false
 }
@@ -78,12 +103,34 @@ export const rowAccepts = (accepted: ReadonlySet<JsKind>, column: JsKind): boole
 // Parameters: which PostgreSQL types a JavaScript value may be bound to (node-postgres sends text).
 
 const TEXT_INPUT = new Set([
-  "text", "varchar", "bpchar", "char", "name", "citext", "uuid", "inet", "cidr", "macaddr", "xml", "bit", "varbit",
-  "tsvector", "tsquery", "money", "time", "timetz", "interval", "date", "timestamp", "timestamptz",
+  "text",
+  "varchar",
+  "bpchar",
+  "char",
+  "name",
+  "citext",
+  "uuid",
+  "inet",
+  "cidr",
+  "macaddr",
+  "xml",
+  "bit",
+  "varbit",
+  "tsvector",
+  "tsquery",
+  "money",
+  "time",
+  "timetz",
+  "interval",
+  "date",
+  "timestamp",
+  "timestamptz",
   // decimal text for integers beyond 2^53 (int8 keys, advisory-lock ids)
-  "int8", "numeric",
+  "int8",
+  "numeric",
   // JSON text (Schema.parseJson's encoded side)
-  "json", "jsonb"
+  "json",
+  "jsonb"
 ])
 
 const BIND: Record<string, ReadonlySet<string>> = {

@@ -6,7 +6,16 @@ import { loadMigrations } from "../migrate/MigrationSource.js"
 import { Migrator } from "../migrate/Migrator.js"
 import type { AnyQuery, AnyStaticQuery } from "./declaration.js"
 import { shippedMigrationsDir } from "../paths.js"
-import { type CacheEntry, cacheContents, defaultCacheDir, diffCache, entryOf, fingerprintOf, type MigrationFingerprint, writeCache } from "./cache.js"
+import {
+  type CacheEntry,
+  cacheContents,
+  defaultCacheDir,
+  diffCache,
+  entryOf,
+  fingerprintOf,
+  type MigrationFingerprint,
+  writeCache
+} from "./cache.js"
 import { type Describer, openDescriber } from "./describe.js"
 
 export class QueryDescribeFailed extends Schema.TaggedError<QueryDescribeFailed>()("QueryDescribeFailed", {

@@ -1,6 +1,7 @@
 // A small SQL lexer: finds the output expressions of a statement (select list or RETURNING) and proves some of them non-null.
 
-export type TokenKind = "word" | "quoted" | "string" | "number" | "param" | "op" | "open" | "close" | "comma" | "semicolon"
+export type TokenKind =
+  "word" | "quoted" | "string" | "number" | "param" | "op" | "open" | "close" | "comma" | "semicolon"
 
 export interface Token {
   readonly kind: TokenKind
@@ -112,7 +113,8 @@ export const tokenize = (sql: string): ReadonlyArray<Token> => {
   return tokens
 }
 
-const isWord = (t: Token | undefined, ...words: ReadonlyArray<string>) => t !== undefined && t.kind === "word" && words.includes(t.text)
+const isWord = (t: Token | undefined, ...words: ReadonlyArray<string>) =>
+  t !== undefined && t.kind === "word" && words.includes(t.text)
 
 /** Index just past the group opened at `start` (which must be an "open" token). */
 const skipGroup = (tokens: ReadonlyArray<Token>, start: number): number => {
@@ -139,7 +141,20 @@ const splitTopLevel = (tokens: ReadonlyArray<Token>): Array<Array<Token>> => {
 }
 
 const SELECT_LIST_END = new Set([
-  "from", "where", "group", "having", "window", "order", "limit", "offset", "fetch", "for", "union", "intersect", "except", "into"
+  "from",
+  "where",
+  "group",
+  "having",
+  "window",
+  "order",
+  "limit",
+  "offset",
+  "fetch",
+  "for",
+  "union",
+  "intersect",
+  "except",
+  "into"
 ])
 
 /**
@@ -235,7 +250,10 @@ const stripAlias = (item: ReadonlyArray<Token>): ReadonlyArray<Token> => {
     n >= 2 &&
     (last?.kind === "word" || last?.kind === "quoted") &&
     before !== undefined &&
-    (before.kind === "close" || before.kind === "string" || before.kind === "number" || before.kind === "quoted" ||
+    (before.kind === "close" ||
+      before.kind === "string" ||
+      before.kind === "number" ||
+      before.kind === "quoted" ||
       (before.kind === "word" && !isWord(before, "not", "distinct", "all")))
   ) {
     return item.slice(0, n - 1)
@@ -284,7 +302,8 @@ export const provenNotNull = (expr: ReadonlyArray<Token>): string | undefined =>
     return undefined
   }
   if (isWord(head, "exists") && call === e.length) return "exists"
-  if (isWord(head, "not") && isWord(e[1], "exists") && e[2]?.kind === "open" && skipGroup(e, 2) === e.length) return "exists"
+  if (isWord(head, "not") && isWord(e[1], "exists") && e[2]?.kind === "open" && skipGroup(e, 2) === e.length)
+    return "exists"
   if (isWord(head, "coalesce") && call === e.length) {
     const args = splitTopLevel(e.slice(2, -1))
     if (args.some((arg) => provenNotNull(arg) !== undefined)) return "coalesce with a non-null argument"

@@ -60,7 +60,10 @@ export interface RepositoryAccessShape extends Repositories {
   readonly transaction: UnitOfWorkRunner
 }
 
-export class RepositoryAccess extends Context.Tag("storage/RepositoryAccess")<RepositoryAccess, RepositoryAccessShape>() {}
+export class RepositoryAccess extends Context.Tag("storage/RepositoryAccess")<
+  RepositoryAccess,
+  RepositoryAccessShape
+>() {}
 
 /** Gathers the repositories of the environment and the backend's unit of work: the one constructor both backends use. */
 export const makeRepositoryAccess = (transaction: UnitOfWorkRunner) =>

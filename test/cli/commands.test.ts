@@ -35,7 +35,7 @@ const G = "CREATE TABLE g (id int PRIMARY KEY);\n"
 
 /** Needs the admin client and a Scope: a fresh database, a folder of `files`, and the CLI pointed at both. */
 const fixture = (files: Files) =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const dir = yield* tempDir("src", files)
     const db = yield* scopedDatabase({ prefix: "cli" })
     const { ctx, sql } = yield* clientFor(db.url)
@@ -66,7 +66,7 @@ const DURATION = /^\d+(\.\d+)? (µs|ms|s)$/
 // Live services: `migrate add` stamps the version from the Clock, and a TestClock would make it 1970.
 layer(adminClient, { excludeTestServices: true })("CLI commands (in-process)", (it) => {
   it.scoped("migrate info shows applied, changed-refused, missing, out-of-order, dirty and pending rows", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const { dir, sql, cli } = yield* fixture({
         "1_create_a.sql": A,
         "2_create_b.sql": B,
@@ -112,18 +112,20 @@ layer(adminClient, { excludeTestServices: true })("CLI commands (in-process)", (
       expect(info.stdout.filter((l) => l.trim() !== "").at(-1)).toBe(
         "2 applied, 1 changed-refused, 1 missing, 1 out-of-order, 1 dirty, 1 pending"
       )
-    }))
+    })
+  )
 
   it.scoped("migrate info on an empty folder and an empty database says so", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const { cli } = yield* fixture({})
       const info = yield* cli("migrate", "info")
       expect(outcome(info)).toBe("success")
       expect(info.stdout).toEqual(["no migrations (none shipped, none applied)", "", "nothing"])
-    }))
+    })
+  )
 
   it.scoped("migrate run --dry-run prints what would run and changes nothing", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const { cli, tables, history } = yield* fixture({ "1_create_a.sql": A, "2_create_b.sql": B })
       const dry = yield* cli("migrate", "run", "--dry-run")
       expect(outcome(dry)).toBe("success")
@@ -139,10 +141,11 @@ layer(adminClient, { excludeTestServices: true })("CLI commands (in-process)", (
       expect(again.stdout).toEqual(["dry run: nothing to apply, the database is up to date"])
       expect(yield* history).toEqual(before)
       expect((yield* cli("migrate", "run")).stdout).toEqual(["nothing to apply: the database is up to date"])
-    }))
+    })
+  )
 
   it.scoped("migrate run --target-version stops after that version", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const { cli, tables, history } = yield* fixture({
         "1_create_a.sql": A,
         "2_create_b.sql": B,
@@ -171,10 +174,11 @@ layer(adminClient, { excludeTestServices: true })("CLI commands (in-process)", (
       const bad = yield* cli("migrate", "run", "--target-version", "two")
       expect(outcome(bad)).toBe("ValidationError")
       expect((yield* history).map((r) => r.version)).toEqual(["1", "2"])
-    }))
+    })
+  )
 
   it.scoped("migrate validate refuses a changed file, naming the version and both checksums", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const { dir, cli } = yield* fixture({ "1_create_a.sql": A, "2_create_b.sql": B })
       expect(outcome(yield* cli("migrate", "run"))).toBe("success")
       const ok = yield* cli("migrate", "validate")
@@ -193,11 +197,16 @@ layer(adminClient, { excludeTestServices: true })("CLI commands (in-process)", (
       // startup refuses too, before applying anything
       expect(outcome(yield* cli("start"))).toBe("ChecksumMismatch")
       expect(outcome(yield* cli("migrate", "run"))).toBe("ChecksumMismatch")
-    }))
+    })
+  )
 
   it.scoped("migrate validate reports two changed files and a dirty row in one run, each on its own line", () =>
-    Effect.gen(function*() {
-      const { dir, sql, cli, tables } = yield* fixture({ "1_create_a.sql": A, "2_create_b.sql": B, "3_create_c.sql": C })
+    Effect.gen(function* () {
+      const { dir, sql, cli, tables } = yield* fixture({
+        "1_create_a.sql": A,
+        "2_create_b.sql": B,
+        "3_create_c.sql": C
+      })
       expect(outcome(yield* cli("migrate", "run"))).toBe("success")
       const editedA = A.replace("int", "bigint")
       const editedC = C + "-- edited after release\n"
@@ -207,7 +216,12 @@ layer(adminClient, { excludeTestServices: true })("CLI commands (in-process)", (
       yield* writeMigration(dir, "4_create_d.sql", D)
 
       const changed = (version: bigint, description: string, applied: string, file: string) =>
-        new ChecksumMismatch({ version, description, appliedChecksum: sha384Hex(applied), fileChecksum: sha384Hex(file) })
+        new ChecksumMismatch({
+          version,
+          description,
+          appliedChecksum: sha384Hex(applied),
+          fileChecksum: sha384Hex(file)
+        })
       const expected = new MigrationHistoryRefused({
         refusals: [
           new DirtyMigration({ version: 2n, description: "create b" }),
@@ -225,10 +239,11 @@ layer(adminClient, { excludeTestServices: true })("CLI commands (in-process)", (
         expect(failureMessage(run)).toBe(expected)
       }
       expect(yield* tables).not.toContain("d")
-    }))
+    })
+  )
 
   it.scoped("migrate checksum prints an entry that, pasted into allowedAlternateChecksums, makes validate pass", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const { dir, cli, history, migrator } = yield* fixture({ "1_create_a.sql": A, "2_create_b.sql": B })
       expect(outcome(yield* cli("migrate", "run"))).toBe("success")
       const edited = B + "-- a comment added after release\n"
@@ -272,10 +287,11 @@ layer(adminClient, { excludeTestServices: true })("CLI commands (in-process)", (
         ["1", "create a", "applied"],
         ["2", "create b", "changed-refused"]
       ])
-    }))
+    })
+  )
 
   it.scoped("migrate checksum of a version that is not applied fails", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const { cli } = yield* fixture({ "1_create_a.sql": A, "2_create_b.sql": B })
       // no history table yet
       const none = yield* cli("migrate", "checksum", "1")
@@ -288,10 +304,11 @@ layer(adminClient, { excludeTestServices: true })("CLI commands (in-process)", (
       expect(outcome(pending)).toBe("NotApplied")
       expect(failureMessage(pending)).toContain("version 2 is not applied")
       expect(pending.stdout).toEqual([])
-    }))
+    })
+  )
 
   it.scoped("migrate add creates <14 digits>_some_description.sql in the --source folder", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const dir = yield* tempDir("add", { "1_create_a.sql": A })
       const before = Date.now()
       const added = yield* runCli("migrate", "add", "some description", "--source", dir)
@@ -312,10 +329,11 @@ layer(adminClient, { excludeTestServices: true })("CLI commands (in-process)", (
       const refused = yield* runCli("migrate", "add", "bad/description", "--source", dir)
       expect(outcome(refused)).toBe("InvalidMigrationDescription")
       expect((yield* Effect.promise(() => readdir(dir))).sort()).toEqual(names)
-    }))
+    })
+  )
 
   it.scoped("--out-of-order error refuses an out-of-order pending migration; the default warns and applies it", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const { dir, cli, history, tables } = yield* fixture({ "1_create_a.sql": A, "3_create_c.sql": C })
       expect(outcome(yield* cli("migrate", "run"))).toBe("success")
       yield* writeMigration(dir, "2_create_b.sql", B)
@@ -340,10 +358,11 @@ layer(adminClient, { excludeTestServices: true })("CLI commands (in-process)", (
       ])
       expect((yield* history).map((r) => r.version)).toEqual(["1", "2", "3"])
       expect(yield* tables).toContain("b")
-    }))
+    })
+  )
 
   it.scoped("start --no-migrate refuses while anything is pending; start migrates and prints the table", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const { dir, cli, tables } = yield* fixture({ "1_create_a.sql": A, "2_create_b.sql": B })
       const refused = yield* cli("start", "--no-migrate")
       expect(outcome(refused)).toBe("PendingMigrations")
@@ -359,12 +378,18 @@ layer(adminClient, { excludeTestServices: true })("CLI commands (in-process)", (
         "applied 1 create a",
         "applied 2 create b"
       ])
-      expect(infoStates(started.stdout)).toEqual([["1", "create a", "applied"], ["2", "create b", "applied"]])
+      expect(infoStates(started.stdout)).toEqual([
+        ["1", "create a", "applied"],
+        ["2", "create b", "applied"]
+      ])
       expect(started.stdout.at(-1)).toBe("2 applied")
 
       const quiet = yield* cli("start", "--no-migrate")
       expect(outcome(quiet)).toBe("success")
-      expect(infoStates(quiet.stdout)).toEqual([["1", "create a", "applied"], ["2", "create b", "applied"]])
+      expect(infoStates(quiet.stdout)).toEqual([
+        ["1", "create a", "applied"],
+        ["2", "create b", "applied"]
+      ])
 
       yield* writeMigration(dir, "3_create_c.sql", C)
       const pendingAgain = yield* cli("start", "--no-migrate")
@@ -373,10 +398,11 @@ layer(adminClient, { excludeTestServices: true })("CLI commands (in-process)", (
       const root = yield* cli()
       expect(outcome(root)).toBe("success")
       expect(infoStates(root.stdout).map((r) => r[2])).toEqual(["applied", "applied", "applied"])
-    }))
+    })
+  )
 
   it.scoped("a dirty row fails validate and startup, naming the version", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const { sql, cli } = yield* fixture({ "1_create_a.sql": A, "2_create_b.sql": B })
       expect(outcome(yield* cli("migrate", "run", "--target-version", "1"))).toBe("success")
       yield* sql.unsafe(
@@ -388,5 +414,6 @@ layer(adminClient, { excludeTestServices: true })("CLI commands (in-process)", (
       expect(failureMessage(refused)).toContain("migration 2 (create b) is recorded as failed")
       expect(outcome(yield* cli("start"))).toBe("DirtyMigration")
       expect(Either.isLeft((yield* cli("migrate", "run")).result)).toBe(true)
-    }))
+    })
+  )
 })

@@ -5,7 +5,9 @@ import { scopedDatabase, adminClient } from "../support/database.js"
 import { outcome, runCli } from "./helpers.js"
 
 const expectExampleOutput = (stdout: ReadonlyArray<string>, username: string) => {
-  expect(stdout[0]).toMatch(new RegExp(`^registered ${username} \\(sub [0-7][0-9A-HJKMNP-TV-Z]{25}\\) with ${username}@example.com$`))
+  expect(stdout[0]).toMatch(
+    new RegExp(`^registered ${username} \\(sub [0-7][0-9A-HJKMNP-TV-Z]{25}\\) with ${username}@example.com$`)
+  )
   const pages = stdout.filter((l) => l.startsWith("page ")).map((l) => l.split(":")[0])
   expect(pages).toEqual(["page 1", "page 1", "page 2", "page 2", "page 3"])
   expect(stdout.at(-1)).toBe("5 sessions in all")
@@ -16,19 +18,24 @@ it.live("runs in memory", () =>
     const run = yield* runCli("example", "--memory", "--username", "mem-user")
     expect(outcome(run)).toBe("success")
     expectExampleOutput(run.stdout, "mem-user")
-  }))
+  })
+)
 
 layer(adminClient, { excludeTestServices: true })("on PostgreSQL", (it) => {
-  it.scoped("migrates a fresh database and runs there; a second user can follow", () =>
-    Effect.gen(function* () {
-      const db = yield* scopedDatabase({ prefix: "example" })
-      const first = yield* runCli("example", "--database-url", db.url, "--username", "pg-user")
-      expect(outcome(first)).toBe("success")
-      expectExampleOutput(first.stdout, "pg-user")
-      const again = yield* runCli("example", "--database-url", db.url, "--username", "pg-user")
-      // the same username twice is refused (RowsAffectedError), and the unit of work leaves nothing behind
-      expect(outcome(again)).toBe("RowsAffectedError")
-      const other = yield* runCli("example", "--database-url", db.url, "--username", "pg-user-2")
-      expectExampleOutput(other.stdout, "pg-user-2")
-    }), 60_000)
+  it.scoped(
+    "migrates a fresh database and runs there; a second user can follow",
+    () =>
+      Effect.gen(function* () {
+        const db = yield* scopedDatabase({ prefix: "example" })
+        const first = yield* runCli("example", "--database-url", db.url, "--username", "pg-user")
+        expect(outcome(first)).toBe("success")
+        expectExampleOutput(first.stdout, "pg-user")
+        const again = yield* runCli("example", "--database-url", db.url, "--username", "pg-user")
+        // the same username twice is refused (RowsAffectedError), and the unit of work leaves nothing behind
+        expect(outcome(again)).toBe("RowsAffectedError")
+        const other = yield* runCli("example", "--database-url", db.url, "--username", "pg-user-2")
+        expectExampleOutput(other.stdout, "pg-user-2")
+      }),
+    60_000
+  )
 })

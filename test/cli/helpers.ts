@@ -84,8 +84,10 @@ const recordingConsole = (out: Array<string>, err: Array<string>): Console.Conso
     trace: toErr,
     warn: toErr
   }
-  const lift = <Args extends ReadonlyArray<any>>(f: (...args: Args) => void) => (...args: Args) =>
-    Effect.sync(() => f(...args))
+  const lift =
+    <Args extends ReadonlyArray<any>>(f: (...args: Args) => void) =>
+    (...args: Args) =>
+      Effect.sync(() => f(...args))
   return {
     [Console.TypeId]: Console.TypeId,
     assert: lift(unsafe.assert),
@@ -117,7 +119,7 @@ const lines = (writes: ReadonlyArray<string>) => writes.flatMap((w) => w.split("
  * recorded and every log line (debug and up) captured. Never fails: the program's failure is in `result`.
  */
 export const runCli = (...args: ReadonlyArray<string>): Effect.Effect<CliRun> =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const out: Array<string> = []
     const err: Array<string> = []
     const logs: Array<LogLine> = []
@@ -152,8 +154,8 @@ export const outcome = (run: CliRun): string =>
       ValidationError.isValidationError(error)
         ? "ValidationError"
         : typeof error === "object" && error !== null && "_tag" in error
-        ? String(error._tag)
-        : String(error)
+          ? String(error._tag)
+          : String(error)
   })
 
 /** Rows of the `migrate info` table in `stdout`, each as its cells (split on runs of two or more spaces). */

@@ -23,7 +23,9 @@ let pkg = ""
 beforeAll(async () => {
   await mustSucceed("npm run build", "npm", ["run", "build"], repoRoot)
   work = await mkdtemp(join(tmpdir(), "cli-test-pack-"))
-  const packed = JSON.parse(await mustSucceed("npm pack", "npm", ["pack", "--json", "--pack-destination", work], repoRoot))
+  const packed = JSON.parse(
+    await mustSucceed("npm pack", "npm", ["pack", "--json", "--pack-destination", work], repoRoot)
+  )
   const tarball = join(work, packed[0].filename as string)
   await mustSucceed("tar", "tar", ["-xzf", tarball, "-C", work], work)
   pkg = join(work, "package")
@@ -45,7 +47,7 @@ const nonEmptyLines = (text: string) => text.split("\n").filter((l) => l.trim() 
 
 layer(adminClient, { excludeTestServices: true })("built package", (it) => {
   it.effect("npm pack ships dist/cli/main.js and every migration, and no sources or tests", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const dry = yield* Effect.promise(() =>
         mustSucceed("npm pack --dry-run", "npm", ["pack", "--dry-run", "--json"], repoRoot)
       )
@@ -64,10 +66,11 @@ layer(adminClient, { excludeTestServices: true })("built package", (it) => {
       expect(manifest.bin).toEqual({ "mas-data": "dist/cli/main.js" })
       const main = yield* Effect.promise(() => readFile(join(pkg, "dist", "cli", "main.js"), "utf8"))
       expect(main.startsWith("#!/usr/bin/env node\n")).toBe(true)
-    }))
+    })
+  )
 
   it.scoped("run from another folder, it applies every shipped migration; info then shows them all applied", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const db = yield* scopedDatabase({ prefix: "clipkg" })
       const shipped = yield* Effect.promise(() => sqlFiles(join(pkg, "migrations")))
       const versions = shipped.map((n) => n.slice(0, n.indexOf("_")))
@@ -106,5 +109,6 @@ layer(adminClient, { excludeTestServices: true })("built package", (it) => {
       // nothing was written where it ran, and no embedded database was started in the package
       for (const cwd of [runCwd, infoCwd, envCwd]) expect(yield* Effect.promise(() => readdir(cwd))).toEqual([])
       expect(existsSync(join(pkg, ".data"))).toBe(false)
-    }))
+    })
+  )
 })

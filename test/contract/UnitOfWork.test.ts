@@ -93,7 +93,8 @@ contract("RepositoryAccess.transaction", (test) => {
       // The backend is usable afterwards: the connection or lock of the unit was released.
       yield* repos.users.add("bob")
       expect(yield* userCount).toBe(1)
-    }))
+    })
+  )
 
   test("a driver error caught inside dooms the unit: it fails instead of committing, and nothing is kept", () =>
     Effect.gen(function* () {

@@ -9,7 +9,14 @@ import type { DatabaseError } from "../../src/storage/common/errors.js"
  * read the first 26 characters of the longer one and ignored the bit a leading 8 adds beyond 128.
  */
 export const malformedIdsLike = (id: Ulid): ReadonlyArray<Ulid> =>
-  ["not-a-ulid", "", id.toLowerCase(), `${id}0`, `8${id.slice(1)}`, `${id.slice(0, 25)}U`] as ReadonlyArray<string> as ReadonlyArray<Ulid>
+  [
+    "not-a-ulid",
+    "",
+    id.toLowerCase(),
+    `${id}0`,
+    `8${id.slice(1)}`,
+    `${id.slice(0, 25)}U`
+  ] as ReadonlyArray<string> as ReadonlyArray<Ulid>
 
 /**
  * Runs every attempt and expects each to fail with `tag` and, when the attempt gives one, a message containing that

@@ -44,7 +44,8 @@ const silentServer = Effect.acquireRelease(
 )
 
 /** A data folder path that must never come into existence. */
-const unusedDir = () => path.join(os.tmpdir(), `mas-pg-never-created-${process.pid}-${Math.random().toString(36).slice(2)}`)
+const unusedDir = () =>
+  path.join(os.tmpdir(), `mas-pg-never-created-${process.pid}-${Math.random().toString(36).slice(2)}`)
 
 /** A port nothing listens on. */
 const refusedUrl = Effect.async<string>((resume) => {
@@ -56,7 +57,8 @@ const refusedUrl = Effect.async<string>((resume) => {
 })
 
 /** Runs with exactly these environment variables, whatever the test process has. */
-const withEnv = (env: Record<string, string>) => Effect.withConfigProvider(ConfigProvider.fromMap(new Map(Object.entries(env))))
+const withEnv = (env: Record<string, string>) =>
+  Effect.withConfigProvider(ConfigProvider.fromMap(new Map(Object.entries(env))))
 
 layer(SharedLive, { timeout: "60 seconds" })("selectDatabase", (it) => {
   it.scoped("DATABASE_URL is used as given, without probing it or any fallback", () =>

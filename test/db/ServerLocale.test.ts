@@ -20,7 +20,8 @@ const settingsAtFault = (locale: DatabaseLocale) => localeProblems(locale).map((
 
 describe("localeProblems", () => {
   it("accepts UTF-8 ctypes and Unicode ICU or builtin locales", () => {
-    for (const ctype of ["C.UTF-8", "C.utf8", "en_US.UTF-8", "de_DE.utf8"]) expect(settingsAtFault(libc(ctype))).toEqual([])
+    for (const ctype of ["C.UTF-8", "C.utf8", "en_US.UTF-8", "de_DE.utf8"])
+      expect(settingsAtFault(libc(ctype))).toEqual([])
     expect(settingsAtFault({ ...libc("C"), provider: "icu", providerLocale: Option.some("und") })).toEqual([])
     expect(settingsAtFault({ ...libc("C"), provider: "builtin", providerLocale: Option.some("C.UTF-8") })).toEqual([])
   })
@@ -55,7 +56,7 @@ describe("pickCtype", () => {
 
 /** A database made from template0 with the given locale clause, on the test server, dropped at scope end. */
 const databaseWith = (clause: string) =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     // The admin client outlives the database: scope finalizers run in reverse order.
     const admin = yield* Layer.build(adminClient)
     const db = yield* scopedDatabase({ template: "template0", prefix: "locale", clause }).pipe(Effect.provide(admin))
@@ -63,10 +64,11 @@ const databaseWith = (clause: string) =>
   })
 
 const captureWarnings = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const warnings: Array<string> = []
     const logger = Logger.make(({ logLevel, message }) => {
-      if (logLevel._tag === "Warning") warnings.push((Array.isArray(message) ? message : [message]).map(String).join(" "))
+      if (logLevel._tag === "Warning")
+        warnings.push((Array.isArray(message) ? message : [message]).map(String).join(" "))
     })
     const result = yield* effect.pipe(Effect.provide(Logger.replace(Logger.defaultLogger, logger)))
     return [result, warnings] as const
@@ -81,14 +83,15 @@ const checkOn = (url: string, accept: boolean) =>
 
 describe("checkServerLocale on real databases", () => {
   it.scoped("passes the test server's own database without a warning", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const [result, warnings] = yield* checkOn(adminDatabaseUrl(), false)
       expect(result._tag).toBe("Right")
       expect(warnings).toEqual([])
-    }))
+    })
+  )
 
   it.scoped("refuses a C-ctype database, naming the setting; with accept it warns and goes on", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const url = yield* databaseWith("ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C'")
       // What the check is about: this database does not fold non-ASCII case.
       expect(yield* query<{ l: string }>(url, "SELECT lower('ÉLODIE') AS l")).toEqual([{ l: "Élodie" }])
@@ -102,30 +105,37 @@ describe("checkServerLocale on real databases", () => {
       const [accepted, warnings] = yield* checkOn(url, true)
       expect(accepted._tag).toBe("Right")
       expect(warnings).toEqual([expect.stringContaining("lc_ctype = C: LOWER() folds ASCII letters only")])
-    }))
+    })
+  )
 
   it.scoped("refuses a SQL_ASCII database, naming both settings", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const url = yield* databaseWith("ENCODING 'SQL_ASCII' LC_COLLATE 'C' LC_CTYPE 'C'")
       const [refused] = yield* checkOn(url, false)
-      expect(refused._tag === "Left" && refused.left._tag === "ServerLocaleRefused" ? refused.left.problems.map((p) => p.setting) : [])
-        .toEqual(["server_encoding", "lc_ctype"])
-    }))
+      expect(
+        refused._tag === "Left" && refused.left._tag === "ServerLocaleRefused"
+          ? refused.left.problems.map((p) => p.setting)
+          : []
+      ).toEqual(["server_encoding", "lc_ctype"])
+    })
+  )
 
   it.scoped("refuses a database whose ICU locale is Turkish", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       // ICU needs a libc ctype beside it: the server's own, which the suite's server has made UTF-8.
-      const [{ ctype }] = (yield* query<{ ctype: string }>(adminDatabaseUrl(), "SELECT current_setting('lc_ctype') AS ctype")) as [
-        { ctype: string }
-      ]
+      const [{ ctype }] = (yield* query<{ ctype: string }>(
+        adminDatabaseUrl(),
+        "SELECT current_setting('lc_ctype') AS ctype"
+      )) as [{ ctype: string }]
       const url = yield* databaseWith(`LOCALE_PROVIDER icu ICU_LOCALE 'tr-TR' LC_COLLATE 'C' LC_CTYPE '${ctype}'`)
       expect(yield* query<{ l: string }>(url, "SELECT lower('I') AS l")).toEqual([{ l: "ı" }])
       const [refused] = yield* checkOn(url, false)
       expect(refused._tag === "Left" ? refused.left.message : "").toContain("icu_locale = tr-TR")
-    }))
+    })
+  )
 
   it.scoped("start refuses such a database before touching it, and --accept-server-locale starts with a warning", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const url = yield* databaseWith("ENCODING 'UTF8' LC_COLLATE 'POSIX' LC_CTYPE 'POSIX'")
       const refused = yield* runCli("start", "--database-url", url)
       expect(outcome(refused)).toBe("ServerLocaleRefused")
@@ -140,5 +150,6 @@ describe("checkServerLocale on real databases", () => {
         expect.stringContaining("lc_ctype = C: LOWER() folds ASCII letters only")
       )
       expect((yield* query(url, "SELECT 1 FROM pg_tables WHERE tablename = '_sqlx_migrations'")).length).toBe(1)
-    }))
+    })
+  )
 })

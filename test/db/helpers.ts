@@ -37,7 +37,9 @@ export const processUid = (pid: number): number => {
 /** The uid the launcher runs PostgreSQL as: postgres (else nobody) when we are root, else ourselves. */
 export const expectedServerUid = (): number => {
   if (process.getuid?.() !== 0) return process.getuid?.() ?? -1
-  const entries = readFileSync("/etc/passwd", "utf8").split("\n").map((l) => l.split(":"))
+  const entries = readFileSync("/etc/passwd", "utf8")
+    .split("\n")
+    .map((l) => l.split(":"))
   const user = entries.find((e) => e[0] === "postgres") ?? entries.find((e) => e[0] === "nobody")
   return Number(user?.[2])
 }

@@ -34,10 +34,15 @@ const startChild = (dataDir: string, mode: "wait" | "throw" | "crash") =>
       child.stdout.on("data", (chunk) => {
         stdout += chunk
         // Log lines (the launcher logs the ctype it chose) may come before the fixture's own line.
-        const line = stdout.split("\n").slice(0, -1).find((l) => l.startsWith("{\"port\""))
+        const line = stdout
+          .split("\n")
+          .slice(0, -1)
+          .find((l) => l.startsWith('{"port"'))
         if (line) resume(Effect.succeed({ port: JSON.parse(line).port, pid: child.pid!, exited }))
       })
-      void exited.then(({ code }) => resume(Effect.fail(new Error(`fixture exited (${code}) before starting:\n${stderr}`))))
+      void exited.then(({ code }) =>
+        resume(Effect.fail(new Error(`fixture exited (${code}) before starting:\n${stderr}`)))
+      )
     }),
     // Whatever the test did, no fixture outlives it.
     (child) =>
@@ -66,9 +71,9 @@ describe("embedded server shutdown with its Node process", () => {
       const dataDir = throwawayDataDir()
       yield* Effect.addFinalizer(() => Effect.sync(() => rmSync(dataDir, { recursive: true, force: true })))
       const child = yield* startChild(dataDir, "wait")
-      expect(yield* query<{ one: number }>(`postgres://postgres@127.0.0.1:${child.port}/postgres`, "SELECT 1 AS one")).toEqual([
-        { one: 1 }
-      ])
+      expect(
+        yield* query<{ one: number }>(`postgres://postgres@127.0.0.1:${child.port}/postgres`, "SELECT 1 AS one")
+      ).toEqual([{ one: 1 }])
       process.kill(child.pid, "SIGINT")
       const exit = yield* Effect.promise(() => child.exited)
       expect(exit.signal).toBeNull()

@@ -14,5 +14,6 @@ layer(freshDatabaseLayer())("fresh database", (it) => {
                (SELECT count(*)::int FROM information_schema.tables WHERE table_schema = 'public') AS tables`
       expect(row!.name).toBe(db.name)
       expect(row!.tables).toBe(0)
-    }))
+    })
+  )
 })

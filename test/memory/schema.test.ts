@@ -8,7 +8,12 @@ import { migratedDatabaseLayer } from "../support/database.js"
 interface CatalogTable {
   readonly name: string
   readonly pk: ReadonlyArray<string> | null
-  readonly fks: ReadonlyArray<{ name: string; columns: ReadonlyArray<string>; references: string; onDelete: string }> | null
+  readonly fks: ReadonlyArray<{
+    name: string
+    columns: ReadonlyArray<string>
+    references: string
+    onDelete: string
+  }> | null
   readonly uniques: ReadonlyArray<{ name: string; columns: ReadonlyArray<string> }> | null
 }
 
@@ -39,22 +44,29 @@ const catalog = Effect.gen(function* () {
 })
 
 layer(migratedDatabaseLayer())("memory schema", (it) => {
-  it.effect("lists every table, primary key, foreign key (with its ON DELETE rule) and unique index of PostgreSQL", () =>
-    Effect.gen(function* () {
-      const actual = (yield* catalog).map((t) => ({
-        name: t.name,
-        primaryKey: t.pk ?? ["active"], // queue_leader has no primary key; its unique `active` column serves as one
-        foreignKeys: t.fks ?? [],
-        unique: [...(t.uniques ?? [])].sort((a, b) => a.name.localeCompare(b.name))
-      })).sort((a, b) => a.name.localeCompare(b.name))
-      const expected = [...tables]
-        .map((t) => ({
-          name: t.name,
-          primaryKey: t.primaryKey,
-          foreignKeys: t.foreignKeys.map((f) => ({ ...f })),
-          unique: t.unique.map((u) => ({ name: u.name, columns: u.columns })).sort((a, b) => a.name.localeCompare(b.name))
-        }))
-        .sort((a, b) => a.name.localeCompare(b.name))
-      expect(actual).toEqual(expected)
-    }))
+  it.effect(
+    "lists every table, primary key, foreign key (with its ON DELETE rule) and unique index of PostgreSQL",
+    () =>
+      Effect.gen(function* () {
+        const actual = (yield* catalog)
+          .map((t) => ({
+            name: t.name,
+            primaryKey: t.pk ?? ["active"], // queue_leader has no primary key; its unique `active` column serves as one
+            foreignKeys: t.fks ?? [],
+            unique: [...(t.uniques ?? [])].sort((a, b) => a.name.localeCompare(b.name))
+          }))
+          .sort((a, b) => a.name.localeCompare(b.name))
+        const expected = [...tables]
+          .map((t) => ({
+            name: t.name,
+            primaryKey: t.primaryKey,
+            foreignKeys: t.foreignKeys.map((f) => ({ ...f })),
+            unique: t.unique
+              .map((u) => ({ name: u.name, columns: u.columns }))
+              .sort((a, b) => a.name.localeCompare(b.name))
+          }))
+          .sort((a, b) => a.name.localeCompare(b.name))
+        expect(actual).toEqual(expected)
+      })
+  )
 })

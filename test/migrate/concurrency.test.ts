@@ -18,7 +18,7 @@ const locksOnThisDatabase = (granted: boolean) =>
 // live services: the lock back-off sleeps on the real clock
 layer(adminClient, { excludeTestServices: true })("migration lock", (it) => {
   it.scoped("waits (polling) while another session holds the key, then proceeds", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const { sql, db, migrator } = yield* setup(files)
       const key = migrationLockKey(db.name)
       const other = yield* clientFor(db.url)
@@ -47,10 +47,11 @@ layer(adminClient, { excludeTestServices: true })("migration lock", (it) => {
       expect(delays).toEqual([250, 500, 1000, 2000, 4000].slice(0, delays.length))
       const [held] = yield* sql<{ n: number }>`${sql.unsafe(locksOnThisDatabase(true))}`
       expect(held!.n).toBe(0)
-    }))
+    })
+  )
 
   it.scoped("two migrators started together on an empty database apply each migration once", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const dir = yield* migrationDir(files)
       const db = yield* scopedDatabase({ prefix: "migrate_race" })
       const a = yield* clientFor(db.url)
@@ -65,12 +66,17 @@ layer(adminClient, { excludeTestServices: true })("migration lock", (it) => {
       expect(applied).toEqual([1n, 2n, 3n])
       // the lock is held for the whole run: one migrator did everything, the other nothing
       expect([ra.applied.length, rb.applied.length].sort()).toEqual([0, 3])
-      expect((yield* history(a.sql)).map((r) => [r.version, r.success])).toEqual([["1", true], ["2", true], ["3", true]])
+      expect((yield* history(a.sql)).map((r) => [r.version, r.success])).toEqual([
+        ["1", true],
+        ["2", true],
+        ["3", true]
+      ])
       expect(yield* tableNames(a.sql)).toEqual(["_sqlx_migrations", "posts", "tags", "users"])
-    }))
+    })
+  )
 
   it.scoped("interrupting a run mid-migration rolls back and releases the lock", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const { sql, migrator } = yield* setup({
         "1_slow.sql": "CREATE TABLE slow (id bigint);\nSELECT pg_sleep(30);\n"
       })
@@ -90,5 +96,6 @@ layer(adminClient, { excludeTestServices: true })("migration lock", (it) => {
       expect(after!.n).toBe(0)
       expect(yield* tableNames(sql)).toEqual(["_sqlx_migrations"])
       expect(yield* history(sql)).toEqual([])
-    }))
+    })
+  )
 })

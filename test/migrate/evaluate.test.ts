@@ -62,7 +62,10 @@ describe("evaluate", () => {
   it("no history: every file pending, in version order, none out of order", () => {
     const files = [file(2n, "create b", B), file(1n, "create a", A)]
     const e = evaluate(files, [], none)
-    expect(states(e)).toEqual([[1n, "pending"], [2n, "pending"]])
+    expect(states(e)).toEqual([
+      [1n, "pending"],
+      [2n, "pending"]
+    ])
     expect(e.pending.map((m) => m.version)).toEqual([1n, 2n])
     expect(e.outOfOrder).toEqual([])
     expect(e.latestApplied).toEqual(Option.none())
@@ -75,7 +78,12 @@ describe("evaluate", () => {
   it("a pending file below the highest applied version is out of order; one above it is pending", () => {
     const files = [file(1n, "create a", A), file(2n, "create b", B), file(3n, "create c", C), file(4n, "d", "--\n")]
     const e = evaluate(files, [row(1n, "create a", A), row(3n, "create c", C)], none)
-    expect(states(e)).toEqual([[1n, "applied"], [2n, "out-of-order"], [3n, "applied"], [4n, "pending"]])
+    expect(states(e)).toEqual([
+      [1n, "applied"],
+      [2n, "out-of-order"],
+      [3n, "applied"],
+      [4n, "pending"]
+    ])
     expect(e.pending.map((m) => m.version)).toEqual([2n, 4n])
     expect(e.outOfOrder).toEqual([2n])
     expect(e.latestApplied).toEqual(Option.some(3n))
@@ -109,7 +117,10 @@ describe("evaluate", () => {
     expect(accepted.acceptedChanges).toEqual([1n])
     expect(accepted.refusals).toEqual([])
 
-    const otherVersion = evaluate(files, rows, { ...none, allowedAlternateChecksums: [{ version: 2n, prefix: prefixOf(A) }] })
+    const otherVersion = evaluate(files, rows, {
+      ...none,
+      allowedAlternateChecksums: [{ version: 2n, prefix: prefixOf(A) }]
+    })
     expect(states(otherVersion)).toEqual([[1n, "changed-refused"]])
     expect(tags(otherVersion)).toEqual([["ChecksumMismatch", 1n]])
     // the prefix is of the applied text, not of the new file
@@ -123,13 +134,19 @@ describe("evaluate", () => {
   it("an applied version without a file is missing, or missing-allowed when listed; neither is refused", () => {
     const rows = [row(1n, "create a", A), row(2n, "create b", B)]
     const missing = evaluate([file(1n, "create a", A)], rows, none)
-    expect(states(missing)).toEqual([[1n, "applied"], [2n, "missing"]])
+    expect(states(missing)).toEqual([
+      [1n, "applied"],
+      [2n, "missing"]
+    ])
     expect(missing.unknown).toEqual([{ version: 2n, description: "create b", allowed: false }])
     expect(missing.refusals).toEqual([])
     expect(missing.statuses[1]!.fileChecksum).toEqual(Option.none())
 
     const allowed = evaluate([file(1n, "create a", A)], rows, { ...none, allowedMissing: [2n] })
-    expect(states(allowed)).toEqual([[1n, "applied"], [2n, "missing-allowed"]])
+    expect(states(allowed)).toEqual([
+      [1n, "applied"],
+      [2n, "missing-allowed"]
+    ])
     expect(allowed.unknown).toEqual([{ version: 2n, description: "create b", allowed: true }])
   })
 
@@ -141,8 +158,16 @@ describe("evaluate", () => {
       row(3n, "create c", C, { success: false })
     ]
     const e = evaluate(files, rows, { ...none, allowedMissing: [3n] })
-    expect(states(e)).toEqual([[1n, "dirty"], [2n, "dirty"], [3n, "dirty"]])
-    expect(tags(e)).toEqual([["DirtyMigration", 1n], ["DirtyMigration", 2n], ["DirtyMigration", 3n]])
+    expect(states(e)).toEqual([
+      [1n, "dirty"],
+      [2n, "dirty"],
+      [3n, "dirty"]
+    ])
+    expect(tags(e)).toEqual([
+      ["DirtyMigration", 1n],
+      ["DirtyMigration", 2n],
+      ["DirtyMigration", 3n]
+    ])
     expect(e.refusals[2]).toMatchObject({ description: "create c" })
     expect(e.unknown).toEqual([])
   })
@@ -159,7 +184,6 @@ describe("evaluate", () => {
     expect(e.refusals[0]).toMatchObject({ version: 1n, appliedChecksum: "0102" })
     expect(e.acceptedChanges).toEqual([])
   })
-
 })
 
 const hexOf = (text: string) => toHex(checksum(utf8(text)))
@@ -169,7 +193,11 @@ describe("historyRefusal", () => {
     const files = [file(1n, "create a", A + "--\n"), file(2n, "create b", B)]
     const rows = [row(1n, "create a", A), row(3n, "create c", C)]
     const e = evaluate(files, rows, { ...none, allowedAlternateChecksums: [{ version: 1n, prefix: prefixOf(A) }] })
-    expect(states(e)).toEqual([[1n, "changed-accepted"], [2n, "out-of-order"], [3n, "missing"]])
+    expect(states(e)).toEqual([
+      [1n, "changed-accepted"],
+      [2n, "out-of-order"],
+      [3n, "missing"]
+    ])
     expect(historyRefusal(e)).toEqual(Option.none())
   })
 
@@ -186,9 +214,17 @@ describe("historyRefusal", () => {
     const files = [file(1n, "create a", editedA), file(2n, "create b", B), file(3n, "create c", editedC)]
     const rows = [row(1n, "create a", A), row(2n, "create b", B, { success: false }), row(3n, "create c", C)]
     const e = evaluate(files, rows, none)
-    expect(states(e)).toEqual([[1n, "changed-refused"], [2n, "dirty"], [3n, "changed-refused"]])
+    expect(states(e)).toEqual([
+      [1n, "changed-refused"],
+      [2n, "dirty"],
+      [3n, "changed-refused"]
+    ])
     // dirty rows first: they need repair by hand before anything else
-    expect(tags(e)).toEqual([["DirtyMigration", 2n], ["ChecksumMismatch", 1n], ["ChecksumMismatch", 3n]])
+    expect(tags(e)).toEqual([
+      ["DirtyMigration", 2n],
+      ["ChecksumMismatch", 1n],
+      ["ChecksumMismatch", 3n]
+    ])
 
     const refused = Option.getOrThrow(historyRefusal(e))
     expect(refused._tag).toBe("MigrationHistoryRefused")

@@ -50,7 +50,7 @@ export const testConfig = (source: string, overrides?: Partial<MigratorConfig>):
 
 /** Needs the admin `PgClient` and a Scope: a fresh database, a folder of `files` and a Migrator on them. */
 export const setup = (files: Files, overrides?: Partial<MigratorConfig>) =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const dir = yield* migrationDir(files)
     const db = yield* scopedDatabase({ prefix: "migrate" })
     const { ctx, sql } = yield* clientFor(db.url)
@@ -67,7 +67,7 @@ export interface LogLine {
 
 /** Runs `effect` with every log line (debug and up) captured instead of printed. */
 export const captureLogs = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const lines: Array<LogLine> = []
     const logger = Logger.make(({ logLevel, message }) => {
       const parts = Array.isArray(message) ? message : [message]

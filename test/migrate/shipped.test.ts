@@ -8,7 +8,7 @@ import { clientFor, history, migratorOn } from "./helpers.js"
 
 layer(adminClient)("shipped migrations", (it) => {
   it.scoped("apply to a fresh database and re-run idempotently", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const shipped = yield* loadMigrations(Migrator.defaultConfig.source)
       const db = yield* scopedDatabase({ prefix: "migrate_shipped" })
       const { ctx, sql } = yield* clientFor(db.url)
@@ -28,5 +28,6 @@ layer(adminClient)("shipped migrations", (it) => {
       expect(report.pending).toEqual([])
       expect(report.unknown).toEqual([])
       expect((yield* migrator.info).every((s) => s.state === "applied")).toBe(true)
-    }))
+    })
+  )
 })

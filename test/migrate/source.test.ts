@@ -70,7 +70,7 @@ describe("parseMigrationFileName", () => {
 
 describe("loadMigrations", () => {
   it.scoped("loads .sql files sorted by version with their checksums", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const dir = yield* migrationDir({
         "10_second_one.sql": "SELECT 2;\r\n",
         "9_first.sql": "SELECT 1;\n",
@@ -86,56 +86,63 @@ describe("loadMigrations", () => {
       expect(migrations[1]!.sql).toBe("SELECT 2;\r\n")
       expect(migrations[1]!.path).toBe(join(dir, "10_second_one.sql"))
       expect(hex(migrations[1]!.checksum)).toBe(sha384Hex("SELECT 2;\r\n"))
-    }))
+    })
+  )
 
   it.scoped("takes -- no-transaction only from the very first bytes", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const dir = yield* migrationDir({
         "1_bom.sql": "\ufeff-- no-transaction\nSELECT 1; SELECT 2;",
         "2_space.sql": " -- no-transaction\nSELECT 1; SELECT 2;"
       })
       const migrations = yield* loadMigrations(dir)
       expect(migrations.map((m) => m.noTransaction)).toEqual([false, false])
-    }))
+    })
+  )
 
   it.scoped("refuses a non-integer version instead of skipping the file", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const dir = yield* migrationDir({ "1_ok.sql": "SELECT 1;", "v2_bad.sql": "SELECT 2;" })
       const error = yield* Effect.flip(loadMigrations(dir))
       expect(error._tag).toBe("InvalidMigrationName")
       expect(error.message).toContain("v2_bad.sql")
-    }))
+    })
+  )
 
   it.scoped("refuses duplicate versions", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const dir = yield* migrationDir({ "1_one.sql": "SELECT 1;", "0001_also_one.sql": "SELECT 1;" })
       const error = yield* Effect.flip(loadMigrations(dir))
       expect(error._tag).toBe("DuplicateMigrationVersion")
       expect(error.message).toContain("duplicate migration version 1")
-    }))
+    })
+  )
 
   it.scoped("refuses a no-transaction file with more than one statement, naming the count", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const dir = yield* migrationDir({
         "1_two.sql": "-- no-transaction\nCREATE INDEX CONCURRENTLY a ON t (x);\nCREATE INDEX CONCURRENTLY b ON t (y);\n"
       })
       const error = yield* Effect.flip(loadMigrations(dir))
       expect(error._tag).toBe("NoTransactionLintError")
       if (error._tag === "NoTransactionLintError") expect(error.statementCount).toBe(2)
-    }))
+    })
+  )
 
   it.scoped("refuses a file that is not UTF-8", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const dir = yield* migrationDir({ "1_latin1.sql": new Uint8Array([0x53, 0xe9, 0x3b]) })
       const error = yield* Effect.flip(loadMigrations(dir))
       expect(error._tag).toBe("MigrationReadError")
-    }))
+    })
+  )
 
   it.effect("fails with a read error for a missing folder", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const error = yield* Effect.flip(loadMigrations("/nonexistent/migrations/folder"))
       expect(error._tag).toBe("MigrationReadError")
-    }))
+    })
+  )
 })
 
 describe("addMigration", () => {
@@ -144,7 +151,7 @@ describe("addMigration", () => {
   })
 
   it.scoped("names the file from the clock and reads back the same description", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const dir = yield* migrationDir({})
       yield* TestClock.setTime(Date.UTC(2024, 2, 5, 7, 8, 9))
       const path = yield* addMigration(dir, "add users table")
@@ -154,33 +161,37 @@ describe("addMigration", () => {
       const [migration] = yield* loadMigrations(dir)
       expect(migration!.version).toBe(20240305070809n)
       expect(migration!.description).toBe("add users table")
-    }))
+    })
+  )
 
   it.scoped("creates the folder when missing", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const dir = join(yield* migrationDir({}), "nested", "migrations")
       yield* TestClock.setTime(Date.UTC(2025, 11, 31, 23, 59, 59))
       const path = yield* addMigration(dir, "first")
       expect(path).toBe(join(dir, "20251231235959_first.sql"))
-    }))
+    })
+  )
 
   it.scoped("refuses descriptions that would not round-trip", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const dir = yield* migrationDir({})
       for (const description of ["has_underscore", "", "  ", " padded", "a/b", "a\\b", "line\nbreak"]) {
         const error = yield* Effect.flip(addMigration(dir, description))
         expect(error._tag).toBe("InvalidMigrationDescription")
       }
       expect(yield* Effect.promise(() => readdir(dir))).toEqual([])
-    }))
+    })
+  )
 
   it.scoped("refuses a second migration in the same second", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const dir = yield* migrationDir({})
       yield* TestClock.setTime(Date.UTC(2024, 2, 5, 7, 8, 9))
       yield* addMigration(dir, "one")
       const error = yield* Effect.flip(addMigration(dir, "two"))
       expect(error._tag).toBe("DuplicateMigrationVersion")
       expect((yield* Effect.promise(() => readdir(dir))).length).toBe(1)
-    }))
+    })
+  )
 })

@@ -57,7 +57,9 @@ describe("CompatSsoLogin", () => {
   it("only Pending → Fulfilled → Exchanged", () => {
     const fulfilled = right(fulfillCompatSsoLogin(login, at(1), browserSessionId))
     const exchanged = right(exchangeCompatSsoLogin(fulfilled, at(2), compatSessionId))
-    expect(exchanged.state).toEqual(new CompatSsoLoginExchanged({ fulfilledAt: at(1), exchangedAt: at(2), compatSessionId }))
+    expect(exchanged.state).toEqual(
+      new CompatSsoLoginExchanged({ fulfilledAt: at(1), exchangedAt: at(2), compatSessionId })
+    )
     refused(exchangeCompatSsoLogin(login, at(2), compatSessionId), "CompatSsoLogin", "Pending", "exchange")
     refused(fulfillCompatSsoLogin(fulfilled, at(2), browserSessionId), "CompatSsoLogin", "Fulfilled", "fulfill")
     refused(fulfillCompatSsoLogin(exchanged, at(3), browserSessionId), "CompatSsoLogin", "Exchanged", "fulfill")
@@ -67,7 +69,13 @@ describe("CompatSsoLogin", () => {
 
 describe("Compat tokens", () => {
   it("access tokens are valid until expiresAt; expire makes them invalid at once", () => {
-    const token = new CompatAccessToken({ id: newId(), sessionId: newId(), token: "t", createdAt: T0, expiresAt: Option.none() })
+    const token = new CompatAccessToken({
+      id: newId(),
+      sessionId: newId(),
+      token: "t",
+      createdAt: T0,
+      expiresAt: Option.none()
+    })
     assert.isTrue(token.isValid(at(1_000_000)))
     const expired = right(expireCompatAccessToken(token, at(5)))
     assert.isFalse(expired.isValid(at(5)))

@@ -30,6 +30,10 @@ export const refused = (
   if (Either.isLeft(result)) {
     assert.instanceOf(result.left, InvalidTransition)
     assert.strictEqual(result.left._tag, "InvalidTransition")
-    expect({ entity: result.left.entity, from: result.left.from, transition: result.left.transition }).toEqual({ entity, from, transition })
+    expect({ entity: result.left.entity, from: result.left.from, transition: result.left.transition }).toEqual({
+      entity,
+      from,
+      transition
+    })
   }
 }

@@ -71,7 +71,9 @@ describe("AuthorizationGrant", () => {
     stage: new Pending(),
     clientId: client.id,
     createdAt: T0,
-    code: Option.some(new AuthorizationCode({ code: "c", pkce: Option.some(new Pkce({ challengeMethod: "S256", challenge: "ch" })) })),
+    code: Option.some(
+      new AuthorizationCode({ code: "c", pkce: Option.some(new Pkce({ challengeMethod: "S256", challenge: "ch" })) })
+    ),
     redirectUri: "https://example.com/cb" as Url,
     scope: makeScope(["openid" as ScopeToken]),
     state: Option.some("st"),
@@ -87,7 +89,9 @@ describe("AuthorizationGrant", () => {
     const fulfilled = right(fulfillAuthorizationGrant(grant, at(1), browserSessionId))
     expect(fulfilled.stage).toEqual(new AuthorizationGrantFulfilled({ browserSessionId, fulfilledAt: at(1) }))
     const exchanged = right(exchangeAuthorizationGrant(fulfilled, at(2), sessionId))
-    expect(exchanged.stage).toEqual(new AuthorizationGrantExchanged({ sessionId, fulfilledAt: at(1), exchangedAt: at(2) }))
+    expect(exchanged.stage).toEqual(
+      new AuthorizationGrantExchanged({ sessionId, fulfilledAt: at(1), exchangedAt: at(2) })
+    )
     const cancelled = right(cancelAuthorizationGrant(grant, at(3)))
     assert.strictEqual(cancelled.stage._tag, "Cancelled")
     expect(exchanged.rawParameters).toEqual(grant.rawParameters)
@@ -101,7 +105,6 @@ describe("AuthorizationGrant", () => {
       refused(cancelAuthorizationGrant(t, at(4)), "AuthorizationGrant", t.stage._tag, "cancel")
     }
   })
-
 })
 
 describe("OAuth2Session and AccessToken", () => {
@@ -162,7 +165,9 @@ describe("RefreshToken", () => {
 
   it("consumes from Valid and Consumed (overwriting), refuses Revoked; revokes only Valid", () => {
     const consumed = right(consumeRefreshToken(token, at(1), next))
-    expect(consumed.state).toEqual(new RefreshTokenConsumed({ consumedAt: at(1), nextRefreshTokenId: Option.some(next) }))
+    expect(consumed.state).toEqual(
+      new RefreshTokenConsumed({ consumedAt: at(1), nextRefreshTokenId: Option.some(next) })
+    )
     const other = newId()
     const again = right(consumeRefreshToken(consumed, at(2), other))
     expect(again.state).toEqual(new RefreshTokenConsumed({ consumedAt: at(2), nextRefreshTokenId: Option.some(other) }))
@@ -198,10 +203,20 @@ describe("DeviceCodeGrant", () => {
     assert.strictEqual(exchanged.state._tag, "Exchanged")
     const rejected = right(rejectDeviceCodeGrant(grant, at(1), browserSessionId))
     refused(exchangeDeviceCodeGrant(grant, at(2), sessionId), "DeviceCodeGrant", "Pending", "exchange")
-    refused(fulfillDeviceCodeGrant(fulfilled, at(2), browserSessionId, Option.none()), "DeviceCodeGrant", "Fulfilled", "fulfill")
+    refused(
+      fulfillDeviceCodeGrant(fulfilled, at(2), browserSessionId, Option.none()),
+      "DeviceCodeGrant",
+      "Fulfilled",
+      "fulfill"
+    )
     refused(rejectDeviceCodeGrant(fulfilled, at(2), browserSessionId), "DeviceCodeGrant", "Fulfilled", "reject")
     for (const g of [rejected, exchanged]) {
-      refused(fulfillDeviceCodeGrant(g, at(3), browserSessionId, Option.none()), "DeviceCodeGrant", g.state._tag, "fulfill")
+      refused(
+        fulfillDeviceCodeGrant(g, at(3), browserSessionId, Option.none()),
+        "DeviceCodeGrant",
+        g.state._tag,
+        "fulfill"
+      )
       refused(rejectDeviceCodeGrant(g, at(3), browserSessionId), "DeviceCodeGrant", g.state._tag, "reject")
       refused(exchangeDeviceCodeGrant(g, at(3), sessionId), "DeviceCodeGrant", g.state._tag, "exchange")
     }

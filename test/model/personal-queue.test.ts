@@ -131,7 +131,11 @@ describe("queue job status machine", () => {
     expect(lastScheduledJobCompleted(Option.some("failed"))).toEqual(Option.some(true))
     expect(lastScheduledJobCompleted(Option.some("completed"))).toEqual(Option.some(true))
     expect(lastScheduledJobCompleted(Option.some("running"))).toEqual(Option.some(false))
-    const status = new ScheduleStatus({ scheduleName: "daily", lastScheduledAt: Option.some(T0), lastScheduledJobCompleted: Option.some(true) })
+    const status = new ScheduleStatus({
+      scheduleName: "daily",
+      lastScheduledAt: Option.some(T0),
+      lastScheduledJobCompleted: Option.some(true)
+    })
     assert.strictEqual(status.scheduleName, "daily")
   })
 })

@@ -57,12 +57,22 @@ describe("Ulid known vectors", () => {
 
 describe("Ulid schema", () => {
   it("decodes lowercase into the canonical uppercase form", () => {
-    expect(Schema.decodeUnknownEither(Ulid)("01aryz6s410000000000000000")).toEqual(Either.right("01ARYZ6S410000000000000000" as Ulid))
+    expect(Schema.decodeUnknownEither(Ulid)("01aryz6s410000000000000000")).toEqual(
+      Either.right("01ARYZ6S410000000000000000" as Ulid)
+    )
     expect(parseUlid("01aryz6s41000000000000000z")).toEqual(Option.some("01ARYZ6S41000000000000000Z" as Ulid))
   })
 
   it("rejects bad text with a clear message", () => {
-    for (const bad of ["", "01ARYZ6S41", "81ARYZ6S410000000000000000", "01ARYZ6S41000000000000000I", "01ARYZ6S41000000000000000U", "01ARYZ6S41000000000000000Ü", "01ARYZ6S41000000000000000\u0000"]) {
+    for (const bad of [
+      "",
+      "01ARYZ6S41",
+      "81ARYZ6S410000000000000000",
+      "01ARYZ6S41000000000000000I",
+      "01ARYZ6S41000000000000000U",
+      "01ARYZ6S41000000000000000Ü",
+      "01ARYZ6S41000000000000000\u0000"
+    ]) {
       const result = Schema.decodeUnknownEither(Ulid)(bad)
       assert.isTrue(Either.isLeft(result), bad)
       if (Either.isLeft(result)) assert.include(result.left.message, "Expected a ULID")
@@ -112,7 +122,10 @@ describe("Ulid properties", () => {
   })
 
   it("keeps the timestamp", () => {
-    fc.assert(fc.property(arbMillis, arbRandom, (t, r) => ulidTimestamp(ulidAt(t, r)) === t), { numRuns: 300 })
+    fc.assert(
+      fc.property(arbMillis, arbRandom, (t, r) => ulidTimestamp(ulidAt(t, r)) === t),
+      { numRuns: 300 }
+    )
   })
 
   it("preserves order between ULID text, uuid text and bytes", () => {
@@ -167,7 +180,7 @@ describe("generateUlid", () => {
   const start = new Date("2022-01-16T14:40:00Z").getTime()
 
   it.effect("is reproducible under TestClock and a seeded Random", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       yield* TestClock.setTime(start)
       const first = yield* generateUlid.pipe(Effect.withRandom(Random.make(42)))
       const second = yield* generateUlid.pipe(Effect.withRandom(Random.make(42)))
@@ -175,12 +188,13 @@ describe("generateUlid", () => {
       assert.strictEqual(ulidTimestamp(first), start)
       const other = yield* generateUlid.pipe(Effect.withRandom(Random.make(43)))
       assert.notStrictEqual(other, first)
-    }))
+    })
+  )
 
   it.effect("gives a greater id once the clock advances", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       yield* TestClock.setTime(start)
-      const ids = yield* Effect.gen(function*() {
+      const ids = yield* Effect.gen(function* () {
         const a = yield* generateUlid
         yield* TestClock.adjust(Duration.millis(1))
         const b = yield* generateUlid
@@ -190,5 +204,6 @@ describe("generateUlid", () => {
       }).pipe(Effect.withRandom(Random.make(42)))
       assert.isTrue(ids[0] < ids[1] && ids[1] < ids[2])
       assert.strictEqual(ulidTimestamp(ids[2]), start + 1001)
-    }))
+    })
+  )
 })

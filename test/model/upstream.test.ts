@@ -64,7 +64,16 @@ describe("UpstreamOAuthProvider and UpstreamOAuthLink", () => {
     assert.isFalse(disabled.isEnabled)
     assert.isTrue(Schema.is(UpstreamOAuthProviderParams)({ ...fields, uiOrder: 3 }))
     assert.isFalse(Schema.is(UpstreamOAuthProviderParams)({ ...fields, uiOrder: 1.5 }))
-    assert.throws(() => new UpstreamOAuthProvider({ id: newId(), ...fields, discoveryMode: "auto" as never, createdAt: T0, disabledAt: Option.none() }))
+    assert.throws(
+      () =>
+        new UpstreamOAuthProvider({
+          id: newId(),
+          ...fields,
+          discoveryMode: "auto" as never,
+          createdAt: T0,
+          disabledAt: Option.none()
+        })
+    )
   })
 
   it("associates a link to a user", () => {
@@ -103,25 +112,35 @@ describe("UpstreamOAuthAuthorizationSession", () => {
     expect(completed.state).toEqual(new UpstreamSessionCompleted({ completedAt: at(1), linkId, ...data }))
     expect(completed.idTokenClaims).toEqual(Option.some({ sub: "abc", sid: "s1" }))
     const consumed = right(consumeUpstreamOAuthAuthorizationSession(completed, at(2)))
-    expect(consumed.state).toEqual(new UpstreamSessionConsumed({ completedAt: at(1), consumedAt: at(2), linkId, ...data }))
+    expect(consumed.state).toEqual(
+      new UpstreamSessionConsumed({ completedAt: at(1), consumedAt: at(2), linkId, ...data })
+    )
     const unlinked = right(unlinkUpstreamOAuthAuthorizationSession(consumed, at(3)))
-    expect(unlinked.state).toEqual(new UpstreamSessionUnlinked({
+    expect(unlinked.state).toEqual(
+      new UpstreamSessionUnlinked({
         completedAt: at(1),
         consumedAt: Option.some(at(2)),
         unlinkedAt: at(3),
         idToken: data.idToken,
         idTokenClaims: data.idTokenClaims
-      }))
-    expect((right(unlinkUpstreamOAuthAuthorizationSession(completed, at(3))).state as UpstreamSessionUnlinked).consumedAt).toEqual(Option.none())
+      })
+    )
+    expect(
+      (right(unlinkUpstreamOAuthAuthorizationSession(completed, at(3))).state as UpstreamSessionUnlinked).consumedAt
+    ).toEqual(Option.none())
 
     const S = "UpstreamOAuthAuthorizationSession"
     refused(consumeUpstreamOAuthAuthorizationSession(session, at(2)), S, "Pending", "consume")
     refused(unlinkUpstreamOAuthAuthorizationSession(session, at(2)), S, "Pending", "unlink")
-    refused(completeUpstreamOAuthAuthorizationSession(completed, at(2), linkId, data), S, "Completed", "completeWithLink")
+    refused(
+      completeUpstreamOAuthAuthorizationSession(completed, at(2), linkId, data),
+      S,
+      "Completed",
+      "completeWithLink"
+    )
     refused(consumeUpstreamOAuthAuthorizationSession(consumed, at(3)), S, "Consumed", "consume")
     refused(completeUpstreamOAuthAuthorizationSession(unlinked, at(4), linkId, data), S, "Unlinked", "completeWithLink")
     refused(consumeUpstreamOAuthAuthorizationSession(unlinked, at(4)), S, "Unlinked", "consume")
     refused(unlinkUpstreamOAuthAuthorizationSession(unlinked, at(4)), S, "Unlinked", "unlink")
   })
-
 })

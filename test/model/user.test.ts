@@ -232,5 +232,4 @@ describe("BrowserSession and Authentication", () => {
     assert.isFalse(finished.isActive)
     expect(right(finishBrowserSession(finished, at(2))).finishedAt).toEqual(Option.some(at(2)))
   })
-
 })

@@ -105,13 +105,29 @@ describe("IpAddress", () => {
 
 describe("Url", () => {
   it("accepts absolute URLs kept as written", () => {
-    for (const u of ["https://example.com", "https://example.com/cb?x=1#f", "http://[::1]:8080/", "urn:ietf:wg:oauth:2.0:oob", "com.example.app:/callback", "https://exämple.com/ü"]) {
+    for (const u of [
+      "https://example.com",
+      "https://example.com/cb?x=1#f",
+      "http://[::1]:8080/",
+      "urn:ietf:wg:oauth:2.0:oob",
+      "com.example.app:/callback",
+      "https://exämple.com/ü"
+    ]) {
       expect(Schema.decodeUnknownEither(Url)(u), u).toEqual(Either.right(u as Url))
     }
   })
 
   it("rejects relative URLs, whitespace and control characters", () => {
-    for (const u of ["", "/path", "example.com", " https://example.com", "https://exa mple.com", "https://example.com/\u0000", "https://example.com\n", 3]) {
+    for (const u of [
+      "",
+      "/path",
+      "example.com",
+      " https://example.com",
+      "https://exa mple.com",
+      "https://example.com/\u0000",
+      "https://example.com\n",
+      3
+    ]) {
       assert.isFalse(decodes(Url, u), JSON.stringify(u))
     }
   })
@@ -140,7 +156,7 @@ describe("Json", () => {
 describe("ScopeToken and Scope", () => {
   it("validates RFC 6749 scope tokens", () => {
     for (const t of ["openid", "urn:matrix:client:api:*", "!#[]~", "a"]) assert.isTrue(decodes(ScopeToken, t), t)
-    for (const t of ["", "a b", "a\"b", "a\\b", "é", "a\u0000", "tab\t", "\u007f", "ｏｐｅｎｉｄ"]) {
+    for (const t of ["", "a b", 'a"b', "a\\b", "é", "a\u0000", "tab\t", "\u007f", "ｏｐｅｎｉｄ"]) {
       assert.isFalse(decodes(ScopeToken, t), JSON.stringify(t))
     }
   })
@@ -157,7 +173,7 @@ describe("ScopeToken and Scope", () => {
   it("makes a stored invalid token detectable", () => {
     const result = Schema.decodeUnknownEither(Scope)(["openid", "bad token"])
     assert.isTrue(Either.isLeft(result))
-    if (Either.isLeft(result)) assert.include(result.left.message, "Invalid scope token \"bad token\"")
+    if (Either.isLeft(result)) assert.include(result.left.message, 'Invalid scope token "bad token"')
     expect(scopeFromStrings(["openid", "a\u0000"])).toEqual(Either.left("a\u0000"))
   })
 
@@ -177,17 +193,14 @@ describe("Device", () => {
   it("maps to the stable and unstable scope tokens and back", () => {
     const device = new Device({ id: "ABCDEF" })
     const tokens = Either.getOrThrow(deviceToScopeTokens(device))
-    expect(tokens).toEqual([
-      "urn:matrix:client:device:ABCDEF",
-      "urn:matrix:org.matrix.msc2967.client:device:ABCDEF"
-    ])
+    expect(tokens).toEqual(["urn:matrix:client:device:ABCDEF", "urn:matrix:org.matrix.msc2967.client:device:ABCDEF"])
     for (const t of tokens) expect(deviceFromScopeToken(t)).toEqual(Option.some(device))
     assert.isTrue(Option.isNone(deviceFromScopeToken("openid")))
     assert.isTrue(Option.isNone(deviceFromScopeToken("urn:matrix:client:api:*")))
   })
 
   it("cannot encode a device id whose tokens are invalid", () => {
-    for (const id of ["with space", "quote\"", "back\\slash", "é", "nul\u0000"]) {
+    for (const id of ["with space", 'quote"', "back\\slash", "é", "nul\u0000"]) {
       const result = deviceToScopeTokens(new Device({ id }))
       assert.isTrue(Either.isLeft(result), JSON.stringify(id))
       if (Either.isLeft(result)) {
@@ -199,13 +212,22 @@ describe("Device", () => {
 
   it("finds devices in a scope by either token", () => {
     const scope = Either.getOrThrow(
-      scopeFromStrings(["openid", "urn:matrix:org.matrix.msc2967.client:device:D1", "urn:matrix:client:device:D2", "urn:matrix:client:device:D1"])
+      scopeFromStrings([
+        "openid",
+        "urn:matrix:org.matrix.msc2967.client:device:D1",
+        "urn:matrix:client:device:D2",
+        "urn:matrix:client:device:D1"
+      ])
     )
     assert.isTrue(scopeHasDevice(scope, new Device({ id: "D1" })))
     assert.isTrue(scopeHasDevice(scope, new Device({ id: "D2" })))
     assert.isFalse(scopeHasDevice(scope, new Device({ id: "D3" })))
     assert.isFalse(scopeHasDevice(scope, new Device({ id: "D 1" })))
-    expect(devicesInScope(scope).map((d) => d.id).sort()).toEqual(["D1", "D2"])
+    expect(
+      devicesInScope(scope)
+        .map((d) => d.id)
+        .sort()
+    ).toEqual(["D1", "D2"])
   })
 })
 

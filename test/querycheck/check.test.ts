@@ -15,13 +15,23 @@ import {
   sha256,
   writeCache
 } from "../../src/querycheck/cache.js"
-import { checkCacheDir, type CheckReport, checkDeclarations, formatReport, requireClean } from "../../src/querycheck/check.js"
+import {
+  checkCacheDir,
+  type CheckReport,
+  checkDeclarations,
+  formatReport,
+  requireClean
+} from "../../src/querycheck/check.js"
 
 const migrations: MigrationFingerprint = { fingerprint: "f".repeat(64), count: 3, latest: "3" }
 
 /** A declaration as the check reads it. */
-const declare = (name: string, text: string, params: Schema.Schema<any, any>, row: Schema.Schema<any, any>): AnyStaticQuery =>
-  ({ kind: "static", name, text, params, row, table: "users" }) as unknown as AnyStaticQuery
+const declare = (
+  name: string,
+  text: string,
+  params: Schema.Schema<any, any>,
+  row: Schema.Schema<any, any>
+): AnyStaticQuery => ({ kind: "static", name, text, params, row, table: "users" }) as unknown as AnyStaticQuery
 
 type Column = CacheEntry["columns"][number]
 const col = (name: string, type: string, nullable: boolean, kind: Column["kind"] = "base"): Column => ({
@@ -32,7 +42,12 @@ const col = (name: string, type: string, nullable: boolean, kind: Column["kind"]
   reason: nullable ? `column users.${name} is nullable` : `NOT NULL column users.${name}`
 })
 
-const entry = (name: string, text: string, params: ReadonlyArray<string>, columns: ReadonlyArray<Column>): CacheEntry => ({
+const entry = (
+  name: string,
+  text: string,
+  params: ReadonlyArray<string>,
+  columns: ReadonlyArray<Column>
+): CacheEntry => ({
   name,
   text,
   textSha256: sha256(text),
@@ -45,12 +60,17 @@ const files = (...entries: ReadonlyArray<CacheEntry>): ReadonlyArray<CacheFile> 
   entries.map((e) => ({ _tag: "Entry", file: `${e.name}.json`, entry: e }))
 
 const lookupText = "SELECT user_id, username, locked_at FROM users WHERE user_id = $1"
-const lookupEntry = entry("user.lookup", lookupText, ["uuid"], [
-  col("user_id", "uuid", false),
-  col("username", "text", false),
-  col("locked_at", "timestamptz", true)
-])
-const LookupRow = Schema.Struct({ user_id: UlidFromUuid, username: Schema.String, locked_at: Schema.NullOr(Schema.DateFromSelf) })
+const lookupEntry = entry(
+  "user.lookup",
+  lookupText,
+  ["uuid"],
+  [col("user_id", "uuid", false), col("username", "text", false), col("locked_at", "timestamptz", true)]
+)
+const LookupRow = Schema.Struct({
+  user_id: UlidFromUuid,
+  username: Schema.String,
+  locked_at: Schema.NullOr(Schema.DateFromSelf)
+})
 const lookup = declare("user.lookup", lookupText, Schema.Tuple(UlidFromUuid), LookupRow)
 
 const check = (queries: ReadonlyArray<AnyQuery>, cache: ReadonlyArray<CacheFile>): CheckReport =>
@@ -96,7 +116,9 @@ describe("offline check", () => {
     })
     const e = onlyError(report)
     expect(e).toMatchObject({ kind: "migrations-changed", query: "user.lookup", field: "migrations" })
-    expect(e.message).toMatch(/prepared against 3 migration\(s\) up to 3, but the migrations are now 4 up to 4.*run npm run query:prepare/)
+    expect(e.message).toMatch(
+      /prepared against 3 migration\(s\) up to 3, but the migrations are now 4 up to 4.*run npm run query:prepare/
+    )
   })
 
   it("parameter count differs", () => {
@@ -135,7 +157,12 @@ describe("offline check", () => {
   })
 
   it("row field without a column", () => {
-    const q = declare("user.lookup", lookupText, Schema.Tuple(UlidFromUuid), Schema.Struct({ ...LookupRow.fields, is_guest: Schema.Boolean }))
+    const q = declare(
+      "user.lookup",
+      lookupText,
+      Schema.Tuple(UlidFromUuid),
+      Schema.Struct({ ...LookupRow.fields, is_guest: Schema.Boolean })
+    )
     const e = onlyError(check([q], files(lookupEntry)))
     expect(e).toMatchObject({ kind: "field-without-column", query: "user.lookup", field: "column is_guest" })
     expect(e.message).toMatch(/field "is_guest" but the statement returns no such column/)
@@ -163,32 +190,53 @@ describe("offline check", () => {
     )
     const e = onlyError(check([q], files(lookupEntry)))
     expect(e).toMatchObject({ kind: "column-type", query: "user.lookup", field: "column username" })
-    expect(e.message).toMatch(/the column is text, which the driver returns as string, but the field's encoded side is number/)
+    expect(e.message).toMatch(
+      /the column is text, which the driver returns as string, but the field's encoded side is number/
+    )
   })
 
   it("int8 arrives as text: a number field over it is an error, a string or NumberFromString field is fine", () => {
     const text = "SELECT count(*) AS n FROM users"
-    const e = entry("t.count", text, [], [{ name: "n", type: "int8", kind: "base", nullable: false, reason: "count(*)" }])
-    const asNumber = onlyError(check([declare("t.count", text, Schema.Tuple(), Schema.Struct({ n: Schema.Number }))], files(e)))
+    const e = entry(
+      "t.count",
+      text,
+      [],
+      [{ name: "n", type: "int8", kind: "base", nullable: false, reason: "count(*)" }]
+    )
+    const asNumber = onlyError(
+      check([declare("t.count", text, Schema.Tuple(), Schema.Struct({ n: Schema.Number }))], files(e))
+    )
     expect(asNumber.message).toMatch(/node-postgres returns int8 as decimal text/)
-    expect(check([declare("t.count", text, Schema.Tuple(), Schema.Struct({ n: Schema.NumberFromString }))], files(e)).errors).toEqual([])
+    expect(
+      check([declare("t.count", text, Schema.Tuple(), Schema.Struct({ n: Schema.NumberFromString }))], files(e)).errors
+    ).toEqual([])
   })
 
   it("enum column into literal fields; jsonb into any JSON-shaped field; arrays", () => {
     const text = "SELECT mood, data, tags FROM people"
-    const e = entry("t.kinds", text, [], [
-      col("mood", "mood", false, "enum"),
-      col("data", "jsonb", false),
-      col("tags", "text[]", false)
-    ])
+    const e = entry(
+      "t.kinds",
+      text,
+      [],
+      [col("mood", "mood", false, "enum"), col("data", "jsonb", false), col("tags", "text[]", false)]
+    )
     const ok = declare(
       "t.kinds",
       text,
       Schema.Tuple(),
-      Schema.Struct({ mood: Schema.Literal("happy", "sad"), data: Schema.Struct({ a: Schema.Number }), tags: Schema.Array(Schema.String) })
+      Schema.Struct({
+        mood: Schema.Literal("happy", "sad"),
+        data: Schema.Struct({ a: Schema.Number }),
+        tags: Schema.Array(Schema.String)
+      })
     )
     expect(check([ok], files(e)).errors).toEqual([])
-    const bad = declare("t.kinds", text, Schema.Tuple(), Schema.Struct({ mood: Schema.Boolean, data: Schema.DateFromSelf, tags: Schema.String }))
+    const bad = declare(
+      "t.kinds",
+      text,
+      Schema.Tuple(),
+      Schema.Struct({ mood: Schema.Boolean, data: Schema.DateFromSelf, tags: Schema.String })
+    )
     expect(check([bad], files(e)).errors.map((i) => i.field)).toEqual(["column mood", "column data", "column tags"])
   })
 
@@ -227,7 +275,9 @@ describe("offline check", () => {
   it("duplicate column names", () => {
     const text = "SELECT a.id, b.id FROM a, b"
     const e = entry("t.dup", text, [], [col("id", "int4", false), col("id", "int4", false)])
-    const error = onlyError(check([declare("t.dup", text, Schema.Tuple(), Schema.Struct({ id: Schema.Number }))], files(e)))
+    const error = onlyError(
+      check([declare("t.dup", text, Schema.Tuple(), Schema.Struct({ id: Schema.Number }))], files(e))
+    )
     expect(error).toMatchObject({ kind: "duplicate-column", field: "column id" })
   })
 
@@ -239,7 +289,12 @@ describe("offline check", () => {
   })
 
   it("dynamic queries are listed in the report, never silently skipped", () => {
-    const dynamic: DynamicQuery = { kind: "dynamic", name: "user.list", table: "users", description: "users matching a filter" }
+    const dynamic: DynamicQuery = {
+      kind: "dynamic",
+      name: "user.list",
+      table: "users",
+      description: "users matching a filter"
+    }
     const report = check([lookup, dynamic], files(lookupEntry))
     expect(report.dynamic).toEqual([dynamic])
     const text = formatReport(report)

@@ -34,7 +34,9 @@ CREATE TABLE vets (id uuid PRIMARY KEY, name text NOT NULL);
 /** name → [type, nullable, reason] of each column. */
 const columns = (d: Description) => Object.fromEntries(d.columns.map((c) => [c.name, [c.type, c.nullable, c.reason]]))
 
-const withDescriber = <A, E>(f: (describe: (text: string) => Effect.Effect<Description, unknown>) => Effect.Effect<A, E>) =>
+const withDescriber = <A, E>(
+  f: (describe: (text: string) => Effect.Effect<Description, unknown>) => Effect.Effect<A, E>
+) =>
   Effect.gen(function* () {
     const db = yield* TestDatabase
     const describer = yield* openDescriber(db.url)
@@ -46,40 +48,48 @@ layer(freshDatabaseLayer())("describe on a custom schema", (it) => {
     Effect.gen(function* () {
       const sql = yield* SqlClient.SqlClient
       yield* sql.unsafe(schema)
-      const [row] = yield* sql<{ n: number }>`SELECT count(*)::int AS n FROM pg_class WHERE relname IN ('people', 'pets', 'vets')`
+      const [row] = yield* sql<{
+        n: number
+      }>`SELECT count(*)::int AS n FROM pg_class WHERE relname IN ('people', 'pets', 'vets')`
       expect(row!.n).toBe(3)
     })
   )
 
-  it.scoped("table columns: NOT NULL, nullable, and the types (uuid, enum, arrays, inet, timestamptz, jsonb, int8, domain)", () =>
-    withDescriber((describe) =>
-      Effect.gen(function* () {
-        const d = yield* describe("SELECT id, nickname, mood, moods, tags, scores, ip, born_at, data, big, code FROM people WHERE id = $1")
-        expect(d.params).toEqual([{ type: "uuid", kind: "base" }])
-        expect(columns(d)).toEqual({
-          id: ["uuid", false, "NOT NULL column people.id"],
-          nickname: ["text", true, "column people.nickname is nullable"],
-          mood: ["mood", false, "NOT NULL column people.mood"],
-          moods: ["mood[]", true, "column people.moods is nullable"],
-          tags: ["text[]", false, "NOT NULL column people.tags"],
-          scores: ["int4[]", true, "column people.scores is nullable"],
-          ip: ["inet", true, "column people.ip is nullable"],
-          born_at: ["timestamptz", false, "NOT NULL column people.born_at"],
-          data: ["jsonb", false, "NOT NULL column people.data"],
-          big: ["int8", false, "NOT NULL column people.big"],
-          // domains are described as their base type
-          code: ["text", false, "NOT NULL column people.code"]
+  it.scoped(
+    "table columns: NOT NULL, nullable, and the types (uuid, enum, arrays, inet, timestamptz, jsonb, int8, domain)",
+    () =>
+      withDescriber((describe) =>
+        Effect.gen(function* () {
+          const d = yield* describe(
+            "SELECT id, nickname, mood, moods, tags, scores, ip, born_at, data, big, code FROM people WHERE id = $1"
+          )
+          expect(d.params).toEqual([{ type: "uuid", kind: "base" }])
+          expect(columns(d)).toEqual({
+            id: ["uuid", false, "NOT NULL column people.id"],
+            nickname: ["text", true, "column people.nickname is nullable"],
+            mood: ["mood", false, "NOT NULL column people.mood"],
+            moods: ["mood[]", true, "column people.moods is nullable"],
+            tags: ["text[]", false, "NOT NULL column people.tags"],
+            scores: ["int4[]", true, "column people.scores is nullable"],
+            ip: ["inet", true, "column people.ip is nullable"],
+            born_at: ["timestamptz", false, "NOT NULL column people.born_at"],
+            data: ["jsonb", false, "NOT NULL column people.data"],
+            big: ["int8", false, "NOT NULL column people.big"],
+            // domains are described as their base type
+            code: ["text", false, "NOT NULL column people.code"]
+          })
+          expect(d.columns.find((c) => c.name === "mood")!.kind).toBe("enum")
+          expect(d.columns[0]!.origin).toMatchObject({ table: "people", column: "id", attnum: 1 })
         })
-        expect(d.columns.find((c) => c.name === "mood")!.kind).toBe("enum")
-        expect(d.columns[0]!.origin).toMatchObject({ table: "people", column: "id", attnum: 1 })
-      })
-    )
+      )
   )
 
   it.scoped("LEFT JOIN makes the inner side nullable, even for NOT NULL columns", () =>
     withDescriber((describe) =>
       Effect.gen(function* () {
-        const d = yield* describe("SELECT p.name, pets.name AS pet_name, pets.id AS pet_id FROM people p LEFT JOIN pets ON pets.owner_id = p.id")
+        const d = yield* describe(
+          "SELECT p.name, pets.name AS pet_name, pets.id AS pet_id FROM people p LEFT JOIN pets ON pets.owner_id = p.id"
+        )
         expect(columns(d)).toEqual({
           name: ["text", false, "NOT NULL column people.name"],
           pet_name: ["text", true, "inner side of LEFT JOIN"],
@@ -92,12 +102,16 @@ layer(freshDatabaseLayer())("describe on a custom schema", (it) => {
   it.scoped("RIGHT JOIN makes the left side nullable; FULL JOIN both", () =>
     withDescriber((describe) =>
       Effect.gen(function* () {
-        const right = yield* describe("SELECT p.name, pets.name AS pet_name FROM people p RIGHT JOIN pets ON pets.owner_id = p.id")
+        const right = yield* describe(
+          "SELECT p.name, pets.name AS pet_name FROM people p RIGHT JOIN pets ON pets.owner_id = p.id"
+        )
         expect(columns(right).name![1]).toBe(true)
         expect(String(columns(right).name![2])).toMatch(/JOIN/)
         expect(columns(right).pet_name).toEqual(["text", false, "NOT NULL column pets.name"])
 
-        const full = yield* describe("SELECT p.name, pets.name AS pet_name FROM people p FULL JOIN pets ON pets.owner_id = p.id")
+        const full = yield* describe(
+          "SELECT p.name, pets.name AS pet_name FROM people p FULL JOIN pets ON pets.owner_id = p.id"
+        )
         expect(columns(full).name).toEqual(["text", true, "side of FULL JOIN"])
         expect(columns(full).pet_name).toEqual(["text", true, "side of FULL JOIN"])
       })
@@ -127,42 +141,48 @@ layer(freshDatabaseLayer())("describe on a custom schema", (it) => {
     )
   )
 
-  it.scoped("aggregates: count is never NULL, max is; coalesce with a literal is not; literals and exists are not", () =>
-    withDescriber((describe) =>
-      Effect.gen(function* () {
-        const d = yield* describe(
-          `SELECT count(*) AS n, count(nickname) AS named, max(born_at) AS newest, coalesce(max(big), 0) AS top,
+  it.scoped(
+    "aggregates: count is never NULL, max is; coalesce with a literal is not; literals and exists are not",
+    () =>
+      withDescriber((describe) =>
+        Effect.gen(function* () {
+          const d = yield* describe(
+            `SELECT count(*) AS n, count(nickname) AS named, max(born_at) AS newest, coalesce(max(big), 0) AS top,
                   1 AS one, 'x' AS x, EXISTS (SELECT 1 FROM pets) AS any_pet, NOT EXISTS (SELECT 1 FROM vets) AS no_vet,
                   now()::date AS today, NULL::text AS nothing
            FROM people`
-        )
-        expect(columns(d)).toEqual({
-          n: ["int8", false, "count(*)"],
-          named: ["int8", false, "count(*)"],
-          newest: ["timestamptz", true, "expression: unknown"],
-          top: ["int8", false, "coalesce with a non-null argument"],
-          one: ["int4", false, "literal"],
-          x: ["text", false, "literal"],
-          any_pet: ["bool", false, "exists"],
-          no_vet: ["bool", false, "exists"],
-          today: ["date", true, "expression: unknown"],
-          nothing: ["text", true, "expression: unknown"]
+          )
+          expect(columns(d)).toEqual({
+            n: ["int8", false, "count(*)"],
+            named: ["int8", false, "count(*)"],
+            newest: ["timestamptz", true, "expression: unknown"],
+            top: ["int8", false, "coalesce with a non-null argument"],
+            one: ["int4", false, "literal"],
+            x: ["text", false, "literal"],
+            any_pet: ["bool", false, "exists"],
+            no_vet: ["bool", false, "exists"],
+            today: ["date", true, "expression: unknown"],
+            nothing: ["text", true, "expression: unknown"]
+          })
         })
-      })
-    )
+      )
   )
 
-  it.scoped("alias overrides: \"name!\" forces NOT NULL, \"name?\" forces nullable; the suffix is not part of the name", () =>
-    withDescriber((describe) =>
-      Effect.gen(function* () {
-        const d = yield* describe(`SELECT max(born_at) AS "newest!", min(name) AS "first?", count(*) AS "n?" FROM people`)
-        expect(columns(d)).toEqual({
-          newest: ["timestamptz", false, "alias override !"],
-          first: ["text", true, "alias override ?"],
-          n: ["int8", true, "alias override ?"]
+  it.scoped(
+    'alias overrides: "name!" forces NOT NULL, "name?" forces nullable; the suffix is not part of the name',
+    () =>
+      withDescriber((describe) =>
+        Effect.gen(function* () {
+          const d = yield* describe(
+            `SELECT max(born_at) AS "newest!", min(name) AS "first?", count(*) AS "n?" FROM people`
+          )
+          expect(columns(d)).toEqual({
+            newest: ["timestamptz", false, "alias override !"],
+            first: ["text", true, "alias override ?"],
+            n: ["int8", true, "alias override ?"]
+          })
         })
-      })
-    )
+      )
   )
 
   it.scoped("CTEs: plain, and data-modifying with RETURNING; a LEFT JOIN inside the CTE is traced through it", () =>
@@ -179,7 +199,10 @@ layer(freshDatabaseLayer())("describe on a custom schema", (it) => {
           `WITH added AS (INSERT INTO vets (id, name) VALUES ($1, $2) RETURNING id, name)
            SELECT added.id, added.name, (SELECT count(*) FROM vets) AS total FROM added`
         )
-        expect(modifying.params).toEqual([{ type: "uuid", kind: "base" }, { type: "text", kind: "base" }])
+        expect(modifying.params).toEqual([
+          { type: "uuid", kind: "base" },
+          { type: "text", kind: "base" }
+        ])
         expect(columns(modifying).id).toEqual(["uuid", false, "NOT NULL column vets.id"])
         expect(columns(modifying).name).toEqual(["text", false, "NOT NULL column vets.name"])
         expect(columns(modifying).total![1]).toBe(true)
@@ -231,16 +254,18 @@ layer(freshDatabaseLayer())("describe on a custom schema", (it) => {
     )
   )
 
-  it.scoped("a statement that does not parse or names an unknown table fails with DescribeError, and the describer stays usable", () =>
-    withDescriber((describe) =>
-      Effect.gen(function* () {
-        const bad = yield* Effect.either(describe("SELECT nope FROM nowhere"))
-        expect(Either.isLeft(bad)).toBe(true)
-        if (Either.isLeft(bad)) expect(String((bad.left as Error).message)).toMatch(/nowhere/)
-        const ok = yield* describe("SELECT 1 AS one")
-        expect(columns(ok).one).toEqual(["int4", false, "literal"])
-      })
-    )
+  it.scoped(
+    "a statement that does not parse or names an unknown table fails with DescribeError, and the describer stays usable",
+    () =>
+      withDescriber((describe) =>
+        Effect.gen(function* () {
+          const bad = yield* Effect.either(describe("SELECT nope FROM nowhere"))
+          expect(Either.isLeft(bad)).toBe(true)
+          if (Either.isLeft(bad)) expect(String((bad.left as Error).message)).toMatch(/nowhere/)
+          const ok = yield* describe("SELECT 1 AS one")
+          expect(columns(ok).one).toEqual(["int4", false, "literal"])
+        })
+      )
   )
 })
 

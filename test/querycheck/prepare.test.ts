@@ -11,8 +11,12 @@ import { checkCacheDir } from "../../src/querycheck/check.js"
 import { prepareCache } from "../../src/querycheck/prepare.js"
 import { adminClient, adminDatabaseUrl } from "../support/database.js"
 
-const declare = (name: string, text: string, params: Schema.Schema<any, any>, row: Schema.Schema<any, any>): AnyStaticQuery =>
-  ({ kind: "static", name, text, params, row, table: "users" }) as unknown as AnyStaticQuery
+const declare = (
+  name: string,
+  text: string,
+  params: Schema.Schema<any, any>,
+  row: Schema.Schema<any, any>
+): AnyStaticQuery => ({ kind: "static", name, text, params, row, table: "users" }) as unknown as AnyStaticQuery
 
 const queries = [
   declare(
@@ -21,56 +25,83 @@ const queries = [
     Schema.Tuple(UlidFromUuid),
     Schema.Struct({ user_id: UlidFromUuid, username: Schema.String, locked_at: Schema.NullOr(Schema.DateFromSelf) })
   ),
-  declare("test.count", `SELECT count(*) AS "n" FROM users`, Schema.Tuple(), Schema.Struct({ n: Schema.NumberFromString }))
+  declare(
+    "test.count",
+    `SELECT count(*) AS "n" FROM users`,
+    Schema.Tuple(),
+    Schema.Struct({ n: Schema.NumberFromString })
+  )
 ]
 
 const scratchDatabases = Effect.gen(function* () {
   const sql = yield* PgClient.PgClient
-  const rows = yield* sql<{ datname: string }>`SELECT datname FROM pg_database WHERE datname LIKE ${`mas_querycheck_${process.pid}_%`}`
+  const rows = yield* sql<{
+    datname: string
+  }>`SELECT datname FROM pg_database WHERE datname LIKE ${`mas_querycheck_${process.pid}_%`}`
   return rows.map((r) => r.datname)
 })
 
 layer(adminClient, { excludeTestServices: true })("prepare", (it) => {
-  it.scoped("writes one file per query and types.ts, which the offline check accepts; --check passes, then notices an edit", () =>
-    Effect.gen(function* () {
-      const dir = fs.mkdtempSync(join(os.tmpdir(), "querycheck-prepare-"))
-      yield* Effect.addFinalizer(() => Effect.sync(() => fs.rmSync(dir, { recursive: true, force: true })))
-      const result = yield* prepareCache({ adminUrl: adminDatabaseUrl(), queries, mode: "write", cacheDir: dir })
-      expect(result.entries.map((e) => e.name)).toEqual(["test.lookup", "test.count"])
-      expect(fs.readdirSync(dir).sort()).toEqual(["test.count.json", "test.lookup.json", "types.ts"])
-      const lookup = JSON.parse(fs.readFileSync(join(dir, "test.lookup.json"), "utf8"))
-      expect(Object.keys(lookup)).toEqual(["columns", "migrations", "name", "params", "text", "textSha256"])
-      expect(lookup.columns[2]).toEqual({ kind: "base", name: "locked_at", nullable: true, reason: "column users.locked_at is nullable", type: "timestamptz" })
-      expect(fs.readFileSync(join(dir, "types.ts"), "utf8")).toMatch(/"test\.count": \{\n {4}readonly "n": string\n {2}\}/)
-      // the scratch database is gone
-      expect(yield* scratchDatabases).not.toContain(result.database)
+  it.scoped(
+    "writes one file per query and types.ts, which the offline check accepts; --check passes, then notices an edit",
+    () =>
+      Effect.gen(function* () {
+        const dir = fs.mkdtempSync(join(os.tmpdir(), "querycheck-prepare-"))
+        yield* Effect.addFinalizer(() => Effect.sync(() => fs.rmSync(dir, { recursive: true, force: true })))
+        const result = yield* prepareCache({ adminUrl: adminDatabaseUrl(), queries, mode: "write", cacheDir: dir })
+        expect(result.entries.map((e) => e.name)).toEqual(["test.lookup", "test.count"])
+        expect(fs.readdirSync(dir).sort()).toEqual(["test.count.json", "test.lookup.json", "types.ts"])
+        const lookup = JSON.parse(fs.readFileSync(join(dir, "test.lookup.json"), "utf8"))
+        expect(Object.keys(lookup)).toEqual(["columns", "migrations", "name", "params", "text", "textSha256"])
+        expect(lookup.columns[2]).toEqual({
+          kind: "base",
+          name: "locked_at",
+          nullable: true,
+          reason: "column users.locked_at is nullable",
+          type: "timestamptz"
+        })
+        expect(fs.readFileSync(join(dir, "types.ts"), "utf8")).toMatch(
+          /"test\.count": \{\n {4}readonly "n": string\n {2}\}/
+        )
+        // the scratch database is gone
+        expect(yield* scratchDatabases).not.toContain(result.database)
 
-      const report = yield* checkCacheDir({ queries, cacheDir: dir })
-      expect(report.errors).toEqual([])
+        const report = yield* checkCacheDir({ queries, cacheDir: dir })
+        expect(report.errors).toEqual([])
 
-      // deterministic: a second prepare in check mode finds nothing to change
-      yield* prepareCache({ adminUrl: adminDatabaseUrl(), queries, mode: "check", cacheDir: dir })
+        // deterministic: a second prepare in check mode finds nothing to change
+        yield* prepareCache({ adminUrl: adminDatabaseUrl(), queries, mode: "check", cacheDir: dir })
 
-      fs.writeFileSync(join(dir, "test.count.json"), fs.readFileSync(join(dir, "test.count.json"), "utf8").replace('"n"', '"m"'))
-      fs.writeFileSync(join(dir, "test.stale.json"), "{}\n")
-      const stale = yield* Effect.either(prepareCache({ adminUrl: adminDatabaseUrl(), queries, mode: "check", cacheDir: dir }))
-      expect(Either.isLeft(stale)).toBe(true)
-      if (Either.isLeft(stale) && stale.left._tag === "CacheOutOfDate") {
-        expect(stale.left.differences).toEqual([
-          "test.count.json: differs from a fresh describe",
-          "test.stale.json: belongs to no declared query"
-        ])
-        expect(stale.left.message).toMatch(/run npm run query:prepare/)
-      } else expect.fail("expected CacheOutOfDate")
-    })
+        fs.writeFileSync(
+          join(dir, "test.count.json"),
+          fs.readFileSync(join(dir, "test.count.json"), "utf8").replace('"n"', '"m"')
+        )
+        fs.writeFileSync(join(dir, "test.stale.json"), "{}\n")
+        const stale = yield* Effect.either(
+          prepareCache({ adminUrl: adminDatabaseUrl(), queries, mode: "check", cacheDir: dir })
+        )
+        expect(Either.isLeft(stale)).toBe(true)
+        if (Either.isLeft(stale) && stale.left._tag === "CacheOutOfDate") {
+          expect(stale.left.differences).toEqual([
+            "test.count.json: differs from a fresh describe",
+            "test.stale.json: belongs to no declared query"
+          ])
+          expect(stale.left.message).toMatch(/run npm run query:prepare/)
+        } else expect.fail("expected CacheOutOfDate")
+      })
   )
 
   it.scoped("a query that does not describe fails naming it, and the scratch database is still dropped", () =>
     Effect.gen(function* () {
       const dir = fs.mkdtempSync(join(os.tmpdir(), "querycheck-prepare-"))
       yield* Effect.addFinalizer(() => Effect.sync(() => fs.rmSync(dir, { recursive: true, force: true })))
-      const broken = [...queries, declare("test.broken", "SELECT no_such_column FROM users", Schema.Tuple(), Schema.Struct({}))]
-      const result = yield* Effect.either(prepareCache({ adminUrl: adminDatabaseUrl(), queries: broken, mode: "write", cacheDir: dir }))
+      const broken = [
+        ...queries,
+        declare("test.broken", "SELECT no_such_column FROM users", Schema.Tuple(), Schema.Struct({}))
+      ]
+      const result = yield* Effect.either(
+        prepareCache({ adminUrl: adminDatabaseUrl(), queries: broken, mode: "write", cacheDir: dir })
+      )
       expect(Either.isLeft(result)).toBe(true)
       if (Either.isLeft(result)) {
         expect(result.left._tag).toBe("QueryDescribeFailed")

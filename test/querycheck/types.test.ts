@@ -20,7 +20,9 @@ describe("row types against the generated cache", () => {
     // eslint-disable-next-line @typescript-eslint/no-empty-object-type -- the empty row schema's encoded type is {}
     expectTypeOf<RowMatchesCache<"user.lookup", {}>>().toEqualTypeOf<unknown>()
     // a nullable field over a NOT NULL column is allowed (a warning in the offline check)
-    expectTypeOf<RowMatchesCache<"user.lookup", UserRowI & { readonly username: string | null }>>().toEqualTypeOf<unknown>()
+    expectTypeOf<
+      RowMatchesCache<"user.lookup", UserRowI & { readonly username: string | null }>
+    >().toEqualTypeOf<unknown>()
     expect(true).toBe(true)
   })
 
@@ -30,9 +32,13 @@ describe("row types against the generated cache", () => {
       RowDisagreesWithQueryCache<"user.lookup", "locked_at">
     >()
     type WrongType = Omit<UserRowI, "is_guest"> & { readonly is_guest: string }
-    expectTypeOf<RowMatchesCache<"user.lookup", WrongType>>().toEqualTypeOf<RowDisagreesWithQueryCache<"user.lookup", "is_guest">>()
+    expectTypeOf<RowMatchesCache<"user.lookup", WrongType>>().toEqualTypeOf<
+      RowDisagreesWithQueryCache<"user.lookup", "is_guest">
+    >()
     type Missing = Omit<UserRowI, "is_guest">
-    expectTypeOf<RowMatchesCache<"user.lookup", Missing>>().toEqualTypeOf<RowDisagreesWithQueryCache<"user.lookup", "is_guest">>()
+    expectTypeOf<RowMatchesCache<"user.lookup", Missing>>().toEqualTypeOf<
+      RowDisagreesWithQueryCache<"user.lookup", "is_guest">
+    >()
     expect(Bad.fields.locked_at).toBe(Schema.DateFromSelf)
   })
 })

@@ -34,7 +34,11 @@ export type Op =
   | { readonly _tag: "tick"; readonly ms: number }
   | { readonly _tag: "userAdd"; readonly name: string }
   | { readonly _tag: "userLookup"; readonly user: Ref }
-  | { readonly _tag: "userTransition"; readonly user: Ref; readonly to: "lock" | "unlock" | "deactivate" | "reactivate" }
+  | {
+      readonly _tag: "userTransition"
+      readonly user: Ref
+      readonly to: "lock" | "unlock" | "deactivate" | "reactivate"
+    }
   | { readonly _tag: "userSetCanRequestAdmin"; readonly user: Ref; readonly value: boolean }
   | { readonly _tag: "userFindByUsername"; readonly name: string }
   | { readonly _tag: "userExists"; readonly name: string }
@@ -45,14 +49,23 @@ export type Op =
   | { readonly _tag: "emailFind"; readonly user: Ref; readonly email: string }
   | { readonly _tag: "emailFindByEmail"; readonly email: string }
   | { readonly _tag: "emailRemove"; readonly email: Ref }
-  | { readonly _tag: "emailList"; readonly filter: { readonly user?: Ref; readonly email?: string }; readonly paging: Paging }
+  | {
+      readonly _tag: "emailList"
+      readonly filter: { readonly user?: Ref; readonly email?: string }
+      readonly paging: Paging
+    }
   | { readonly _tag: "emailCount"; readonly filter: { readonly user?: Ref; readonly email?: string } }
   | { readonly _tag: "sessionAdd"; readonly user: Ref; readonly userAgent: string | null }
   | { readonly _tag: "sessionLookup"; readonly session: Ref }
   | { readonly _tag: "sessionFinish"; readonly session: Ref }
   | { readonly _tag: "sessionList"; readonly filter: SessionFilterSpec; readonly paging: Paging }
   | { readonly _tag: "sessionCount"; readonly filter: SessionFilterSpec }
-  | { readonly _tag: "tokenAdd"; readonly token: string; readonly usageLimit: number | null; readonly expiresIn: number | null }
+  | {
+      readonly _tag: "tokenAdd"
+      readonly token: string
+      readonly usageLimit: number | null
+      readonly expiresIn: number | null
+    }
   | { readonly _tag: "tokenLookup"; readonly token: Ref }
   | { readonly _tag: "tokenFindByToken"; readonly token: string }
   | { readonly _tag: "tokenChange"; readonly token: Ref; readonly to: "use" | "revoke" | "unrevoke" }
@@ -84,9 +97,33 @@ export interface TokenFilterSpec {
 const E_ACUTE_NFC = "\u00e9"
 const E_ACUTE_NFD = "e\u0301"
 
-const usernames = ["alice", "Alice", "ALICE", "bob", "b_b", "b%b", "a\\b", `jos${E_ACUTE_NFC}`, `jos${E_ACUTE_NFD}`, `JOS${E_ACUTE_NFC}`, "ß", "SS", "İi"]
+const usernames = [
+  "alice",
+  "Alice",
+  "ALICE",
+  "bob",
+  "b_b",
+  "b%b",
+  "a\\b",
+  `jos${E_ACUTE_NFC}`,
+  `jos${E_ACUTE_NFD}`,
+  `JOS${E_ACUTE_NFC}`,
+  "ß",
+  "SS",
+  "İi"
+]
 const searches = ["", "a", "A", "li", "%", "_", "\\", "b_", "%b", "s\u00e9", "S\u00c9", "e\u0301", "ß", "i"]
-const emails = ["a@example.com", "A@Example.com", "b@example.com", "a%b@x.org", "a_b@x.org", "a\\b@x.org", `${E_ACUTE_NFC}@x.org`, `${E_ACUTE_NFD}@x.org`, `${E_ACUTE_NFC.toUpperCase()}@X.ORG`]
+const emails = [
+  "a@example.com",
+  "A@Example.com",
+  "b@example.com",
+  "a%b@x.org",
+  "a_b@x.org",
+  "a\\b@x.org",
+  `${E_ACUTE_NFC}@x.org`,
+  `${E_ACUTE_NFD}@x.org`,
+  `${E_ACUTE_NFC.toUpperCase()}@X.ORG`
+]
 const tokens = ["tok", "TOK", "t%k", "t_k", "t\\k", "other"]
 const agents = [null, "Mozilla/5.0", "", "agent\\%_"]
 
@@ -139,7 +176,10 @@ const tokenFilter: fc.Arbitrary<TokenFilterSpec> = fc.record(
 )
 
 const simpleOp: fc.Arbitrary<Op> = fc.oneof(
-  { arbitrary: fc.record({ _tag: fc.constant("tick" as const), ms: fc.constantFrom(1, 499, 500, 1000, 60_000) }), weight: 4 },
+  {
+    arbitrary: fc.record({ _tag: fc.constant("tick" as const), ms: fc.constantFrom(1, 499, 500, 1000, 60_000) }),
+    weight: 4
+  },
   { arbitrary: fc.record({ _tag: fc.constant("userAdd" as const), name: fromPool(usernames) }), weight: 5 },
   { arbitrary: fc.record({ _tag: fc.constant("userLookup" as const), user: ref }), weight: 1 },
   {
@@ -150,7 +190,10 @@ const simpleOp: fc.Arbitrary<Op> = fc.oneof(
     }),
     weight: 3
   },
-  { arbitrary: fc.record({ _tag: fc.constant("userSetCanRequestAdmin" as const), user: ref, value: fc.boolean() }), weight: 1 },
+  {
+    arbitrary: fc.record({ _tag: fc.constant("userSetCanRequestAdmin" as const), user: ref, value: fc.boolean() }),
+    weight: 1
+  },
   { arbitrary: fc.record({ _tag: fc.constant("userFindByUsername" as const), name: fromPool(usernames) }), weight: 2 },
   { arbitrary: fc.record({ _tag: fc.constant("userExists" as const), name: fromPool(usernames) }), weight: 1 },
   { arbitrary: fc.record({ _tag: fc.constant("userList" as const), filter: userFilter, paging }), weight: 3 },
@@ -162,7 +205,10 @@ const simpleOp: fc.Arbitrary<Op> = fc.oneof(
   { arbitrary: fc.record({ _tag: fc.constant("emailRemove" as const), email: ref }), weight: 1 },
   { arbitrary: fc.record({ _tag: fc.constant("emailList" as const), filter: emailFilter, paging }), weight: 2 },
   { arbitrary: fc.record({ _tag: fc.constant("emailCount" as const), filter: emailFilter }), weight: 1 },
-  { arbitrary: fc.record({ _tag: fc.constant("sessionAdd" as const), user: ref, userAgent: fromPool(agents) }), weight: 3 },
+  {
+    arbitrary: fc.record({ _tag: fc.constant("sessionAdd" as const), user: ref, userAgent: fromPool(agents) }),
+    weight: 3
+  },
   { arbitrary: fc.record({ _tag: fc.constant("sessionLookup" as const), session: ref }), weight: 1 },
   { arbitrary: fc.record({ _tag: fc.constant("sessionFinish" as const), session: ref }), weight: 2 },
   { arbitrary: fc.record({ _tag: fc.constant("sessionList" as const), filter: sessionFilter, paging }), weight: 2 },
@@ -210,9 +256,16 @@ export interface Sequence {
 // A few entities first, so that most operations have something to act on.
 const setup: fc.Arbitrary<ReadonlyArray<Op>> = fc
   .tuple(
-    fc.array(fc.record({ _tag: fc.constant("userAdd" as const), name: fromPool(usernames) }), { minLength: 1, maxLength: 4 }),
-    fc.array(fc.record({ _tag: fc.constant("emailAdd" as const), user: ref, email: fromPool(emails) }), { maxLength: 3 }),
-    fc.array(fc.record({ _tag: fc.constant("sessionAdd" as const), user: ref, userAgent: fromPool(agents) }), { maxLength: 3 }),
+    fc.array(fc.record({ _tag: fc.constant("userAdd" as const), name: fromPool(usernames) }), {
+      minLength: 1,
+      maxLength: 4
+    }),
+    fc.array(fc.record({ _tag: fc.constant("emailAdd" as const), user: ref, email: fromPool(emails) }), {
+      maxLength: 3
+    }),
+    fc.array(fc.record({ _tag: fc.constant("sessionAdd" as const), user: ref, userAgent: fromPool(agents) }), {
+      maxLength: 3
+    }),
     fc.array(
       fc.record({
         _tag: fc.constant("tokenAdd" as const),
@@ -241,7 +294,11 @@ export const normalize = (u: unknown): unknown => {
   if (Option.isOption(u)) return Option.isSome(u) ? { some: normalize(u.value) } : "none"
   if (Array.isArray(u)) return u.map(normalize)
   if (u instanceof Page) {
-    return { edges: u.edges.map((e) => [e.cursor, normalize(e.node)]), next: u.hasNextPage, previous: u.hasPreviousPage }
+    return {
+      edges: u.edges.map((e) => [e.cursor, normalize(e.node)]),
+      next: u.hasNextPage,
+      previous: u.hasPreviousPage
+    }
   }
   const out: Record<string, unknown> = {}
   for (const key of Object.keys(u).sort()) out[key] = normalize((u as Record<string, unknown>)[key])
@@ -292,10 +349,12 @@ const pick = <T>(list: ReadonlyArray<T>, i: Ref): Option.Option<[T, number]> =>
 const SKIPPED = { skipped: true } as const
 
 /** Records the entity a successful call returned in place of the one it was called with. */
-const replacing = <T>(list: Array<T>, index: number) => (value: T) => {
-  list[index] = value
-  return value
-}
+const replacing =
+  <T>(list: Array<T>, index: number) =>
+  (value: T) => {
+    list[index] = value
+    return value
+  }
 
 const toPagination = (p: Paging, ids: ReadonlyArray<string>): Pagination => {
   const base = Either.getOrThrow(p.direction === "first" ? Pagination.first(p.count) : Pagination.last(p.count))
@@ -313,17 +372,16 @@ const toPagination = (p: Paging, ids: ReadonlyArray<string>): Pagination => {
   return result
 }
 
-const runOp = (
-  repos: RepositoryAccessShape,
-  state: Entities,
-  op: Op
-): Effect.Effect<unknown, never, TestServices> =>
+const runOp = (repos: RepositoryAccessShape, state: Entities, op: Op): Effect.Effect<unknown, never, TestServices> =>
   Effect.gen(function* () {
     const nowMs = yield* TestClock.currentTimeMillis
     const at = (offsetMs: number) => new Date(nowMs + offsetMs)
     const userIds = state.users.map((u) => u.id)
     const withUser = <A, E>(r: Ref, f: (user: User, i: number) => Effect.Effect<A, E>) =>
-      Option.match(pick(state.users, r), { onNone: () => Effect.succeed(SKIPPED), onSome: ([u, i]) => outcome(f(u, i)) })
+      Option.match(pick(state.users, r), {
+        onNone: () => Effect.succeed(SKIPPED),
+        onSome: ([u, i]) => outcome(f(u, i))
+      })
     switch (op._tag) {
       case "tick":
         yield* TestClock.adjust(Duration.millis(op.ms))
@@ -335,7 +393,9 @@ const runOp = (
       case "userTransition":
         return yield* withUser(op.user, (u, i) => Effect.map(repos.users[op.to](u), replacing(state.users, i)))
       case "userSetCanRequestAdmin":
-        return yield* withUser(op.user, (u, i) => Effect.map(repos.users.setCanRequestAdmin(u, op.value), replacing(state.users, i)))
+        return yield* withUser(op.user, (u, i) =>
+          Effect.map(repos.users.setCanRequestAdmin(u, op.value), replacing(state.users, i))
+        )
       case "userFindByUsername":
         return yield* outcome(repos.users.findByUsername(op.name))
       case "userExists":
@@ -345,7 +405,9 @@ const runOp = (
       case "userCount":
         return yield* outcome(repos.users.count(op.filter))
       case "emailAdd":
-        return yield* withUser(op.user, (u) => Effect.tap(repos.userEmails.add(u, op.email), (e) => state.emails.push(e)))
+        return yield* withUser(op.user, (u) =>
+          Effect.tap(repos.userEmails.add(u, op.email), (e) => state.emails.push(e))
+        )
       case "emailLookup":
         return yield* Option.match(pick(state.emails, op.email), {
           onNone: () => Effect.succeed(SKIPPED),
@@ -363,12 +425,20 @@ const runOp = (
       case "emailList":
       case "emailCount": {
         const filter: UserEmailFilter = {
-          ...(op.filter.user === undefined ? {} : Option.match(pick(userIds, op.filter.user), { onNone: () => ({}), onSome: ([id]) => ({ user: id }) })),
+          ...(op.filter.user === undefined
+            ? {}
+            : Option.match(pick(userIds, op.filter.user), { onNone: () => ({}), onSome: ([id]) => ({ user: id }) })),
           ...(op.filter.email === undefined ? {} : { email: op.filter.email })
         }
         return yield* outcome(
           op._tag === "emailList"
-            ? repos.userEmails.list(filter, toPagination(op.paging, state.emails.map((e) => e.id)))
+            ? repos.userEmails.list(
+                filter,
+                toPagination(
+                  op.paging,
+                  state.emails.map((e) => e.id)
+                )
+              )
             : repos.userEmails.count(filter)
         )
       }
@@ -390,7 +460,9 @@ const runOp = (
       case "sessionCount": {
         const f = op.filter
         const filter: BrowserSessionFilter = {
-          ...(f.user === undefined ? {} : Option.match(pick(userIds, f.user), { onNone: () => ({}), onSome: ([id]) => ({ user: id }) })),
+          ...(f.user === undefined
+            ? {}
+            : Option.match(pick(userIds, f.user), { onNone: () => ({}), onSome: ([id]) => ({ user: id }) })),
           ...(f.state === undefined ? {} : { state: f.state }),
           ...(f.createdBefore === undefined ? {} : { createdBefore: at(f.createdBefore) }),
           ...(f.createdAfter === undefined ? {} : { createdAfter: at(f.createdAfter) }),
@@ -399,7 +471,13 @@ const runOp = (
         }
         return yield* outcome(
           op._tag === "sessionList"
-            ? repos.browserSessions.list(filter, toPagination(op.paging, state.sessions.map((s) => s.id)))
+            ? repos.browserSessions.list(
+                filter,
+                toPagination(
+                  op.paging,
+                  state.sessions.map((s) => s.id)
+                )
+              )
             : repos.browserSessions.count(filter)
         )
       }
@@ -426,7 +504,8 @@ const runOp = (
           onNone: () => Effect.succeed(SKIPPED),
           onSome: ([t, i]) => {
             const tokens = repos.userRegistrationTokens
-            const change = op.to === "use" ? tokens.useToken(t) : op.to === "revoke" ? tokens.revoke(t) : tokens.unrevoke(t)
+            const change =
+              op.to === "use" ? tokens.useToken(t) : op.to === "revoke" ? tokens.revoke(t) : tokens.unrevoke(t)
             return outcome(Effect.map(change, replacing(state.tokens, i)))
           }
         })
@@ -436,7 +515,13 @@ const runOp = (
         const filter: UserRegistrationTokenFilter = { now: at(atOffset), ...criteria }
         return yield* outcome(
           op._tag === "tokenList"
-            ? repos.userRegistrationTokens.list(filter, toPagination(op.paging, state.tokens.map((t) => t.id)))
+            ? repos.userRegistrationTokens.list(
+                filter,
+                toPagination(
+                  op.paging,
+                  state.tokens.map((t) => t.id)
+                )
+              )
             : repos.userRegistrationTokens.count(filter)
         )
       }
@@ -469,7 +554,9 @@ const finalState = (repos: RepositoryAccessShape) =>
   })
 
 /** Runs the sequence from EPOCH with Random seeded by the sequence: one outcome per operation, then the final state. */
-export const runSequence = (seq: Sequence): Effect.Effect<ReadonlyArray<unknown>, never, RepositoryAccess | TestServices> =>
+export const runSequence = (
+  seq: Sequence
+): Effect.Effect<ReadonlyArray<unknown>, never, RepositoryAccess | TestServices> =>
   Effect.gen(function* () {
     yield* TestClock.setTime(EPOCH)
     const repos = yield* RepositoryAccess
@@ -500,7 +587,11 @@ export interface Divergence {
 }
 
 /** The first operation whose outcomes differ (or the final state), if any. */
-export const firstDivergence = (seq: Sequence, postgres: ReadonlyArray<unknown>, memory: ReadonlyArray<unknown>): Option.Option<Divergence> => {
+export const firstDivergence = (
+  seq: Sequence,
+  postgres: ReadonlyArray<unknown>,
+  memory: ReadonlyArray<unknown>
+): Option.Option<Divergence> => {
   for (let i = 0; i < Math.max(postgres.length, memory.length); i++) {
     if (JSON.stringify(postgres[i]) !== JSON.stringify(memory[i])) {
       return Option.some({ index: i, op: seq.ops[i] ?? "final", postgres: postgres[i], memory: memory[i] })

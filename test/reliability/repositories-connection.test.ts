@@ -17,22 +17,31 @@ const terminate = (pid: number) => asAdmin((sql) => sql`SELECT pg_terminate_back
 /** A fresh client on the test database, so what is read there was committed. */
 const committedUsernames = Effect.gen(function* () {
   const { url } = yield* TestDatabase
-  return yield* Effect.flatMap(SqlClient.SqlClient, (sql) => sql<{ username: string }>`SELECT username FROM users ORDER BY username`).pipe(
+  return yield* Effect.flatMap(
+    SqlClient.SqlClient,
+    (sql) => sql<{ username: string }>`SELECT username FROM users ORDER BY username`
+  ).pipe(
     Effect.map((rows) => rows.map((r) => r.username)),
     Effect.provide(PgClient.layer({ url: Redacted.make(url), maxConnections: 1 }))
   )
 })
 
 const withinTimeBound = <A, E, R>(self: Effect.Effect<A, E, R>) =>
-  Effect.timeoutFail(self, { duration: Duration.seconds(20), onTimeout: () => new Error("hung: no answer within 20 s") })
+  Effect.timeoutFail(self, {
+    duration: Duration.seconds(20),
+    onTimeout: () => new Error("hung: no answer within 20 s")
+  })
 
 // Real time: the bounds below must be measured by the real clock. Each test has its own database.
-const repositoriesOnFreshDatabase = () => Layer.provideMerge(RepositoryAccessPg.layer, migratedDatabaseLayer({ maxConnections: 2 }))
+const repositoriesOnFreshDatabase = () =>
+  Layer.provideMerge(RepositoryAccessPg.layer, migratedDatabaseLayer({ maxConnections: 2 }))
 
 describe("connection loss", () => {
-  it.live("terminated inside a unit of work after a first write: DriverError, nothing committed, next call succeeds", () =>
+  it.live(
+    "terminated inside a unit of work after a first write: DriverError, nothing committed, next call succeeds",
+    () =>
       Effect.gen(function* () {
-            const repos = yield* RepositoryAccess
+        const repos = yield* RepositoryAccess
         const sql = yield* SqlClient.SqlClient
         const exit = yield* repos
           .transaction(
@@ -51,11 +60,14 @@ describe("connection loss", () => {
         expect(carol.username).toBe("carol")
         yield* withinTimeBound(repos.transaction(repos.users.add("dave")))
         expect(yield* committedUsernames).toEqual(["carol", "dave"])
-      }).pipe(Effect.provide(repositoriesOnFreshDatabase())))
+      }).pipe(Effect.provide(repositoriesOnFreshDatabase()))
+  )
 
-  it.live("terminated during a slow (blocked) statement: DriverError, not a hang; nothing written; next call succeeds", () =>
+  it.live(
+    "terminated during a slow (blocked) statement: DriverError, not a hang; nothing written; next call succeeds",
+    () =>
       Effect.gen(function* () {
-            const repos = yield* RepositoryAccess
+        const repos = yield* RepositoryAccess
         const { url } = yield* TestDatabase
         const locked = yield* Deferred.make<void>()
         const release = yield* Deferred.make<void>()
@@ -73,8 +85,12 @@ describe("connection loss", () => {
         const blocked = yield* Effect.fork(withinTimeBound(repos.users.add("alice")))
         // Find the waiting INSERT and end its backend.
         const pid = yield* asAdmin((sql) =>
-          sql<{ pid: number }>`SELECT pid FROM pg_stat_activity WHERE query LIKE 'INSERT INTO users%' AND wait_event_type = 'Lock'`.pipe(
-            Effect.flatMap((rows) => (rows.length === 1 ? Effect.succeed(rows[0]!.pid) : Effect.fail("not yet waiting"))),
+          sql<{
+            pid: number
+          }>`SELECT pid FROM pg_stat_activity WHERE query LIKE 'INSERT INTO users%' AND wait_event_type = 'Lock'`.pipe(
+            Effect.flatMap((rows) =>
+              rows.length === 1 ? Effect.succeed(rows[0]!.pid) : Effect.fail("not yet waiting")
+            ),
             Effect.retry(Schedule.spaced(Duration.millis(50)).pipe(Schedule.upTo(Duration.seconds(10))))
           )
         )
@@ -87,5 +103,6 @@ describe("connection loss", () => {
         const bob = yield* withinTimeBound(repos.users.add("bob"))
         expect(bob.username).toBe("bob")
         expect(yield* committedUsernames).toEqual(["bob"])
-      }).pipe(Effect.provide(repositoriesOnFreshDatabase())))
+      }).pipe(Effect.provide(repositoriesOnFreshDatabase()))
+  )
 })

@@ -32,7 +32,9 @@ layer(migratedDatabaseLayer({ maxConnections: 2 }), { timeout: "120 seconds" })(
             const { divergence } = yield* runOnBoth(seq)
             if (Option.isSome(divergence)) {
               divergences++
-              console.log(`divergence in sequence ${n}:\n${JSON.stringify({ ...divergence.value, sequence: seq }, null, 1)}`)
+              console.log(
+                `divergence in sequence ${n}:\n${JSON.stringify({ ...divergence.value, sequence: seq }, null, 1)}`
+              )
             }
             if ((n + 1) % 500 === 0) console.log(`fuzz: ${n + 1}/${fuzzRuns} sequences, ${divergences} divergences`)
           }

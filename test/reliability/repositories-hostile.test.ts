@@ -47,7 +47,13 @@ const incompressible = (length: number, salt = 1): string => {
   return out.join("")
 }
 
-const MALFORMED = ["not-a-ulid", "", "01FSHN9AG0ZZZZZZZZZZZZZZZZ0", "8ZZZZZZZZZZZZZZZZZZZZZZZZZ", "01fshn9ag0ab1c2d3e4f5g6h7j"] as unknown as ReadonlyArray<Ulid>
+const MALFORMED = [
+  "not-a-ulid",
+  "",
+  "01FSHN9AG0ZZZZZZZZZZZZZZZZ0",
+  "8ZZZZZZZZZZZZZZZZZZZZZZZZZ",
+  "01fshn9ag0ab1c2d3e4f5g6h7j"
+] as unknown as ReadonlyArray<Ulid>
 
 contract("Hostile inputs: ids that are not ULIDs", (test) => {
   test("lookups by a malformed id are an InvalidOperationError, not a crash nor a silent none", () =>
@@ -67,7 +73,11 @@ contract("Hostile inputs: ids that are not ULIDs", (test) => {
         ]
         for (const [i, attempt] of attempts.entries()) {
           const result = yield* Effect.either(attempt)
-          expect([bad, i, Either.isLeft(result) ? result.left._tag : "success"]).toEqual([bad, i, "InvalidOperationError"])
+          expect([bad, i, Either.isLeft(result) ? result.left._tag : "success"]).toEqual([
+            bad,
+            i,
+            "InvalidOperationError"
+          ])
         }
       }
       expect(yield* snapshot).toEqual(before)
@@ -89,7 +99,10 @@ contract("Hostile inputs: ids that are not ULIDs", (test) => {
           [`browserSessions.list ${bad}`, repos.browserSessions.list({ user: bad }, everything)],
           [`browserSessions.count ${bad}`, repos.browserSessions.count({ user: bad })],
           [`browserSessions.finishBulk ${bad}`, repos.browserSessions.finishBulk({ user: bad })],
-          [`browserSessions.finishBulk provider ${bad}`, repos.browserSessions.finishBulk({ linkedToUpstreamSessions: { provider: bad } })]
+          [
+            `browserSessions.finishBulk provider ${bad}`,
+            repos.browserSessions.finishBulk({ linkedToUpstreamSessions: { provider: bad } })
+          ]
         ])
       }
       expect(yield* snapshot).toEqual(before)
@@ -178,12 +191,16 @@ contract("Hostile inputs: 1 MB strings", (test) => {
         expect(yield* Effect.flip(repos.users.add(name))).toMatchObject({ _tag: "InvalidOperationError" })
       }
       for (const address of [`${incompressible(1 << 20, 5)}@example.com`, `${"a".repeat(309)}@example.com`]) {
-        expect(yield* Effect.flip(repos.userEmails.add(alice, address))).toMatchObject({ _tag: "InvalidOperationError" })
+        expect(yield* Effect.flip(repos.userEmails.add(alice, address))).toMatchObject({
+          _tag: "InvalidOperationError"
+        })
       }
       expect(yield* snapshot).toEqual(before)
       const longest = "é".repeat(127) + "x" // 255 bytes
       const user = yield* repos.users.add(longest)
-      expect(Option.map(yield* repos.users.findByUsername(longest.toUpperCase()), (u) => u.id)).toEqual(Option.some(user.id))
+      expect(Option.map(yield* repos.users.findByUsername(longest.toUpperCase()), (u) => u.id)).toEqual(
+        Option.some(user.id)
+      )
       const address = `${"a".repeat(308)}@example.com` // 320 bytes
       const email = yield* repos.userEmails.add(alice, address)
       expect(Option.map(yield* repos.userEmails.findByEmail(address), (e) => e.id)).toEqual(Option.some(email.id))
@@ -208,7 +225,9 @@ contract("Hostile inputs: Unicode normalisation, LIKE metacharacters, pagination
       yield* repos.userEmails.add(composed, `${nfc}@example.com`)
       yield* repos.userEmails.add(composed, `${nfd}@example.com`)
       expect(yield* repos.userEmails.count({ email: `${nfc.toUpperCase()}@EXAMPLE.COM` })).toBe(1)
-      expect(Option.map(yield* repos.userEmails.findByEmail(`${nfd}@example.com`), (e) => e.email)).toEqual(Option.some(`${nfd}@example.com`))
+      expect(Option.map(yield* repos.userEmails.findByEmail(`${nfd}@example.com`), (e) => e.email)).toEqual(
+        Option.some(`${nfd}@example.com`)
+      )
     }))
 
   test("%, _ and \\ are matched literally by every text criterion", () =>
@@ -217,7 +236,8 @@ contract("Hostile inputs: Unicode normalisation, LIKE metacharacters, pagination
       const names = ["a%c", "abc", "a_c", "a\\c", "ac"]
       const users = []
       for (const name of names) users.push(yield* repos.users.add(name))
-      const search = (s: string) => Effect.map(repos.users.list({ search: s }, everything), (p) => p.nodes.map((u) => u.username).sort())
+      const search = (s: string) =>
+        Effect.map(repos.users.list({ search: s }, everything), (p) => p.nodes.map((u) => u.username).sort())
       expect(yield* search("%")).toEqual(["a%c"])
       expect(yield* search("_")).toEqual(["a_c"])
       expect(yield* search("\\")).toEqual(["a\\c"])
@@ -246,20 +266,47 @@ contract("Hostile inputs: Unicode normalisation, LIKE metacharacters, pagination
       const lists = (p: Pagination) => [
         Effect.map(repos.users.list({}, p), (page) => [page.edges.length, page.hasNextPage, page.hasPreviousPage]),
         Effect.map(repos.userEmails.list({}, p), (page) => [page.edges.length, page.hasNextPage, page.hasPreviousPage]),
-        Effect.map(repos.browserSessions.list({}, p), (page) => [page.edges.length, page.hasNextPage, page.hasPreviousPage]),
-        Effect.map(repos.userRegistrationTokens.list({ now: new Date(0) }, p), (page) => [page.edges.length, page.hasNextPage, page.hasPreviousPage])
+        Effect.map(repos.browserSessions.list({}, p), (page) => [
+          page.edges.length,
+          page.hasNextPage,
+          page.hasPreviousPage
+        ]),
+        Effect.map(repos.userRegistrationTokens.list({ now: new Date(0) }, p), (page) => [
+          page.edges.length,
+          page.hasNextPage,
+          page.hasPreviousPage
+        ])
       ]
       // count 0 reads one row to know whether there is a page beyond.
-      expect(yield* Effect.all(lists(first(0)))).toEqual([[0, true, false], [0, true, false], [0, true, false], [0, true, false]])
-      expect(yield* Effect.all(lists(last(0)))).toEqual([[0, false, true], [0, false, true], [0, false, true], [0, false, true]])
+      expect(yield* Effect.all(lists(first(0)))).toEqual([
+        [0, true, false],
+        [0, true, false],
+        [0, true, false],
+        [0, true, false]
+      ])
+      expect(yield* Effect.all(lists(last(0)))).toEqual([
+        [0, false, true],
+        [0, false, true],
+        [0, false, true],
+        [0, false, true]
+      ])
       // LIMIT 2^53 is well inside PostgreSQL's bigint.
       const max = Number.MAX_SAFE_INTEGER
-      expect(yield* Effect.all(lists(first(max)))).toEqual([[2, false, false], [1, false, false], [1, false, false], [1, false, false]])
+      expect(yield* Effect.all(lists(first(max)))).toEqual([
+        [2, false, false],
+        [1, false, false],
+        [1, false, false],
+        [1, false, false]
+      ])
       expect(yield* Effect.all(lists(last(max).withAfter(alice.id)))).toEqual([
         [(yield* repos.users.list({}, first(max).withAfter(alice.id))).edges.length, false, false],
         [0, false, false],
         [(yield* repos.browserSessions.list({}, first(max).withAfter(alice.id))).edges.length, false, false],
-        [(yield* repos.userRegistrationTokens.list({ now: new Date(0) }, first(max).withAfter(alice.id))).edges.length, false, false]
+        [
+          (yield* repos.userRegistrationTokens.list({ now: new Date(0) }, first(max).withAfter(alice.id))).edges.length,
+          false,
+          false
+        ]
       ])
     }))
 })

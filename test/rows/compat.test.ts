@@ -9,7 +9,10 @@ import {
   Pending,
   Valid
 } from "../../src/model/index.js"
-import { decodeCompatRefreshTokenState, encodeCompatRefreshTokenState } from "../../src/rows/compat/compatRefreshToken.js"
+import {
+  decodeCompatRefreshTokenState,
+  encodeCompatRefreshTokenState
+} from "../../src/rows/compat/compatRefreshToken.js"
 import { decodeCompatSessionState, encodeCompatSessionState } from "../../src/rows/compat/compatSession.js"
 import { decodeCompatSsoLoginState, encodeCompatSsoLoginState } from "../../src/rows/compat/compatSsoLogin.js"
 import { at, newId } from "../model/fixtures.js"
@@ -31,13 +34,27 @@ describe("compat_sso_logins state", () => {
   it("decodes Pending, Fulfilled and Exchanged", () => {
     expect(decodeCompatSsoLoginState(none)).toEqual(Either.right(new Pending()))
     const fulfilled = new CompatSsoLoginFulfilled({ fulfilledAt: at(1), browserSessionId })
-    expect(decodeCompatSsoLoginState({ ...none, fulfilledAt: at(1), userSessionId: browserSessionId })).toEqual(Either.right(fulfilled))
+    expect(decodeCompatSsoLoginState({ ...none, fulfilledAt: at(1), userSessionId: browserSessionId })).toEqual(
+      Either.right(fulfilled)
+    )
     const exchanged = new CompatSsoLoginExchanged({ fulfilledAt: at(1), exchangedAt: at(2), compatSessionId })
-    expect(decodeCompatSsoLoginState({ fulfilledAt: at(1), exchangedAt: at(2), userSessionId: browserSessionId, compatSessionId })).toEqual(Either.right(exchanged))
+    expect(
+      decodeCompatSsoLoginState({
+        fulfilledAt: at(1),
+        exchangedAt: at(2),
+        userSessionId: browserSessionId,
+        compatSessionId
+      })
+    ).toEqual(Either.right(exchanged))
     for (const s of [new Pending(), fulfilled]) {
       expect(decodeCompatSsoLoginState(encodeCompatSsoLoginState(s))).toEqual(Either.right(s))
     }
-    expect(encodeCompatSsoLoginState(exchanged, browserSessionId)).toEqual({ fulfilledAt: at(1), exchangedAt: at(2), userSessionId: browserSessionId, compatSessionId })
+    expect(encodeCompatSsoLoginState(exchanged, browserSessionId)).toEqual({
+      fulfilledAt: at(1),
+      exchangedAt: at(2),
+      userSessionId: browserSessionId,
+      compatSessionId
+    })
   })
 
   it("rejects impossible tuples", () => {

@@ -31,7 +31,12 @@ import {
   encodeAuthorizationGrantStage,
   isLegacyCancelledGrant
 } from "../../src/rows/oauth2/authorizationGrant.js"
-import { decodeClientJwks, encodeClientJwks, grantTypesFromColumns, grantTypesToColumns } from "../../src/rows/oauth2/client.js"
+import {
+  decodeClientJwks,
+  encodeClientJwks,
+  grantTypesFromColumns,
+  grantTypesToColumns
+} from "../../src/rows/oauth2/client.js"
 import { decodeDeviceCodeGrantState, encodeDeviceCodeGrantState } from "../../src/rows/oauth2/deviceCodeGrant.js"
 import { decodeRefreshTokenState, encodeRefreshTokenState } from "../../src/rows/oauth2/refreshToken.js"
 import { decodeOAuth2SessionState, encodeOAuth2SessionState } from "../../src/rows/oauth2/session.js"
@@ -40,19 +45,28 @@ import { inconsistent } from "./fixtures.js"
 
 describe("oauth2_clients columns", () => {
   it("reads grant types back from the boolean columns in GrantType order", () => {
-    expect(grantTypesFromColumns({
+    expect(
+      grantTypesFromColumns({
         grantTypeAuthorizationCode: false,
         grantTypeRefreshToken: true,
         grantTypeClientCredentials: false,
         grantTypeDeviceCode: true
-      })).toEqual(["refresh_token", "urn:ietf:params:oauth:grant-type:device_code"])
-    expect(grantTypesFromColumns(grantTypesToColumns(["client_credentials", "authorization_code"]))).toEqual(["authorization_code", "client_credentials"])
+      })
+    ).toEqual(["refresh_token", "urn:ietf:params:oauth:grant-type:device_code"])
+    expect(grantTypesFromColumns(grantTypesToColumns(["client_credentials", "authorization_code"]))).toEqual([
+      "authorization_code",
+      "client_credentials"
+    ])
   })
 
   it("decodes jwks / jwks_uri: at most one", () => {
     const jwks = { keys: [{ kty: "EC", crv: "P-256", x: "x", y: "y" }] }
-    expect(decodeClientJwks({ jwks, jwksUri: null })).toEqual(Either.right(Option.some(new ClientJwks({ jwks: jwks as unknown as Jwks }))))
-    expect(decodeClientJwks({ jwks: null, jwksUri: "https://example.com/jwks" })).toEqual(Either.right(Option.some(new ClientJwksUri({ uri: "https://example.com/jwks" as Url }))))
+    expect(decodeClientJwks({ jwks, jwksUri: null })).toEqual(
+      Either.right(Option.some(new ClientJwks({ jwks: jwks as unknown as Jwks })))
+    )
+    expect(decodeClientJwks({ jwks: null, jwksUri: "https://example.com/jwks" })).toEqual(
+      Either.right(Option.some(new ClientJwksUri({ uri: "https://example.com/jwks" as Url })))
+    )
     expect(decodeClientJwks({ jwks: null, jwksUri: null })).toEqual(Either.right(Option.none()))
     inconsistent(decodeClientJwks({ jwks, jwksUri: "https://example.com/jwks" }), "jwks_uri")
     inconsistent(decodeClientJwks({ jwks: { keys: [{ kty: "oct", k: "secret" }] }, jwksUri: null }), "jwks")
@@ -73,18 +87,34 @@ describe("oauth2_authorization_grants stage and code", () => {
 
   it("decodes every valid stage tuple", () => {
     expect(decodeAuthorizationGrantStage(none)).toEqual(Either.right(new Pending()))
-    expect(decodeAuthorizationGrantStage({ ...none, fulfilledAt: at(1), userSessionId: browserSessionId })).toEqual(Either.right(new AuthorizationGrantFulfilled({ browserSessionId, fulfilledAt: at(1) })))
+    expect(decodeAuthorizationGrantStage({ ...none, fulfilledAt: at(1), userSessionId: browserSessionId })).toEqual(
+      Either.right(new AuthorizationGrantFulfilled({ browserSessionId, fulfilledAt: at(1) }))
+    )
     const exchanged = new AuthorizationGrantExchanged({ sessionId, fulfilledAt: at(1), exchangedAt: at(2) })
-    expect(decodeAuthorizationGrantStage({ ...none, fulfilledAt: at(1), exchangedAt: at(2), userSessionId: browserSessionId, oauth2SessionId: sessionId })).toEqual(Either.right(exchanged))
-    expect(decodeAuthorizationGrantStage({ ...none, fulfilledAt: at(1), exchangedAt: at(2), oauth2SessionId: sessionId })).toEqual(Either.right(exchanged))
-    expect(decodeAuthorizationGrantStage({ ...none, cancelledAt: at(3) })).toEqual(Either.right(new AuthorizationGrantCancelled({ cancelledAt: at(3) })))
+    expect(
+      decodeAuthorizationGrantStage({
+        ...none,
+        fulfilledAt: at(1),
+        exchangedAt: at(2),
+        userSessionId: browserSessionId,
+        oauth2SessionId: sessionId
+      })
+    ).toEqual(Either.right(exchanged))
+    expect(
+      decodeAuthorizationGrantStage({ ...none, fulfilledAt: at(1), exchangedAt: at(2), oauth2SessionId: sessionId })
+    ).toEqual(Either.right(exchanged))
+    expect(decodeAuthorizationGrantStage({ ...none, cancelledAt: at(3) })).toEqual(
+      Either.right(new AuthorizationGrantCancelled({ cancelledAt: at(3) }))
+    )
   })
 
   it("reads the legacy tuple as Cancelled at the fulfilment time", () => {
     const legacy = { ...none, fulfilledAt: at(1), oauth2SessionId: sessionId }
     assert.isTrue(isLegacyCancelledGrant(legacy))
     assert.isFalse(isLegacyCancelledGrant({ ...legacy, userSessionId: browserSessionId }))
-    expect(decodeAuthorizationGrantStage(legacy)).toEqual(Either.right(new AuthorizationGrantCancelled({ cancelledAt: at(1) })))
+    expect(decodeAuthorizationGrantStage(legacy)).toEqual(
+      Either.right(new AuthorizationGrantCancelled({ cancelledAt: at(1) }))
+    )
   })
 
   it("rejects impossible tuples on column stage", () => {
@@ -109,7 +139,9 @@ describe("oauth2_authorization_grants stage and code", () => {
       new AuthorizationGrantCancelled({ cancelledAt: at(3) })
     ]
     for (const stage of stages) {
-      expect(decodeAuthorizationGrantStage(encodeAuthorizationGrantStage(stage, browserSessionId))).toEqual(Either.right(stage))
+      expect(decodeAuthorizationGrantStage(encodeAuthorizationGrantStage(stage, browserSessionId))).toEqual(
+        Either.right(stage)
+      )
     }
   })
 
@@ -117,8 +149,12 @@ describe("oauth2_authorization_grants stage and code", () => {
     const code = { authorizationCode: "c", codeChallenge: "ch", codeChallengeMethod: "S256" }
     expect(decodeAuthorizationCode(code)).toEqual(Either.right(grantCode))
     expect(encodeAuthorizationCode(grantCode)).toEqual(code)
-    expect(decodeAuthorizationCode({ authorizationCode: "c", codeChallenge: null, codeChallengeMethod: null })).toEqual(Either.right(Option.some(new AuthorizationCode({ code: "c", pkce: Option.none() }))))
-    expect(decodeAuthorizationCode({ authorizationCode: null, codeChallenge: null, codeChallengeMethod: null })).toEqual(Either.right(Option.none()))
+    expect(decodeAuthorizationCode({ authorizationCode: "c", codeChallenge: null, codeChallengeMethod: null })).toEqual(
+      Either.right(Option.some(new AuthorizationCode({ code: "c", pkce: Option.none() })))
+    )
+    expect(
+      decodeAuthorizationCode({ authorizationCode: null, codeChallenge: null, codeChallengeMethod: null })
+    ).toEqual(Either.right(Option.none()))
     inconsistent(decodeAuthorizationCode({ ...code, codeChallengeMethod: "S512" }), "code_challenge_method")
     inconsistent(decodeAuthorizationCode({ ...code, codeChallengeMethod: null }), "code_challenge_method")
     inconsistent(decodeAuthorizationCode({ ...code, authorizationCode: null }), "authorization_code")

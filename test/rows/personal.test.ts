@@ -22,7 +22,9 @@ describe("personal_sessions state and owner", () => {
 
   it("decodes exactly one owner", () => {
     const clientId = newId()
-    expect(decodePersonalSessionOwner({ ownerUserId: userId, ownerOAuth2ClientId: null })).toEqual(Either.right(new PersonalSessionOwnerUser({ userId })))
+    expect(decodePersonalSessionOwner({ ownerUserId: userId, ownerOAuth2ClientId: null })).toEqual(
+      Either.right(new PersonalSessionOwnerUser({ userId }))
+    )
     const owner = new PersonalSessionOwnerOAuth2Client({ clientId })
     expect(decodePersonalSessionOwner(encodePersonalSessionOwner(owner))).toEqual(Either.right(owner))
     inconsistent(decodePersonalSessionOwner({ ownerUserId: null, ownerOAuth2ClientId: null }), "owner_user_id")

@@ -40,7 +40,11 @@ describe("ClaimsImports", () => {
     assert.isTrue(decoded.skipConfirmation)
     const encoded = Schema.encodeSync(ClaimsImportsFromJson)(decoded) as Record<string, unknown>
     expect(encoded["account_name"]).toEqual({ template: "{{ user.email }}" })
-    expect(encoded["localpart"]).toEqual({ action: "require", template: "{{ user.preferred_username }}", on_conflict: "add" })
+    expect(encoded["localpart"]).toEqual({
+      action: "require",
+      template: "{{ user.preferred_username }}",
+      on_conflict: "add"
+    })
     expect(Schema.decodeUnknownSync(ClaimsImportsFromJson)(encoded)).toEqual(decoded)
   })
 
@@ -73,14 +77,32 @@ describe("upstream_oauth_authorization_sessions state", () => {
       new Pending(),
       new UpstreamSessionCompleted({ completedAt: at(1), linkId, ...data }),
       new UpstreamSessionConsumed({ completedAt: at(1), consumedAt: at(2), linkId, ...data }),
-      new UpstreamSessionUnlinked({ completedAt: at(1), consumedAt: Option.none(), unlinkedAt: at(3), idToken: Option.none(), idTokenClaims: Option.none() }),
-      new UpstreamSessionUnlinked({ completedAt: at(1), consumedAt: Option.some(at(2)), unlinkedAt: at(3), idToken: data.idToken, idTokenClaims: data.idTokenClaims })
+      new UpstreamSessionUnlinked({
+        completedAt: at(1),
+        consumedAt: Option.none(),
+        unlinkedAt: at(3),
+        idToken: Option.none(),
+        idTokenClaims: Option.none()
+      }),
+      new UpstreamSessionUnlinked({
+        completedAt: at(1),
+        consumedAt: Option.some(at(2)),
+        unlinkedAt: at(3),
+        idToken: data.idToken,
+        idTokenClaims: data.idTokenClaims
+      })
     ]
     for (const s of states) expect(decodeUpstreamSessionState(encodeUpstreamSessionState(s))).toEqual(Either.right(s))
     // Unlinking keeps the stored callback data it does not carry.
     const kept = encodeUpstreamSessionState(states[3]!, { extraCallbackParameters: { x: 1 }, userinfo: null })
     expect(kept.extraCallbackParameters).toEqual({ x: 1 })
-    assert.strictEqual(decodeUpstreamSessionState(kept).pipe(Either.map((s) => s._tag), Either.getOrNull), "Unlinked")
+    assert.strictEqual(
+      decodeUpstreamSessionState(kept).pipe(
+        Either.map((s) => s._tag),
+        Either.getOrNull
+      ),
+      "Unlinked"
+    )
   })
 
   it("rejects impossible tuples", () => {
@@ -95,7 +117,12 @@ describe("upstream_oauth_authorization_sessions state", () => {
     ]
     for (const tuple of impossible) inconsistent(decodeUpstreamSessionState(tuple), "state")
     inconsistent(
-      decodeUpstreamSessionState({ ...none, completedAt: at(1), upstreamOAuthLinkId: linkId, userinfo: { bad: undefined } }),
+      decodeUpstreamSessionState({
+        ...none,
+        completedAt: at(1),
+        upstreamOAuthLinkId: linkId,
+        userinfo: { bad: undefined }
+      }),
       "userinfo"
     )
   })

@@ -136,7 +136,8 @@ layer(freshDatabaseLayer({ maxConnections: 1 }))("shipped migrations", (it) => {
           expect(statements(file.text).length, file.name).toBeGreaterThan(0)
         }
       }
-    }))
+    })
+  )
 
   it.effect("apply in version order to an empty database", () =>
     Effect.gen(function* () {
@@ -149,7 +150,8 @@ layer(freshDatabaseLayer({ maxConnections: 1 }))("shipped migrations", (it) => {
           Effect.mapError((e) => new Error(`${file.name}: ${String(e.cause ?? e)}`))
         )
       }
-    }))
+    })
+  )
 
   it.effect("create every expected table and nothing else", () =>
     Effect.gen(function* () {
@@ -158,7 +160,8 @@ layer(freshDatabaseLayer({ maxConnections: 1 }))("shipped migrations", (it) => {
         SELECT table_name AS "tableName" FROM information_schema.tables
         WHERE table_schema = 'public' AND table_type = 'BASE TABLE'`
       expect(rows.map((r) => r.tableName).sort()).toEqual([...expectedTables].sort())
-    }))
+    })
+  )
 
   it.effect("key every entity table by a uuid id column", () =>
     Effect.gen(function* () {
@@ -175,12 +178,16 @@ layer(freshDatabaseLayer({ maxConnections: 1 }))("shipped migrations", (it) => {
       for (const table of expectedTables) {
         const columns = rows.filter((r) => r.tableName === table)
         const expected = otherPrimaryKeys[table] ?? [expectedIdColumn(table)]
-        expect(columns.map((c) => c.columnName), table).toEqual(expected)
+        expect(
+          columns.map((c) => c.columnName),
+          table
+        ).toEqual(expected)
         for (const column of columns) {
           if (column.columnName.endsWith("_id")) expect(column.dataType, `${table}.${column.columnName}`).toBe("uuid")
         }
       }
-    }))
+    })
+  )
 
   it.effect("use the agreed column types", () =>
     Effect.gen(function* () {
@@ -198,14 +205,20 @@ layer(freshDatabaseLayer({ maxConnections: 1 }))("shipped migrations", (it) => {
         return r.dataType === "timestamp without time zone" || r.dataType === "json"
       })
       expect(bad).toEqual([])
-      expect(rows.filter((r) => r.columnName === "scope_list").map((r) => r.tableName).sort()).toEqual([
+      expect(
+        rows
+          .filter((r) => r.columnName === "scope_list")
+          .map((r) => r.tableName)
+          .sort()
+      ).toEqual([
         "oauth2_authorization_grants",
         "oauth2_device_code_grant",
         "oauth2_sessions",
         "personal_sessions",
         "upstream_oauth_providers"
       ])
-    }))
+    })
+  )
 
   it.effect("leave every index valid and create each index file's index", () =>
     Effect.gen(function* () {
@@ -222,7 +235,8 @@ layer(freshDatabaseLayer({ maxConnections: 1 }))("shipped migrations", (it) => {
         const name = /IF NOT EXISTS (\w+)/.exec(file.text)![1]!
         expect(names.has(name), `${file.name} → ${name}`).toBe(true)
       }
-    }))
+    })
+  )
 
   it.effect("index the referencing column of every foreign key", () =>
     Effect.gen(function* () {
@@ -239,7 +253,8 @@ layer(freshDatabaseLayer({ maxConnections: 1 }))("shipped migrations", (it) => {
         ORDER BY 1`
       // The lease table holds at most one row.
       expect(rows.map((r) => r.constraintName)).toEqual(["queue_leader_queue_worker_id_fkey"])
-    }))
+    })
+  )
 
   it.effect("enforce the uniqueness and single-row rules the repositories rely on", () =>
     Effect.gen(function* () {
@@ -265,13 +280,19 @@ layer(freshDatabaseLayer({ maxConnections: 1 }))("shipped migrations", (it) => {
           VALUES ('01890000-0000-0000-0000-0000000000c1', '01890000-0000-0000-0000-0000000000b1',
                   sha256('one'), now())`)
       // The username is unique with exact case only.
-      expect(yield* failed(`INSERT INTO users (user_id, username, created_at)
-        VALUES ('01890000-0000-0000-0000-000000000002', 'Alice', now())`)).toBe(true)
-      expect(yield* failed(`INSERT INTO users (user_id, username, created_at)
-        VALUES ('01890000-0000-0000-0000-000000000003', 'alice', now())`)).toBe(false)
+      expect(
+        yield* failed(`INSERT INTO users (user_id, username, created_at)
+        VALUES ('01890000-0000-0000-0000-000000000002', 'Alice', now())`)
+      ).toBe(true)
+      expect(
+        yield* failed(`INSERT INTO users (user_id, username, created_at)
+        VALUES ('01890000-0000-0000-0000-000000000003', 'alice', now())`)
+      ).toBe(false)
       // A second lease cannot exist, even for another worker.
-      expect(yield* failed(`INSERT INTO queue_leader (elected_at, expires_at, queue_worker_id)
-        VALUES (now(), now(), '01890000-0000-0000-0000-0000000000a2')`)).toBe(true)
+      expect(
+        yield* failed(`INSERT INTO queue_leader (elected_at, expires_at, queue_worker_id)
+        VALUES (now(), now(), '01890000-0000-0000-0000-0000000000a2')`)
+      ).toBe(true)
       // One unrevoked personal access token per session.
       const secondToken = (id: string, text: string) => `INSERT INTO personal_access_tokens
         (personal_access_token_id, personal_session_id, access_token_sha256, created_at)
@@ -280,14 +301,19 @@ layer(freshDatabaseLayer({ maxConnections: 1 }))("shipped migrations", (it) => {
       yield* sql.unsafe(`UPDATE personal_access_tokens SET revoked_at = now()`)
       expect(yield* failed(secondToken("01890000-0000-0000-0000-0000000000c3", "three"))).toBe(false)
       // A personal session has exactly one owner.
-      expect(yield* failed(`INSERT INTO personal_sessions
+      expect(
+        yield* failed(`INSERT INTO personal_sessions
         (personal_session_id, actor_user_id, human_name, scope_list, created_at)
-        VALUES ('01890000-0000-0000-0000-0000000000b2', '01890000-0000-0000-0000-000000000001', 'x', '{}', now())`)).toBe(true)
+        VALUES ('01890000-0000-0000-0000-0000000000b2', '01890000-0000-0000-0000-000000000001', 'x', '{}', now())`)
+      ).toBe(true)
       // Enumerations are checked.
-      expect(yield* failed(`INSERT INTO queue_jobs (queue_job_id, queue_name, status, created_at)
-        VALUES ('01890000-0000-0000-0000-0000000000d1', 'q', 'bogus', now())`)).toBe(true)
+      expect(
+        yield* failed(`INSERT INTO queue_jobs (queue_job_id, queue_name, status, created_at)
+        VALUES ('01890000-0000-0000-0000-0000000000d1', 'q', 'bogus', now())`)
+      ).toBe(true)
       yield* sql.unsafe("ROLLBACK")
-    }))
+    })
+  )
 
   it.effect("cascade or clear the rows that go with a deleted browser session", () =>
     Effect.gen(function* () {
@@ -313,5 +339,6 @@ layer(freshDatabaseLayer({ maxConnections: 1 }))("shipped migrations", (it) => {
                (SELECT user_session_id FROM upstream_oauth_authorization_sessions) AS "upstreamBrowserSession"`
       yield* sql.unsafe("ROLLBACK")
       expect(row).toEqual({ authentications: 0, upstreamBrowserSession: null })
-    }))
+    })
+  )
 })

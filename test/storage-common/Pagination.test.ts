@@ -152,19 +152,43 @@ describe("Page.process", () => {
   })
 
   it("keeps cursors and builds nodes with nodeOf", () => {
-    const rows = [{ id: A, n: 1 }, { id: B, n: 2 }]
-    const page = Page.process(rows, first(5), (r) => r.id, (r) => r.n)
-    expect(page.edges).toEqual([{ cursor: A, node: 1 }, { cursor: B, node: 2 }])
+    const rows = [
+      { id: A, n: 1 },
+      { id: B, n: 2 }
+    ]
+    const page = Page.process(
+      rows,
+      first(5),
+      (r) => r.id,
+      (r) => r.n
+    )
+    expect(page.edges).toEqual([
+      { cursor: A, node: 1 },
+      { cursor: B, node: 2 }
+    ])
   })
 })
 
 describe("Page.map / tryMap", () => {
-  const page = Page.process([{ id: A, n: 1 }, { id: B, n: 2 }, { id: C, n: 3 }], first(3), (r) => r.id, (r) => r.n)
+  const page = Page.process(
+    [
+      { id: A, n: 1 },
+      { id: B, n: 2 },
+      { id: C, n: 3 }
+    ],
+    first(3),
+    (r) => r.id,
+    (r) => r.n
+  )
   const full = new Page(page.edges, true, false)
 
   it("map keeps cursors and flags", () => {
     const mapped = full.map((n) => `#${n}`)
-    expect(mapped.edges).toEqual([{ cursor: A, node: "#1" }, { cursor: B, node: "#2" }, { cursor: C, node: "#3" }])
+    expect(mapped.edges).toEqual([
+      { cursor: A, node: "#1" },
+      { cursor: B, node: "#2" },
+      { cursor: C, node: "#3" }
+    ])
     expect([mapped.hasPreviousPage, mapped.hasNextPage]).toEqual([false, true])
   })
 
@@ -201,17 +225,17 @@ describe("Page.map / tryMap", () => {
       expect(mixed.nodes).toEqual([-1, 2, 3])
       const empty = yield* Page.empty<number>().tryMap((n) => Effect.succeed(n))
       expect(empty.edges).toEqual([])
-    }))
+    })
+  )
 })
 
 describe("CleanupResult", () => {
   it("reports the count and greatest key", () => {
     expect(CleanupResult.empty<string>()).toEqual([0, Option.none()])
     expect(CleanupResult.fromKeys([B, D, A])).toEqual([3, Option.some(D)])
-    expect(CleanupResult.fromKeys([new Date(5), new Date(9), new Date(1)], (a, b) => a.getTime() - b.getTime())).toEqual([
-      3,
-      Option.some(new Date(9))
-    ])
+    expect(
+      CleanupResult.fromKeys([new Date(5), new Date(9), new Date(1)], (a, b) => a.getTime() - b.getTime())
+    ).toEqual([3, Option.some(new Date(9))])
     const [count, lastKey] = CleanupResult.make(2, Option.some(C))
     expect(count).toBe(2)
     expect(lastKey).toEqual(Option.some(C))

@@ -21,9 +21,9 @@ const ROW = "01ARZ3NDEKTSV4RRFFQ69G5FAV" as Ulid
 
 describe("error messages", () => {
   it("InconsistencyError names table, column and row, omitting absent parts", () => {
-    expect(new InconsistencyError({ table: "users", column: Option.some("locked_at"), row: Option.some(ROW) }).message).toBe(
-      `Database inconsistency on table users column locked_at row ${ROW}`
-    )
+    expect(
+      new InconsistencyError({ table: "users", column: Option.some("locked_at"), row: Option.some(ROW) }).message
+    ).toBe(`Database inconsistency on table users column locked_at row ${ROW}`)
     expect(new InconsistencyError({ table: "users" }).message).toBe("Database inconsistency on table users")
     expect(new InconsistencyError({ table: "users", row: Option.some(ROW) }).message).toBe(
       `Database inconsistency on table users row ${ROW}`
@@ -32,15 +32,26 @@ describe("error messages", () => {
       "Database inconsistency on table oauth2_sessions column scope"
     )
     const err = new InconsistencyError({ table: "t", cause: Option.some("bad") })
-    expect([err._tag, err.column, err.row, err.cause]).toEqual(["InconsistencyError", Option.none(), Option.none(), Option.some("bad")])
+    expect([err._tag, err.column, err.row, err.cause]).toEqual([
+      "InconsistencyError",
+      Option.none(),
+      Option.none(),
+      Option.some("bad")
+    ])
   })
 
   it("the other errors carry their fields", () => {
     expect(new RowsAffectedError({ expected: 1, actual: 0 }).message).toBe("Expected 1 rows to be affected, but 0 were")
     expect(new InvalidOperationError({}).cause).toEqual(Option.none())
-    expect(new InvalidOperationError({ cause: Option.some(new Error("no")) }).message).toBe("Invalid database operation: no")
+    expect(new InvalidOperationError({ cause: Option.some(new Error("no")) }).message).toBe(
+      "Invalid database operation: no"
+    )
     const driver = new DriverError({ cause: new Error("boom") })
-    expect([driver.sqlState, driver.constraint, driver.isUniqueViolation]).toEqual([Option.none(), Option.none(), false])
+    expect([driver.sqlState, driver.constraint, driver.isUniqueViolation]).toEqual([
+      Option.none(),
+      Option.none(),
+      false
+    ])
     expect(driver.message).toBe("Database driver error: boom")
     expect([driver, new RowsAffectedError({ expected: 1, actual: 2 })].every(isDatabaseError)).toBe(true)
     expect(isDatabaseError(new Error("x"))).toBe(false)
@@ -58,7 +69,8 @@ describe("error messages", () => {
       yield* expectRowsAffected(3)(3n)
       const err = yield* Effect.flip(expectRowsAffected(1)(0))
       expect(err).toEqual(new RowsAffectedError({ expected: 1, actual: 0 }))
-    }))
+    })
+  )
 })
 
 describe("toSafeCount", () => {
@@ -98,7 +110,8 @@ layer(freshDatabaseLayer())("against PostgreSQL", (it) => {
       expect(syntax.sqlState).toEqual(Option.some("42601"))
       expect(syntax.constraint).toEqual(Option.none())
       expect(syntax.isUniqueViolation).toBe(false)
-    }))
+    })
+  )
 
   it.effect("mapSqlError leaves other errors and successes alone", () =>
     Effect.gen(function* () {
@@ -107,7 +120,8 @@ layer(freshDatabaseLayer())("against PostgreSQL", (it) => {
       expect(rows[0]!.one).toBe(1)
       const other = yield* Effect.exit(mapSqlError(Effect.fail(new RowsAffectedError({ expected: 1, actual: 0 }))))
       expect(other).toEqual(Exit.fail(new RowsAffectedError({ expected: 1, actual: 0 })))
-    }))
+    })
+  )
 
   it.effect("countRows counts exactly, with and without a filter; a huge bigint is refused", () =>
     Effect.gen(function* () {
@@ -121,5 +135,6 @@ layer(freshDatabaseLayer())("against PostgreSQL", (it) => {
       expect(Either.isLeft(huge) && huge.left._tag).toBe("InvalidOperationError")
       const missing = yield* Effect.flip(countRows(sql, { from: sql`no_such_table` }))
       expect(missing._tag).toBe("DriverError")
-    }))
+    })
+  )
 })

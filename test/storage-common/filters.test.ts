@@ -3,23 +3,102 @@ import { describe, expect, it, layer } from "@effect/vitest"
 import { SqlClient } from "@effect/sql"
 import { Effect } from "effect"
 import { ilikeContains, lowerEquals } from "../../src/pg/common/filters.js"
-import { containsInsensitive, containsPattern, escapeLike, lowerEmail, lowerLikePostgres } from "../../src/storage/common/filters.js"
+import {
+  containsInsensitive,
+  containsPattern,
+  escapeLike,
+  lowerEmail,
+  lowerLikePostgres
+} from "../../src/storage/common/filters.js"
 import { freshDatabaseLayer } from "../support/database.js"
 
 const strings = [
-  "İstanbul", "ISTANBUL", "istanbul", "ıstanbul", "İ", "i̇", "I", "ı",
-  "Straße", "STRASSE", "strasse", "ẞ", "ß",
-  "ΟΔΟΣ", "οδος", "οδοσ", "Σίσυφος", "ΣΊΣΥΦΟΣ", "Σ", "ς", "σ",
-  "Élodie", "élodie", "ÉLODIE", "Ünïcödé", "ÅNGSTRÖM", "Ångström", "Ǆ", "ǅ", "ǆ",
-  "Kelvin K", "kelvin k", "Ω ohm", "ω OHM", "ﬁle", "FILE",
-  "emoji 😀 Party", "EMOJI 😀 PARTY", "😀", "👩‍💻 dev", "Привет", "ПРИВЕТ", "Ꭰ cherokee", "ꭰ CHEROKEE",
-  "100% sure", "100 sure", "a_b", "axb", "a\\b", "a\\\\b", "under_score", "per%cent", "Alice@Example.COM", "alice@example.com",
+  "İstanbul",
+  "ISTANBUL",
+  "istanbul",
+  "ıstanbul",
+  "İ",
+  "i̇",
+  "I",
+  "ı",
+  "Straße",
+  "STRASSE",
+  "strasse",
+  "ẞ",
+  "ß",
+  "ΟΔΟΣ",
+  "οδος",
+  "οδοσ",
+  "Σίσυφος",
+  "ΣΊΣΥΦΟΣ",
+  "Σ",
+  "ς",
+  "σ",
+  "Élodie",
+  "élodie",
+  "ÉLODIE",
+  "Ünïcödé",
+  "ÅNGSTRÖM",
+  "Ångström",
+  "Ǆ",
+  "ǅ",
+  "ǆ",
+  "Kelvin K",
+  "kelvin k",
+  "Ω ohm",
+  "ω OHM",
+  "ﬁle",
+  "FILE",
+  "emoji 😀 Party",
+  "EMOJI 😀 PARTY",
+  "😀",
+  "👩‍💻 dev",
+  "Привет",
+  "ПРИВЕТ",
+  "Ꭰ cherokee",
+  "ꭰ CHEROKEE",
+  "100% sure",
+  "100 sure",
+  "a_b",
+  "axb",
+  "a\\b",
+  "a\\\\b",
+  "under_score",
+  "per%cent",
+  "Alice@Example.COM",
+  "alice@example.com",
   ""
 ]
 const terms = [
   ...strings,
-  "%", "_", "\\", "%%", "_b", "a%", "0%", "STR", "ss", "SS", "ß", "σ", "ς", "Σ", "i", "I", "ı", "İ", "😀", "stanbul",
-  "LODIE", "k", "K", "ω", "ﬁ", "fi", "привет", "@example.com"
+  "%",
+  "_",
+  "\\",
+  "%%",
+  "_b",
+  "a%",
+  "0%",
+  "STR",
+  "ss",
+  "SS",
+  "ß",
+  "σ",
+  "ς",
+  "Σ",
+  "i",
+  "I",
+  "ı",
+  "İ",
+  "😀",
+  "stanbul",
+  "LODIE",
+  "k",
+  "K",
+  "ω",
+  "ﬁ",
+  "fi",
+  "привет",
+  "@example.com"
 ]
 
 describe("escapeLike", () => {
@@ -50,7 +129,8 @@ layer(freshDatabaseLayer())("against PostgreSQL", (it) => {
       expect(row!.encoding).toBe("UTF8")
       expect(row!.ctype).toMatch(/utf-?8/i)
       expect(row!.ctype).not.toMatch(/^(tr|az)_/i)
-    }))
+    })
+  )
 
   it.effect("LOWER agrees on the sample strings and email equality agrees", () =>
     Effect.gen(function* () {
@@ -65,7 +145,8 @@ layer(freshDatabaseLayer())("against PostgreSQL", (it) => {
       expect(mismatches).toEqual([])
       // Some pairs must really be equal only case-insensitively, or the test proves little.
       expect(pairs.filter((p) => p.eq && p.a !== p.b).length).toBeGreaterThan(20)
-    }))
+    })
+  )
 
   it.effect("ILIKE with the escaped pattern agrees with containsInsensitive on every pair", () =>
     Effect.gen(function* () {
@@ -89,7 +170,8 @@ layer(freshDatabaseLayer())("against PostgreSQL", (it) => {
       expect(literal("axb", "\\")).toBe(false)
       expect(literal("İstanbul", "I")).toBe(true)
       expect(literal("ΟΔΟΣ", "ς")).toBe(false)
-    }))
+    })
+  )
 
   it.effect("the pg filter fragments select what the memory predicates select", () =>
     Effect.gen(function* () {
@@ -106,7 +188,8 @@ layer(freshDatabaseLayer())("against PostgreSQL", (it) => {
           equal: strings.filter((w) => lowerEmail(w) === lowerEmail(term)).sort()
         })
       }
-    }))
+    })
+  )
 
   it.effect("LOWER agrees on every Unicode code point", () =>
     Effect.gen(function* () {
@@ -123,10 +206,13 @@ layer(freshDatabaseLayer())("against PostgreSQL", (it) => {
         expect(fromServer.length).toBe(part.length)
         part.forEach((ch, j) => {
           if (lowerLikePostgres(ch) !== fromServer[j]) {
-            mismatches.push(`U+${ch.codePointAt(0)!.toString(16).toUpperCase()} server=${fromServer[j]} memory=${lowerLikePostgres(ch)}`)
+            mismatches.push(
+              `U+${ch.codePointAt(0)!.toString(16).toUpperCase()} server=${fromServer[j]} memory=${lowerLikePostgres(ch)}`
+            )
           }
         })
       }
       expect(mismatches).toEqual([])
-    }))
+    })
+  )
 })

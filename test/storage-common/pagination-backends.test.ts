@@ -49,56 +49,134 @@ const range = (from: number, to: number) => Array.from({ length: Math.max(0, to 
 
 const cases: ReadonlyArray<Case> = [
   { name: "first 0", pagination: first(0), expected: [[], [false, true]] },
-  { name: "first 3", pagination: first(3), expected: [[0, 1, 2], [false, true]] },
+  {
+    name: "first 3",
+    pagination: first(3),
+    expected: [
+      [0, 1, 2],
+      [false, true]
+    ]
+  },
   { name: "first n-1", pagination: first(n - 1), expected: [range(0, n - 1), [false, true]] },
   { name: "first n (exactly all)", pagination: first(n), expected: [range(0, n), [false, false]] },
   { name: "first n+1", pagination: first(n + 1), expected: [range(0, n), [false, false]] },
   { name: "first 100", pagination: first(100), expected: [range(0, n), [false, false]] },
   { name: "last 0", pagination: last(0), expected: [[], [true, false]] },
-  { name: "last 3", pagination: last(3), expected: [[n - 3, n - 2, n - 1], [true, false]] },
+  {
+    name: "last 3",
+    pagination: last(3),
+    expected: [
+      [n - 3, n - 2, n - 1],
+      [true, false]
+    ]
+  },
   { name: "last n", pagination: last(n), expected: [range(0, n), [false, false]] },
   { name: "last n+5", pagination: last(n + 5), expected: [range(0, n), [false, false]] },
-  { name: "first 3 after #1", pagination: first(3).withAfter(at(1)), expected: [[2, 3, 4], [false, true]] },
+  {
+    name: "first 3 after #1",
+    pagination: first(3).withAfter(at(1)),
+    expected: [
+      [2, 3, 4],
+      [false, true]
+    ]
+  },
   { name: "first 3 after the last id", pagination: first(3).withAfter(at(n - 1)), expected: [[], [false, false]] },
-  { name: "first 3 after n-4", pagination: first(3).withAfter(at(n - 4)), expected: [[n - 3, n - 2, n - 1], [false, false]] },
-  { name: "last 2 before #5", pagination: last(2).withBefore(at(5)), expected: [[3, 4], [true, false]] },
-  { name: "last 2 before #2", pagination: last(2).withBefore(at(2)), expected: [[0, 1], [false, false]] },
+  {
+    name: "first 3 after n-4",
+    pagination: first(3).withAfter(at(n - 4)),
+    expected: [
+      [n - 3, n - 2, n - 1],
+      [false, false]
+    ]
+  },
+  {
+    name: "last 2 before #5",
+    pagination: last(2).withBefore(at(5)),
+    expected: [
+      [3, 4],
+      [true, false]
+    ]
+  },
+  {
+    name: "last 2 before #2",
+    pagination: last(2).withBefore(at(2)),
+    expected: [
+      [0, 1],
+      [false, false]
+    ]
+  },
   { name: "last 2 before the first id", pagination: last(2).withBefore(at(0)), expected: [[], [false, false]] },
   {
     name: "first 2 between #1 and #6",
     pagination: first(2).withAfter(at(1)).withBefore(at(6)),
-    expected: [[2, 3], [false, true]]
+    expected: [
+      [2, 3],
+      [false, true]
+    ]
   },
   {
     name: "last 10 between #1 and #6",
     pagination: last(10).withAfter(at(1)).withBefore(at(6)),
-    expected: [[2, 3, 4, 5], [false, false]]
+    expected: [
+      [2, 3, 4, 5],
+      [false, false]
+    ]
   },
   {
     name: "last 4 between #1 and #6 (exactly all)",
     pagination: last(4).withAfter(at(1)).withBefore(at(6)),
-    expected: [[2, 3, 4, 5], [false, false]]
+    expected: [
+      [2, 3, 4, 5],
+      [false, false]
+    ]
   },
   {
     name: "last 3 between #1 and #6",
     pagination: last(3).withAfter(at(1)).withBefore(at(6)),
-    expected: [[3, 4, 5], [true, false]]
+    expected: [
+      [3, 4, 5],
+      [true, false]
+    ]
   },
   { name: "crossed cursors", pagination: first(5).withAfter(at(6)).withBefore(at(2)), expected: [[], [false, false]] },
-  { name: "same cursor both sides", pagination: last(5).withAfter(at(4)).withBefore(at(4)), expected: [[], [false, false]] },
-  { name: "after a cursor that is not a row", pagination: first(2).withAfter(absent), expected: [[3, 4], [false, true]] },
-  { name: "before a cursor that is not a row", pagination: last(2).withBefore(absent), expected: [[1, 2], [true, false]] },
+  {
+    name: "same cursor both sides",
+    pagination: last(5).withAfter(at(4)).withBefore(at(4)),
+    expected: [[], [false, false]]
+  },
+  {
+    name: "after a cursor that is not a row",
+    pagination: first(2).withAfter(absent),
+    expected: [
+      [3, 4],
+      [false, true]
+    ]
+  },
+  {
+    name: "before a cursor that is not a row",
+    pagination: last(2).withBefore(absent),
+    expected: [
+      [1, 2],
+      [true, false]
+    ]
+  },
   {
     name: "filter OR-ed conditions, after #1",
     pagination: first(2).withAfter(at(1)),
     only: [at(0), at(3), at(7), at(9)],
-    expected: [[3, 7], [false, true]]
+    expected: [
+      [3, 7],
+      [false, true]
+    ]
   },
   {
     name: "filter, backward before #9",
     pagination: last(5).withBefore(at(9)),
     only: [at(0), at(3), at(7), at(9)],
-    expected: [[0, 3, 7], [false, false]]
+    expected: [
+      [0, 3, 7],
+      [false, false]
+    ]
   },
   { name: "filter matching nothing", pagination: first(3), only: [], expected: [[], [false, false]] }
 ]
@@ -113,7 +191,9 @@ layer(freshDatabaseLayer())("keyset pagination on both backends", (it) => {
   it.effect("ULID and uuid order agree, and the conversion round-trips", () =>
     Effect.gen(function* () {
       const sql = yield* SqlClient.SqlClient
-      const rows = yield* sql<{ id: string }>`SELECT u::uuid::text AS id FROM unnest(${uuids}::text[]) AS u ORDER BY u::uuid`
+      const rows = yield* sql<{
+        id: string
+      }>`SELECT u::uuid::text AS id FROM unnest(${uuids}::text[]) AS u ORDER BY u::uuid`
       expect(rows.map((r) => get(uuidToCursor(r.id)))).toEqual(sorted)
       for (const u of uuids) expect(get(cursorToUuid(get(uuidToCursor(u))))).toBe(u)
       expect(get(uuidToCursor("ffffffff-ffff-ffff-ffff-ffffffffffff"))).toBe("7ZZZZZZZZZZZZZZZZZZZZZZZZZ")
@@ -121,7 +201,8 @@ layer(freshDatabaseLayer())("keyset pagination on both backends", (it) => {
       expect(Either.isLeft(cursorToUuid("81ARZ3NDEKTSV4RRFFQ69G5FAV"))).toBe(true)
       expect(Either.isLeft(cursorToUuid("01ARZ3NDEKTSV4RRFFQ69G5FAU"))).toBe(true)
       expect(Either.isLeft(uuidToCursor("not-a-uuid"))).toBe(true)
-    }))
+    })
+  )
 
   it.effect("the same cases give the same pages", () =>
     Effect.gen(function* () {
@@ -157,7 +238,8 @@ layer(freshDatabaseLayer())("keyset pagination on both backends", (it) => {
           flags
         })
       }
-    }))
+    })
+  )
 
   it.effect("a qualified id column and a join work, and a bad cursor is a typed error", () =>
     Effect.gen(function* () {
@@ -171,7 +253,10 @@ layer(freshDatabaseLayer())("keyset pagination on both backends", (it) => {
         pagination: last(2),
         cursorOf: (row) => get(uuidToCursor(row.id))
       })
-      const evens = uuids.filter((_, i) => i % 2 === 0).map((u) => get(uuidToCursor(u))).sort()
+      const evens = uuids
+        .filter((_, i) => i % 2 === 0)
+        .map((u) => get(uuidToCursor(u)))
+        .sort()
       expect(page.cursors).toEqual(evens.slice(-2))
       expect(page.nodes.every((r) => r.tag === "even")).toBe(true)
       expect(page.hasPreviousPage).toBe(true)
@@ -195,5 +280,6 @@ layer(freshDatabaseLayer())("keyset pagination on both backends", (it) => {
       )
       expect(missing._tag).toBe("DriverError")
       expect(missing._tag === "DriverError" && missing.sqlState).toEqual(Option.some("42P01"))
-    }))
+    })
+  )
 })

@@ -14,7 +14,8 @@ describe("repository registry", () => {
       for (const [key, tag] of Object.entries(repositoryTags)) {
         expect(repos[key as keyof typeof repositoryTags]).toBe(yield* tag)
       }
-    }).pipe(Effect.provide(RepositoryAccessMemory.layer)))
+    }).pipe(Effect.provide(RepositoryAccessMemory.layer))
+  )
 
   it("a backend's table of layers must name every repository", () => {
     // @ts-expect-error every repository but `users` is missing: the table does not compile

@@ -46,10 +46,10 @@ export class TestDatabase extends Context.Tag("test/TestDatabase")<
 >() {}
 
 /** A layer with a fresh empty database and a client on it. */
-export const freshDatabaseLayer = (options?: { readonly template?: string; readonly maxConnections?: number }): Layer.Layer<
-  TestDatabase | PgClient.PgClient | SqlClient.SqlClient,
-  SqlError
-> =>
+export const freshDatabaseLayer = (options?: {
+  readonly template?: string
+  readonly maxConnections?: number
+}): Layer.Layer<TestDatabase | PgClient.PgClient | SqlClient.SqlClient, SqlError> =>
   Layer.unwrapScoped(
     Effect.map(scopedDatabase(options), (db) =>
       Layer.merge(

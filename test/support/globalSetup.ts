@@ -19,7 +19,12 @@ export default async function setup(project: TestProject) {
   const scope = Effect.runSync(Scope.make())
   const dataDir = throwawayDataDir()
   // The folder exists before we know whether the embedded server is needed; it goes when the run ends either way.
-  Effect.runSync(Scope.addFinalizer(scope, Effect.promise(() => rm(dataDir, { recursive: true, force: true }))))
+  Effect.runSync(
+    Scope.addFinalizer(
+      scope,
+      Effect.promise(() => rm(dataDir, { recursive: true, force: true }))
+    )
+  )
   try {
     const selected = await Effect.runPromise(
       selectDatabase({

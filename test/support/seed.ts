@@ -20,7 +20,9 @@ const toPg = (row: Row): Record<string, unknown> =>
   Object.fromEntries(
     Object.entries(row).map(([k, v]) => [
       k,
-      typeof v === "string" && (k.endsWith("_id") || k === "id") && parseUlid(v)._tag === "Some" ? ulidToUuid(parseUlid(v).pipe((o) => (o._tag === "Some" ? o.value : (v as never)))) : v
+      typeof v === "string" && (k.endsWith("_id") || k === "id") && parseUlid(v)._tag === "Some"
+        ? ulidToUuid(parseUlid(v).pipe((o) => (o._tag === "Some" ? o.value : (v as never))))
+        : v
     ])
   )
 
@@ -30,7 +32,8 @@ export const SeedPg = Layer.effect(
     const sql = yield* SqlClient.SqlClient
     return {
       insert: (table, row) => Effect.asVoid(sql`INSERT INTO ${sql(table)} ${sql.insert(toPg(row))}`),
-      count: (table) => Effect.map(sql<{ n: string }>`SELECT COUNT(*) AS n FROM ${sql(table)}`, (rows) => Number(rows[0]!.n))
+      count: (table) =>
+        Effect.map(sql<{ n: string }>`SELECT COUNT(*) AS n FROM ${sql(table)}`, (rows) => Number(rows[0]!.n))
     }
   })
 )
@@ -40,7 +43,8 @@ export const SeedMemory = Layer.effect(
   Effect.gen(function* () {
     const store = yield* MemoryStore
     return {
-      insert: (table, row) => store.write((db) => Either.map(db.insert(table, row), (next) => [undefined, next] as const)),
+      insert: (table, row) =>
+        store.write((db) => Either.map(db.insert(table, row), (next) => [undefined, next] as const)),
       count: (table) => store.read((db) => db.size(table))
     }
   })

@@ -15,7 +15,8 @@ export default class SummaryReporter implements Reporter {
   onFinished(files: ReadonlyArray<File> = [], errors: ReadonlyArray<unknown> = []) {
     const totals = count(files, { passed: 0, failed: 0, skipped: 0 })
     // A suite that failed to load (an error outside any test) counts as a failure.
-    const failed = totals.failed + files.filter((f) => f.result?.state === "fail" && f.tasks.length === 0).length + errors.length
+    const failed =
+      totals.failed + files.filter((f) => f.result?.state === "fail" && f.tasks.length === 0).length + errors.length
     process.stdout.write(`\n${totals.passed} passed, ${failed} failed, ${totals.skipped} skipped\n`)
   }
 }

@@ -52,8 +52,16 @@ export const initdb = (
     // Byte-order collation (C) for every category but the character classes, which must be UTF-8 for LOWER() to
     // fold non-ASCII letters as a standard server and the in-memory backend do.
     const args = [
-      "-D", dataDir, "-U", "postgres", "--auth=trust", "-E", "UTF8",
-      "--locale=C", `--lc-ctype=${options.lcCtype}`, "--no-instructions"
+      "-D",
+      dataDir,
+      "-U",
+      "postgres",
+      "--auth=trust",
+      "-E",
+      "UTF8",
+      "--locale=C",
+      `--lc-ctype=${options.lcCtype}`,
+      "--no-instructions"
     ]
     if (!persistent) args.push("--no-sync")
     const result = yield* run(binPath(binaries, "initdb"), args, runAs).pipe(
@@ -62,7 +70,8 @@ export const initdb = (
         onTimeout: () => new Error(`initdb took more than ${INITDB_TIMEOUT_MS / 1000} s`)
       }),
       Effect.mapError(
-        (cause) => new EmbeddedPostgresError({ reason: "Initdb", dataDir, message: `initdb could not run: ${cause.message}` })
+        (cause) =>
+          new EmbeddedPostgresError({ reason: "Initdb", dataDir, message: `initdb could not run: ${cause.message}` })
       )
     )
     if (result.code !== 0) {
@@ -85,7 +94,9 @@ const stopChild = (server: Server) =>
     if (server.done()) return
     server.child.kill("SIGINT")
     if (yield* waitExit(STOP_TIMEOUT_MS)) return
-    yield* Effect.logWarning(`PostgreSQL (pid ${server.child.pid}) did not stop within ${STOP_TIMEOUT_MS / 1000} s; killing it`)
+    yield* Effect.logWarning(
+      `PostgreSQL (pid ${server.child.pid}) did not stop within ${STOP_TIMEOUT_MS / 1000} s; killing it`
+    )
     server.child.kill("SIGKILL")
     yield* waitExit(STOP_TIMEOUT_MS)
   }).pipe(Effect.withClock(Clock.make()))
@@ -119,7 +130,11 @@ export const launch = (options: {
           return dir
         },
         catch: (cause) =>
-          new EmbeddedPostgresError({ reason: "Start", dataDir, message: `cannot make a socket folder: ${String(cause)}` })
+          new EmbeddedPostgresError({
+            reason: "Start",
+            dataDir,
+            message: `cannot make a socket folder: ${String(cause)}`
+          })
       }),
       removeFolder
     )

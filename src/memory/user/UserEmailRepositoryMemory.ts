@@ -21,7 +21,11 @@ import {
   UserEmailRow,
   userEmailFromRow
 } from "../../rows/user/userEmail.js"
-import { checkUserEmailFilter, type UserEmailFilter, UserEmailRepository } from "../../storage/user/UserEmailRepository.js"
+import {
+  checkUserEmailFilter,
+  type UserEmailFilter,
+  UserEmailRepository
+} from "../../storage/user/UserEmailRepository.js"
 import { toSafeCountOrFail } from "../common/count.js"
 import { checkCursors, paginate } from "../common/pagination.js"
 import { rejectNul } from "../common/parameters.js"
@@ -57,7 +61,10 @@ export const make = Effect.gen(function* () {
 
   // Not decoded yet: as in PostgreSQL, a page decodes only its own rows and counting decodes none.
   const selectEmails = (filter: UserEmailFilter) =>
-    Effect.zipRight(rejectNul(filter.email), store.read((db) => emails.rows(db).filter(matches(filter))))
+    Effect.zipRight(
+      rejectNul(filter.email),
+      store.read((db) => emails.rows(db).filter(matches(filter)))
+    )
 
   // As PostgreSQL's LIMIT 2: only the first two matches (id order) are read and decoded.
   const firstTwoByEmail = (email: string) =>
@@ -106,11 +113,15 @@ export const make = Effect.gen(function* () {
       }),
 
     findByEmail: (email) =>
-      Effect.zipRight(checkWellFormed({ email }), Effect.flatMap(firstTwoByEmail(email), (rows) => toEmail(onlyMatch(rows)))),
+      Effect.zipRight(
+        checkWellFormed({ email }),
+        Effect.flatMap(firstTwoByEmail(email), (rows) => toEmail(onlyMatch(rows)))
+      ),
 
     all: (user) =>
-      Effect.map(emails.select((r) => r.user_id === user.id), (rows) =>
-        [...rows].sort((a, b) => compareCodePoints(a.email, b.email)).map(userEmailFromRow)
+      Effect.map(
+        emails.select((r) => r.user_id === user.id),
+        (rows) => [...rows].sort((a, b) => compareCodePoints(a.email, b.email)).map(userEmailFromRow)
       ),
 
     list: (filter, pagination) =>

@@ -24,8 +24,16 @@ const TICKETS = "user_recovery_tickets"
 
 export const make = Effect.gen(function* () {
   const store = yield* MemoryStore
-  const sessions = memoryTable(store, { table: SESSIONS, idColumn: "user_recovery_session_id", row: UserRecoverySessionRow })
-  const tickets = memoryTable(store, { table: TICKETS, idColumn: "user_recovery_ticket_id", row: UserRecoveryTicketRow })
+  const sessions = memoryTable(store, {
+    table: SESSIONS,
+    idColumn: "user_recovery_session_id",
+    row: UserRecoverySessionRow
+  })
+  const tickets = memoryTable(store, {
+    table: TICKETS,
+    idColumn: "user_recovery_ticket_id",
+    row: UserRecoveryTicketRow
+  })
 
   return UserRecoveryRepository.of({
     lookupSession: (id) => Effect.map(sessions.get(id), Option.map(userRecoverySessionFromRow)),
@@ -35,7 +43,15 @@ export const make = Effect.gen(function* () {
         yield* checkWellFormed({ email, userAgent, locale })
         const at = yield* now
         const id = yield* generateUlid
-        const session = new UserRecoverySession({ id, email, userAgent, ipAddress, locale, createdAt: at, consumedAt: Option.none() })
+        const session = new UserRecoverySession({
+          id,
+          email,
+          userAgent,
+          ipAddress,
+          locale,
+          createdAt: at,
+          consumedAt: Option.none()
+        })
         yield* sessions.insert(userRecoverySessionToRow(session))
         return session
       }),
@@ -44,7 +60,10 @@ export const make = Effect.gen(function* () {
       Effect.zipRight(
         checkWellFormed({ ticket }),
         // Rows iterate in id order: of several tickets with this text, the oldest, as PostgreSQL's ORDER BY id LIMIT 1.
-        Effect.map(tickets.find((r) => r.ticket === ticket, ticket), Option.map(userRecoveryTicketFromRow))
+        Effect.map(
+          tickets.find((r) => r.ticket === ticket, ticket),
+          Option.map(userRecoveryTicketFromRow)
+        )
       ),
 
     addTicket: (session, userEmail, ticket) =>

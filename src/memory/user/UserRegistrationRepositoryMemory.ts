@@ -24,7 +24,9 @@ import { memoryTable } from "../Table.js"
 const table = USER_REGISTRATIONS
 
 const jsonbError = (sqlState: string, message: string) =>
-  Either.left(new DriverError({ cause: new Error(message), sqlState: Option.some(sqlState), constraint: Option.none() }))
+  Either.left(
+    new DriverError({ cause: new Error(message), sqlState: Option.some(sqlState), constraint: Option.none() })
+  )
 
 /**
  * What jsonb input refuses in a value the driver sends as JSON text: a NUL character (22P05) or an
@@ -44,8 +46,10 @@ const checkJsonb = (value: Json): Either.Either<void, DriverError> => {
   }
   walk(value)
   for (const s of strings) {
-    if (s.includes("\u0000")) return jsonbError("22P05", "unsupported Unicode escape sequence: \\u0000 cannot be converted to text")
-    if (hasLoneSurrogate(s)) return jsonbError("22P02", "invalid input syntax for type json: unpaired Unicode surrogate")
+    if (s.includes("\u0000"))
+      return jsonbError("22P05", "unsupported Unicode escape sequence: \\u0000 cannot be converted to text")
+    if (hasLoneSurrogate(s))
+      return jsonbError("22P02", "invalid input syntax for type json: unpaired Unicode surrogate")
   }
   return Either.void
 }
@@ -89,7 +93,10 @@ export const make = Effect.gen(function* () {
           ip_address: Option.getOrNull(ipAddress),
           user_agent: Option.getOrNull(userAgent),
           // A private copy, as a database holds its own; a JSON null is stored as SQL NULL, as in PostgreSQL.
-          post_auth_action: Option.match(postAuthAction, { onNone: () => null, onSome: (j) => JSON.parse(JSON.stringify(j)) }),
+          post_auth_action: Option.match(postAuthAction, {
+            onNone: () => null,
+            onSome: (j) => JSON.parse(JSON.stringify(j))
+          }),
           username,
           display_name: null,
           terms_url: null,
@@ -128,9 +135,13 @@ export const make = Effect.gen(function* () {
         yield* Schema.decodeUnknown(PasswordVersion)(version).pipe(
           Effect.mapError((cause) => new InvalidOperationError({ cause: Option.some(cause) }))
         )
-        return yield* guardedUpdate(registration.id, { hashed_password: hashedPassword, hashed_password_version: version })
+        return yield* guardedUpdate(registration.id, {
+          hashed_password: hashedPassword,
+          hashed_password_version: version
+        })
       }),
-    setRegistrationToken: (registration, token) => guardedUpdate(registration.id, { user_registration_token_id: token.id }),
+    setRegistrationToken: (registration, token) =>
+      guardedUpdate(registration.id, { user_registration_token_id: token.id }),
     setUpstreamOAuthAuthorizationSession: (registration, upstreamSession) =>
       guardedUpdate(registration.id, { upstream_oauth_authorization_session_id: upstreamSession.id }),
     complete: (registration) => Effect.flatMap(now, (at) => guardedUpdate(registration.id, { completed_at: at })),
@@ -144,17 +155,23 @@ export const make = Effect.gen(function* () {
         return yield* store.write((db) => {
           const doomed = registrations
             .rows(db)
-            .filter((r) => (Option.isNone(since) || r.user_registration_id > since.value) && r.user_registration_id <= until)
+            .filter(
+              (r) => (Option.isNone(since) || r.user_registration_id > since.value) && r.user_registration_id <= until
+            )
             .slice(0, limit)
             .map((r) => r.user_registration_id)
           const ids = new Set<string>(doomed)
           // Deleting applies the ON DELETE rules: the registrations' email authentications (and codes) cascade.
-          return Either.map(db.deleteWhere(table, (r) => ids.has(r.user_registration_id as string)), ([, next]) =>
-            [CleanupResult.fromKeys(doomed), next] as const
+          return Either.map(
+            db.deleteWhere(table, (r) => ids.has(r.user_registration_id as string)),
+            ([, next]) => [CleanupResult.fromKeys(doomed), next] as const
           )
         })
       })
   })
 })
 
-export const layer: Layer.Layer<UserRegistrationRepository, never, MemoryStore> = Layer.effect(UserRegistrationRepository, make)
+export const layer: Layer.Layer<UserRegistrationRepository, never, MemoryStore> = Layer.effect(
+  UserRegistrationRepository,
+  make
+)

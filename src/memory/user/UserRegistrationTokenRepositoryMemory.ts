@@ -11,9 +11,20 @@ import {
 } from "../../model/user.js"
 import { generateUlid } from "../../model/Ulid.js"
 import { optionalEntity } from "../../rows/common.js"
-import { type DriverError, type InvalidOperationError, refusedTransition, RowsAffectedError } from "../../storage/common/errors.js"
+import {
+  type DriverError,
+  type InvalidOperationError,
+  refusedTransition,
+  RowsAffectedError
+} from "../../storage/common/errors.js"
 import { now } from "../../storage/common/time.js"
-import { checkExpiry, checkUsageLimit, checkWellFormed, counterOutOfRange, MAX_INT4 } from "../../storage/common/limits.js"
+import {
+  checkExpiry,
+  checkUsageLimit,
+  checkWellFormed,
+  counterOutOfRange,
+  MAX_INT4
+} from "../../storage/common/limits.js"
 import {
   USER_REGISTRATION_TOKENS,
   UserRegistrationTokenRow,
@@ -52,12 +63,20 @@ export const make = Effect.gen(function* () {
   const tokens = memoryTable(store, { table, idColumn: "user_registration_token_id", row: UserRegistrationTokenRow })
 
   // Not decoded yet: as in PostgreSQL, a page decodes only its own rows and counting decodes none.
-  const selectTokens = (filter: UserRegistrationTokenFilter) => store.read((db) => tokens.rows(db).filter(matches(filter)))
+  const selectTokens = (filter: UserRegistrationTokenFilter) =>
+    store.read((db) => tokens.rows(db).filter(matches(filter)))
 
   return UserRegistrationTokenRepository.of({
     lookup: (id) => Effect.flatMap(tokens.get(id), toEntity),
 
-    findByToken: (token) => Effect.zipRight(checkWellFormed({ token }), Effect.flatMap(tokens.find((r) => r.token === token, token), toEntity)),
+    findByToken: (token) =>
+      Effect.zipRight(
+        checkWellFormed({ token }),
+        Effect.flatMap(
+          tokens.find((r) => r.token === token, token),
+          toEntity
+        )
+      ),
 
     add: (token, usageLimit, expiresAt) =>
       Effect.gen(function* () {
@@ -94,21 +113,20 @@ export const make = Effect.gen(function* () {
         if (token.timesUsed >= MAX_INT4) return yield* Effect.fail(counterOutOfRange(token.timesUsed))
         const used = yield* refusedTransition(useUserRegistrationToken(token, at))
         // The same guard as the SQL statement, and the same reading of a refusal.
-        const timesUsed = yield* store.write((db): Either.Either<
-          readonly [number, Database],
-          DriverError | RowsAffectedError | InvalidOperationError
-        > => {
-          const stored = db.get<UserRegistrationTokenRow>(table, token.id)
-          if (Option.isNone(stored) || stored.value.revoked_at !== null) {
-            return Either.left(new RowsAffectedError({ expected: 1, actual: 0 }))
+        const timesUsed = yield* store.write(
+          (db): Either.Either<readonly [number, Database], DriverError | RowsAffectedError | InvalidOperationError> => {
+            const stored = db.get<UserRegistrationTokenRow>(table, token.id)
+            if (Option.isNone(stored) || stored.value.revoked_at !== null) {
+              return Either.left(new RowsAffectedError({ expected: 1, actual: 0 }))
+            }
+            if (stored.value.times_used >= MAX_INT4) return Either.left(counterOutOfRange(stored.value.times_used))
+            const next = stored.value.times_used + 1
+            return Either.map(
+              db.update(table, token.id, (row) => ({ ...row, times_used: next, last_used_at: at })),
+              (db2) => [next, db2] as const
+            )
           }
-          if (stored.value.times_used >= MAX_INT4) return Either.left(counterOutOfRange(stored.value.times_used))
-          const next = stored.value.times_used + 1
-          return Either.map(
-            db.update(table, token.id, (row) => ({ ...row, times_used: next, last_used_at: at })),
-            (db2) => [next, db2] as const
-          )
-        })
+        )
         return copy(UserRegistrationToken, used, { timesUsed })
       }),
 

@@ -1,6 +1,13 @@
 // UserRepository in memory: the same rows and rules as PostgreSQL, over the MemoryStore's tables.
 import { Effect, Either, Layer, Option } from "effect"
-import { deactivateUser, lockUser, reactivateUser, setUserCanRequestAdmin, unlockUser, type User } from "../../model/user.js"
+import {
+  deactivateUser,
+  lockUser,
+  reactivateUser,
+  setUserCanRequestAdmin,
+  unlockUser,
+  type User
+} from "../../model/user.js"
 import { generateUlid } from "../../model/Ulid.js"
 import { checkMaxBytes, checkWellFormed, USERNAME_MAX_BYTES } from "../../storage/common/limits.js"
 import { containsInsensitive, lowerLikePostgres } from "../../storage/common/filters.js"
@@ -27,7 +34,9 @@ const activeSession = (db: Database, table: string, userId: string, clients?: Re
 
 const matches = (db: Database, filter: UserFilter) => {
   const clients =
-    filter.activeOAuth2SessionForAnyOfClients === undefined ? undefined : new Set<string>(filter.activeOAuth2SessionForAnyOfClients)
+    filter.activeOAuth2SessionForAnyOfClients === undefined
+      ? undefined
+      : new Set<string>(filter.activeOAuth2SessionForAnyOfClients)
   return (row: UserRow): boolean =>
     (filter.state !== "active" || (row.locked_at === null && row.deactivated_at === null)) &&
     (filter.state !== "locked" || row.locked_at !== null) &&
@@ -47,7 +56,10 @@ export const make = Effect.gen(function* () {
   const users = memoryTable(store, { table: "users", idColumn: "user_id", row: UserRow })
 
   const selectUsers = (filter: UserFilter) =>
-    Effect.zipRight(rejectNul(filter.search), store.read((db) => users.rows(db).filter(matches(db, filter))))
+    Effect.zipRight(
+      rejectNul(filter.search),
+      store.read((db) => users.rows(db).filter(matches(db, filter)))
+    )
 
   // The twin of `WHERE LOWER(username) = LOWER($1)`.
   const byLowerUsername = (username: string) => {
@@ -90,16 +102,29 @@ export const make = Effect.gen(function* () {
         return userFromRow(row)
       }),
 
-    exists: (username) => Effect.zipRight(checkWellFormed({ username }), Effect.map(byLowerUsername(username), (rows) => rows.length > 0)),
+    exists: (username) =>
+      Effect.zipRight(
+        checkWellFormed({ username }),
+        Effect.map(byLowerUsername(username), (rows) => rows.length > 0)
+      ),
 
     lock: (user) =>
-      Effect.flatMap(now, (at) => writeIfChanged(user, lockUser(user, at), (next) => setColumn(user, "locked_at", Option.getOrNull(next.lockedAt)))),
+      Effect.flatMap(now, (at) =>
+        writeIfChanged(user, lockUser(user, at), (next) =>
+          setColumn(user, "locked_at", Option.getOrNull(next.lockedAt))
+        )
+      ),
     unlock: (user) => writeIfChanged(user, unlockUser(user), () => setColumn(user, "locked_at", null)),
     // `… AND deactivated_at IS NULL`, as PostgreSQL's guarded statement: a stored row already deactivated is a RowsAffectedError.
     deactivate: (user) =>
       Effect.flatMap(now, (at) =>
         writeIfChanged(user, deactivateUser(user, at), () =>
-          exactlyOne(users.updateWhere((r) => r.user_id === user.id && r.deactivated_at === null, (r) => ({ ...r, deactivated_at: at })))
+          exactlyOne(
+            users.updateWhere(
+              (r) => r.user_id === user.id && r.deactivated_at === null,
+              (r) => ({ ...r, deactivated_at: at })
+            )
+          )
         )
       ),
     reactivate: (user) => writeIfChanged(user, reactivateUser(user), () => setColumn(user, "deactivated_at", null)),
@@ -119,11 +144,16 @@ export const make = Effect.gen(function* () {
         yield* checkUserFilter(filter)
         yield* checkCursors(pagination)
         const rows = yield* selectUsers(filter)
-        return yield* paginate(rows, pagination, (r) => r.user_id).tryMap((raw) => Either.map(users.decode(raw), userFromRow))
+        return yield* paginate(rows, pagination, (r) => r.user_id).tryMap((raw) =>
+          Either.map(users.decode(raw), userFromRow)
+        )
       }),
 
     count: (filter) =>
-      Effect.zipRight(checkUserFilter(filter), Effect.flatMap(selectUsers(filter), (rows) => toSafeCountOrFail(rows.length))),
+      Effect.zipRight(
+        checkUserFilter(filter),
+        Effect.flatMap(selectUsers(filter), (rows) => toSafeCountOrFail(rows.length))
+      ),
 
     // Units of work are serialised in memory, so holding the store's permit already excludes every other unit.
     acquireLockForSync: () => store.read(() => undefined)

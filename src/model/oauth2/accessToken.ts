@@ -1,12 +1,6 @@
 // OAuth2 access tokens: valid until revoked or expired, and whether they have been used.
 import { Either, Option, Schema } from "effect"
-import {
-  copy,
-  OptionalTimestamp,
-  RevocableState,
-  Revoked,
-  Timestamp
-} from "../common.js"
+import { copy, OptionalTimestamp, RevocableState, Revoked, Timestamp } from "../common.js"
 import { invalidTransition } from "../errors.js"
 import { Ulid } from "../Ulid.js"
 import type { Transition } from "./shared.js"

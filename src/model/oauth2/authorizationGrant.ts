@@ -12,26 +12,26 @@ export class AuthorizationCode extends Schema.Class<AuthorizationCode>("Authoriz
   pkce: Schema.OptionFromSelf(Pkce)
 }) {}
 
-export class AuthorizationGrantFulfilled
-  extends Schema.TaggedClass<AuthorizationGrantFulfilled>("AuthorizationGrantFulfilled")("Fulfilled", {
-    browserSessionId: Ulid,
-    fulfilledAt: Timestamp
-  })
-{}
+export class AuthorizationGrantFulfilled extends Schema.TaggedClass<AuthorizationGrantFulfilled>(
+  "AuthorizationGrantFulfilled"
+)("Fulfilled", {
+  browserSessionId: Ulid,
+  fulfilledAt: Timestamp
+}) {}
 
-export class AuthorizationGrantExchanged
-  extends Schema.TaggedClass<AuthorizationGrantExchanged>("AuthorizationGrantExchanged")("Exchanged", {
-    sessionId: Ulid,
-    fulfilledAt: Timestamp,
-    exchangedAt: Timestamp
-  })
-{}
+export class AuthorizationGrantExchanged extends Schema.TaggedClass<AuthorizationGrantExchanged>(
+  "AuthorizationGrantExchanged"
+)("Exchanged", {
+  sessionId: Ulid,
+  fulfilledAt: Timestamp,
+  exchangedAt: Timestamp
+}) {}
 
-export class AuthorizationGrantCancelled
-  extends Schema.TaggedClass<AuthorizationGrantCancelled>("AuthorizationGrantCancelled")("Cancelled", {
-    cancelledAt: Timestamp
-  })
-{}
+export class AuthorizationGrantCancelled extends Schema.TaggedClass<AuthorizationGrantCancelled>(
+  "AuthorizationGrantCancelled"
+)("Cancelled", {
+  cancelledAt: Timestamp
+}) {}
 
 export const AuthorizationGrantStage = Schema.Union(
   Pending,
@@ -86,11 +86,11 @@ export const exchangeAuthorizationGrant = (
 ): Transition<AuthorizationGrant> =>
   grant.stage._tag === "Fulfilled"
     ? Either.right(
-      withStage(
-        grant,
-        new AuthorizationGrantExchanged({ sessionId, fulfilledAt: grant.stage.fulfilledAt, exchangedAt: now })
+        withStage(
+          grant,
+          new AuthorizationGrantExchanged({ sessionId, fulfilledAt: grant.stage.fulfilledAt, exchangedAt: now })
+        )
       )
-    )
     : invalidTransition("AuthorizationGrant", grant.stage._tag, "exchange")
 
 /** Pending → Cancelled (no repository method writes it; kept for completeness of the machine). */

@@ -7,28 +7,31 @@ import { ScopeFromSelf } from "../values.js"
 import { Client } from "./client.js"
 import { OptionalIp, type Transition } from "./shared.js"
 
-export class DeviceCodeGrantFulfilled
-  extends Schema.TaggedClass<DeviceCodeGrantFulfilled>("DeviceCodeGrantFulfilled")("Fulfilled", {
+export class DeviceCodeGrantFulfilled extends Schema.TaggedClass<DeviceCodeGrantFulfilled>("DeviceCodeGrantFulfilled")(
+  "Fulfilled",
+  {
     browserSessionId: Ulid,
     fulfilledAt: Timestamp
-  })
-{}
+  }
+) {}
 
-export class DeviceCodeGrantRejected
-  extends Schema.TaggedClass<DeviceCodeGrantRejected>("DeviceCodeGrantRejected")("Rejected", {
+export class DeviceCodeGrantRejected extends Schema.TaggedClass<DeviceCodeGrantRejected>("DeviceCodeGrantRejected")(
+  "Rejected",
+  {
     browserSessionId: Ulid,
     rejectedAt: Timestamp
-  })
-{}
+  }
+) {}
 
-export class DeviceCodeGrantExchanged
-  extends Schema.TaggedClass<DeviceCodeGrantExchanged>("DeviceCodeGrantExchanged")("Exchanged", {
+export class DeviceCodeGrantExchanged extends Schema.TaggedClass<DeviceCodeGrantExchanged>("DeviceCodeGrantExchanged")(
+  "Exchanged",
+  {
     browserSessionId: Ulid,
     fulfilledAt: Timestamp,
     exchangedAt: Timestamp,
     sessionId: Ulid
-  })
-{}
+  }
+) {}
 
 export const DeviceCodeGrantState = Schema.Union(
   Pending,
@@ -72,27 +75,40 @@ export const fulfillDeviceCodeGrant = (
 ): Transition<DeviceCodeGrant> =>
   grant.state._tag === "Pending"
     ? Either.right(
-      copy(DeviceCodeGrant, grant, { state: new DeviceCodeGrantFulfilled({ browserSessionId, fulfilledAt: now }), locale })
-    )
+        copy(DeviceCodeGrant, grant, {
+          state: new DeviceCodeGrantFulfilled({ browserSessionId, fulfilledAt: now }),
+          locale
+        })
+      )
     : invalidTransition("DeviceCodeGrant", grant.state._tag, "fulfill")
 
 /** Pending → Rejected. */
-export const rejectDeviceCodeGrant = (grant: DeviceCodeGrant, now: Date, browserSessionId: Ulid): Transition<DeviceCodeGrant> =>
+export const rejectDeviceCodeGrant = (
+  grant: DeviceCodeGrant,
+  now: Date,
+  browserSessionId: Ulid
+): Transition<DeviceCodeGrant> =>
   grant.state._tag === "Pending"
-    ? Either.right(copy(DeviceCodeGrant, grant, { state: new DeviceCodeGrantRejected({ browserSessionId, rejectedAt: now }) }))
+    ? Either.right(
+        copy(DeviceCodeGrant, grant, { state: new DeviceCodeGrantRejected({ browserSessionId, rejectedAt: now }) })
+      )
     : invalidTransition("DeviceCodeGrant", grant.state._tag, "reject")
 
 /** Fulfilled → Exchanged. */
-export const exchangeDeviceCodeGrant = (grant: DeviceCodeGrant, now: Date, sessionId: Ulid): Transition<DeviceCodeGrant> =>
+export const exchangeDeviceCodeGrant = (
+  grant: DeviceCodeGrant,
+  now: Date,
+  sessionId: Ulid
+): Transition<DeviceCodeGrant> =>
   grant.state._tag === "Fulfilled"
     ? Either.right(
-      copy(DeviceCodeGrant, grant, {
-        state: new DeviceCodeGrantExchanged({
-          browserSessionId: grant.state.browserSessionId,
-          fulfilledAt: grant.state.fulfilledAt,
-          exchangedAt: now,
-          sessionId
+        copy(DeviceCodeGrant, grant, {
+          state: new DeviceCodeGrantExchanged({
+            browserSessionId: grant.state.browserSessionId,
+            fulfilledAt: grant.state.fulfilledAt,
+            exchangedAt: now,
+            sessionId
+          })
         })
-      })
-    )
+      )
     : invalidTransition("DeviceCodeGrant", grant.state._tag, "exchange")

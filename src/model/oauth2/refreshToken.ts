@@ -5,12 +5,10 @@ import { invalidTransition } from "../errors.js"
 import { Ulid } from "../Ulid.js"
 import type { Transition } from "./shared.js"
 
-export class RefreshTokenConsumed
-  extends Schema.TaggedClass<RefreshTokenConsumed>("RefreshTokenConsumed")("Consumed", {
-    consumedAt: Timestamp,
-    nextRefreshTokenId: OptionalUlid
-  })
-{}
+export class RefreshTokenConsumed extends Schema.TaggedClass<RefreshTokenConsumed>("RefreshTokenConsumed")("Consumed", {
+  consumedAt: Timestamp,
+  nextRefreshTokenId: OptionalUlid
+}) {}
 
 export const RefreshTokenState = Schema.Union(Valid, RefreshTokenConsumed, Revoked)
 export type RefreshTokenState = typeof RefreshTokenState.Type
@@ -29,14 +27,18 @@ export class RefreshToken extends Schema.Class<RefreshToken>("RefreshToken")({
 }
 
 /** Valid or Consumed → Consumed (a second consumption overwrites time and successor); Revoked refuses. */
-export const consumeRefreshToken = (token: RefreshToken, now: Date, nextRefreshTokenId: Ulid): Transition<RefreshToken> =>
+export const consumeRefreshToken = (
+  token: RefreshToken,
+  now: Date,
+  nextRefreshTokenId: Ulid
+): Transition<RefreshToken> =>
   token.state._tag === "Revoked"
     ? invalidTransition("RefreshToken", token.state._tag, "consume")
     : Either.right(
-      copy(RefreshToken, token, {
-        state: new RefreshTokenConsumed({ consumedAt: now, nextRefreshTokenId: Option.some(nextRefreshTokenId) })
-      })
-    )
+        copy(RefreshToken, token, {
+          state: new RefreshTokenConsumed({ consumedAt: now, nextRefreshTokenId: Option.some(nextRefreshTokenId) })
+        })
+      )
 
 /** Valid → Revoked. */
 export const revokeRefreshToken = (token: RefreshToken, now: Date): Transition<RefreshToken> =>

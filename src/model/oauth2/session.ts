@@ -1,14 +1,6 @@
 // OAuth2 sessions: valid until finished, with the client, scope and last activity.
 import { Either, Schema } from "effect"
-import {
-  copy,
-  Finished,
-  OptionalString,
-  OptionalTimestamp,
-  OptionalUlid,
-  SessionState,
-  Timestamp
-} from "../common.js"
+import { copy, Finished, OptionalString, OptionalTimestamp, OptionalUlid, SessionState, Timestamp } from "../common.js"
 import { invalidTransition } from "../errors.js"
 import { Ulid } from "../Ulid.js"
 import { ScopeFromSelf } from "../values.js"

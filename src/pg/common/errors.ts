@@ -18,7 +18,8 @@ const findDriverField = (cause: unknown, field: "code" | "constraint", accept: (
 }
 
 /** The SQLSTATE of a driver failure (`"23505"` for a unique violation, …), when the server sent one. */
-export const sqlStateOf = (cause: unknown): Option.Option<string> => findDriverField(cause, "code", (s) => SQLSTATE.test(s))
+export const sqlStateOf = (cause: unknown): Option.Option<string> =>
+  findDriverField(cause, "code", (s) => SQLSTATE.test(s))
 
 /** Maps an `@effect/sql` error to `DriverError`, keeping the `SqlError` itself as the cause. */
 export const fromSqlError = (error: SqlError): DriverError => {
@@ -35,4 +36,3 @@ export const mapSqlError = <A, E, R>(
   self: Effect.Effect<A, E, R>
 ): Effect.Effect<A, Exclude<E, SqlError> | DriverError, R> =>
   Effect.mapError(self, (e) => (e instanceof SqlError ? fromSqlError(e) : (e as Exclude<E, SqlError>)))
-

@@ -62,7 +62,8 @@ export const listPage = <Row extends object>(
   Effect.gen(function* () {
     const keyset = yield* keysetClauses(sql, options.idColumn, options.pagination)
     // The filter is parenthesised: sql.and adds no parentheses around a lone clause or its members.
-    const conditions = options.filter === undefined ? keyset.conditions : [sql`(${options.filter})`, ...keyset.conditions]
+    const conditions =
+      options.filter === undefined ? keyset.conditions : [sql`(${options.filter})`, ...keyset.conditions]
     const rows = yield* mapSqlError(
       sql<Row>`${options.select} WHERE ${sql.and(conditions)} ORDER BY ${keyset.orderBy} LIMIT ${keyset.limit}`
     )

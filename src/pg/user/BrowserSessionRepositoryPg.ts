@@ -188,7 +188,8 @@ export const queries = declarationsOf(statements, authenticationStatements, dyna
 /** The upstream authorization sessions a nested UpstreamOAuthSessionFilter selects (alias `upstream`). */
 const upstreamFilterFragment = (sql: SqlClient.SqlClient, filter: UpstreamOAuthSessionFilter): Fragment => {
   const clauses: Array<Fragment> = []
-  if (filter.provider !== undefined) clauses.push(sql`upstream.upstream_oauth_provider_id = ${ulidToUuid(filter.provider)}`)
+  if (filter.provider !== undefined)
+    clauses.push(sql`upstream.upstream_oauth_provider_id = ${ulidToUuid(filter.provider)}`)
   if (filter.subClaim !== undefined) clauses.push(sql`(upstream.id_token_claims ->> 'sub') = ${filter.subClaim}`)
   if (filter.sidClaim !== undefined) clauses.push(sql`(upstream.id_token_claims ->> 'sid') = ${filter.sidClaim}`)
   return sql.and(clauses)
@@ -200,7 +201,8 @@ const filterFragment = (sql: SqlClient.SqlClient, filter: BrowserSessionFilter):
   if (filter.user !== undefined) clauses.push(sql`user_sessions.user_id = ${ulidToUuid(filter.user)}`)
   if (filter.state === "active") clauses.push(sql`user_sessions.finished_at IS NULL`)
   if (filter.state === "finished") clauses.push(sql`user_sessions.finished_at IS NOT NULL`)
-  if (filter.lastActiveBefore !== undefined) clauses.push(sql`user_sessions.last_active_at < ${filter.lastActiveBefore}`)
+  if (filter.lastActiveBefore !== undefined)
+    clauses.push(sql`user_sessions.last_active_at < ${filter.lastActiveBefore}`)
   if (filter.lastActiveAfter !== undefined) clauses.push(sql`user_sessions.last_active_at > ${filter.lastActiveAfter}`)
   if (filter.createdBefore !== undefined) {
     clauses.push(sql`user_sessions.user_session_id < ${ulidToUuid(minUlidAt(filter.createdBefore))}`)
@@ -217,7 +219,9 @@ const filterFragment = (sql: SqlClient.SqlClient, filter: BrowserSessionFilter):
 }
 
 const cleanupResult = (rows: ReadonlyArray<typeof CleanupRow.Type>) =>
-  Effect.map(toSafeCount(rows[0]?.count ?? 0), (n): CleanupResult<Date> => CleanupResult.make(n, Option.fromNullable(rows[0]?.last)))
+  Effect.map(toSafeCount(rows[0]?.count ?? 0), (n): CleanupResult<Date> =>
+    CleanupResult.make(n, Option.fromNullable(rows[0]?.last))
+  )
 
 const toSession = optionalEntity(browserSessionFromRow)
 const toAuthentication = optionalEntity(authenticationFromRow)
@@ -266,7 +270,8 @@ export const make = Effect.gen(function* () {
         Effect.gen(function* () {
           yield* checkBrowserSessionFilter(filter)
           const at = yield* now
-          const result = yield* sql`UPDATE user_sessions SET finished_at = ${at} WHERE ${filterFragment(sql, filter)}`.raw
+          const result = yield* sql`UPDATE user_sessions SET finished_at = ${at} WHERE ${filterFragment(sql, filter)}`
+            .raw
           return Number((result as { rowCount?: number | null }).rowCount ?? 0)
         })
       ),
@@ -289,7 +294,9 @@ export const make = Effect.gen(function* () {
     count: (filter) =>
       Effect.zipRight(
         checkBrowserSessionFilter(filter),
-        Effect.suspend(() => dynamic.count.run(countRows(sql, { from: sql`user_sessions`, filter: filterFragment(sql, filter) })))
+        Effect.suspend(() =>
+          dynamic.count.run(countRows(sql, { from: sql`user_sessions`, filter: filterFragment(sql, filter) }))
+        )
       ),
 
     authenticateWithPassword: (session, password) =>

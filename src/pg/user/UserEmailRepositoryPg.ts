@@ -20,7 +20,11 @@ import {
   UserEmailRow,
   userEmailFromRow
 } from "../../rows/user/userEmail.js"
-import { checkUserEmailFilter, type UserEmailFilter, UserEmailRepository } from "../../storage/user/UserEmailRepository.js"
+import {
+  checkUserEmailFilter,
+  type UserEmailFilter,
+  UserEmailRepository
+} from "../../storage/user/UserEmailRepository.js"
 import { countRows } from "../common/count.js"
 import { lowerEquals } from "../common/filters.js"
 import { listPage } from "../common/pagination.js"
@@ -28,7 +32,8 @@ import { traced } from "../common/tracing.js"
 import { bindAll, declarationsOf, NoRows, repositoryQueries } from "../query.js"
 
 const emailColumns = "user_email_id, user_id, email, created_at"
-const authenticationColumns = "user_email_authentication_id, user_session_id, user_registration_id, email, created_at, completed_at"
+const authenticationColumns =
+  "user_email_authentication_id, user_session_id, user_registration_id, email, created_at, completed_at"
 const codeColumns = "user_email_authentication_code_id, user_email_authentication_id, code, created_at, expires_at"
 
 const q = repositoryQueries({ prefix: "userEmail", table: "user_emails", idColumn: "user_email_id", row: UserEmailRow })
@@ -194,7 +199,10 @@ export const make = Effect.gen(function* () {
       ),
 
     findByEmail: (email) =>
-      Effect.zipRight(checkWellFormed({ email }), Effect.flatMap(db.findByEmail.all(email), (rows) => toEmail(onlyMatch(rows)))),
+      Effect.zipRight(
+        checkWellFormed({ email }),
+        Effect.flatMap(db.findByEmail.all(email), (rows) => toEmail(onlyMatch(rows)))
+      ),
 
     all: (user) => Effect.map(db.all.all(user.id), (rows) => rows.map(userEmailFromRow)),
 
@@ -216,7 +224,9 @@ export const make = Effect.gen(function* () {
     count: (filter) =>
       Effect.zipRight(
         checkUserEmailFilter(filter),
-        Effect.suspend(() => dynamic.count.run(countRows(sql, { from: sql`user_emails`, filter: filterFragment(sql, filter) })))
+        Effect.suspend(() =>
+          dynamic.count.run(countRows(sql, { from: sql`user_emails`, filter: filterFragment(sql, filter) }))
+        )
       ),
 
     add: (user, email) =>
@@ -263,7 +273,10 @@ export const make = Effect.gen(function* () {
     lookupAuthentication: (id) => Effect.flatMap(db.lookupAuthentication.one(id), toAuthentication),
 
     findAuthenticationCode: (authentication, code) =>
-      Effect.zipRight(checkWellFormed({ code }), Effect.flatMap(db.findAuthenticationCode.one(authentication.id, code), toCode)),
+      Effect.zipRight(
+        checkWellFormed({ code }),
+        Effect.flatMap(db.findAuthenticationCode.one(authentication.id, code), toCode)
+      ),
 
     completeAuthenticationWithCode: (authentication) => complete(authentication),
 

@@ -12,7 +12,12 @@ import { bindAll, declarationsOf, NoRows, repositoryQueries } from "../query.js"
 
 const columns = "user_password_id, user_id, hashed_password, version, upgraded_from_id, created_at"
 
-const q = repositoryQueries({ prefix: "userPassword", table: "user_passwords", idColumn: "user_password_id", row: UserPasswordRow })
+const q = repositoryQueries({
+  prefix: "userPassword",
+  table: "user_passwords",
+  idColumn: "user_password_id",
+  row: UserPasswordRow
+})
 
 const statements = q.statements({
   // The newest row by created_at, as MAS; the id breaks ties, so both backends pick the same row.
@@ -22,7 +27,14 @@ const statements = q.statements({
   },
   add: {
     text: `INSERT INTO user_passwords (${columns}) VALUES ($1, $2, $3, $4, $5, $6)`,
-    params: Schema.Tuple(UlidFromUuid, UlidFromUuid, Schema.String, Schema.Int, Schema.NullOr(UlidFromUuid), Schema.DateFromSelf),
+    params: Schema.Tuple(
+      UlidFromUuid,
+      UlidFromUuid,
+      Schema.String,
+      Schema.Int,
+      Schema.NullOr(UlidFromUuid),
+      Schema.DateFromSelf
+    ),
     row: NoRows
   }
 })

@@ -56,7 +56,14 @@ const statements = q.statements({
   // No uniqueness on the ticket text, as in MAS: a duplicate is one more row.
   addTicket: {
     text: `INSERT INTO user_recovery_tickets (${ticketColumns}) VALUES ($1, $2, $3, $4, $5, $6)`,
-    params: Schema.Tuple(UlidFromUuid, UlidFromUuid, UlidFromUuid, Schema.String, Schema.DateFromSelf, Schema.DateFromSelf),
+    params: Schema.Tuple(
+      UlidFromUuid,
+      UlidFromUuid,
+      UlidFromUuid,
+      Schema.String,
+      Schema.DateFromSelf,
+      Schema.DateFromSelf
+    ),
     row: NoRows,
     table: "user_recovery_tickets"
   },
@@ -109,7 +116,10 @@ export const make = Effect.gen(function* () {
       }),
 
     findTicket: (ticket) =>
-      Effect.zipRight(checkWellFormed({ ticket }), Effect.map(db.findTicket.one(ticket), Option.map(userRecoveryTicketFromRow))),
+      Effect.zipRight(
+        checkWellFormed({ ticket }),
+        Effect.map(db.findTicket.one(ticket), Option.map(userRecoveryTicketFromRow))
+      ),
 
     addTicket: (session, userEmail, ticket) =>
       Effect.gen(function* () {

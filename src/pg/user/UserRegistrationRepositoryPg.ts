@@ -147,11 +147,16 @@ export const make = Effect.gen(function* () {
       }),
 
     setDisplayName: (registration, displayName) =>
-      Effect.zipRight(checkWellFormed({ displayName }), storedAfter(db.setDisplayName.one(registration.id, displayName))),
+      Effect.zipRight(
+        checkWellFormed({ displayName }),
+        storedAfter(db.setDisplayName.one(registration.id, displayName))
+      ),
     setTermsUrl: (registration, termsUrl) =>
       Effect.zipRight(
         checkWellFormed({ termsUrl }),
-        Effect.flatMap(normaliseUrl("termsUrl", termsUrl), (url) => storedAfter(db.setTermsUrl.one(registration.id, url)))
+        Effect.flatMap(normaliseUrl("termsUrl", termsUrl), (url) =>
+          storedAfter(db.setTermsUrl.one(registration.id, url))
+        )
       ),
     setEmailAuthentication: (registration, authentication) =>
       storedAfter(db.setEmailAuthentication.one(registration.id, authentication.id)),

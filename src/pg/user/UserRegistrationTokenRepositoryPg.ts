@@ -20,7 +20,13 @@ import {
 } from "../../rows/user/userRegistrationToken.js"
 import { refusedTransition, RowsAffectedError } from "../../storage/common/errors.js"
 import { now } from "../../storage/common/time.js"
-import { checkExpiry, checkUsageLimit, checkWellFormed, counterOutOfRange, MAX_INT4 } from "../../storage/common/limits.js"
+import {
+  checkExpiry,
+  checkUsageLimit,
+  checkWellFormed,
+  counterOutOfRange,
+  MAX_INT4
+} from "../../storage/common/limits.js"
 import {
   type UserRegistrationTokenFilter,
   UserRegistrationTokenRepository
@@ -125,7 +131,8 @@ export const make = Effect.gen(function* () {
   return UserRegistrationTokenRepository.of({
     lookup: (id) => Effect.flatMap(db.lookup.one(id), toEntity),
 
-    findByToken: (token) => Effect.zipRight(checkWellFormed({ token }), Effect.flatMap(db.findByToken.one(token), toEntity)),
+    findByToken: (token) =>
+      Effect.zipRight(checkWellFormed({ token }), Effect.flatMap(db.findByToken.one(token), toEntity)),
 
     add: (token, usageLimit, expiresAt) =>
       Effect.gen(function* () {

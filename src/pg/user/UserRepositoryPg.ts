@@ -160,7 +160,9 @@ export const make = Effect.gen(function* () {
 
     lock: (user) =>
       Effect.flatMap(now, (at) =>
-        writeIfChanged(user, lockUser(user, at), (next) => db.setLockedAt.affectedOne(user.id, Option.getOrNull(next.lockedAt)))
+        writeIfChanged(user, lockUser(user, at), (next) =>
+          db.setLockedAt.affectedOne(user.id, Option.getOrNull(next.lockedAt))
+        )
       ),
     unlock: (user) => writeIfChanged(user, unlockUser(user), () => db.setLockedAt.affectedOne(user.id, null)),
     deactivate: (user) =>
@@ -195,7 +197,9 @@ export const make = Effect.gen(function* () {
     count: (filter) =>
       Effect.zipRight(
         checkUserFilter(filter),
-        Effect.suspend(() => dynamic.count.run(countRows(sql, { from: sql`users`, filter: filterFragment(sql, filter) })))
+        Effect.suspend(() =>
+          dynamic.count.run(countRows(sql, { from: sql`users`, filter: filterFragment(sql, filter) }))
+        )
       ),
 
     acquireLockForSync: (user) => Effect.asVoid(db.acquireLockForSync.all(userLockKey(user.id).toString()))

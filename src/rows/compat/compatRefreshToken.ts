@@ -10,6 +10,8 @@ export const decodeCompatRefreshTokenState = (c: {
 }): StateDecodeResult<CompatRefreshTokenState> =>
   Either.right(c.consumedAt === null ? new Valid() : new CompatRefreshTokenConsumed({ consumedAt: c.consumedAt }))
 
-export const encodeCompatRefreshTokenState = (state: CompatRefreshTokenState): { readonly consumedAt: Date | null } => ({
+export const encodeCompatRefreshTokenState = (
+  state: CompatRefreshTokenState
+): { readonly consumedAt: Date | null } => ({
   consumedAt: state._tag === "Consumed" ? state.consumedAt : null
 })

@@ -23,7 +23,10 @@ export interface AuthorizationGrantStageColumns {
 
 /** The legacy tuple (fulfilled, OAuth2 session, no browser session) that reads as Cancelled; repositories log a warning for it. */
 export const isLegacyCancelledGrant = (c: AuthorizationGrantStageColumns): boolean =>
-  c.fulfilledAt !== null && c.exchangedAt === null && c.cancelledAt === null && c.userSessionId === null &&
+  c.fulfilledAt !== null &&
+  c.exchangedAt === null &&
+  c.cancelledAt === null &&
+  c.userSessionId === null &&
   c.oauth2SessionId !== null
 
 export const decodeAuthorizationGrantStage = (
@@ -93,11 +96,15 @@ export const decodeAuthorizationCode = (
   } else if (c.codeChallenge !== null && c.codeChallengeMethod !== null) {
     const method = Schema.decodeUnknownOption(PkceChallengeMethod)(c.codeChallengeMethod)
     if (Option.isNone(method)) {
-      return Either.left(stateDecodeFailure("code_challenge_method", `unknown method ${JSON.stringify(c.codeChallengeMethod)}`))
+      return Either.left(
+        stateDecodeFailure("code_challenge_method", `unknown method ${JSON.stringify(c.codeChallengeMethod)}`)
+      )
     }
     pkce = Option.some(new Pkce({ challengeMethod: method.value, challenge: c.codeChallenge }))
   } else {
-    return Either.left(stateDecodeFailure("code_challenge_method", "challenge and method must be both set or both null"))
+    return Either.left(
+      stateDecodeFailure("code_challenge_method", "challenge and method must be both set or both null")
+    )
   }
   if (c.authorizationCode === null) {
     return Option.isNone(pkce)
@@ -109,11 +116,17 @@ export const decodeAuthorizationCode = (
 
 export const encodeAuthorizationCode = (code: Option.Option<AuthorizationCode>): AuthorizationCodeColumns => ({
   authorizationCode: Option.match(code, { onNone: () => null, onSome: (c) => c.code }),
-  codeChallenge: Option.match(Option.flatMap(code, (c) => c.pkce), { onNone: () => null, onSome: (p) => p.challenge }),
-  codeChallengeMethod: Option.match(Option.flatMap(code, (c) => c.pkce), {
-    onNone: () => null,
-    onSome: (p) => p.challengeMethod
-  })
+  codeChallenge: Option.match(
+    Option.flatMap(code, (c) => c.pkce),
+    { onNone: () => null, onSome: (p) => p.challenge }
+  ),
+  codeChallengeMethod: Option.match(
+    Option.flatMap(code, (c) => c.pkce),
+    {
+      onNone: () => null,
+      onSome: (p) => p.challengeMethod
+    }
+  )
 })
 
 /** `decode<Entity>State` spelling of the stage decoder. */

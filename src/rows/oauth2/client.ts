@@ -59,5 +59,5 @@ export const decodeClientJwks = (columns: ClientJwksColumns): StateDecodeResult<
 export const encodeClientJwks = (jwks: Option.Option<JwksOrJwksUri>): ClientJwksColumns =>
   Option.match(jwks, {
     onNone: () => ({ jwks: null, jwksUri: null }),
-    onSome: (j) => j._tag === "Jwks" ? { jwks: j.jwks, jwksUri: null } : { jwks: null, jwksUri: j.uri }
+    onSome: (j) => (j._tag === "Jwks" ? { jwks: j.jwks, jwksUri: null } : { jwks: null, jwksUri: j.uri })
   })

@@ -20,18 +20,47 @@ export interface DeviceCodeGrantStateColumns {
 
 export const decodeDeviceCodeGrantState = (c: DeviceCodeGrantStateColumns): StateDecodeResult<DeviceCodeGrantState> => {
   const { exchangedAt, fulfilledAt, oauth2SessionId, rejectedAt, userSessionId } = c
-  if (fulfilledAt === null && rejectedAt === null && exchangedAt === null && userSessionId === null && oauth2SessionId === null) {
+  if (
+    fulfilledAt === null &&
+    rejectedAt === null &&
+    exchangedAt === null &&
+    userSessionId === null &&
+    oauth2SessionId === null
+  ) {
     return Either.right(new Pending())
   }
-  if (fulfilledAt !== null && rejectedAt === null && exchangedAt === null && userSessionId !== null && oauth2SessionId === null) {
+  if (
+    fulfilledAt !== null &&
+    rejectedAt === null &&
+    exchangedAt === null &&
+    userSessionId !== null &&
+    oauth2SessionId === null
+  ) {
     return Either.right(new DeviceCodeGrantFulfilled({ browserSessionId: userSessionId, fulfilledAt }))
   }
-  if (fulfilledAt === null && rejectedAt !== null && exchangedAt === null && userSessionId !== null && oauth2SessionId === null) {
+  if (
+    fulfilledAt === null &&
+    rejectedAt !== null &&
+    exchangedAt === null &&
+    userSessionId !== null &&
+    oauth2SessionId === null
+  ) {
     return Either.right(new DeviceCodeGrantRejected({ browserSessionId: userSessionId, rejectedAt }))
   }
-  if (fulfilledAt !== null && rejectedAt === null && exchangedAt !== null && userSessionId !== null && oauth2SessionId !== null) {
+  if (
+    fulfilledAt !== null &&
+    rejectedAt === null &&
+    exchangedAt !== null &&
+    userSessionId !== null &&
+    oauth2SessionId !== null
+  ) {
     return Either.right(
-      new DeviceCodeGrantExchanged({ browserSessionId: userSessionId, fulfilledAt, exchangedAt, sessionId: oauth2SessionId })
+      new DeviceCodeGrantExchanged({
+        browserSessionId: userSessionId,
+        fulfilledAt,
+        exchangedAt,
+        sessionId: oauth2SessionId
+      })
     )
   }
   return Either.left(stateDecodeFailure("state", `impossible device code grant state (${describeTuple(c)})`))

@@ -6,7 +6,13 @@ import {
   PersonalSessionOwnerUser
 } from "../../model/personal.js"
 import type { Ulid } from "../../model/Ulid.js"
-import { decodeRevocableState, describeTuple, encodeRevocableState, stateDecodeFailure, type StateDecodeResult } from "../state.js"
+import {
+  decodeRevocableState,
+  describeTuple,
+  encodeRevocableState,
+  stateDecodeFailure,
+  type StateDecodeResult
+} from "../state.js"
 
 export const decodePersonalSessionState = decodeRevocableState
 export const encodePersonalSessionState = encodeRevocableState

@@ -38,8 +38,8 @@ export const decodeUpstreamSessionState = (c: UpstreamSessionStateColumns): Stat
     userinfo: json(c.userinfo)
   }
   const { completedAt, consumedAt, unlinkedAt, upstreamOAuthLinkId: linkId } = c
-  const noData = c.idToken === null && c.idTokenClaims === null && c.extraCallbackParameters === null &&
-    c.userinfo === null
+  const noData =
+    c.idToken === null && c.idTokenClaims === null && c.extraCallbackParameters === null && c.userinfo === null
   if (completedAt === null && consumedAt === null && unlinkedAt === null && linkId === null && noData) {
     return Either.right(new Pending())
   }

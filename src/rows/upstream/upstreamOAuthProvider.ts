@@ -10,7 +10,9 @@ const StoredImportPreference = Schema.Struct({ action, template })
 const StoredLocalpartPreference = Schema.Struct({
   action,
   template,
-  onConflict: Schema.optionalWith(LocalpartOnConflict, { default: () => "fail" as const }).pipe(Schema.fromKey("on_conflict"))
+  onConflict: Schema.optionalWith(LocalpartOnConflict, { default: () => "fail" as const }).pipe(
+    Schema.fromKey("on_conflict")
+  )
 })
 
 // An absent member decodes as a JSON object without members would.
@@ -21,7 +23,9 @@ const importPreference = Schema.optionalWith(StoredImportPreference, {
 
 const StoredClaimsImports = Schema.Struct({
   subject,
-  skipConfirmation: Schema.optionalWith(Schema.Boolean, { default: () => false }).pipe(Schema.fromKey("skip_confirmation")),
+  skipConfirmation: Schema.optionalWith(Schema.Boolean, { default: () => false }).pipe(
+    Schema.fromKey("skip_confirmation")
+  ),
   localpart: Schema.optionalWith(StoredLocalpartPreference, {
     default: () => ({ action: "ignore" as const, template: Option.none(), onConflict: "fail" as const })
   }),

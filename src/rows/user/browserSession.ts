@@ -52,23 +52,26 @@ export const joinUser = (session: BrowserSessionRow, user: UserRow): BrowserSess
 })
 
 export const browserSessionFromRow = (row: BrowserSessionWithUserRow): BrowserSession =>
-  new BrowserSession({
-    id: row.user_session_id,
-    user: userFromRow({
-      user_id: row.user_id,
-      username: row.user_username,
-      created_at: row.user_created_at,
-      locked_at: row.user_locked_at,
-      deactivated_at: row.user_deactivated_at,
-      can_request_admin: row.user_can_request_admin,
-      is_guest: row.user_is_guest
-    }),
-    createdAt: row.created_at,
-    finishedAt: Option.fromNullable(row.finished_at),
-    userAgent: Option.fromNullable(row.user_agent),
-    lastActiveAt: Option.fromNullable(row.last_active_at),
-    lastActiveIp: Option.fromNullable(row.last_active_ip)
-  }, true)
+  new BrowserSession(
+    {
+      id: row.user_session_id,
+      user: userFromRow({
+        user_id: row.user_id,
+        username: row.user_username,
+        created_at: row.user_created_at,
+        locked_at: row.user_locked_at,
+        deactivated_at: row.user_deactivated_at,
+        can_request_admin: row.user_can_request_admin,
+        is_guest: row.user_is_guest
+      }),
+      createdAt: row.created_at,
+      finishedAt: Option.fromNullable(row.finished_at),
+      userAgent: Option.fromNullable(row.user_agent),
+      lastActiveAt: Option.fromNullable(row.last_active_at),
+      lastActiveIp: Option.fromNullable(row.last_active_ip)
+    },
+    true
+  )
 
 export const browserSessionToRow = (session: BrowserSession): BrowserSessionRow => ({
   user_session_id: session.id,
@@ -99,7 +102,9 @@ export const decodeAuthenticationMethod = (
   columns: AuthenticationMethodColumns
 ): StateDecodeResult<AuthenticationMethod> =>
   columns.userPasswordId !== null && columns.upstreamOAuthAuthorizationSessionId !== null
-    ? Either.left(stateDecodeFailure("upstream_oauth_authorization_session_id", `both methods set (${describeTuple(columns)})`))
+    ? Either.left(
+        stateDecodeFailure("upstream_oauth_authorization_session_id", `both methods set (${describeTuple(columns)})`)
+      )
     : Either.right(authenticationMethodOf(columns))
 
 export const encodeAuthenticationMethod = (method: AuthenticationMethod): AuthenticationMethodColumns => {
@@ -132,8 +137,11 @@ export const AuthenticationRow = Schema.Struct({
 export type AuthenticationRow = typeof AuthenticationRow.Type
 
 export const authenticationFromRow = (row: AuthenticationRow): AuthenticationEntity =>
-  new Authentication({
-    id: row.user_session_authentication_id,
-    createdAt: row.created_at,
-    authenticationMethod: authenticationMethodOf(methodColumns(row))
-  }, true)
+  new Authentication(
+    {
+      id: row.user_session_authentication_id,
+      createdAt: row.created_at,
+      authenticationMethod: authenticationMethodOf(methodColumns(row))
+    },
+    true
+  )

@@ -20,15 +20,18 @@ export type UserRow = typeof UserRow.Type
 // Rows are validated when decoded (PostgreSQL) or written (memory), so the constructors skip a second,
 // costly validation on this hot path.
 export const userFromRow = (row: UserRow): User =>
-  new User({
-    id: row.user_id,
-    username: row.username,
-    createdAt: row.created_at,
-    lockedAt: Option.fromNullable(row.locked_at),
-    deactivatedAt: Option.fromNullable(row.deactivated_at),
-    canRequestAdmin: row.can_request_admin,
-    isGuest: row.is_guest
-  }, true)
+  new User(
+    {
+      id: row.user_id,
+      username: row.username,
+      createdAt: row.created_at,
+      lockedAt: Option.fromNullable(row.locked_at),
+      deactivatedAt: Option.fromNullable(row.deactivated_at),
+      canRequestAdmin: row.can_request_admin,
+      isGuest: row.is_guest
+    },
+    true
+  )
 
 export const userToRow = (user: User): UserRow => ({
   user_id: user.id,

@@ -40,14 +40,17 @@ export const UserEmailAuthenticationRow = Schema.Struct({
 export type UserEmailAuthenticationRow = typeof UserEmailAuthenticationRow.Type
 
 export const userEmailAuthenticationFromRow = (row: UserEmailAuthenticationRow): UserEmailAuthentication =>
-  new UserEmailAuthentication({
-    id: row.user_email_authentication_id,
-    userSessionId: Option.fromNullable(row.user_session_id),
-    userRegistrationId: Option.fromNullable(row.user_registration_id),
-    email: row.email,
-    createdAt: row.created_at,
-    completedAt: Option.fromNullable(row.completed_at)
-  }, true)
+  new UserEmailAuthentication(
+    {
+      id: row.user_email_authentication_id,
+      userSessionId: Option.fromNullable(row.user_session_id),
+      userRegistrationId: Option.fromNullable(row.user_registration_id),
+      email: row.email,
+      createdAt: row.created_at,
+      completedAt: Option.fromNullable(row.completed_at)
+    },
+    true
+  )
 
 export const userEmailAuthenticationToRow = (authentication: UserEmailAuthentication): UserEmailAuthenticationRow => ({
   user_email_authentication_id: authentication.id,
@@ -69,15 +72,20 @@ export const UserEmailAuthenticationCodeRow = Schema.Struct({
 export type UserEmailAuthenticationCodeRow = typeof UserEmailAuthenticationCodeRow.Type
 
 export const userEmailAuthenticationCodeFromRow = (row: UserEmailAuthenticationCodeRow): UserEmailAuthenticationCode =>
-  new UserEmailAuthenticationCode({
-    id: row.user_email_authentication_code_id,
-    userEmailAuthenticationId: row.user_email_authentication_id,
-    code: row.code,
-    createdAt: row.created_at,
-    expiresAt: row.expires_at
-  }, true)
+  new UserEmailAuthenticationCode(
+    {
+      id: row.user_email_authentication_code_id,
+      userEmailAuthenticationId: row.user_email_authentication_id,
+      code: row.code,
+      createdAt: row.created_at,
+      expiresAt: row.expires_at
+    },
+    true
+  )
 
-export const userEmailAuthenticationCodeToRow = (code: UserEmailAuthenticationCode): UserEmailAuthenticationCodeRow => ({
+export const userEmailAuthenticationCodeToRow = (
+  code: UserEmailAuthenticationCode
+): UserEmailAuthenticationCodeRow => ({
   user_email_authentication_code_id: code.id,
   user_email_authentication_id: code.userEmailAuthenticationId,
   code: code.code,
@@ -92,7 +100,10 @@ export const userEmailAuthenticationCodeToRow = (code: UserEmailAuthenticationCo
  * `find`: the user's addresses equal ignoring case (at most a few case variants, in id order).
  * The exact-case one wins; otherwise the oldest, so the answer never depends on storage order.
  */
-export const pickCaseVariant = <R extends { readonly email: string }>(rows: ReadonlyArray<R>, email: string): Option.Option<R> =>
+export const pickCaseVariant = <R extends { readonly email: string }>(
+  rows: ReadonlyArray<R>,
+  email: string
+): Option.Option<R> =>
   Option.orElse(Option.fromNullable(rows.find((r) => r.email === email)), () => Option.fromNullable(rows[0]))
 
 /** `findByEmail`: an address only when exactly one row matched. */
@@ -110,7 +121,10 @@ export const compareCodePoints = (a: string, b: string): number => {
 }
 
 /** `createdAt + duration`, refused when it is not a representable instant (infinite or beyond Date's range). */
-export const codeExpiry = (createdAt: Date, duration: Duration.Duration): Either.Either<Date, InvalidOperationError> => {
+export const codeExpiry = (
+  createdAt: Date,
+  duration: Duration.Duration
+): Either.Either<Date, InvalidOperationError> => {
   const millis = Duration.toMillis(duration)
   const expiresAt = new Date(createdAt.getTime() + Math.floor(millis))
   return Number.isFinite(millis) && !Number.isNaN(expiresAt.getTime())

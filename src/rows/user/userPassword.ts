@@ -19,10 +19,13 @@ export const UserPasswordRow = Schema.Struct({
 export type UserPasswordRow = typeof UserPasswordRow.Type
 
 export const passwordFromRow = (row: UserPasswordRow): Password =>
-  new Password({
-    id: row.user_password_id,
-    hashedPassword: row.hashed_password,
-    version: row.version,
-    upgradedFromId: Option.fromNullable(row.upgraded_from_id),
-    createdAt: row.created_at
-  }, true)
+  new Password(
+    {
+      id: row.user_password_id,
+      hashedPassword: row.hashed_password,
+      version: row.version,
+      upgradedFromId: Option.fromNullable(row.upgraded_from_id),
+      createdAt: row.created_at
+    },
+    true
+  )

@@ -22,15 +22,18 @@ export const UserRecoverySessionRow = Schema.Struct({
 export type UserRecoverySessionRow = typeof UserRecoverySessionRow.Type
 
 export const userRecoverySessionFromRow = (row: UserRecoverySessionRow): UserRecoverySession =>
-  new UserRecoverySession({
-    id: row.user_recovery_session_id,
-    email: row.email,
-    userAgent: row.user_agent,
-    ipAddress: Option.fromNullable(row.ip_address),
-    locale: row.locale,
-    createdAt: row.created_at,
-    consumedAt: Option.fromNullable(row.consumed_at)
-  }, true)
+  new UserRecoverySession(
+    {
+      id: row.user_recovery_session_id,
+      email: row.email,
+      userAgent: row.user_agent,
+      ipAddress: Option.fromNullable(row.ip_address),
+      locale: row.locale,
+      createdAt: row.created_at,
+      consumedAt: Option.fromNullable(row.consumed_at)
+    },
+    true
+  )
 
 export const userRecoverySessionToRow = (session: UserRecoverySession): UserRecoverySessionRow => ({
   user_recovery_session_id: session.id,
@@ -54,14 +57,17 @@ export const UserRecoveryTicketRow = Schema.Struct({
 export type UserRecoveryTicketRow = typeof UserRecoveryTicketRow.Type
 
 export const userRecoveryTicketFromRow = (row: UserRecoveryTicketRow): UserRecoveryTicket =>
-  new UserRecoveryTicket({
-    id: row.user_recovery_ticket_id,
-    userRecoverySessionId: row.user_recovery_session_id,
-    userEmailId: row.user_email_id,
-    ticket: row.ticket,
-    createdAt: row.created_at,
-    expiresAt: row.expires_at
-  }, true)
+  new UserRecoveryTicket(
+    {
+      id: row.user_recovery_ticket_id,
+      userRecoverySessionId: row.user_recovery_session_id,
+      userEmailId: row.user_email_id,
+      ticket: row.ticket,
+      createdAt: row.created_at,
+      expiresAt: row.expires_at
+    },
+    true
+  )
 
 export const userRecoveryTicketToRow = (ticket: UserRecoveryTicket): UserRecoveryTicketRow => ({
   user_recovery_ticket_id: ticket.id,

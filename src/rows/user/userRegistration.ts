@@ -22,7 +22,10 @@ const passwordOf = (columns: UserRegistrationPasswordColumns): Option.Option<Use
   columns.hashedPassword === null || columns.hashedPasswordVersion === null
     ? Option.none()
     : Option.some(
-        new UserRegistrationPassword({ hashedPassword: columns.hashedPassword, version: columns.hashedPasswordVersion }, true)
+        new UserRegistrationPassword(
+          { hashedPassword: columns.hashedPassword, version: columns.hashedPasswordVersion },
+          true
+        )
       )
 
 export const decodeUserRegistrationPassword = (
@@ -38,7 +41,9 @@ export const decodeUserRegistrationPassword = (
     )
   }
   if (hashedPasswordVersion !== null && !Schema.is(PasswordVersion)(hashedPasswordVersion)) {
-    return Either.left(stateDecodeFailure("hashed_password_version", `invalid password version ${hashedPasswordVersion}`))
+    return Either.left(
+      stateDecodeFailure("hashed_password_version", `invalid password version ${hashedPasswordVersion}`)
+    )
   }
   return Either.right(passwordOf(columns))
 }
@@ -78,21 +83,24 @@ export type UserRegistrationRow = typeof UserRegistrationRow.Type
 
 // Rows are validated when decoded (PostgreSQL) or read (memory), so the constructor skips a second validation.
 export const userRegistrationFromRow = (row: UserRegistrationRow): UserRegistration =>
-  new UserRegistration({
-    id: row.user_registration_id,
-    username: row.username,
-    displayName: Option.fromNullable(row.display_name),
-    termsUrl: Option.fromNullable(row.terms_url),
-    emailAuthenticationId: Option.fromNullable(row.email_authentication_id),
-    userRegistrationTokenId: Option.fromNullable(row.user_registration_token_id),
-    password: passwordOf(passwordColumns(row)),
-    upstreamOAuthAuthorizationSessionId: Option.fromNullable(row.upstream_oauth_authorization_session_id),
-    postAuthAction: Option.fromNullable(row.post_auth_action),
-    ipAddress: Option.fromNullable(row.ip_address),
-    userAgent: Option.fromNullable(row.user_agent),
-    createdAt: row.created_at,
-    completedAt: Option.fromNullable(row.completed_at)
-  }, true)
+  new UserRegistration(
+    {
+      id: row.user_registration_id,
+      username: row.username,
+      displayName: Option.fromNullable(row.display_name),
+      termsUrl: Option.fromNullable(row.terms_url),
+      emailAuthenticationId: Option.fromNullable(row.email_authentication_id),
+      userRegistrationTokenId: Option.fromNullable(row.user_registration_token_id),
+      password: passwordOf(passwordColumns(row)),
+      upstreamOAuthAuthorizationSessionId: Option.fromNullable(row.upstream_oauth_authorization_session_id),
+      postAuthAction: Option.fromNullable(row.post_auth_action),
+      ipAddress: Option.fromNullable(row.ip_address),
+      userAgent: Option.fromNullable(row.user_agent),
+      createdAt: row.created_at,
+      completedAt: Option.fromNullable(row.completed_at)
+    },
+    true
+  )
 
 export const userRegistrationToRow = (registration: UserRegistration): UserRegistrationRow => ({
   user_registration_id: registration.id,

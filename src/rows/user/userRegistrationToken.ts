@@ -27,16 +27,19 @@ export type UserRegistrationTokenRow = typeof UserRegistrationTokenRow.Type
 
 // Rows are validated when decoded (PostgreSQL) or read (memory), so the constructor skips a second validation.
 export const userRegistrationTokenFromRow = (row: UserRegistrationTokenRow): UserRegistrationToken =>
-  new UserRegistrationToken({
-    id: row.user_registration_token_id,
-    token: row.token,
-    usageLimit: Option.fromNullable(row.usage_limit),
-    timesUsed: row.times_used,
-    createdAt: row.created_at,
-    lastUsedAt: Option.fromNullable(row.last_used_at),
-    expiresAt: Option.fromNullable(row.expires_at),
-    revokedAt: Option.fromNullable(row.revoked_at)
-  }, true)
+  new UserRegistrationToken(
+    {
+      id: row.user_registration_token_id,
+      token: row.token,
+      usageLimit: Option.fromNullable(row.usage_limit),
+      timesUsed: row.times_used,
+      createdAt: row.created_at,
+      lastUsedAt: Option.fromNullable(row.last_used_at),
+      expiresAt: Option.fromNullable(row.expires_at),
+      revokedAt: Option.fromNullable(row.revoked_at)
+    },
+    true
+  )
 
 export const userRegistrationTokenToRow = (token: UserRegistrationToken): UserRegistrationTokenRow => ({
   user_registration_token_id: token.id,

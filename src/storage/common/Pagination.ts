@@ -225,7 +225,7 @@ export class Page<T> {
       return Effect.gen(this, function* () {
         done.push({ cursor: edge.cursor, node: yield* result })
         for (const next of rest) {
-          done.push({ cursor: next.cursor, node: yield* (f(next.node) as Effect.Effect<U, E, R>) })
+          done.push({ cursor: next.cursor, node: yield* f(next.node) as Effect.Effect<U, E, R> })
         }
         return new Page<U>(done, this.hasNextPage, this.hasPreviousPage)
       })

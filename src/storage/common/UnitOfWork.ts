@@ -28,10 +28,9 @@ export const abortOnDriverError = <A, E, R>(self: Effect.Effect<A, E, R>): Effec
 /** The error a doomed unit of work reports instead of committing (PostgreSQL's 25P02). */
 export const abortedError = (cause: DriverError): DriverError =>
   new DriverError({
-    cause: new Error(
-      `current transaction is aborted by an earlier error and was rolled back: ${cause.message}`,
-      { cause }
-    ),
+    cause: new Error(`current transaction is aborted by an earlier error and was rolled back: ${cause.message}`, {
+      cause
+    }),
     sqlState: Option.some(SqlState.InFailedSqlTransaction),
     constraint: Option.none()
   })
@@ -50,7 +49,10 @@ export const runUnitOfWork = <A, E, R, E2, R2>(
     const aborted = yield* Ref.make(Option.none<DriverError>())
     const checked = Effect.zipLeft(
       effect,
-      Effect.flatMap(Ref.get(aborted), Option.match({ onNone: () => Effect.void, onSome: (e) => Effect.fail(abortedError(e)) }))
+      Effect.flatMap(
+        Ref.get(aborted),
+        Option.match({ onNone: () => Effect.void, onSome: (e) => Effect.fail(abortedError(e)) })
+      )
     )
     return yield* begin(Effect.locally(checked, currentUnitOfWork, Option.some({ aborted })))
   })

@@ -105,7 +105,9 @@ export const expectRowsAffected =
 const describeCause = (cause: unknown): string => {
   if (cause instanceof Error) {
     const inner = (cause as { cause?: unknown }).cause
-    return inner instanceof Error && inner.message !== cause.message ? `${cause.message}: ${inner.message}` : cause.message
+    return inner instanceof Error && inner.message !== cause.message
+      ? `${cause.message}: ${inner.message}`
+      : cause.message
   }
   if (Predicate.isObject(cause) && "_tag" in cause) return String(cause._tag)
   return String(cause)

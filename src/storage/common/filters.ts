@@ -18,7 +18,9 @@ export const checkFilterIds = (
     const bad = ids.findIndex((id) => !isUlid(id))
     if (bad >= 0) {
       return Effect.fail(
-        new InvalidOperationError({ cause: Option.some(`Malformed ULID in filter criterion ${name}: ${String(JSON.stringify(ids[bad]))}`) })
+        new InvalidOperationError({
+          cause: Option.some(`Malformed ULID in filter criterion ${name}: ${String(JSON.stringify(ids[bad]))}`)
+        })
       )
     }
   }

@@ -33,7 +33,9 @@ export const checkWellFormed = (
       const unit = text!.charCodeAt(at).toString(16).toUpperCase()
       return Effect.fail(
         new InvalidOperationError({
-          cause: Option.some(`${name} holds an unpaired UTF-16 surrogate (U+${unit} at index ${at}), which has no UTF-8 form`)
+          cause: Option.some(
+            `${name} holds an unpaired UTF-16 surrogate (U+${unit} at index ${at}), which has no UTF-8 form`
+          )
         })
       )
     }
@@ -42,11 +44,19 @@ export const checkWellFormed = (
 }
 
 /** Refuses `value` with an InvalidOperationError when its UTF-8 form is longer than `maxBytes`. */
-export const checkMaxBytes = (what: string, value: string, maxBytes: number): Effect.Effect<void, InvalidOperationError> => {
+export const checkMaxBytes = (
+  what: string,
+  value: string,
+  maxBytes: number
+): Effect.Effect<void, InvalidOperationError> => {
   const bytes = Buffer.byteLength(value, "utf8")
   return bytes <= maxBytes
     ? Effect.void
-    : Effect.fail(new InvalidOperationError({ cause: Option.some(`${what} is ${bytes} bytes long; at most ${maxBytes} are allowed`) }))
+    : Effect.fail(
+        new InvalidOperationError({
+          cause: Option.some(`${what} is ${bytes} bytes long; at most ${maxBytes} are allowed`)
+        })
+      )
 }
 
 /** The largest value of an `INTEGER` column: `usage_limit` and `times_used` cannot go beyond it. */
@@ -83,7 +93,9 @@ export const checkPasswordVersion = (version: number): Effect.Effect<number, Inv
   Schema.is(PasswordVersion)(version)
     ? Effect.succeed(version)
     : Effect.fail(
-        new InvalidOperationError({ cause: Option.some(`Password version must be an integer in 0..65535, got ${version}`) })
+        new InvalidOperationError({
+          cause: Option.some(`Password version must be an integer in 0..65535, got ${version}`)
+        })
       )
 
 /**
@@ -93,4 +105,6 @@ export const checkPasswordVersion = (version: number): Effect.Effect<number, Inv
 export const checkCleanupLimit = (limit: number): Effect.Effect<number, InvalidOperationError> =>
   Number.isSafeInteger(limit) && limit >= 0
     ? Effect.succeed(limit)
-    : Effect.fail(new InvalidOperationError({ cause: Option.some(`Cleanup limit ${limit} is not a non-negative safe integer`) }))
+    : Effect.fail(
+        new InvalidOperationError({ cause: Option.some(`Cleanup limit ${limit} is not a non-negative safe integer`) })
+      )

@@ -51,7 +51,10 @@ export const BrowserSessionFilter = {
 /** What both backends check before list, count and finishBulk read or write anything (see `checkFilterIds` and `checkWellFormed`). */
 export const checkBrowserSessionFilter = (filter: BrowserSessionFilter): Effect.Effect<void, InvalidOperationError> =>
   Effect.zipRight(
-    checkFilterIds({ user: filter.user, "linkedToUpstreamSessions.provider": filter.linkedToUpstreamSessions?.provider }),
+    checkFilterIds({
+      user: filter.user,
+      "linkedToUpstreamSessions.provider": filter.linkedToUpstreamSessions?.provider
+    }),
     checkWellFormed({
       "linkedToUpstreamSessions.subClaim": filter.linkedToUpstreamSessions?.subClaim,
       "linkedToUpstreamSessions.sidClaim": filter.linkedToUpstreamSessions?.sidClaim
@@ -69,9 +72,15 @@ export interface BrowserSessionRepositoryShape {
    * A malformed id in the filter is an InvalidOperationError (nothing stamped).
    */
   readonly finishBulk: (filter: BrowserSessionFilter) => Effect.Effect<number, DatabaseError>
-  readonly list: (filter: BrowserSessionFilter, pagination: Pagination) => Effect.Effect<Page<BrowserSession>, DatabaseError>
+  readonly list: (
+    filter: BrowserSessionFilter,
+    pagination: Pagination
+  ) => Effect.Effect<Page<BrowserSession>, DatabaseError>
   readonly count: (filter: BrowserSessionFilter) => Effect.Effect<number, DatabaseError>
-  readonly authenticateWithPassword: (session: BrowserSession, password: Password) => Effect.Effect<Authentication, DatabaseError>
+  readonly authenticateWithPassword: (
+    session: BrowserSession,
+    password: Password
+  ) => Effect.Effect<Authentication, DatabaseError>
   /**
    * Records the authentication and links `upstreamSession` to `session` when it is linked to no browser session yet
    * (one already linked keeps its link), as MAS's trigger does. A missing session of either kind is a DriverError.
@@ -81,7 +90,9 @@ export interface BrowserSessionRepositoryShape {
     upstreamSession: UpstreamOAuthAuthorizationSession
   ) => Effect.Effect<Authentication, DatabaseError>
   /** The newest authentication of the session (by `createdAt`, then id). */
-  readonly getLastAuthentication: (session: BrowserSession) => Effect.Effect<Option.Option<Authentication>, DatabaseError>
+  readonly getLastAuthentication: (
+    session: BrowserSession
+  ) => Effect.Effect<Option.Option<Authentication>, DatabaseError>
   /** Storage rule "Batched activity": ids must be distinct and exist, else RowsAffectedError. */
   readonly recordBatchActivity: (activity: ReadonlyArray<ActivityRecord>) => Effect.Effect<void, DatabaseError>
   /**

@@ -96,6 +96,7 @@ export interface UserEmailRepositoryShape {
   ) => Effect.Effect<CleanupResult<Ulid>, DatabaseError>
 }
 
-export class UserEmailRepository
-  extends Context.Tag("storage/UserEmailRepository")<UserEmailRepository, UserEmailRepositoryShape>()
-{}
+export class UserEmailRepository extends Context.Tag("storage/UserEmailRepository")<
+  UserEmailRepository,
+  UserEmailRepositoryShape
+>() {}

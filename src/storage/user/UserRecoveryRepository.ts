@@ -35,7 +35,11 @@ export interface UserRecoveryRepositoryShape {
     session: UserRecoverySession
   ) => Effect.Effect<UserRecoverySession, DatabaseError>
   /** Deletes up to `limit` sessions (any state) with `since < id <= until`, in id order, with their tickets (storage rule: Cleanups). */
-  readonly cleanup: (since: Option.Option<Ulid>, until: Ulid, limit: number) => Effect.Effect<CleanupResult<Ulid>, DatabaseError>
+  readonly cleanup: (
+    since: Option.Option<Ulid>,
+    until: Ulid,
+    limit: number
+  ) => Effect.Effect<CleanupResult<Ulid>, DatabaseError>
 }
 
 export class UserRecoveryRepository extends Context.Tag("storage/UserRecoveryRepository")<

@@ -21,9 +21,15 @@ export interface UserRegistrationRepositoryShape {
     userAgent: Option.Option<string>,
     postAuthAction: Option.Option<Json>
   ) => Effect.Effect<UserRegistration, DatabaseError>
-  readonly setDisplayName: (registration: UserRegistration, displayName: string) => Effect.Effect<UserRegistration, DatabaseError>
+  readonly setDisplayName: (
+    registration: UserRegistration,
+    displayName: string
+  ) => Effect.Effect<UserRegistration, DatabaseError>
   /** Stores the URL in its WHATWG form (`normaliseUrl`); text that is no absolute URL is an InvalidOperationError. */
-  readonly setTermsUrl: (registration: UserRegistration, termsUrl: Url) => Effect.Effect<UserRegistration, DatabaseError>
+  readonly setTermsUrl: (
+    registration: UserRegistration,
+    termsUrl: Url
+  ) => Effect.Effect<UserRegistration, DatabaseError>
   /** Links the email authentication (a missing one is a foreign-key DriverError). */
   readonly setEmailAuthentication: (
     registration: UserRegistration,
@@ -49,7 +55,11 @@ export interface UserRegistrationRepositoryShape {
    * Deletes at most `limit` registrations with `since < id <= until` (completed or not), in id
    * order, with their email authentications (and those authentications' codes).
    */
-  readonly cleanup: (since: Option.Option<Ulid>, until: Ulid, limit: number) => Effect.Effect<CleanupResult<Ulid>, DatabaseError>
+  readonly cleanup: (
+    since: Option.Option<Ulid>,
+    until: Ulid,
+    limit: number
+  ) => Effect.Effect<CleanupResult<Ulid>, DatabaseError>
 }
 
 export class UserRegistrationRepository extends Context.Tag("storage/UserRegistrationRepository")<

@@ -24,10 +24,22 @@ export interface UserRegistrationTokenFilter {
 export const UserRegistrationTokenFilter = {
   /** Every token, judged at `now`. */
   make: (now: Date): UserRegistrationTokenFilter => ({ now }),
-  hasBeenUsed: (filter: UserRegistrationTokenFilter, hasBeenUsed: boolean): UserRegistrationTokenFilter => ({ ...filter, hasBeenUsed }),
-  isRevoked: (filter: UserRegistrationTokenFilter, isRevoked: boolean): UserRegistrationTokenFilter => ({ ...filter, isRevoked }),
-  isExpired: (filter: UserRegistrationTokenFilter, isExpired: boolean): UserRegistrationTokenFilter => ({ ...filter, isExpired }),
-  isValid: (filter: UserRegistrationTokenFilter, isValid: boolean): UserRegistrationTokenFilter => ({ ...filter, isValid })
+  hasBeenUsed: (filter: UserRegistrationTokenFilter, hasBeenUsed: boolean): UserRegistrationTokenFilter => ({
+    ...filter,
+    hasBeenUsed
+  }),
+  isRevoked: (filter: UserRegistrationTokenFilter, isRevoked: boolean): UserRegistrationTokenFilter => ({
+    ...filter,
+    isRevoked
+  }),
+  isExpired: (filter: UserRegistrationTokenFilter, isExpired: boolean): UserRegistrationTokenFilter => ({
+    ...filter,
+    isExpired
+  }),
+  isValid: (filter: UserRegistrationTokenFilter, isValid: boolean): UserRegistrationTokenFilter => ({
+    ...filter,
+    isValid
+  })
 }
 
 export interface UserRegistrationTokenRepositoryShape {

@@ -183,7 +183,12 @@ const seedDeviceCodeGrant = (clientId: Ulid, userSessionId: Ulid) =>
 /** A raw user_sessions row, for states the repository cannot produce directly. */
 const seedSession = (
   userId: Ulid,
-  fields: { readonly finishedAt?: Date | null; readonly lastActiveAt?: Date | null; readonly lastActiveIp?: string | null; readonly agent?: string }
+  fields: {
+    readonly finishedAt?: Date | null
+    readonly lastActiveAt?: Date | null
+    readonly lastActiveIp?: string | null
+    readonly agent?: string
+  }
 ) =>
   Effect.gen(function* () {
     const seed = yield* Seed
@@ -252,7 +257,10 @@ contract("BrowserSessionRepository", (test) => {
       yield* users.deactivate(bob)
       const active = (agent: string) =>
         Effect.map(browserSessions.list({}, first(10)), (page) =>
-          page.edges.map((e) => e.node).filter((s) => Option.contains(s.userAgent, agent)).map((s) => s.isActive)
+          page.edges
+            .map((e) => e.node)
+            .filter((s) => Option.contains(s.userAgent, agent))
+            .map((s) => s.isActive)
         )
       expect(yield* active("a")).toEqual([false])
       expect(yield* active("b")).toEqual([false])
@@ -267,12 +275,17 @@ contract("BrowserSessionRepository", (test) => {
   test("add for a user that is not stored is a DriverError (foreign key) and writes nothing", () =>
     Effect.gen(function* () {
       const repos = yield* RepositoryAccess
-      const ghost = yield* repos.transaction(
-        Effect.gen(function* () {
-          const u = yield* repos.users.add("ghost")
-          return yield* Effect.fail({ rollback: u })
-        })
-      ).pipe(Effect.flip, Effect.map((e) => (e as { rollback: User }).rollback))
+      const ghost = yield* repos
+        .transaction(
+          Effect.gen(function* () {
+            const u = yield* repos.users.add("ghost")
+            return yield* Effect.fail({ rollback: u })
+          })
+        )
+        .pipe(
+          Effect.flip,
+          Effect.map((e) => (e as { rollback: User }).rollback)
+        )
       const error = yield* Effect.flip(repos.browserSessions.add(ghost, Option.none()))
       expect(error._tag).toBe("DriverError")
       expect(error).toMatchObject({ sqlState: Option.some("23503") })
@@ -309,9 +322,14 @@ contract("BrowserSessionRepository", (test) => {
     Effect.gen(function* () {
       const repos = yield* RepositoryAccess
       const alice = yield* repos.users.add("alice")
-      const ghost = yield* repos.transaction(
-        Effect.flatMap(repos.browserSessions.add(alice, Option.none()), (s) => Effect.fail({ rollback: s }))
-      ).pipe(Effect.flip, Effect.map((e) => (e as { rollback: BrowserSession }).rollback))
+      const ghost = yield* repos
+        .transaction(
+          Effect.flatMap(repos.browserSessions.add(alice, Option.none()), (s) => Effect.fail({ rollback: s }))
+        )
+        .pipe(
+          Effect.flip,
+          Effect.map((e) => (e as { rollback: BrowserSession }).rollback)
+        )
       expect(yield* Effect.flip(repos.browserSessions.finish(ghost))).toMatchObject({
         _tag: "RowsAffectedError",
         expected: 1,
@@ -381,7 +399,10 @@ contract("BrowserSessionRepository", (test) => {
       const afterLast = yield* browserSessions.list({}, first(2).pipe(Pagination.after(all[4]!.id)))
       expect([afterLast.edges.length, afterLast.hasNextPage]).toEqual([0, false])
 
-      const between = yield* browserSessions.list({}, first(10).pipe(Pagination.after(all[0]!.id), Pagination.before(all[4]!.id)))
+      const between = yield* browserSessions.list(
+        {},
+        first(10).pipe(Pagination.after(all[0]!.id), Pagination.before(all[4]!.id))
+      )
       expect(agents(between)).toEqual(["s2", "s3", "s4"])
 
       const filtered = yield* browserSessions.list({ user: alice.id }, last(1).pipe(Pagination.before(all[2]!.id)))
@@ -420,7 +441,9 @@ contract("BrowserSessionRepository", (test) => {
       expect(yield* agentsOf({ createdAfter: t2 })).toEqual(["s3"])
       expect(yield* agentsOf({ createdAfter: at(0), createdBefore: at(2) })).toEqual(["s2"])
       expect(yield* agentsOf({ createdAfter: at(0), createdBefore: at(1) })).toEqual([])
-      expect(yield* agentsOf({ createdAfter: new Date(EPOCH - 1), createdBefore: new Date(t2.getTime() + 1) })).toEqual(["s1", "s2"])
+      expect(yield* agentsOf({ createdAfter: new Date(EPOCH - 1), createdBefore: new Date(t2.getTime() + 1) })).toEqual(
+        ["s1", "s2"]
+      )
       expect(yield* agentsOf({ createdBefore: at(10), user: alice.id, state: "active" })).toEqual(["s1", "s2", "s3"])
     }))
 
@@ -467,7 +490,9 @@ contract("BrowserSessionRepository", (test) => {
       expect(yield* agentsOf({ linkedToUpstreamSessions: { sidClaim: "sid-1" } })).toEqual(["s1"])
       expect(yield* agentsOf({ linkedToUpstreamSessions: { provider: p2, subClaim: "sub-1" } })).toEqual(["s3"])
       expect(yield* agentsOf({ linkedToUpstreamSessions: { provider: p2, sidClaim: "sid-1" } })).toEqual([])
-      expect(yield* agentsOf({ linkedToUpstreamSessions: { subClaim: "sub-1" }, createdAfter: s1!.createdAt })).toEqual(["s3"])
+      expect(yield* agentsOf({ linkedToUpstreamSessions: { subClaim: "sub-1" }, createdAfter: s1!.createdAt })).toEqual(
+        ["s3"]
+      )
       yield* browserSessions.finish(s1!)
       expect(yield* agentsOf({ linkedToUpstreamSessions: { sidClaim: "sid-1" }, state: "active" })).toEqual([])
     }))
@@ -504,7 +529,10 @@ contract("BrowserSessionRepository", (test) => {
       const provider = yield* seedProvider
       yield* seedUpstreamSession(provider, s1!.id, { sub: "x" })
       yield* seedUpstreamSession(provider, s3!.id, { sub: "y" })
-      yield* browserSessions.recordBatchActivity([[s2!.id, at(50), Option.none()], [s3!.id, at(60), Option.none()]])
+      yield* browserSessions.recordBatchActivity([
+        [s2!.id, at(50), Option.none()],
+        [s3!.id, at(60), Option.none()]
+      ])
       const filter: BrowserSessionFilter = { linkedToUpstreamSessions: { provider }, lastActiveAfter: at(55) }
       expect(yield* agentsOf(filter)).toEqual(["s3"])
       expect(yield* browserSessions.finishBulk(filter)).toBe(1)
@@ -521,7 +549,10 @@ contract("BrowserSessionRepository", (test) => {
       const filters: ReadonlyArray<BrowserSessionFilter> = [
         ...malformedIdsLike(alice.id).map((user) => ({ user })),
         ...malformedIdsLike(provider).map((bad) => ({ linkedToUpstreamSessions: { provider: bad } })),
-        ...malformedIdsLike(provider).map((bad) => ({ user: alice.id, linkedToUpstreamSessions: { provider: bad, subClaim: "x" } }))
+        ...malformedIdsLike(provider).map((bad) => ({
+          user: alice.id,
+          linkedToUpstreamSessions: { provider: bad, subClaim: "x" }
+        }))
       ]
       yield* repos.transaction(
         Effect.gen(function* () {
@@ -558,7 +589,10 @@ contract("BrowserSessionRepository", (test) => {
       const provider = yield* seedProvider
       const upstream = yield* seedUpstreamSession(provider, null, null)
       const byUpstream = yield* browserSessions.authenticateWithUpstream(session!, upstream)
-      expect(byUpstream.authenticationMethod).toMatchObject({ _tag: "UpstreamOAuth2", upstreamOAuth2SessionId: upstream.id })
+      expect(byUpstream.authenticationMethod).toMatchObject({
+        _tag: "UpstreamOAuth2",
+        upstreamOAuth2SessionId: upstream.id
+      })
       expect(yield* browserSessions.getLastAuthentication(session!)).toEqual(Option.some(byUpstream))
       expect(yield* browserSessions.getLastAuthentication(other!)).toEqual(Option.none())
     }))
@@ -657,7 +691,9 @@ contract("BrowserSessionRepository", (test) => {
         })
         yield* TestClock.adjust(Duration.millis(5))
       }
-      expect(Option.map(yield* browserSessions.getLastAuthentication(session!), (a) => a.id)).toEqual(Option.some(ids[0]))
+      expect(Option.map(yield* browserSessions.getLastAuthentication(session!), (a) => a.id)).toEqual(
+        Option.some(ids[0])
+      )
     }))
 
   test("an authentication with both methods set is an InconsistencyError naming table, column and row", () =>
@@ -694,7 +730,12 @@ contract("BrowserSessionRepository", (test) => {
       const alice = yield* users.add("alice")
       const [good] = yield* addSessions(alice, "good")
       const bad = yield* seedSession(alice.id, { lastActiveIp: "10.0.0.0/8", lastActiveAt: at(5) })
-      const expected = { _tag: "InconsistencyError", table: "user_sessions", column: Option.some("last_active_ip"), row: Option.some(bad) }
+      const expected = {
+        _tag: "InconsistencyError",
+        table: "user_sessions",
+        column: Option.some("last_active_ip"),
+        row: Option.some(bad)
+      }
       expect(yield* Effect.flip(browserSessions.lookup(bad))).toMatchObject(expected)
       expect(yield* Effect.flip(browserSessions.list({}, first(10)))).toMatchObject(expected)
       // A page that does not reach the bad row still reads.
@@ -797,7 +838,8 @@ contract("BrowserSessionRepository", (test) => {
         [0, Option.none()]
       ])
       for (const id of [f100a, f100b, f110, f120]) expect(yield* browserSessions.lookup(id)).toEqual(Option.none())
-      for (const id of [f130, active, withOAuth2, withCompat]) expect(Option.isSome(yield* browserSessions.lookup(id))).toBe(true)
+      for (const id of [f130, active, withOAuth2, withCompat])
+        expect(Option.isSome(yield* browserSessions.lookup(id))).toBe(true)
       expect(yield* browserSessions.getLastAuthentication(f100aSession)).toEqual(Option.none())
       expect(yield* browserSessions.cleanupFinished(Option.none(), until, 10)).toEqual([0, Option.none()])
     }))
@@ -815,10 +857,16 @@ contract("BrowserSessionRepository", (test) => {
       })
       expect(yield* browserSessions.cleanupFinished(Option.some(at(101)), at(200), 10)).toEqual([0, Option.none()])
       // The first of the two rows sharing 100 goes (id order breaks the tie); the rerun from 100 takes the other.
-      expect(yield* browserSessions.cleanupFinished(Option.some(at(100)), at(200), 1)).toEqual([1, Option.some(at(100))])
+      expect(yield* browserSessions.cleanupFinished(Option.some(at(100)), at(200), 1)).toEqual([
+        1,
+        Option.some(at(100))
+      ])
       expect(yield* browserSessions.lookup(a)).toEqual(Option.none())
       expect(Option.isSome(yield* browserSessions.lookup(b))).toBe(true)
-      expect(yield* browserSessions.cleanupFinished(Option.some(at(100)), at(200), 1)).toEqual([1, Option.some(at(100))])
+      expect(yield* browserSessions.cleanupFinished(Option.some(at(100)), at(200), 1)).toEqual([
+        1,
+        Option.some(at(100))
+      ])
       expect(yield* browserSessions.cleanupFinished(Option.some(at(100)), at(200), 1)).toEqual([0, Option.none()])
       expect(yield* browserSessions.cleanupFinished(Option.some(at(100)), new Date(at(200).getTime() + 1), 5)).toEqual([
         1,
@@ -860,7 +908,11 @@ contract("BrowserSessionRepository", (test) => {
       const b = yield* seedSession(alice.id, { lastActiveAt: at(10), lastActiveIp: "192.0.2.2" })
       const c = yield* seedSession(alice.id, { lastActiveAt: at(20), lastActiveIp: "2001:db8::2" })
       const noIp = yield* seedSession(alice.id, { lastActiveAt: at(15), lastActiveIp: null })
-      const recent = yield* seedSession(alice.id, { lastActiveAt: at(40), lastActiveIp: "192.0.2.4", finishedAt: at(41) })
+      const recent = yield* seedSession(alice.id, {
+        lastActiveAt: at(40),
+        lastActiveIp: "192.0.2.4",
+        finishedAt: at(41)
+      })
       const never = yield* seedSession(alice.id, {})
       const atThreshold = yield* seedSession(alice.id, { lastActiveAt: at(30), lastActiveIp: "192.0.2.5" })
 
@@ -880,7 +932,10 @@ contract("BrowserSessionRepository", (test) => {
       expect((yield* lookupOrThrow(recent)).lastActiveIp).toEqual(Option.some("192.0.2.4"))
       expect((yield* lookupOrThrow(atThreshold)).lastActiveIp).toEqual(Option.some("192.0.2.5"))
       expect((yield* lookupOrThrow(never)).lastActiveAt).toEqual(Option.none())
-      expect(yield* browserSessions.cleanupInactiveIps(Option.some(at(30)), at(50), 10)).toEqual([2, Option.some(at(40))])
+      expect(yield* browserSessions.cleanupInactiveIps(Option.some(at(30)), at(50), 10)).toEqual([
+        2,
+        Option.some(at(40))
+      ])
       expect(yield* Effect.flip(browserSessions.cleanupInactiveIps(Option.none(), threshold, 1.5))).toMatchObject({
         _tag: "InvalidOperationError"
       })

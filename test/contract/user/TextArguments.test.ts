@@ -67,23 +67,63 @@ const attemptsWith = (bad: string) =>
       ["userEmails.count", repos.userEmails.count({ email: bad }), "email"],
       ["userEmails.removeBulk", repos.userEmails.removeBulk({ email: bad }), "email"],
       ["userEmails.addAuthenticationForSession", repos.userEmails.addAuthenticationForSession(bad, session), "email"],
-      ["userEmails.addAuthenticationForRegistration", repos.userEmails.addAuthenticationForRegistration(bad, registration), "email"],
-      ["userEmails.addAuthenticationCode", repos.userEmails.addAuthenticationCode(minutes, authentication, bad), "code"],
+      [
+        "userEmails.addAuthenticationForRegistration",
+        repos.userEmails.addAuthenticationForRegistration(bad, registration),
+        "email"
+      ],
+      [
+        "userEmails.addAuthenticationCode",
+        repos.userEmails.addAuthenticationCode(minutes, authentication, bad),
+        "code"
+      ],
       ["userEmails.findAuthenticationCode", repos.userEmails.findAuthenticationCode(authentication, bad), "code"],
       ["browserSessions.add", repos.browserSessions.add(alice, Option.some(bad)), "userAgent"],
-      ["browserSessions.list", repos.browserSessions.list({ linkedToUpstreamSessions: { subClaim: bad } }, everything), "subClaim"],
-      ["browserSessions.count", repos.browserSessions.count({ linkedToUpstreamSessions: { sidClaim: bad } }), "sidClaim"],
-      ["browserSessions.finishBulk", repos.browserSessions.finishBulk({ linkedToUpstreamSessions: { subClaim: bad } }), "subClaim"],
+      [
+        "browserSessions.list",
+        repos.browserSessions.list({ linkedToUpstreamSessions: { subClaim: bad } }, everything),
+        "subClaim"
+      ],
+      [
+        "browserSessions.count",
+        repos.browserSessions.count({ linkedToUpstreamSessions: { sidClaim: bad } }),
+        "sidClaim"
+      ],
+      [
+        "browserSessions.finishBulk",
+        repos.browserSessions.finishBulk({ linkedToUpstreamSessions: { subClaim: bad } }),
+        "subClaim"
+      ],
       ["userPasswords.add", repos.userPasswords.add(alice, 1, bad, Option.none()), "hashedPassword"],
       ["userRecovery.addSession email", repos.userRecovery.addSession(bad, "UA", Option.none(), "en"), "email"],
-      ["userRecovery.addSession userAgent", repos.userRecovery.addSession("a@example.com", bad, Option.none(), "en"), "userAgent"],
-      ["userRecovery.addSession locale", repos.userRecovery.addSession("a@example.com", "UA", Option.none(), bad), "locale"],
+      [
+        "userRecovery.addSession userAgent",
+        repos.userRecovery.addSession("a@example.com", bad, Option.none(), "en"),
+        "userAgent"
+      ],
+      [
+        "userRecovery.addSession locale",
+        repos.userRecovery.addSession("a@example.com", "UA", Option.none(), bad),
+        "locale"
+      ],
       ["userRecovery.findTicket", repos.userRecovery.findTicket(bad), "ticket"],
       ["userRecovery.addTicket", repos.userRecovery.addTicket(recovery, email, bad), "ticket"],
-      ["userRegistrations.add username", repos.userRegistrations.add(bad, Option.none(), Option.none(), Option.none()), "username"],
-      ["userRegistrations.add userAgent", repos.userRegistrations.add("dave", Option.none(), Option.some(bad), Option.none()), "userAgent"],
+      [
+        "userRegistrations.add username",
+        repos.userRegistrations.add(bad, Option.none(), Option.none(), Option.none()),
+        "username"
+      ],
+      [
+        "userRegistrations.add userAgent",
+        repos.userRegistrations.add("dave", Option.none(), Option.some(bad), Option.none()),
+        "userAgent"
+      ],
       ["userRegistrations.setDisplayName", repos.userRegistrations.setDisplayName(registration, bad), "displayName"],
-      ["userRegistrations.setTermsUrl", repos.userRegistrations.setTermsUrl(registration, url(`https://example.com/${bad}`)), "termsUrl"],
+      [
+        "userRegistrations.setTermsUrl",
+        repos.userRegistrations.setTermsUrl(registration, url(`https://example.com/${bad}`)),
+        "termsUrl"
+      ],
       ["userRegistrations.setPassword", repos.userRegistrations.setPassword(registration, bad, 1), "hashedPassword"],
       ["userRegistrationTokens.add", repos.userRegistrationTokens.add(bad, Option.none(), Option.none()), "token"],
       ["userRegistrationTokens.findByToken", repos.userRegistrationTokens.findByToken(bad), "token"],
@@ -105,7 +145,10 @@ contract("Text arguments: unpaired surrogates and astral characters", (test) => 
           Effect.zipRight(
             expectEachToFail(
               "InvalidOperationError",
-              attempts.map(([name, attempt, argument]) => [name, attempt, `${argument} holds an unpaired UTF-16 surrogate`] as const)
+              attempts.map(
+                ([name, attempt, argument]) =>
+                  [name, attempt, `${argument} holds an unpaired UTF-16 surrogate`] as const
+              )
             ),
             repos.users.add("marker")
           )
@@ -124,7 +167,9 @@ contract("Text arguments: unpaired surrogates and astral characters", (test) => 
       expect(smile.length).toBe(2)
 
       const user = yield* repos.users.add(`${smile}x`)
-      expect(Option.map(yield* repos.users.findByUsername(`${smile}X`), (u) => u.username)).toEqual(Option.some(`${smile}x`))
+      expect(Option.map(yield* repos.users.findByUsername(`${smile}X`), (u) => u.username)).toEqual(
+        Option.some(`${smile}x`)
+      )
       expect(yield* repos.users.exists(`${smile}x`)).toBe(true)
       expect((yield* repos.users.list({ search: smile }, everything)).nodes).toEqual([user])
 
@@ -139,18 +184,30 @@ contract("Text arguments: unpaired surrogates and astral characters", (test) => 
       expect(yield* repos.userEmails.findAuthenticationCode(authentication, `${smile}42`)).toEqual(Option.some(code))
 
       const agent = yield* repos.browserSessions.add(alice, Option.some(`Agent ${smile}`))
-      expect(Option.map(yield* repos.browserSessions.lookup(agent.id), (s) => s.userAgent)).toEqual(Option.some(Option.some(`Agent ${smile}`)))
+      expect(Option.map(yield* repos.browserSessions.lookup(agent.id), (s) => s.userAgent)).toEqual(
+        Option.some(Option.some(`Agent ${smile}`))
+      )
       expect(yield* repos.browserSessions.count({ linkedToUpstreamSessions: { subClaim: smile } })).toBe(0)
 
       const password = yield* repos.userPasswords.add(alice, 1, `hash${smile}`, Option.none())
       expect(yield* repos.userPasswords.active(alice)).toEqual(Option.some(password))
 
-      const started = yield* repos.userRecovery.addSession(`${smile}@example.com`, `UA ${smile}`, Option.none(), `en-${smile}`)
+      const started = yield* repos.userRecovery.addSession(
+        `${smile}@example.com`,
+        `UA ${smile}`,
+        Option.none(),
+        `en-${smile}`
+      )
       expect(yield* repos.userRecovery.lookupSession(started.id)).toEqual(Option.some(started))
       const ticket = yield* repos.userRecovery.addTicket(recovery, email, `ticket${smile}`)
       expect(yield* repos.userRecovery.findTicket(`ticket${smile}`)).toEqual(Option.some(ticket))
 
-      const added = yield* repos.userRegistrations.add(`r${smile}`, Option.none(), Option.some(`UA ${smile}`), Option.none())
+      const added = yield* repos.userRegistrations.add(
+        `r${smile}`,
+        Option.none(),
+        Option.some(`UA ${smile}`),
+        Option.none()
+      )
       expect(yield* repos.userRegistrations.lookup(added.id)).toEqual(Option.some(added))
       const named = yield* repos.userRegistrations.setDisplayName(registration, `Carol ${smile}`)
       const hashed = yield* repos.userRegistrations.setPassword(named, `hash${smile}`, 1)

@@ -3,7 +3,13 @@ import { expect } from "@effect/vitest"
 import { Duration, Effect, Either, Option, TestClock } from "effect"
 import { Pending } from "../../../src/model/common.js"
 import { UpstreamOAuthAuthorizationSession } from "../../../src/model/upstream.js"
-import { BrowserSession, User, type UserEmail, UserEmailAuthentication, UserRegistration } from "../../../src/model/user.js"
+import {
+  BrowserSession,
+  User,
+  type UserEmail,
+  UserEmailAuthentication,
+  UserRegistration
+} from "../../../src/model/user.js"
 import { generateUlid, maxUlidAt, type Ulid, ulidTimestamp } from "../../../src/model/Ulid.js"
 import { Pagination } from "../../../src/storage/common/Pagination.js"
 import { RepositoryAccess } from "../../../src/storage/RepositoryAccess.js"
@@ -147,9 +153,10 @@ const seedRecoveryTicket = (userEmail: UserEmail, ticket: string) =>
 /** A stored user that is not in the database any more (its unit of work was rolled back). */
 const ghostUser = Effect.gen(function* () {
   const repos = yield* RepositoryAccess
-  return yield* repos
-    .transaction(Effect.flatMap(repos.users.add("ghost"), (u) => Effect.fail(u)))
-    .pipe(Effect.flip, Effect.map((e) => e as User))
+  return yield* repos.transaction(Effect.flatMap(repos.users.add("ghost"), (u) => Effect.fail(u))).pipe(
+    Effect.flip,
+    Effect.map((e) => e as User)
+  )
 })
 
 contract("UserEmailRepository", (test) => {
@@ -338,7 +345,10 @@ contract("UserEmailRepository", (test) => {
       const beforeFirst = yield* userEmails.list({}, last(2).pipe(Pagination.before(all[0]!.id)))
       expect([beforeFirst.edges.length, beforeFirst.hasPreviousPage]).toEqual([0, false])
 
-      const between = yield* userEmails.list({}, first(10).pipe(Pagination.after(all[0]!.id), Pagination.before(all[4]!.id)))
+      const between = yield* userEmails.list(
+        {},
+        first(10).pipe(Pagination.after(all[0]!.id), Pagination.before(all[4]!.id))
+      )
       expect(names(between)).toEqual(["e2", "e3", "e4"])
       const zero = yield* userEmails.list({}, first(0))
       expect([zero.edges.length, zero.hasNextPage]).toEqual([0, true])
@@ -361,7 +371,13 @@ contract("UserEmailRepository", (test) => {
           expect(yield* listEmails(filter)).toEqual(expected)
           expect(yield* userEmails.count(filter)).toBe(expected.length)
         })
-      yield* check({}, ["Alice@Example.com", "alice@example.com", "other@example.com", "ÖRJAN@Example.se", "bob@example.com"])
+      yield* check({}, [
+        "Alice@Example.com",
+        "alice@example.com",
+        "other@example.com",
+        "ÖRJAN@Example.se",
+        "bob@example.com"
+      ])
       yield* check({ user: alice.id }, ["Alice@Example.com", "other@example.com"])
       yield* check({ user: bob.id }, ["alice@example.com", "ÖRJAN@Example.se", "bob@example.com"])
       yield* check({ email: "ALICE@EXAMPLE.COM" }, ["Alice@Example.com", "alice@example.com"])
@@ -373,12 +389,18 @@ contract("UserEmailRepository", (test) => {
       // A filter and a page together: bob's addresses one at a time, both directions.
       const bobFirst = yield* userEmails.list({ user: bob.id }, first(1))
       expect([bobFirst.edges.map((e) => e.node.email), bobFirst.hasNextPage]).toEqual([["alice@example.com"], true])
-      const bobSecond = yield* userEmails.list({ user: bob.id }, first(1).pipe(Pagination.after(bobFirst.edges[0]!.cursor)))
+      const bobSecond = yield* userEmails.list(
+        { user: bob.id },
+        first(1).pipe(Pagination.after(bobFirst.edges[0]!.cursor))
+      )
       expect([bobSecond.edges.map((e) => e.node.email), bobSecond.hasNextPage]).toEqual([["ÖRJAN@Example.se"], true])
       const bobLast = yield* userEmails.list({ user: bob.id, email: "BOB@example.com" }, last(1))
       expect([bobLast.edges.map((e) => e.node.email), bobLast.hasPreviousPage]).toEqual([["bob@example.com"], false])
       const bobBack = yield* userEmails.list({ user: bob.id }, last(2))
-      expect([bobBack.edges.map((e) => e.node.email), bobBack.hasPreviousPage]).toEqual([["ÖRJAN@Example.se", "bob@example.com"], true])
+      expect([bobBack.edges.map((e) => e.node.email), bobBack.hasPreviousPage]).toEqual([
+        ["ÖRJAN@Example.se", "bob@example.com"],
+        true
+      ])
     }))
 
   test("remove deletes the address with its recovery tickets; removing it again is a RowsAffectedError", () =>
@@ -394,7 +416,11 @@ contract("UserEmailRepository", (test) => {
       yield* userEmails.remove(doomed!)
       expect(yield* userEmails.lookup(doomed!.id)).toEqual(Option.none())
       expect(yield* userEmails.lookup(kept!.id)).toEqual(Option.some(kept!))
-      expect(yield* Effect.flip(userEmails.remove(doomed!))).toMatchObject({ _tag: "RowsAffectedError", expected: 1, actual: 0 })
+      expect(yield* Effect.flip(userEmails.remove(doomed!))).toMatchObject({
+        _tag: "RowsAffectedError",
+        expected: 1,
+        actual: 0
+      })
       // The ticket went with its address: the same ticket row (same id, same unique ticket) can be stored again.
       yield* seed.insert("user_recovery_tickets", { ...ticket, user_email_id: kept!.id })
     }))
@@ -419,7 +445,10 @@ contract("UserEmailRepository", (test) => {
       expect(yield* userEmails.removeBulk({ email: "nobody@example.com" })).toBe(0)
       expect(yield* userEmails.removeBulk({ user: alice.id })).toBe(2)
       expect(yield* listEmails({})).toEqual(["three@example.com"])
-      yield* seed.insert("user_recovery_tickets", { ...ticket, user_email_id: (yield* userEmails.add(alice, "new@example.com")).id })
+      yield* seed.insert("user_recovery_tickets", {
+        ...ticket,
+        user_email_id: (yield* userEmails.add(alice, "new@example.com")).id
+      })
       expect(yield* userEmails.removeBulk({})).toBe(2)
       expect(yield* userEmails.count({})).toBe(0)
     }))
@@ -428,7 +457,10 @@ contract("UserEmailRepository", (test) => {
     Effect.gen(function* () {
       const repos = yield* RepositoryAccess
       const alice = yield* addUser("alice")
-      yield* addEmails([[alice, "one@example.com"], [alice, "two@example.com"]])
+      yield* addEmails([
+        [alice, "one@example.com"],
+        [alice, "two@example.com"]
+      ])
       yield* repos.transaction(
         Effect.gen(function* () {
           for (const bad of malformedIdsLike(alice.id)) {
@@ -454,7 +486,9 @@ contract("UserEmailRepository", (test) => {
       const kept = yield* userEmails.add(alice, "kept@example.com")
       const bad = "a\u0000b@example.com"
       const expectDriverError = (effect: Effect.Effect<unknown, { readonly _tag: string }>) =>
-        Effect.map(Effect.flip(effect), (e) => expect(e).toMatchObject({ _tag: "DriverError", sqlState: Option.some("22021") }))
+        Effect.map(Effect.flip(effect), (e) =>
+          expect(e).toMatchObject({ _tag: "DriverError", sqlState: Option.some("22021") })
+        )
       yield* expectDriverError(userEmails.add(alice, bad))
       yield* expectDriverError(userEmails.find(alice, bad))
       yield* expectDriverError(userEmails.findByEmail(bad))
@@ -500,17 +534,23 @@ contract("UserEmailRepository", (test) => {
     Effect.gen(function* () {
       const repos = yield* RepositoryAccess
       const alice = yield* addUser("alice")
-      const session = yield* repos
-        .transaction(Effect.flatMap(seedBrowserSession(alice), (s) => Effect.fail(s)))
-        .pipe(Effect.flip, Effect.map((e) => e as BrowserSession))
+      const session = yield* repos.transaction(Effect.flatMap(seedBrowserSession(alice), (s) => Effect.fail(s))).pipe(
+        Effect.flip,
+        Effect.map((e) => e as BrowserSession)
+      )
       const registration = yield* repos
         .transaction(Effect.flatMap(seedRegistration("ghost"), (r) => Effect.fail(r)))
-        .pipe(Effect.flip, Effect.map((e) => e as UserRegistration))
+        .pipe(
+          Effect.flip,
+          Effect.map((e) => e as UserRegistration)
+        )
       expect(yield* Effect.flip(repos.userEmails.addAuthenticationForSession("a@example.com", session))).toMatchObject({
         _tag: "DriverError",
         sqlState: Option.some("23503")
       })
-      expect(yield* Effect.flip(repos.userEmails.addAuthenticationForRegistration("a@example.com", registration))).toMatchObject({
+      expect(
+        yield* Effect.flip(repos.userEmails.addAuthenticationForRegistration("a@example.com", registration))
+      ).toMatchObject({
         _tag: "DriverError",
         sqlState: Option.some("23503")
       })
@@ -546,10 +586,15 @@ contract("UserEmailRepository", (test) => {
     Effect.gen(function* () {
       const { userEmails } = yield* RepositoryAccess
       const alice = yield* addUser("alice")
-      const authentication = yield* userEmails.addAuthenticationForSession("a@example.com", yield* seedBrowserSession(alice))
+      const authentication = yield* userEmails.addAuthenticationForSession(
+        "a@example.com",
+        yield* seedBrowserSession(alice)
+      )
       const original = yield* userEmails.addAuthenticationCode(Duration.minutes(5), authentication, "123456")
       yield* TestClock.adjust(second)
-      const duplicate = yield* Effect.flip(userEmails.addAuthenticationCode(Duration.minutes(5), authentication, "123456"))
+      const duplicate = yield* Effect.flip(
+        userEmails.addAuthenticationCode(Duration.minutes(5), authentication, "123456")
+      )
       expect(duplicate).toMatchObject({ _tag: "DriverError", sqlState: Option.some("23505") })
       expect(yield* userEmails.findAuthenticationCode(authentication, "123456")).toEqual(Option.some(original))
       const infinite = yield* Effect.flip(userEmails.addAuthenticationCode(Duration.infinity, authentication, "654321"))
@@ -569,8 +614,13 @@ contract("UserEmailRepository", (test) => {
     const completeWith = (authentication: UserEmailAuthentication) =>
       Effect.gen(function* () {
         const { userEmails } = yield* RepositoryAccess
-        if (proof === "upstream") return yield* userEmails.completeAuthenticationWithUpstream(authentication, yield* upstreamProof)
-        const code = yield* userEmails.addAuthenticationCode(Duration.minutes(5), authentication, `code-${(yield* generateUlid).slice(-6)}`)
+        if (proof === "upstream")
+          return yield* userEmails.completeAuthenticationWithUpstream(authentication, yield* upstreamProof)
+        const code = yield* userEmails.addAuthenticationCode(
+          Duration.minutes(5),
+          authentication,
+          `code-${(yield* generateUlid).slice(-6)}`
+        )
         return yield* userEmails.completeAuthenticationWithCode(authentication, code)
       })
 
@@ -578,7 +628,10 @@ contract("UserEmailRepository", (test) => {
       Effect.gen(function* () {
         const { userEmails } = yield* RepositoryAccess
         const alice = yield* addUser("alice")
-        const authentication = yield* userEmails.addAuthenticationForSession("a@example.com", yield* seedBrowserSession(alice))
+        const authentication = yield* userEmails.addAuthenticationForSession(
+          "a@example.com",
+          yield* seedBrowserSession(alice)
+        )
         yield* TestClock.adjust(Duration.minutes(1))
         const completed = yield* completeWith(authentication)
         expect(completed.completedAt).toEqual(Option.some(new Date(EPOCH + 60_000)))
@@ -597,11 +650,18 @@ contract("UserEmailRepository", (test) => {
     test(`completeAuthenticationWith${proof === "code" ? "Code" : "Upstream"} is guarded: a stale pending entity or a missing row is a RowsAffectedError`, () =>
       Effect.gen(function* () {
         const { userEmails } = yield* RepositoryAccess
-        const authentication = yield* userEmails.addAuthenticationForRegistration("a@example.com", yield* seedRegistration("reg"))
+        const authentication = yield* userEmails.addAuthenticationForRegistration(
+          "a@example.com",
+          yield* seedRegistration("reg")
+        )
         const completed = yield* completeWith(authentication)
         yield* TestClock.adjust(Duration.minutes(1))
         // The caller still holds the pending value: the database guard refuses and keeps the first stamp.
-        expect(yield* Effect.flip(completeWith(authentication))).toMatchObject({ _tag: "RowsAffectedError", expected: 1, actual: 0 })
+        expect(yield* Effect.flip(completeWith(authentication))).toMatchObject({
+          _tag: "RowsAffectedError",
+          expected: 1,
+          actual: 0
+        })
         expect(yield* userEmails.lookupAuthentication(authentication.id)).toEqual(Option.some(completed))
         const missing = new UserEmailAuthentication({ ...authentication, id: yield* generateUlid })
         const error = yield* Effect.flip(
@@ -627,7 +687,10 @@ contract("UserEmailRepository", (test) => {
         yield* TestClock.adjust(second)
         const auth =
           i === 3
-            ? yield* userEmails.addAuthenticationForRegistration(`r${i}@example.com`, yield* seedRegistration(`reg${i}`))
+            ? yield* userEmails.addAuthenticationForRegistration(
+                `r${i}@example.com`,
+                yield* seedRegistration(`reg${i}`)
+              )
             : yield* userEmails.addAuthenticationForSession(`s${i}@example.com`, session)
         auths.push(i === 1 ? yield* userEmails.completeAuthenticationWithUpstream(auth, yield* upstreamProof) : auth)
       }
@@ -659,7 +722,9 @@ contract("UserEmailRepository", (test) => {
         created_at: code.createdAt,
         expires_at: code.expiresAt
       })
-      expect(Option.map(yield* userEmails.findAuthenticationCode(later, "000000"), (c) => c.id)).toEqual(Option.some(code.id))
+      expect(Option.map(yield* userEmails.findAuthenticationCode(later, "000000"), (c) => c.id)).toEqual(
+        Option.some(code.id)
+      )
     }))
 
   test("cleanupAuthentications: since is exclusive, until inclusive; a negative limit is an InvalidOperationError", () =>
@@ -695,7 +760,12 @@ contract("UserEmailRepository", (test) => {
       const good = yield* userEmails.add(alice, "good@example.com")
       yield* TestClock.adjust(second)
       const id = yield* generateUlid
-      yield* seed.insert("user_emails", { user_email_id: id, user_id: alice.id, email: "bad@example.com", created_at: "infinity" })
+      yield* seed.insert("user_emails", {
+        user_email_id: id,
+        user_id: alice.id,
+        email: "bad@example.com",
+        created_at: "infinity"
+      })
       const expected = {
         _tag: "InconsistencyError",
         table: "user_emails",

@@ -55,7 +55,12 @@ contract("UserRecoveryRepository", (test) => {
   test("addSession creates a pending session whose id and createdAt come from Clock and Random", () =>
     Effect.gen(function* () {
       const { userRecovery } = yield* RepositoryAccess
-      const session = yield* userRecovery.addSession("alice@example.com", "Mozilla/5.0", Option.some(ip("192.0.2.1")), "en-GB")
+      const session = yield* userRecovery.addSession(
+        "alice@example.com",
+        "Mozilla/5.0",
+        Option.some(ip("192.0.2.1")),
+        "en-GB"
+      )
       expect(session.email).toBe("alice@example.com")
       expect(session.userAgent).toBe("Mozilla/5.0")
       expect(session.ipAddress).toEqual(Option.some("192.0.2.1"))
@@ -71,7 +76,12 @@ contract("UserRecoveryRepository", (test) => {
     Effect.gen(function* () {
       const { userRecovery } = yield* RepositoryAccess
       const plain = yield* userRecovery.addSession("bob@example.com", "curl/8", Option.none(), "fr")
-      const v6 = yield* userRecovery.addSession("ÄNNE@Exämple.ORG", "Navigateur 🦊 «test»", Option.some(ip("2001:db8::1")), "zh-Hant-TW")
+      const v6 = yield* userRecovery.addSession(
+        "ÄNNE@Exämple.ORG",
+        "Navigateur 🦊 «test»",
+        Option.some(ip("2001:db8::1")),
+        "zh-Hant-TW"
+      )
       expect(yield* userRecovery.lookupSession(plain.id)).toEqual(Option.some(plain))
       const read = yield* userRecovery.lookupSession(v6.id)
       expect(read).toEqual(Option.some(v6))
@@ -295,8 +305,14 @@ contract("UserRecoveryRepository", (test) => {
       const sessions = yield* addSessions(7)
       for (const [i, s] of sessions.entries()) yield* userRecovery.addTicket(s, email, `ticket-${i}`)
       // Any state: consume some of them.
-      yield* userRecovery.consumeTicket((yield* userRecovery.findTicket("ticket-1")).pipe(Option.getOrThrow), sessions[1]!)
-      yield* userRecovery.consumeTicket((yield* userRecovery.findTicket("ticket-4")).pipe(Option.getOrThrow), sessions[4]!)
+      yield* userRecovery.consumeTicket(
+        (yield* userRecovery.findTicket("ticket-1")).pipe(Option.getOrThrow),
+        sessions[1]!
+      )
+      yield* userRecovery.consumeTicket(
+        (yield* userRecovery.findTicket("ticket-4")).pipe(Option.getOrThrow),
+        sessions[4]!
+      )
       // The cut-off: the 5th session, inclusive; the last two stay.
       const until = sessions[4]!.id
       const rounds: Array<readonly [number, Option.Option<Ulid>]> = []
@@ -370,7 +386,8 @@ contract("UserRecoveryRepository", (test) => {
     Effect.gen(function* () {
       const { userRecovery } = yield* RepositoryAccess
       const same: Array<UserRecoverySession> = []
-      for (let i = 0; i < 5; i++) same.push(yield* userRecovery.addSession(`s${i}@example.com`, "UA", Option.none(), "en"))
+      for (let i = 0; i < 5; i++)
+        same.push(yield* userRecovery.addSession(`s${i}@example.com`, "UA", Option.none(), "en"))
       const sorted = same.map((s) => s.id).sort()
       expect(yield* userRecovery.cleanup(Option.none(), END, 3)).toEqual([3, Option.some(sorted[2]!)])
       for (const [i, id] of sorted.entries()) {
@@ -394,7 +411,11 @@ contract("UserRecoveryRepository", (test) => {
       })
       const error = yield* Effect.flip(userRecovery.lookupSession(id))
       expect(error._tag).toBe("InconsistencyError")
-      expect(error).toMatchObject({ table: "user_recovery_sessions", column: Option.some("ip_address"), row: Option.some(id) })
+      expect(error).toMatchObject({
+        table: "user_recovery_sessions",
+        column: Option.some("ip_address"),
+        row: Option.some(id)
+      })
       expect(error.message).toBe(`Database inconsistency on table user_recovery_sessions column ip_address row ${id}`)
     }))
 

@@ -187,7 +187,12 @@ contract("UserRegistrationRepository", (test) => {
     Effect.gen(function* () {
       const { userRegistrations } = yield* RepositoryAccess
       const action: Json = { kind: "continue_authorization_grant", data: ["01", 2, true, null, { nested: "é" }] }
-      const r = yield* userRegistrations.add("alice", Option.some(ip("192.0.2.7")), Option.some("Mozilla/5.0"), Option.some(action))
+      const r = yield* userRegistrations.add(
+        "alice",
+        Option.some(ip("192.0.2.7")),
+        Option.some("Mozilla/5.0"),
+        Option.some(action)
+      )
       expect(r.username).toBe("alice")
       expect(r.createdAt.getTime()).toBe(EPOCH)
       expect(ulidTimestamp(r.id)).toBe(EPOCH)
@@ -228,11 +233,13 @@ contract("UserRegistrationRepository", (test) => {
   test("postAuthAction round-trips any JSON value; a JSON null is stored as no action", () =>
     Effect.gen(function* () {
       const { userRegistrations } = yield* RepositoryAccess
-      const values: ReadonlyArray<Json> = [[1, "two", [3]], "just text", 42.5, false, {}, { "a\\b": "%_\"" }]
+      const values: ReadonlyArray<Json> = [[1, "two", [3]], "just text", 42.5, false, {}, { "a\\b": '%_"' }]
       for (const value of values) {
         const r = yield* userRegistrations.add("json", Option.none(), Option.none(), Option.some(value))
         expect(r.postAuthAction).toEqual(Option.some(value))
-        expect(Option.map(yield* userRegistrations.lookup(r.id), (x) => x.postAuthAction)).toEqual(Option.some(Option.some(value)))
+        expect(Option.map(yield* userRegistrations.lookup(r.id), (x) => x.postAuthAction)).toEqual(
+          Option.some(Option.some(value))
+        )
       }
       const nullAction = yield* userRegistrations.add("json", Option.none(), Option.none(), Option.some(null))
       expect(nullAction.postAuthAction).toEqual(Option.none())
@@ -242,7 +249,12 @@ contract("UserRegistrationRepository", (test) => {
   test("IPv6 addresses and non-ASCII text round-trip", () =>
     Effect.gen(function* () {
       const { userRegistrations } = yield* RepositoryAccess
-      const r = yield* userRegistrations.add("Ünïcødé-Σ", Option.some(ip("2001:DB8:0::1")), Option.some("Navigateur «ß»"), Option.none())
+      const r = yield* userRegistrations.add(
+        "Ünïcødé-Σ",
+        Option.some(ip("2001:DB8:0::1")),
+        Option.some("Navigateur «ß»"),
+        Option.none()
+      )
       expect(r.ipAddress).toEqual(Option.some("2001:db8::1"))
       const named = yield* userRegistrations.setDisplayName(r, "Zoë 👩‍💻")
       const stored = Option.getOrThrow(yield* userRegistrations.lookup(r.id))
@@ -306,7 +318,9 @@ contract("UserRegistrationRepository", (test) => {
       const { userRegistrations } = yield* RepositoryAccess
       const [r] = yield* addRegistrations("alice")
       const withPassword = yield* userRegistrations.setPassword(r!, "$argon2id$hash", 1)
-      expect(Option.map(withPassword.password, (p) => [p.hashedPassword, p.version])).toEqual(Option.some(["$argon2id$hash", 1]))
+      expect(Option.map(withPassword.password, (p) => [p.hashedPassword, p.version])).toEqual(
+        Option.some(["$argon2id$hash", 1])
+      )
       const upgraded = yield* userRegistrations.setPassword(withPassword, "$argon2id$other", 65535)
       expect(Option.map(upgraded.password, (p) => p.version)).toEqual(Option.some(65535))
       expect(yield* lookupOrFail(r!.id)).toEqual(upgraded)
@@ -487,13 +501,12 @@ contract("UserRegistrationRepository", (test) => {
       const bad = "nul\u0000byte"
       const addError = yield* Effect.flip(userRegistrations.add(bad, Option.none(), Option.none(), Option.none()))
       expect(addError).toMatchObject({ _tag: "DriverError", sqlState: Option.some("22021") })
-      const agentError = yield* Effect.flip(userRegistrations.add("bob", Option.none(), Option.some(bad), Option.none()))
+      const agentError = yield* Effect.flip(
+        userRegistrations.add("bob", Option.none(), Option.some(bad), Option.none())
+      )
       expect(agentError).toMatchObject({ _tag: "DriverError", sqlState: Option.some("22021") })
       // (A URL holding NUL is not a URL: setTermsUrl refuses it with an InvalidOperationError, tested above.)
-      for (const attempt of [
-        userRegistrations.setDisplayName(r!, bad),
-        userRegistrations.setPassword(r!, bad, 1)
-      ]) {
+      for (const attempt of [userRegistrations.setDisplayName(r!, bad), userRegistrations.setPassword(r!, bad, 1)]) {
         expect(yield* Effect.flip(attempt)).toMatchObject({ _tag: "DriverError", sqlState: Option.some("22021") })
       }
       expect(yield* lookupOrFail(r!.id)).toEqual(r)
@@ -508,11 +521,17 @@ contract("UserRegistrationRepository", (test) => {
   test("a postAuthAction jsonb cannot hold (NUL, unpaired surrogate) is a DriverError and stores nothing", () =>
     Effect.gen(function* () {
       const repos = yield* RepositoryAccess
-      const nul = yield* Effect.flip(repos.userRegistrations.add("a", Option.none(), Option.none(), Option.some({ k: "x\u0000y" })))
+      const nul = yield* Effect.flip(
+        repos.userRegistrations.add("a", Option.none(), Option.none(), Option.some({ k: "x\u0000y" }))
+      )
       expect(nul).toMatchObject({ _tag: "DriverError", sqlState: Option.some("22P05") })
-      const nulKey = yield* Effect.flip(repos.userRegistrations.add("a", Option.none(), Option.none(), Option.some({ "\u0000": 1 })))
+      const nulKey = yield* Effect.flip(
+        repos.userRegistrations.add("a", Option.none(), Option.none(), Option.some({ "\u0000": 1 }))
+      )
       expect(nulKey).toMatchObject({ _tag: "DriverError", sqlState: Option.some("22P05") })
-      const surrogate = yield* Effect.flip(repos.userRegistrations.add("a", Option.none(), Option.none(), Option.some(["\ud800"])))
+      const surrogate = yield* Effect.flip(
+        repos.userRegistrations.add("a", Option.none(), Option.none(), Option.some(["\ud800"]))
+      )
       expect(surrogate).toMatchObject({ _tag: "DriverError", sqlState: Option.some("22P02") })
       // A backslash followed by "u0000" is ordinary text.
       const literal = yield* repos.userRegistrations.add("a", Option.none(), Option.none(), Option.some("\\u0000"))
@@ -592,11 +611,17 @@ contract("UserRegistrationRepository", (test) => {
       expect(yield* userRegistrations.lookup(regs[0]!.id)).toEqual(Option.some(regs[0]))
       expect(yield* userRegistrations.lookup(regs[3]!.id)).toEqual(Option.some(regs[3]))
       // A cut-off before every registration matches nothing.
-      expect(yield* userRegistrations.cleanup(Option.none(), maxUlidAt(new Date(EPOCH - 1)), 10)).toEqual([0, Option.none()])
+      expect(yield* userRegistrations.cleanup(Option.none(), maxUlidAt(new Date(EPOCH - 1)), 10)).toEqual([
+        0,
+        Option.none()
+      ])
       // Exactly `limit` rows left: the batch is full, the next one empty.
       const full = yield* userRegistrations.cleanup(Option.none(), maxUlidAt(new Date(EPOCH + 60_000)), 2)
       expect(full).toEqual([2, Option.some(regs[3]!.id)])
-      expect(yield* userRegistrations.cleanup(full[1], maxUlidAt(new Date(EPOCH + 60_000)), 2)).toEqual([0, Option.none()])
+      expect(yield* userRegistrations.cleanup(full[1], maxUlidAt(new Date(EPOCH + 60_000)), 2)).toEqual([
+        0,
+        Option.none()
+      ])
     }))
 
   test("cleanup with limit 0 deletes nothing; a negative or fractional limit is an InvalidOperationError", () =>
@@ -606,7 +631,9 @@ contract("UserRegistrationRepository", (test) => {
       const until = maxUlidAt(new Date(EPOCH + 60_000))
       expect(yield* userRegistrations.cleanup(Option.none(), until, 0)).toEqual([0, Option.none()])
       for (const bad of [-1, 1.5, Number.NaN]) {
-        expect((yield* Effect.flip(userRegistrations.cleanup(Option.none(), until, bad)))._tag).toBe("InvalidOperationError")
+        expect((yield* Effect.flip(userRegistrations.cleanup(Option.none(), until, bad)))._tag).toBe(
+          "InvalidOperationError"
+        )
       }
       expect(yield* userRegistrations.lookup(r!.id)).toEqual(Option.some(r))
     }))

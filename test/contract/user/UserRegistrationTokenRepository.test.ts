@@ -194,7 +194,12 @@ contract("UserRegistrationTokenRepository", (test) => {
       const error = yield* Effect.flip(tokens.useToken(revoked))
       expect(error._tag).toBe("InvalidOperationError")
       const cause = error._tag === "InvalidOperationError" ? Option.getOrThrow(error.cause) : undefined
-      expect(cause).toMatchObject({ _tag: "InvalidTransition", entity: "UserRegistrationToken", from: "Revoked", transition: "use" })
+      expect(cause).toMatchObject({
+        _tag: "InvalidTransition",
+        entity: "UserRegistrationToken",
+        from: "Revoked",
+        transition: "use"
+      })
       const after = yield* stored(token!.id)
       expect(after.timesUsed).toBe(0)
       expect(after.lastUsedAt).toEqual(none)
@@ -220,7 +225,11 @@ contract("UserRegistrationTokenRepository", (test) => {
       expect(Option.isSome(yield* tokens.findByToken("after-refusal"))).toBe(true)
 
       const ghost = copy(UserRegistrationToken, token!, { id: yield* generateUlid })
-      expect(yield* Effect.flip(tokens.useToken(ghost))).toMatchObject({ _tag: "RowsAffectedError", expected: 1, actual: 0 })
+      expect(yield* Effect.flip(tokens.useToken(ghost))).toMatchObject({
+        _tag: "RowsAffectedError",
+        expected: 1,
+        actual: 0
+      })
     }))
 
   test("a counter that would pass the INTEGER range is an InvalidOperationError, the unit of work stays usable", () =>
@@ -284,9 +293,9 @@ contract("UserRegistrationTokenRepository", (test) => {
       expect(limited.usageLimit).toEqual(Option.some(7))
       expect(limited.expiresAt).toEqual(Option.some(expiresAt))
       expect(yield* stored(token!.id)).toEqual(limited)
-      const cleared = yield* tokens.setExpiry(limited, Option.none()).pipe(
-        Effect.flatMap((t) => tokens.setUsageLimit(t, Option.none()))
-      )
+      const cleared = yield* tokens
+        .setExpiry(limited, Option.none())
+        .pipe(Effect.flatMap((t) => tokens.setUsageLimit(t, Option.none())))
       expect(cleared.expiresAt).toEqual(none)
       expect(cleared.usageLimit).toEqual(none)
       expect(yield* stored(token!.id)).toEqual(cleared)
@@ -297,8 +306,12 @@ contract("UserRegistrationTokenRepository", (test) => {
       const tokens = yield* repo
       const token = yield* tokens.add("settings", Option.some(2), Option.some(new Date(EPOCH + 1000)))
       expect((yield* Effect.flip(tokens.setUsageLimit(token, Option.some(-2))))._tag).toBe("InvalidOperationError")
-      expect((yield* Effect.flip(tokens.setUsageLimit(token, Option.some(MAX_INT4 + 1))))._tag).toBe("InvalidOperationError")
-      expect((yield* Effect.flip(tokens.setExpiry(token, Option.some(new Date(Number.NaN)))))._tag).toBe("InvalidOperationError")
+      expect((yield* Effect.flip(tokens.setUsageLimit(token, Option.some(MAX_INT4 + 1))))._tag).toBe(
+        "InvalidOperationError"
+      )
+      expect((yield* Effect.flip(tokens.setExpiry(token, Option.some(new Date(Number.NaN)))))._tag).toBe(
+        "InvalidOperationError"
+      )
       expect(yield* stored(token.id)).toEqual(token)
     }))
 
@@ -307,8 +320,13 @@ contract("UserRegistrationTokenRepository", (test) => {
       const repos = yield* RepositoryAccess
       const tokens = repos.userRegistrationTokens
       const ghost = yield* repos
-        .transaction(Effect.flatMap(tokens.add("ghost", Option.none(), Option.none()), (t) => Effect.fail({ rollback: t })))
-        .pipe(Effect.flip, Effect.map((e) => (e as { rollback: UserRegistrationToken }).rollback))
+        .transaction(
+          Effect.flatMap(tokens.add("ghost", Option.none(), Option.none()), (t) => Effect.fail({ rollback: t }))
+        )
+        .pipe(
+          Effect.flip,
+          Effect.map((e) => (e as { rollback: UserRegistrationToken }).rollback)
+        )
       expect(yield* tokens.lookup(ghost.id)).toEqual(Option.none())
       const rowsAffected = { _tag: "RowsAffectedError", expected: 1, actual: 0 }
       expect(yield* Effect.flip(tokens.revoke(ghost))).toMatchObject(rowsAffected)
@@ -366,9 +384,15 @@ contract("UserRegistrationTokenRepository", (test) => {
       const beforeFirst = yield* tokens.list(filter, last(2).pipe(Pagination.before(all[0]!.id)))
       expect(beforeFirst.edges).toEqual([])
 
-      const between = yield* tokens.list(filter, first(10).pipe(Pagination.after(all[0]!.id), Pagination.before(all[4]!.id)))
+      const between = yield* tokens.list(
+        filter,
+        first(10).pipe(Pagination.after(all[0]!.id), Pagination.before(all[4]!.id))
+      )
       expect(names(between)).toEqual(["t2", "t3", "t4"])
-      const betweenBack = yield* tokens.list(filter, last(2).pipe(Pagination.after(all[0]!.id), Pagination.before(all[4]!.id)))
+      const betweenBack = yield* tokens.list(
+        filter,
+        last(2).pipe(Pagination.after(all[0]!.id), Pagination.before(all[4]!.id))
+      )
       expect(names(betweenBack)).toEqual(["t3", "t4"])
       expect(betweenBack.hasPreviousPage).toBe(true)
 
@@ -433,8 +457,16 @@ contract("UserRegistrationTokenRepository", (test) => {
 
       // The expected sets, spelled out.
       expect(yield* listTokens({ now: judgedAt, isValid: true })).toEqual(["fresh", "used", "expires-later"])
-      expect(yield* listTokens({ now: judgedAt, isExpired: true })).toEqual(["expired", "expires-now", "revoked-used-expired"])
-      expect(yield* listTokens({ now: judgedAt, hasBeenUsed: true })).toEqual(["used", "exhausted", "revoked-used-expired"])
+      expect(yield* listTokens({ now: judgedAt, isExpired: true })).toEqual([
+        "expired",
+        "expires-now",
+        "revoked-used-expired"
+      ])
+      expect(yield* listTokens({ now: judgedAt, hasBeenUsed: true })).toEqual([
+        "used",
+        "exhausted",
+        "revoked-used-expired"
+      ])
       expect(yield* listTokens({ now: judgedAt, isRevoked: true })).toEqual(["revoked", "revoked-used-expired"])
       expect(yield* listTokens({ now: judgedAt, isValid: false, isRevoked: false, isExpired: false })).toEqual([
         "exhausted",
@@ -476,7 +508,9 @@ contract("UserRegistrationTokenRepository", (test) => {
           column: Option.some(column),
           row: Option.some(row)
         })
-        expect((error as Error).message).toBe(`Database inconsistency on table user_registration_tokens column ${column} row ${row}`)
+        expect((error as Error).message).toBe(
+          `Database inconsistency on table user_registration_tokens column ${column} row ${row}`
+        )
       }
       expectInconsistent(yield* Effect.flip(tokens.lookup(negativeUses)), "times_used", negativeUses)
       expectInconsistent(yield* Effect.flip(tokens.findByToken("negative-uses")), "times_used", negativeUses)

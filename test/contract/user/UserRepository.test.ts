@@ -181,7 +181,9 @@ contract("UserRepository", (test) => {
       yield* TestClock.adjust(Duration.minutes(5))
       const again = yield* users.lock(locked)
       expect(again).toBe(locked)
-      expect(Option.map(yield* users.lookup(alice!.id), (u) => u.lockedAt)).toEqual(Option.some(Option.some(new Date(lockedAt))))
+      expect(Option.map(yield* users.lookup(alice!.id), (u) => u.lockedAt)).toEqual(
+        Option.some(Option.some(new Date(lockedAt)))
+      )
       const unlocked = yield* users.unlock(again)
       expect(unlocked.lockedAt).toEqual(Option.none())
       expect(yield* users.unlock(unlocked)).toBe(unlocked)
@@ -229,14 +231,25 @@ contract("UserRepository", (test) => {
   test("a transition of a user that is not stored is a RowsAffectedError", () =>
     Effect.gen(function* () {
       const repos = yield* RepositoryAccess
-      const ghost = yield* repos.transaction(
-        Effect.gen(function* () {
-          const u = yield* repos.users.add("ghost")
-          return yield* Effect.fail({ rollback: u })
-        })
-      ).pipe(Effect.flip, Effect.map((e) => (e as { rollback: import("../../../src/model/user.js").User }).rollback))
-      expect(yield* Effect.flip(repos.users.lock(ghost))).toMatchObject({ _tag: "RowsAffectedError", expected: 1, actual: 0 })
-      expect(yield* Effect.flip(repos.users.setCanRequestAdmin(ghost, true))).toMatchObject({ _tag: "RowsAffectedError" })
+      const ghost = yield* repos
+        .transaction(
+          Effect.gen(function* () {
+            const u = yield* repos.users.add("ghost")
+            return yield* Effect.fail({ rollback: u })
+          })
+        )
+        .pipe(
+          Effect.flip,
+          Effect.map((e) => (e as { rollback: import("../../../src/model/user.js").User }).rollback)
+        )
+      expect(yield* Effect.flip(repos.users.lock(ghost))).toMatchObject({
+        _tag: "RowsAffectedError",
+        expected: 1,
+        actual: 0
+      })
+      expect(yield* Effect.flip(repos.users.setCanRequestAdmin(ghost, true))).toMatchObject({
+        _tag: "RowsAffectedError"
+      })
     }))
 
   test("setCanRequestAdmin writes the flag", () =>
@@ -257,7 +270,12 @@ contract("UserRepository", (test) => {
       const seed = yield* Seed
       const [alice, bob] = yield* addUsers("alice", "bob")
       const threepid = (userId: Ulid, address: string) =>
-        seed.insert("user_unsupported_third_party_ids", { user_id: userId, medium: "msisdn", address, created_at: new Date(EPOCH) })
+        seed.insert("user_unsupported_third_party_ids", {
+          user_id: userId,
+          medium: "msisdn",
+          address,
+          created_at: new Date(EPOCH)
+        })
       yield* threepid(alice!.id, "+4411")
       yield* threepid(alice!.id, "+4412")
       yield* threepid(bob!.id, "+4413")
@@ -387,39 +405,43 @@ contract("UserRepository", (test) => {
       expect(yield* users.count({ hasActiveCompatSession: false })).toBe(3)
     }))
 
-  test.live("acquireLockForSync excludes a second unit of work on the same user until the first ends", () =>
-    Effect.gen(function* () {
-      const repos = yield* RepositoryAccess
-      const alice = yield* repos.users.add("alice")
-      const bob = yield* repos.users.add("bob")
-      const held = yield* Deferred.make<void>()
-      const release = yield* Deferred.make<void>()
-      const events = yield* Ref.make<ReadonlyArray<string>>([])
-      const log = (e: string) => Ref.update(events, (l) => [...l, e])
+  test.live(
+    "acquireLockForSync excludes a second unit of work on the same user until the first ends",
+    () =>
+      Effect.gen(function* () {
+        const repos = yield* RepositoryAccess
+        const alice = yield* repos.users.add("alice")
+        const bob = yield* repos.users.add("bob")
+        const held = yield* Deferred.make<void>()
+        const release = yield* Deferred.make<void>()
+        const events = yield* Ref.make<ReadonlyArray<string>>([])
+        const log = (e: string) => Ref.update(events, (l) => [...l, e])
 
-      const first = yield* repos
-        .transaction(
-          Effect.gen(function* () {
-            yield* repos.users.acquireLockForSync(alice)
-            yield* Deferred.succeed(held, undefined)
-            yield* Deferred.await(release)
-            yield* log("first ends")
-          })
-        )
-        .pipe(Effect.fork)
-      yield* Deferred.await(held)
-      const second = yield* repos
-        .transaction(Effect.zipRight(repos.users.acquireLockForSync(alice), log("second holds")))
-        .pipe(Effect.fork)
-      yield* Effect.sleep(Duration.millis(300))
-      expect(yield* Ref.get(events)).toEqual([])
-      yield* Deferred.succeed(release, undefined)
-      yield* Fiber.join(first)
-      yield* Fiber.join(second)
-      expect(yield* Ref.get(events)).toEqual(["first ends", "second holds"])
-      // Another user's lock is independent of alice's (PostgreSQL: a different key).
-      yield* repos.transaction(repos.users.acquireLockForSync(bob))
-    }), 20_000)
+        const first = yield* repos
+          .transaction(
+            Effect.gen(function* () {
+              yield* repos.users.acquireLockForSync(alice)
+              yield* Deferred.succeed(held, undefined)
+              yield* Deferred.await(release)
+              yield* log("first ends")
+            })
+          )
+          .pipe(Effect.fork)
+        yield* Deferred.await(held)
+        const second = yield* repos
+          .transaction(Effect.zipRight(repos.users.acquireLockForSync(alice), log("second holds")))
+          .pipe(Effect.fork)
+        yield* Effect.sleep(Duration.millis(300))
+        expect(yield* Ref.get(events)).toEqual([])
+        yield* Deferred.succeed(release, undefined)
+        yield* Fiber.join(first)
+        yield* Fiber.join(second)
+        expect(yield* Ref.get(events)).toEqual(["first ends", "second holds"])
+        // Another user's lock is independent of alice's (PostgreSQL: a different key).
+        yield* repos.transaction(repos.users.acquireLockForSync(bob))
+      }),
+    20_000
+  )
 })
 
 // Regressions found by test/reliability (malformed ids): memory matched nothing where PostgreSQL refuses the value,

@@ -15,7 +15,11 @@ const url = (text: string) => text as Url
 
 /** The SQLSTATE of a failed seed insert (the PostgreSQL seeder reports the raw SqlError). */
 const sqlState = (error: unknown): Option.Option<string> =>
-  error instanceof DriverError ? error.sqlState : error instanceof SqlError ? fromSqlError(error).sqlState : Option.none()
+  error instanceof DriverError
+    ? error.sqlState
+    : error instanceof SqlError
+      ? fromSqlError(error).sqlState
+      : Option.none()
 
 /**
  * Whether `user` has accepted `termsUrl`, observed through the (user_id, terms_url) constraint: a
@@ -25,7 +29,12 @@ const hasAccepted = (userId: Ulid, termsUrl: string) =>
   Effect.gen(function* () {
     const seed = yield* Seed
     const planted = yield* Effect.either(
-      seed.insert("user_terms", { user_terms_id: yield* generateUlid, user_id: userId, terms_url: termsUrl, created_at: new Date(EPOCH) })
+      seed.insert("user_terms", {
+        user_terms_id: yield* generateUlid,
+        user_id: userId,
+        terms_url: termsUrl,
+        created_at: new Date(EPOCH)
+      })
     )
     if (planted._tag === "Right") return false
     expect(sqlState(planted.left)).toEqual(Option.some("23505"))
@@ -89,7 +98,11 @@ contract("UserTermsRepository", (test) => {
         isGuest: false
       })
       const error = yield* Effect.flip(repos.userTerms.acceptTerms(ghost, url("https://example.com/tos")))
-      expect(error).toMatchObject({ _tag: "DriverError", sqlState: Option.some("23503"), constraint: Option.some("user_terms_user_id_fkey") })
+      expect(error).toMatchObject({
+        _tag: "DriverError",
+        sqlState: Option.some("23503"),
+        constraint: Option.some("user_terms_user_id_fkey")
+      })
       const doomed = yield* Effect.flip(
         repos.transaction(
           Effect.gen(function* () {
