@@ -5,6 +5,7 @@ import { Duration, Effect, Option } from "effect"
 import { MigrationDatabaseError, MigrationFailed } from "./errors.js"
 import type { Migration } from "./MigrationSource.js"
 import type { AppliedMigration, HistoryRow } from "./types.js"
+import { sqlStateOf } from "../pg/common/errors.js"
 
 const HISTORY_TABLE = "_sqlx_migrations"
 
@@ -19,7 +20,6 @@ const CREATE_HISTORY_TABLE = `CREATE TABLE ${HISTORY_TABLE} (
 
 interface PgErrorFields {
   readonly message?: string
-  readonly code?: string
   readonly detail?: string
   readonly hint?: string
   readonly position?: string
@@ -32,7 +32,8 @@ export const postgresErrorText = (error: SqlError, sqlText?: string): string => 
   if (!(cause instanceof Error)) return error.message
   const pg = cause as PgErrorFields
   const parts = [pg.message ?? cause.message]
-  if (pg.code) parts[0] += ` (SQLSTATE ${pg.code})`
+  const code = sqlStateOf(cause)
+  if (Option.isSome(code)) parts[0] += ` (SQLSTATE ${code.value})`
   if (pg.position && sqlText !== undefined) {
     const offset = Number(pg.position) - 1
     if (Number.isInteger(offset) && offset >= 0) {
@@ -84,8 +85,7 @@ export const discardSession = (conn: Connection) => exec(conn, "DISCARD ALL").pi
 
 const UNDEFINED_TABLE = "42P01"
 
-const isUndefinedTable = (error: SqlError) =>
-  error.cause instanceof Error && (error.cause as PgErrorFields).code === UNDEFINED_TABLE
+const isUndefinedTable = (error: SqlError) => Option.contains(sqlStateOf(error.cause), UNDEFINED_TABLE)
 
 // A missing table means nothing applied: reading optimistically keeps startup validation at one round trip.
 const readHistoryRows = (conn: Connection, text: string, params: ReadonlyArray<unknown> = []) =>

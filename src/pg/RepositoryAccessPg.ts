@@ -5,32 +5,8 @@ import { Effect, Layer, Option } from "effect"
 import type { DriverError } from "../storage/common/errors.js"
 import { fromSqlError } from "./common/errors.js"
 import { runUnitOfWork } from "../storage/common/UnitOfWork.js"
-import {
-  makeRepositoryAccess,
-  mergeRepositoryLayers,
-  RepositoryAccess,
-  type RepositoryLayers
-} from "../storage/RepositoryAccess.js"
-import * as BrowserSessionRepositoryPg from "./user/BrowserSessionRepositoryPg.js"
-import * as UserEmailRepositoryPg from "./user/UserEmailRepositoryPg.js"
-import * as UserPasswordRepositoryPg from "./user/UserPasswordRepositoryPg.js"
-import * as UserRecoveryRepositoryPg from "./user/UserRecoveryRepositoryPg.js"
-import * as UserRegistrationRepositoryPg from "./user/UserRegistrationRepositoryPg.js"
-import * as UserRegistrationTokenRepositoryPg from "./user/UserRegistrationTokenRepositoryPg.js"
-import * as UserRepositoryPg from "./user/UserRepositoryPg.js"
-import * as UserTermsRepositoryPg from "./user/UserTermsRepositoryPg.js"
-
-/** One layer per repository of the registry (src/storage/RepositoryAccess.ts); a missing one does not compile. */
-const layers: RepositoryLayers<SqlClient.SqlClient> = {
-  users: UserRepositoryPg.layer,
-  userEmails: UserEmailRepositoryPg.layer,
-  userPasswords: UserPasswordRepositoryPg.layer,
-  userRecovery: UserRecoveryRepositoryPg.layer,
-  userRegistrations: UserRegistrationRepositoryPg.layer,
-  userRegistrationTokens: UserRegistrationTokenRepositoryPg.layer,
-  userTerms: UserTermsRepositoryPg.layer,
-  browserSessions: BrowserSessionRepositoryPg.layer
-}
+import { makeRepositoryAccess, mergeRepositoryLayers, RepositoryAccess } from "../storage/RepositoryAccess.js"
+import { layers } from "./repositories.js"
 
 const access = Layer.effect(
   RepositoryAccess,

@@ -141,7 +141,7 @@ export const make = Effect.gen(function* () {
           created_at: at,
           completed_at: null
         }
-        yield* db.add.affected(id, row.ip_address, row.user_agent, Option.getOrNull(postAuthAction), username, at)
+        yield* db.add.affectedOne(id, row.ip_address, row.user_agent, Option.getOrNull(postAuthAction), username, at)
         // A JSON null action is stored as SQL NULL (NullOr encodes it so): the entity is what lookup will read back.
         return userRegistrationFromRow(row)
       }),
