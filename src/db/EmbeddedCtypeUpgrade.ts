@@ -5,7 +5,8 @@ import { PgClient } from "@effect/sql-pg"
 import { Context, Effect, Exit, Layer, Logger, LogLevel, Option, Redacted, Schema, type Scope } from "effect"
 import { Migrator, postgresErrorText } from "../migrate/Migrator.js"
 import { redactUrl, withDatabase } from "./probe.js"
-import { embeddedCtype, readDatabaseLocale } from "./ServerLocale.js"
+import { quoteIdent, quoteLiteral } from "../pg/common/identifiers.js"
+import { embeddedCtype, isCOrPosix, readDatabaseLocale } from "./ServerLocale.js"
 
 /**
  * Earlier versions initialised the embedded cluster with `--locale=C`, so its `LOWER()` folds ASCII only. PostgreSQL
@@ -48,10 +49,6 @@ export type CtypeUpgradeReport =
       readonly tables: number
       readonly rows: number
     }
-
-const quoteIdent = (name: string) => `"${name.replace(/"/g, '""')}"`
-const quoteLiteral = (text: string) => `'${text.replace(/'/g, "''")}'`
-const isCOrPosix = (locale: string) => /^(c|posix)$/i.test(locale)
 
 const utcStamp = (date: Date) => date.toISOString().replace(/[-:]/g, "").replace("T", "_").slice(0, 15)
 

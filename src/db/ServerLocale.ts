@@ -28,7 +28,7 @@ export interface LocaleProblem {
 }
 
 const isUtf8Codeset = (locale: string) => /\.utf-?8(@|$)/i.test(locale)
-const isCOrPosix = (locale: string) => /^(c|posix)$/i.test(locale)
+export const isCOrPosix = (locale: string) => /^(c|posix)$/i.test(locale)
 /** Turkish and Azerbaijani map I to ı and İ to i, so `LOWER()` disagrees with the default Unicode mapping. */
 const isTurkic = (locale: string) => /^(tr|az)([-_.@]|$)/i.test(locale)
 

@@ -1,7 +1,7 @@
 // A typed handle on one in-memory table: reads and writes through the row schema, with the parameter checks PostgreSQL makes.
 import { Effect, Either, Option, Schema } from "effect"
 import type { Ulid } from "../model/Ulid.js"
-import { rowDecoder } from "../rows/decode.js"
+import { decodeRows, rowDecoder } from "../rows/decode.js"
 import {
   type DriverError,
   expectRowsAffected,
@@ -59,9 +59,6 @@ export interface MemoryTable<Row> {
 const textsOf = (row: object): ReadonlyArray<string> =>
   Object.values(row).filter((value): value is string => typeof value === "string")
 
-const decodeAll = <Row>(rows: ReadonlyArray<Row>, decode: (raw: unknown) => Either.Either<Row, InconsistencyError>) =>
-  Either.all(rows.map(decode))
-
 export const memoryTable = <Row extends object, RowI>(
   store: MemoryStoreShape,
   options: { readonly table: string; readonly idColumn: keyof Row & string; readonly row: Schema.Schema<Row, RowI> }
@@ -75,7 +72,7 @@ export const memoryTable = <Row extends object, RowI>(
       rejectNul(...texts),
       Effect.flatMap(
         store.read((db) => rows(db).filter(predicate)),
-        (found) => decodeAll(found, decode)
+        (found) => decodeRows(found, decode)
       )
     )
   return {

@@ -5,6 +5,7 @@ import { Effect, Option } from "effect"
 import { InvalidIndexLeftBehind, MigrationDatabaseError } from "./errors.js"
 import type { Migration } from "./MigrationSource.js"
 import { splitStatements } from "./StatementSplitter.js"
+import { quoteIdent } from "../pg/common/identifiers.js"
 
 /** What one `CREATE [UNIQUE] INDEX CONCURRENTLY [IF NOT EXISTS] [name] ON [ONLY] [schema.]table` statement builds. */
 export interface ConcurrentIndexTarget {
@@ -124,8 +125,6 @@ export const parseConcurrentIndex = (statement: string): Option.Option<Concurren
 /** Every index a migration's statements build concurrently. */
 export const concurrentIndexTargets = (sql: string): ReadonlyArray<ConcurrentIndexTarget> =>
   splitStatements(sql).flatMap((statement) => Option.toArray(parseConcurrentIndex(statement)))
-
-const quoteIdent = (name: string) => `"${name.replaceAll('"', '""')}"`
 
 // A match is an invalid index in the table's schema with the statement's name (which IF NOT EXISTS would silently
 // accept) or, for an unnamed statement, any invalid index on that table (a rerun would add a second one beside it).

@@ -3,7 +3,7 @@ import type { SqlClient } from "@effect/sql"
 import type { SqlError } from "@effect/sql/SqlError"
 import { Effect, Either, Option, Schema } from "effect"
 import { type Ulid, uuidToUlid } from "../model/Ulid.js"
-import { rowDecoder } from "../rows/decode.js"
+import { decodeRows, rowDecoder } from "../rows/decode.js"
 import {
   type DriverError,
   expectRowsAffected,
@@ -51,20 +51,6 @@ export interface DynamicQuery extends DynamicDeclaration {
 
 export type AnyStaticQuery = StaticQuery<any, any, any, any>
 export type AnyQuery = AnyStaticQuery | DynamicQuery
-
-/** Every row decoded, or the first failure. */
-const decodeAll = <Row>(
-  rows: ReadonlyArray<unknown>,
-  decodeOne: (raw: unknown) => Either.Either<Row, InconsistencyError>
-) => {
-  const out: Array<Row> = new Array(rows.length)
-  for (let i = 0; i < rows.length; i++) {
-    const decoded = decodeOne(rows[i])
-    if (Either.isLeft(decoded)) return Either.left(decoded.left)
-    out[i] = decoded.right
-  }
-  return Either.right(out as ReadonlyArray<Row>)
-}
 
 /** The cursor of a raw row: its uuid primary key read back as a ULID (any 16 bytes are one). */
 export const uuidCursor =
@@ -156,7 +142,7 @@ const bindStatement = <P extends ReadonlyArray<unknown>, PI extends ReadonlyArra
       })
     const all = (...params: P) =>
       Effect.flatMap(statement(params), mapSqlError).pipe(
-        Effect.flatMap((rows) => decodeAll(rows, decodeOne)),
+        Effect.flatMap((rows) => decodeRows(rows, decodeOne)),
         abortOnDriverError
       )
     const affected = (...params: P) =>

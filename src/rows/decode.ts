@@ -36,3 +36,17 @@ export const rowDecoder = <Row, RowI>(schema: Schema.Schema<Row, RowI>, table: s
         })
     )
 }
+
+/** Every row decoded, or the first failure (a plain loop: it runs on every page of rows). */
+export const decodeRows = <Row>(
+  rows: ReadonlyArray<unknown>,
+  decodeOne: (raw: unknown) => Either.Either<Row, InconsistencyError>
+): Either.Either<ReadonlyArray<Row>, InconsistencyError> => {
+  const out: Array<Row> = new Array(rows.length)
+  for (let i = 0; i < rows.length; i++) {
+    const decoded = decodeOne(rows[i])
+    if (Either.isLeft(decoded)) return Either.left(decoded.left)
+    out[i] = decoded.right
+  }
+  return Either.right(out)
+}
