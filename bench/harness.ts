@@ -68,6 +68,48 @@ export const interleave = async (
   return { a, b, ratios }
 }
 
+/**
+ * `interleave` for several contenders measured in the same rounds: all in one order in even rounds and in the reverse
+ * order in odd ones (after one unmeasured warm-up of each), so any two of them swap who goes first every round. Pair
+ * any two with `pairOf`.
+ */
+export const interleaveAll = async <K extends string>(
+  rounds: number,
+  runners: Readonly<Record<K, () => Promise<number>>>
+): Promise<Readonly<Record<K, ReadonlyArray<number>>>> => {
+  const keys = Object.keys(runners) as Array<K>
+  for (const key of keys) await runners[key]()
+  const measured = Object.fromEntries(keys.map((key) => [key, [] as Array<number>])) as Record<K, Array<number>>
+  for (let round = 0; round < rounds; round++) {
+    for (const key of round % 2 === 0 ? keys : [...keys].reverse()) measured[key].push(await runners[key]())
+  }
+  return measured
+}
+
+/** Two contenders of `interleaveAll` as one A/B result, their ratio taken within each round. */
+export const pairOf = <K extends string>(
+  measured: Readonly<Record<K, ReadonlyArray<number>>>,
+  a: K,
+  b: K
+): Interleaved => ({
+  a: measured[a],
+  b: measured[b],
+  ratios: measured[a].map((ta, round) => ta / measured[b][round]!)
+})
+
+/** `call(0…n-1)` shared among `concurrency` workers, each making its calls one after the other. */
+export const runConcurrently = async (
+  concurrency: number,
+  n: number,
+  call: (i: number) => Promise<unknown>
+): Promise<void> => {
+  await Promise.all(
+    Array.from({ length: concurrency }, async (_, w) => {
+      for (let i = w; i < n; i += concurrency) await call(i)
+    })
+  )
+}
+
 /** Wall time of `f` in milliseconds. */
 export const timed = async (f: () => Promise<unknown>): Promise<number> => {
   const start = performance.now()

@@ -1,17 +1,45 @@
-// Benchmarks (a) repository calls vs the same SQL through raw pg, and (e) the in-memory backend vs PostgreSQL.
+// Benchmarks (a) repository calls vs the same SQL through raw pg, with and without a tracer, and (a′) the same calls through Kysely, Drizzle and SqlSchema.
 import { randomUUID } from "node:crypto"
 import { PgClient } from "@effect/sql-pg"
-import { Effect, Either, Layer, LogLevel, Logger, ManagedRuntime, Option, Redacted } from "effect"
+import {
+  type Context,
+  Effect,
+  Either,
+  type Exit,
+  Layer,
+  LogLevel,
+  Logger,
+  ManagedRuntime,
+  Option,
+  Redacted,
+  Tracer
+} from "effect"
 import pg from "pg"
-import * as RepositoryAccessMemory from "../src/memory/RepositoryAccessMemory.js"
 import { Migrator } from "../src/migrate/Migrator.js"
 import { uuidToUlid, type Ulid } from "../src/model/Ulid.js"
-import type { User } from "../src/model/user.js"
 import { declaredQueries } from "../src/pg/queries.js"
 import * as RepositoryAccessPg from "../src/pg/RepositoryAccessPg.js"
 import { Pagination } from "../src/storage/common/Pagination.js"
 import { RepositoryAccess } from "../src/storage/RepositoryAccess.js"
-import { fmtUs, interleave, median, ratioRow, roundTrips, type Row, timed } from "./harness.js"
+import {
+  fmtUs,
+  interleaveAll,
+  median,
+  pairOf,
+  ratioRow,
+  roundTrips,
+  type Row,
+  runConcurrently,
+  timed
+} from "./harness.js"
+import {
+  drizzleCalls,
+  kyselyCalls,
+  sqlSchemaEffects,
+  sqlSchemaRuntime,
+  type UserCalls,
+  type UserEffects
+} from "./peers.js"
 
 export const POOL_SIZE = 16
 /** Rows of the first `User.list` page. */
@@ -40,12 +68,86 @@ export const migrateShipped = (url: string) =>
     )
   )
 
-const pgRuntime = (url: string) =>
-  ManagedRuntime.make(
-    RepositoryAccessPg.layer.pipe(Layer.provide(PgClient.layer({ url: Redacted.make(url), maxConnections: POOL_SIZE })))
-  )
+export interface PgRuntimeOptions {
+  /** A tracer the application installs; none = Effect's built-in tracer, as in a program that exports no traces. */
+  readonly tracer?: Tracer.Tracer
+}
 
-const staticText = (name: string): string => {
+export type RepositoryRuntime = ManagedRuntime.ManagedRuntime<RepositoryAccess, unknown>
+
+/**
+ * The repository runtime of every PostgreSQL row of the bench, (a), (a′) and (e) alike: the one place its client
+ * layer is chosen, so a different client (or client option) is swapped in here and nowhere else.
+ */
+export const pgRuntime = (url: string, options: PgRuntimeOptions = {}): RepositoryRuntime => {
+  const client = PgClient.layer({ url: Redacted.make(url), maxConnections: POOL_SIZE })
+  const repositories = RepositoryAccessPg.layer.pipe(Layer.provide(client))
+  // Provided below the client as an application's tracing layer is, so a client that reads the tracer while it is
+  // built sees it too, not only the calls.
+  return ManagedRuntime.make(
+    options.tracer === undefined ? repositories : repositories.pipe(Layer.provide(Layer.setTracer(options.tracer)))
+  )
+}
+
+/** A span as an exporter keeps it until it is sent: attributes, events, links and the end status. */
+class RecordingSpan implements Tracer.Span {
+  readonly _tag = "Span"
+  readonly sampled = true
+  readonly traceId: string
+  status: Tracer.SpanStatus
+  readonly attributes = new Map<string, unknown>()
+  readonly events: Array<readonly [string, bigint, Record<string, unknown> | undefined]> = []
+  readonly links: Array<Tracer.SpanLink>
+  constructor(
+    readonly name: string,
+    readonly spanId: string,
+    readonly parent: Option.Option<Tracer.AnySpan>,
+    readonly context: Context.Context<never>,
+    links: ReadonlyArray<Tracer.SpanLink>,
+    startTime: bigint,
+    readonly kind: Tracer.SpanKind,
+    private readonly onEnd: (span: RecordingSpan) => void
+  ) {
+    this.traceId = parent._tag === "Some" ? parent.value.traceId : spanId
+    this.status = { _tag: "Started", startTime }
+    this.links = [...links]
+  }
+  end(endTime: bigint, exit: Exit.Exit<unknown, unknown>): void {
+    this.status = { _tag: "Ended", startTime: this.status.startTime, endTime, exit }
+    this.onEnd(this)
+  }
+  attribute(key: string, value: unknown): void {
+    this.attributes.set(key, value)
+  }
+  event(name: string, startTime: bigint, attributes?: Record<string, unknown>): void {
+    this.events.push([name, startTime, attributes])
+  }
+  addLinks(links: ReadonlyArray<Tracer.SpanLink>): void {
+    this.links.push(...links)
+  }
+}
+
+/**
+ * The least a real tracer does, so that the spans are really made and kept: span objects with their attributes and
+ * end status, counted, and the last ended one held (where an exporter would batch them). What an exporter costs
+ * above that is not measured here.
+ */
+export const recordingTracer = () => {
+  const counts = { started: 0, ended: 0 }
+  let last: RecordingSpan | undefined
+  const onEnd = (span: RecordingSpan) => {
+    counts.ended++
+    last = span
+  }
+  const tracer = Tracer.make({
+    span: (name, parent, context, links, startTime, kind) =>
+      new RecordingSpan(name, (++counts.started).toString(16), parent, context, links, startTime, kind, onEnd),
+    context: (f) => f()
+  })
+  return { tracer, counts, lastEnded: () => last }
+}
+
+export const staticText = (name: string): string => {
   const query = declaredQueries.find((q) => q.name === name)
   if (query === undefined || query.kind !== "static") throw new Error(`no static query named ${name}`)
   return query.text
@@ -54,12 +156,47 @@ const staticText = (name: string): string => {
 /** `user.list` for an empty filter and a forward page without cursors, as UserRepositoryPg assembles it. */
 const userListText = `SELECT user_id, username, created_at, locked_at, deactivated_at, can_request_admin, is_guest FROM users WHERE (1=1) ORDER BY users.user_id ASC LIMIT $1`
 
-const firstPage = (count: number) => Either.getOrThrow(Pagination.first(count))
+export const firstPage = (count: number) => Either.getOrThrow(Pagination.first(count))
 
+/** Runs `call(0…n-1)` in `concurrency` sequential workers on `runtime`, and returns the wall time in ms. */
+export const runEffects =
+  <R>(
+    runtime: ManagedRuntime.ManagedRuntime<R, unknown>,
+    concurrency: number,
+    n: number,
+    call: (i: number) => Effect.Effect<unknown, unknown, R>
+  ) =>
+  () =>
+    timed(() =>
+      runtime.runPromise(
+        Effect.forEach(
+          Array.from({ length: concurrency }, (_, w) => w),
+          (w) =>
+            Effect.gen(function* () {
+              for (let i = w; i < n; i += concurrency) yield* call(i)
+            }),
+          { concurrency, discard: true }
+        )
+      )
+    )
+
+const runPromises = (concurrency: number, n: number, call: (i: number) => Promise<unknown>) => () =>
+  timed(() => runConcurrently(concurrency, n, call))
+
+/** One call of (a), as each side makes it. */
 interface Operation {
   readonly name: string
+  /** Share of the batch size: the 50-row page costs several single-row calls. */
+  readonly weight: number
   readonly repo: (i: number) => Effect.Effect<unknown, unknown, RepositoryAccess>
   readonly raw: (pool: pg.Pool, i: number) => Promise<unknown>
+  /** The same statement as a named one, prepared once per connection. */
+  readonly named: (pool: pg.Pool, i: number) => Promise<unknown>
+  readonly peer: (calls: UserCalls, i: number) => Promise<unknown>
+  /** The same for the SqlSchema peer, whose calls are Effects run inside its runtime, as the repository's are. */
+  readonly effect: (calls: UserEffects, i: number) => Effect.Effect<unknown, unknown>
+  /** Whether the results of the repository and of a peer can be compared (not for writes: ids and times differ). */
+  readonly comparable: boolean
 }
 
 export interface RepositoryOptions {
@@ -69,11 +206,27 @@ export interface RepositoryOptions {
   readonly seededUsers: number
 }
 
-/** (a): each operation at concurrency 1 and 16, repository and raw pg alternating round by round. */
-export const benchRepositoryVsRaw = async (url: string, options: RepositoryOptions): Promise<ReadonlyArray<Row>> => {
+const CONCURRENCIES = [1, 16] as const
+
+const sameTexts = (what: string, a: ReadonlyArray<string>, b: ReadonlyArray<string>) => {
+  if (JSON.stringify(a) !== JSON.stringify(b)) {
+    throw new Error(`${what}: the two sides send different SQL: ${JSON.stringify(a)} vs ${JSON.stringify(b)}`)
+  }
+}
+
+/**
+ * (a) and (a′): each call at concurrency 1 and 16 on pools of `POOL_SIZE`. (a) measures the repository without and
+ * with a tracer, raw pg and raw pg with a named statement in the same rounds; (a′) the repository and the three peers.
+ */
+export const benchRepository = async (
+  url: string,
+  options: RepositoryOptions
+): Promise<{ readonly raw: ReadonlyArray<Row>; readonly peers: ReadonlyArray<Row> }> => {
   const runtime = pgRuntime(url)
   const pool = new pg.Pool({ connectionString: url, max: POOL_SIZE })
   try {
+    // Built before anything is recorded: building it sends a connection check of its own.
+    await runtime.runtime()
     const seeded = (
       await pool.query<{ user_id: string; username: string }>(
         `SELECT user_id, username FROM users ORDER BY user_id LIMIT ${options.seededUsers}`
@@ -84,144 +237,217 @@ export const benchRepositoryVsRaw = async (url: string, options: RepositoryOptio
     const names = seeded.map((r) => r.username)
     const pick = <A>(xs: ReadonlyArray<A>, i: number) => xs[(i * 7919) % xs.length]!
 
-    // The raw side gets the exact text the repository sends: the declared static text, and for the dynamic list a
-    // reproduction that is checked against what the repository actually sent.
-    const sent = await roundTrips.during(() =>
-      runtime.runPromise(Effect.flatMap(RepositoryAccess, (r) => r.users.list({}, firstPage(LIST_PAGE))))
-    )
-    if (!sent.texts.includes(userListText)) {
-      throw new Error(`user.list no longer sends the reproduced SQL; it sent: ${JSON.stringify(sent.texts)}`)
-    }
     const lookupText = staticText("user.lookup")
     const findText = staticText("user.findByUsername")
     const addText = staticText("user.add")
+    const page = firstPage(LIST_PAGE)
 
     let added = 0
     const operations: ReadonlyArray<Operation> = [
       {
         name: "User.lookup",
+        weight: 1,
         repo: (i) => Effect.flatMap(RepositoryAccess, (r) => r.users.lookup(pick(ids, i))),
-        raw: (p, i) => p.query(lookupText, [pick(uuids, i)])
+        raw: (p, i) => p.query(lookupText, [pick(uuids, i)]),
+        named: (p, i) => p.query({ name: "user.lookup", text: lookupText, values: [pick(uuids, i)] }),
+        peer: (c, i) => c.lookup(pick(ids, i)),
+        effect: (c, i) => c.lookup(pick(ids, i)),
+        comparable: true
       },
       {
         name: "User.findByUsername",
+        weight: 1,
         repo: (i) => Effect.flatMap(RepositoryAccess, (r) => r.users.findByUsername(pick(names, i))),
-        raw: (p, i) => p.query(findText, [pick(names, i)])
+        raw: (p, i) => p.query(findText, [pick(names, i)]),
+        named: (p, i) => p.query({ name: "user.findByUsername", text: findText, values: [pick(names, i)] }),
+        peer: (c, i) => c.findByUsername(pick(names, i)),
+        effect: (c, i) => c.findByUsername(pick(names, i)),
+        comparable: true
       },
       {
         name: "User.add",
+        weight: 1,
         repo: () => Effect.flatMap(RepositoryAccess, (r) => r.users.add(`repo${added++}`)),
         // a hand-written caller would use a random uuid (v4) as the id; the repository makes a ULID
-        raw: (p) => p.query(addText, [randomUUID(), `raw${added++}`, new Date()])
+        raw: (p) => p.query(addText, [randomUUID(), `raw${added++}`, new Date()]),
+        named: (p) =>
+          p.query({ name: "user.add", text: addText, values: [randomUUID(), `named${added++}`, new Date()] }),
+        peer: (c) => c.add(`peer${added++}`),
+        effect: (c) => c.add(`peer${added++}`),
+        comparable: false
       },
       {
         name: `User.list (first ${LIST_PAGE})`,
-        repo: () => Effect.flatMap(RepositoryAccess, (r) => r.users.list({}, firstPage(LIST_PAGE))),
-        raw: (p) => p.query(userListText, [LIST_PAGE + 1])
+        weight: 0.5,
+        repo: () => Effect.flatMap(RepositoryAccess, (r) => r.users.list({}, page)),
+        raw: (p) => p.query(userListText, [page.limit]),
+        named: (p) => p.query({ name: "user.list.first", text: userListText, values: [page.limit] }),
+        peer: (c) => c.list(page),
+        effect: (c) => c.list(page),
+        comparable: true
       }
     ]
 
-    const rows: Array<Row> = []
-    for (const concurrency of [1, 16]) {
-      const n = options.ops[concurrency]!
-      for (const op of operations) {
-        const runRepo = () =>
-          timed(() =>
-            runtime.runPromise(
-              Effect.forEach(
-                Array.from({ length: concurrency }, (_, w) => w),
-                (w) =>
-                  Effect.gen(function* () {
-                    for (let i = w; i < n; i += concurrency) yield* op.repo(i)
-                  }),
-                { concurrency, discard: true }
-              )
-            )
-          )
-        const runRaw = () =>
-          timed(() =>
-            Promise.all(
-              Array.from({ length: concurrency }, async (_, w) => {
-                for (let i = w; i < n; i += concurrency) await op.raw(pool, i)
-              })
-            )
-          )
-        const result = await interleave(options.rounds, runRepo, runRaw)
-        rows.push(
-          ratioRow(
-            {
-              section: "a",
-              name: `${op.name}, concurrency ${concurrency}`,
-              a: `repository ${fmtUs(median(result.a) / n)}/op`,
-              b: `raw pg ${fmtUs(median(result.b) / n)}/op`,
-              target: "≤ 1.10×"
-            },
-            result,
-            1.1
-          )
-        )
-      }
+    // The raw sides get the exact text the repository sends: the declared static text, and for the dynamic list a
+    // reproduction. Both are checked against what the repository actually sent, so the script fails if they drift.
+    for (const op of operations) {
+      const repoSent = await roundTrips.during(() => runtime.runPromise(op.repo(0)))
+      sameTexts(`${op.name}, raw pg`, repoSent.texts, (await roundTrips.during(() => op.raw(pool, 0))).texts)
+      sameTexts(`${op.name}, named`, repoSent.texts, (await roundTrips.during(() => op.named(pool, 0))).texts)
     }
-    return rows
+
+    const raw = await benchRaw(url, pool, runtime, operations, options)
+    const peers = await benchPeers(url, pool, runtime, operations, options)
+    return { raw, peers }
   } finally {
     await pool.end()
     await runtime.dispose()
   }
 }
 
-export interface BackendOptions {
-  readonly rounds: number
-  /** Iterations of the six-operation mix per measured batch. */
-  readonly iterations: number
+const batchSize = (options: RepositoryOptions, concurrency: number, op: Operation) =>
+  Math.max(concurrency, Math.round(options.ops[concurrency]! * op.weight))
+
+/** (a): repository without and with a tracer, raw pg unnamed and named, in the same rounds. */
+const benchRaw = async (
+  url: string,
+  pool: pg.Pool,
+  runtime: RepositoryRuntime,
+  operations: ReadonlyArray<Operation>,
+  options: RepositoryOptions
+): Promise<ReadonlyArray<Row>> => {
+  const recording = recordingTracer()
+  const tracedRuntime = pgRuntime(url, { tracer: recording.tracer })
+  try {
+    // Refuse a tracer that sees nothing: the "with a tracer" rows would then measure the untraced path.
+    const before = recording.counts.started
+    await tracedRuntime.runPromise(operations[0]!.repo(0))
+    if (recording.counts.started === before) throw new Error("the installed tracer received no span")
+
+    const rows: Array<Row> = []
+    for (const concurrency of CONCURRENCIES) {
+      for (const op of operations) {
+        const n = batchSize(options, concurrency, op)
+        let tracedCalls = 0
+        const spansBefore = recording.counts.started
+        const result = await interleaveAll(options.rounds, {
+          repo: runEffects(runtime, concurrency, n, op.repo),
+          traced: () => {
+            tracedCalls += n
+            return runEffects(tracedRuntime, concurrency, n, op.repo)()
+          },
+          raw: runPromises(concurrency, n, (i) => op.raw(pool, i)),
+          named: runPromises(concurrency, n, (i) => op.named(pool, i))
+        })
+        const spansPerCall = (recording.counts.started - spansBefore) / tracedCalls
+        const perOp = (runs: ReadonlyArray<number>) => `${fmtUs(median(runs) / n)}/op`
+        const name = `${op.name}, concurrency ${concurrency}`
+        rows.push(
+          ratioRow(
+            {
+              section: "a",
+              name: `${name}, no tracer`,
+              a: `repository ${perOp(result.repo)}`,
+              b: `raw pg ${perOp(result.raw)}`,
+              target: "≤ 1.10×"
+            },
+            pairOf(result, "repo", "raw"),
+            1.1
+          ),
+          ratioRow(
+            {
+              section: "a",
+              name: `${name}, with a tracer`,
+              a: `repository ${perOp(result.traced)}, ${spansPerCall.toFixed(1)} spans/call`,
+              b: `raw pg ${perOp(result.raw)}`,
+              target: "≤ 1.10×"
+            },
+            pairOf(result, "traced", "raw"),
+            1.1
+          ),
+          ratioRow(
+            {
+              section: "a",
+              name: `${name}, raw pg named (prepared) statement`,
+              a: `named ${perOp(result.named)}`,
+              b: `unnamed ${perOp(result.raw)}`,
+              target: "(the limit)"
+            },
+            pairOf(result, "named", "raw"),
+            undefined
+          )
+        )
+      }
+    }
+    return rows
+  } finally {
+    await tracedRuntime.dispose()
+  }
 }
 
-/** One iteration of the user-family mix: add user, lookup, findByUsername, add email, add browser session, list sessions. */
-const OPS_PER_ITERATION = 6
-
-const mix = (tag: string, counter: { n: number }) =>
-  Effect.gen(function* () {
-    const repos = yield* RepositoryAccess
-    const username = `${tag}${counter.n++}`
-    const user: User = yield* repos.users.add(username)
-    yield* repos.users.lookup(user.id)
-    yield* repos.users.findByUsername(username)
-    yield* repos.userEmails.add(user, `${username}@example.com`)
-    yield* repos.browserSessions.add(user, Option.some("bench/1.0"))
-    yield* repos.browserSessions.list({ user: user.id }, firstPage(10))
-  })
-
-/** (e): the same operation mix on both backends, operations per second, alternating round by round. */
-export const benchMemoryVsPg = async (url: string, options: BackendOptions): Promise<Row> => {
-  const pgSide = pgRuntime(url)
-  const memorySide = ManagedRuntime.make(RepositoryAccessMemory.layer)
+/** (a′): the repository against Kysely, Drizzle and SqlSchema, in the same rounds; target: at least as fast as each. */
+const benchPeers = async (
+  url: string,
+  pool: pg.Pool,
+  runtime: RepositoryRuntime,
+  operations: ReadonlyArray<Operation>,
+  options: RepositoryOptions
+): Promise<ReadonlyArray<Row>> => {
+  // Kysely and Drizzle share the raw side's pool (one of them runs at a time), which keeps the connection count
+  // under the server's limit with the two Effect runtimes open.
+  const kysely = kyselyCalls(pool)
+  const drizzle = drizzleCalls(pool)
+  const schemaRuntime = sqlSchemaRuntime(url, POOL_SIZE)
   try {
-    const counter = { n: 0 }
-    const batch = (runtime: ManagedRuntime.ManagedRuntime<RepositoryAccess, unknown>, tag: string) => () =>
-      timed(() =>
-        runtime.runPromise(
-          Effect.gen(function* () {
-            for (let i = 0; i < options.iterations; i++) yield* mix(tag, counter)
-          })
-        )
-      )
-    // A = PostgreSQL, B = memory: A/B of times is memory's speed-up in operations per second.
-    const result = await interleave(options.rounds, batch(pgSide, "pgmix"), batch(memorySide, "memmix"))
-    const opsPerSecond = (ms: number) => ((options.iterations * OPS_PER_ITERATION) / ms) * 1000
-    const row = ratioRow(
-      {
-        section: "e",
-        name: "user-family mix (add user, lookup, findByUsername, add email, add session, list sessions), concurrency 1",
-        a: `postgres ${opsPerSecond(median(result.a)).toFixed(0)} ops/s`,
-        b: `memory ${opsPerSecond(median(result.b)).toFixed(0)} ops/s`,
-        target: "(none)",
-        note: "A/B here is time on PostgreSQL over time in memory, i.e. how many times more operations per second memory does"
-      },
-      result,
-      undefined
-    )
-    return row
+    const sqlSchema = await schemaRuntime.runPromise(sqlSchemaEffects)
+    const peers = [
+      { key: "kysely", label: "Kysely", calls: kysely },
+      { key: "drizzle", label: "Drizzle", calls: drizzle }
+    ] as const
+
+    // Same answers as the repository (same entities, same page), or the comparison would not be fair.
+    for (const op of operations.filter((o) => o.comparable)) {
+      const expected = JSON.stringify(await runtime.runPromise(op.repo(1)))
+      const answers = [
+        ...(await Promise.all(peers.map(async (peer) => [peer.label, await op.peer(peer.calls, 1)] as const))),
+        ["SqlSchema", await schemaRuntime.runPromise(op.effect(sqlSchema, 1))] as const
+      ]
+      for (const [label, answer] of answers) {
+        const got = JSON.stringify(answer)
+        if (got !== expected) throw new Error(`${op.name}: ${label} returns ${got}, the repository ${expected}`)
+      }
+    }
+
+    const rows: Array<Row> = []
+    for (const concurrency of CONCURRENCIES) {
+      for (const op of operations) {
+        const n = batchSize(options, concurrency, op)
+        const result = await interleaveAll(options.rounds, {
+          repo: runEffects(runtime, concurrency, n, op.repo),
+          kysely: runPromises(concurrency, n, (i) => op.peer(kysely, i)),
+          drizzle: runPromises(concurrency, n, (i) => op.peer(drizzle, i)),
+          sqlSchema: runEffects(schemaRuntime, concurrency, n, (i) => op.effect(sqlSchema, i))
+        })
+        const perOp = (runs: ReadonlyArray<number>) => `${fmtUs(median(runs) / n)}/op`
+        for (const peer of [...peers, { key: "sqlSchema", label: "SqlSchema" } as const]) {
+          rows.push(
+            ratioRow(
+              {
+                section: "a′",
+                name: `${op.name}, concurrency ${concurrency}, vs ${peer.label}`,
+                a: `repository ${perOp(result.repo)}`,
+                b: `${peer.label} ${perOp(result[peer.key])}`,
+                target: "≤ 1.00×"
+              },
+              pairOf(result, "repo", peer.key),
+              1
+            )
+          )
+        }
+      }
+    }
+    return rows
   } finally {
-    await memorySide.dispose()
-    await pgSide.dispose()
+    await schemaRuntime.dispose()
   }
 }

@@ -7,7 +7,8 @@ import { selectDatabase, throwawayDataDir } from "../src/db/DatabaseSelection.js
 import { createScratchDatabase, dropLeftovers, onAdmin, renderTable, type Row } from "./harness.js"
 import { benchMigrate, benchValidate, PSQL } from "./migrations.js"
 import { benchPagination } from "./pagination.js"
-import { benchMemoryVsPg, benchRepositoryVsRaw, migrateShipped, seedUsersSql } from "./repository.js"
+import { benchMemoryVsPg, benchMix } from "./mix.js"
+import { benchRepository, migrateShipped, seedUsersSql } from "./repository.js"
 
 class BenchError extends Schema.TaggedError<BenchError>()("BenchError", {
   step: Schema.String,
@@ -19,9 +20,10 @@ const quick = process.env.BENCH_QUICK === "1"
 
 const plan = {
   tableRows: quick ? 110_000 : 1_000_000,
-  repository: { rounds: quick ? 3 : 15, ops: { 1: quick ? 50 : 300, 16: quick ? 160 : 1_600 }, seededUsers: 10_000 },
+  repository: { rounds: quick ? 3 : 11, ops: { 1: quick ? 40 : 200, 16: quick ? 160 : 800 }, seededUsers: 10_000 },
   pagination: { rounds: quick ? 3 : 15, calls: quick ? 10 : 40, pageSize: 100, page: 1_000 },
-  backends: { rounds: quick ? 3 : 15, iterations: quick ? 20 : 60 },
+  mix: { rounds: quick ? 3 : 9, operations: quick ? 600 : 10_000, concurrency: 32 },
+  backends: { rounds: quick ? 3 : 9, iterations: quick ? 20 : 60 },
   migrate: { rounds: quick ? 1 : 5, count: 200 },
   validate: { rounds: quick ? 5 : 30, count: 1_000 }
 }
@@ -67,8 +69,12 @@ const program = Effect.gen(function* () {
       benchPagination(main.url, { ...plan.pagination, tableRows: plan.tableRows })
     )
   )
-  rows.push(...(yield* step("(a) repository vs raw pg", () => benchRepositoryVsRaw(main.url, plan.repository))))
-  rows.push(yield* step("(e) memory vs PostgreSQL", () => benchMemoryVsPg(main.url, plan.backends)))
+  const repository = yield* step("(a) repository vs raw pg, (a′) vs Kysely, Drizzle, SqlSchema", () =>
+    benchRepository(main.url, plan.repository)
+  )
+  rows.push(...repository.raw, ...repository.peers)
+  rows.push(...(yield* step("(e) user-family mix, repository vs raw pg", () => benchMix(main.url, plan.mix))))
+  rows.push(yield* step("(e′) memory vs PostgreSQL", () => benchMemoryVsPg(main.url, plan.backends)))
   yield* step("drop the scratch database", () => main.drop())
   rows.push(...(yield* step("(b) migrating an empty database", () => benchMigrate(adminUrl, plan.migrate))))
   rows.push(...(yield* step("(c) startup validation", () => benchValidate(adminUrl, plan.validate))))
@@ -77,9 +83,11 @@ const program = Effect.gen(function* () {
   const machine = [
     `machine: ${os.cpus().length} CPU(s) (${os.cpus()[0]?.model ?? "unknown"}), ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB memory`,
     `PostgreSQL server ${serverVersion} (${server.source}), ${psqlVersion}, Node ${process.version}`,
-    `rounds: (a) ${plan.repository.rounds} × ${plan.repository.ops[1]} ops at concurrency 1 / ${plan.repository.ops[16]} at 16; ` +
-      `(b) ${plan.migrate.rounds}; (c) ${plan.validate.rounds}; (d) ${plan.pagination.rounds} × ${plan.pagination.calls} calls; ` +
-      `(e) ${plan.backends.rounds} × ${plan.backends.iterations} iterations of 6 operations`,
+    `rounds: (a), (a′) ${plan.repository.rounds} × ${plan.repository.ops[1]} ops at concurrency 1 / ${plan.repository.ops[16]} at 16 ` +
+      `(half for the list page); (b) ${plan.migrate.rounds}; (c) ${plan.validate.rounds}; ` +
+      `(d) ${plan.pagination.rounds} × ${plan.pagination.calls} calls; ` +
+      `(e) ${plan.mix.rounds} × ${plan.mix.operations.toLocaleString("en")} ops at concurrency ${plan.mix.concurrency}; ` +
+      `(e′) ${plan.backends.rounds} × ${plan.backends.iterations} iterations of 6 operations`,
     `total ${((performance.now() - started) / 1000).toFixed(0)} s${quick ? " (BENCH_QUICK: not a measurement)" : ""}`
   ]
   yield* Effect.sync(() => console.log(["", ...machine, "", renderTable(rows)].join("\n")))
