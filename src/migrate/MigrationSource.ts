@@ -1,7 +1,7 @@
-// Migration files → Migration records: sqlx's file-name rules, SHA-384 checksums, the no-transaction lint, `add`.
+// Migration files → Migration records: sqlx's name rules, SHA-384 checksums, the no-transaction lint, a read cache, `add`.
 import { Clock, Effect, Either } from "effect"
 import { createHash } from "node:crypto"
-import { readFileSync } from "node:fs"
+import { type BigIntStats, readFileSync, statSync } from "node:fs"
 import * as fs from "node:fs/promises"
 import { join } from "node:path"
 import {
@@ -73,15 +73,53 @@ const causeText = (cause: unknown): string => (cause instanceof Error ? cause.me
 // One decoder for every file; ignoreBOM keeps a BOM in the text: the file runs exactly as written, as with sqlx.
 const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true })
 
+// The files as last read, per directory and name, each with the stat it was read under: a repeated load (startup
+// runs, then validates and prints info; a long-lived process validates again) stats the files instead of re-reading
+// and re-hashing them. A few directories at most, so temporary folders cannot pile up.
+interface ReadFile {
+  readonly stats: BigIntStats
+  readonly migration: Migration
+  /** Changed long enough before it was read that a later write must show in its stats. */
+  readonly settled: boolean
+}
+const readFiles = new Map<string, ReadonlyMap<string, ReadFile>>()
+const CACHED_DIRECTORIES = 8
+
+const remember = (dir: string, files: ReadonlyMap<string, ReadFile>) => {
+  readFiles.delete(dir)
+  readFiles.set(dir, files)
+  if (readFiles.size > CACHED_DIRECTORIES) readFiles.delete(readFiles.keys().next().value!)
+}
+
+// ctime cannot be set from user space (utimes, cp -p and rsync -t set it to now), and device plus inode tell a
+// replaced file or a retargeted symlink from the old one.
+const unchanged = (a: BigIntStats, b: BigIntStats) =>
+  a.ctimeNs === b.ctimeNs && a.mtimeNs === b.mtimeNs && a.size === b.size && a.ino === b.ino && a.dev === b.dev
+
+// Timestamps come from a clock that ticks every few milliseconds (whole seconds on some filesystems), so two writes
+// of the same size within one tick leave the same stamp: a file is trusted from the cache only if it was read after
+// its last change had aged past a tick, as git does with racily clean index entries.
+const settledBy = (s: BigIntStats, readStartedNs: bigint) => {
+  const changedNs = s.ctimeNs > s.mtimeNs ? s.ctimeNs : s.mtimeNs
+  const tickNs = changedNs % 1_000_000_000n === 0n ? 2_000_000_000n : 100_000_000n
+  return changedNs + tickNs < readStartedNs
+}
+
 // Synchronous on purpose: startup validation reads every file, and for a thousand small files a plain loop of
 // blocking reads costs a few milliseconds where one promise (and one fiber) per file costs tens (bench/, case c).
+// The stat comes before the read, so a write in between leaves an older stamp, which the next load sees as a change.
 const readOne = (
   path: string,
   version: bigint,
-  description: string
-): Either.Either<Migration, MigrationReadError | NoTransactionLintError> => {
+  description: string,
+  previous: ReadFile | undefined,
+  readStartedNs: bigint
+): Either.Either<ReadFile, MigrationReadError | NoTransactionLintError> => {
   let bytes: Buffer
+  let stats: BigIntStats
   try {
+    stats = statSync(path, { bigint: true })
+    if (previous !== undefined && unchanged(previous.stats, stats)) return Either.right(previous)
     bytes = readFileSync(path)
   } catch (cause) {
     return Either.left(new MigrationReadError({ path, cause: causeText(cause) }))
@@ -97,16 +135,23 @@ const readOne = (
     const statementCount = splitStatements(sql).length
     if (statementCount !== 1) return Either.left(new NoTransactionLintError({ path, statementCount }))
   }
-  return Either.right({ version, description, path, sql, checksum: checksum(bytes), noTransaction })
+  return Either.right({
+    stats,
+    migration: { version, description, path, sql, checksum: checksum(bytes), noTransaction },
+    settled: settledBy(stats, readStartedNs)
+  })
 }
 
 /**
  * Every `*.sql` file of `dir`, sorted by version. All names are checked (integer version, no duplicates) and every
  * `-- no-transaction` file linted before anything is returned, so a bad folder fails before touching a database.
- * Other files (README, .gitkeep) are ignored.
+ * Other files (README, .gitkeep) are ignored. A file unchanged since an earlier load of `dir` in this process (same
+ * name, device, inode, size, mtime and ctime) is not read again.
  */
 export const loadMigrations = (dir: string): Effect.Effect<ReadonlyArray<Migration>, MigrationSourceError> =>
   Effect.gen(function* () {
+    // the wall clock, not the Clock service: it is compared with the filesystem's timestamps
+    const readStartedNs = BigInt(Date.now()) * 1_000_000n
     const entries = yield* Effect.tryPromise({
       try: () => fs.readdir(dir, { withFileTypes: true }),
       catch: (cause) => new MigrationReadError({ path: dir, cause: causeText(cause) })
@@ -115,12 +160,19 @@ export const loadMigrations = (dir: string): Effect.Effect<ReadonlyArray<Migrati
       .filter((e) => e.name.endsWith(".sql") && (e.isFile() || e.isSymbolicLink()))
       .map((e) => e.name)
       .sort()
-    const parsed: Array<{ version: bigint; description: string; path: string }> = []
+    const previous = readFiles.get(dir)
+    const parsed: Array<{ version: bigint; description: string; path: string; name: string; known?: ReadFile }> = []
     for (const name of names) {
+      // a name read before was parsed then
+      const known = previous?.get(name)
+      if (known !== undefined) {
+        parsed.push({ ...known.migration, name, known })
+        continue
+      }
       const path = join(dir, name)
       const result = parseMigrationFileName(name)
       if (Either.isLeft(result)) return yield* new InvalidMigrationName({ path, reason: result.left })
-      parsed.push({ ...result.right, path })
+      parsed.push({ ...result.right, path, name })
     }
     parsed.sort((a, b) => (a.version < b.version ? -1 : a.version > b.version ? 1 : 0))
     for (let i = 1; i < parsed.length; i++) {
@@ -130,8 +182,14 @@ export const loadMigrations = (dir: string): Effect.Effect<ReadonlyArray<Migrati
         return yield* new DuplicateMigrationVersion({ version, paths })
       }
     }
+    const read = new Map<string, ReadFile>()
     const migrations: Array<Migration> = []
-    for (const p of parsed) migrations.push(yield* readOne(p.path, p.version, p.description))
+    for (const p of parsed) {
+      const file = yield* readOne(p.path, p.version, p.description, p.known, readStartedNs)
+      if (file.settled) read.set(p.name, file)
+      migrations.push(file.migration)
+    }
+    remember(dir, read)
     return migrations
   })
 
