@@ -27,12 +27,18 @@ const outOfOrder = Options.choice("out-of-order", ["warn", "error"]).pipe(
   Options.withDescription("what to do with a pending version lower than the highest applied one"),
   Options.withDefault("warn" as const)
 )
-const connection = { source, databaseUrl, outOfOrder }
+const noPreparedStatements = Options.boolean("no-prepared-statements").pipe(
+  Options.withDescription(
+    "send every statement unnamed (for a pooler in transaction mode that cannot keep prepared statements)"
+  )
+)
+const connection = { source, databaseUrl, outOfOrder, noPreparedStatements }
 
 interface ConnectionOptions {
   readonly source: Option.Option<string>
   readonly databaseUrl: Option.Option<string>
   readonly outOfOrder: "warn" | "error"
+  readonly noPreparedStatements: boolean
 }
 
 const migratorConfig = (options: ConnectionOptions): MigratorConfig => ({
@@ -45,7 +51,7 @@ const migratorConfig = (options: ConnectionOptions): MigratorConfig => ({
 const withMigrator = <A, E>(options: ConnectionOptions, body: Effect.Effect<A, E, Migrator | SqlClient.SqlClient>) =>
   body.pipe(
     Effect.provide(
-      Migrator.layer(migratorConfig(options)).pipe(Layer.provideMerge(cliDatabaseLayer(options.databaseUrl)))
+      Migrator.layer(migratorConfig(options)).pipe(Layer.provideMerge(cliDatabaseLayer(options)))
     )
   )
 
@@ -190,7 +196,7 @@ const exampleCommand = Command.make(
   (options) => {
     const username = Option.getOrElse(options.username, () => `example-${Date.now().toString(36)}`)
     if (options.memory) return example(username).pipe(Effect.provide(RepositoryAccessMemory.layer))
-    const database = cliDatabaseLayer(options.databaseUrl)
+    const database = cliDatabaseLayer(options)
     return checkServerLocale({ accept: options.acceptServerLocale }).pipe(
       Effect.zipRight(migrateOnStartup({ migrate: true })),
       Effect.zipRight(example(username)),

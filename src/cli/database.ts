@@ -1,25 +1,29 @@
 // The CLI's connection: --database-url, else DATABASE_URL, else the embedded server kept in the project's .data folder.
-import { PgClient } from "@effect/sql-pg"
 import { Duration, Effect, Layer, Option, Redacted } from "effect"
 import { selectDatabase } from "../db/DatabaseSelection.js"
 import { defaultEmbeddedDataDir } from "../paths.js"
+import * as Client from "../pg/client.js"
 
 /** A SqlClient on the database the command line names, starting the embedded server when none is named. */
-export const cliDatabaseLayer = (databaseUrl: Option.Option<string>) =>
+export const cliDatabaseLayer = (options: {
+  readonly databaseUrl: Option.Option<string>
+  readonly noPreparedStatements: boolean
+}) =>
   Layer.unwrapScoped(
     Effect.gen(function* () {
-      const url = Option.isSome(databaseUrl)
-        ? databaseUrl.value
+      const url = Option.isSome(options.databaseUrl)
+        ? options.databaseUrl.value
         : (yield* selectDatabase({
             fallbacks: ["embedded"],
             embedded: { dataDir: defaultEmbeddedDataDir, persistent: true }
           })).url
       // A bounded connect (and pool-acquire) wait: without it a call waits forever for a free connection.
-      return PgClient.layer({
+      return Client.layer({
         url: Redacted.make(url),
         applicationName: "mas-data",
         maxConnections: 4,
-        connectTimeout: Duration.seconds(10)
+        connectTimeout: Duration.seconds(10),
+        preparedStatements: !options.noPreparedStatements
       })
     })
   )

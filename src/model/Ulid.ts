@@ -2,7 +2,16 @@
 import { Clock, Effect, Option, ParseResult, Random, Schema } from "effect"
 
 const ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
-const DECODE: Record<string, number> = Object.fromEntries([...ALPHABET].map((c, i) => [c, i]))
+/** Character code → base32 digit (canonical uppercase only). */
+const DECODE = new Int8Array(128).fill(-1)
+for (let i = 0; i < ALPHABET.length; i++) DECODE[ALPHABET.charCodeAt(i)] = i
+/** Character code → hex digit, either case; -1 for anything else. */
+const HEX_DIGIT = new Int8Array(128).fill(-1)
+for (let i = 0; i < 16; i++) {
+  HEX_DIGIT["0123456789abcdef".charCodeAt(i)] = i
+  HEX_DIGIT["0123456789ABCDEF".charCodeAt(i)] = i
+}
+const HEX_BYTE = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, "0"))
 
 /** Canonical ULID text: 26 Crockford base32 characters, uppercase, first one 0–7 (128 bits fit). */
 const ULID_PATTERN = /^[0-7][0-9A-HJKMNP-TV-Z]{25}$/
@@ -64,30 +73,39 @@ export const ulidAt = (millis: number, randomBytes: Uint8Array | ReadonlyArray<n
   return ulidFromBytes(bytes)
 }
 
-/** Text form of 16 bytes (big-endian 128-bit number, 2 leading zero bits to make 130 = 26 × 5). */
+/**
+ * Text form of 16 bytes (big-endian 128-bit number, 2 leading zero bits to make 130 = 26 × 5). Ids are converted on
+ * every row read and written, so this reads 8 bits and emits 5 at a time instead of walking single bits.
+ */
 export const ulidFromBytes = (bytes: Uint8Array): Ulid => {
   if (bytes.length !== 16) throw new RangeError(`A ULID is 16 bytes, got ${bytes.length}`)
   let out = ""
-  for (let i = 0; i < 26; i++) {
-    let value = 0
-    for (let j = 0; j < 5; j++) {
-      const bit = i * 5 + j - 2
-      const set = bit >= 0 && ((bytes[bit >> 3]! >> (7 - (bit & 7))) & 1) === 1
-      value = (value << 1) | (set ? 1 : 0)
+  // the two leading zero bits are already "read"
+  let acc = 0
+  let bits = 2
+  for (let i = 0; i < 16; i++) {
+    acc = ((acc << 8) | bytes[i]!) & 0x1fff
+    bits += 8
+    while (bits >= 5) {
+      bits -= 5
+      out += ALPHABET[(acc >> bits) & 31]
     }
-    out += ALPHABET[value]
   }
   return out as Ulid
 }
 
-/** The 16 bytes of a ULID. */
+/** The 16 bytes of a ULID (the first character's two high bits, always zero in canonical text, are dropped). */
 export const ulidToBytes = (ulid: Ulid): Uint8Array => {
   const bytes = new Uint8Array(16)
-  for (let i = 0; i < 26; i++) {
-    const value = DECODE[ulid[i]!]!
-    for (let j = 0; j < 5; j++) {
-      const bit = i * 5 + j - 2
-      if (bit >= 0 && ((value >> (4 - j)) & 1) === 1) bytes[bit >> 3]! |= 1 << (7 - (bit & 7))
+  let acc = DECODE[ulid.charCodeAt(0)]! & 7
+  let bits = 3
+  let j = 0
+  for (let i = 1; i < 26; i++) {
+    acc = ((acc << 5) | DECODE[ulid.charCodeAt(i)]!) & 0x1fff
+    bits += 5
+    if (bits >= 8) {
+      bits -= 8
+      bytes[j++] = (acc >> bits) & 0xff
     }
   }
   return bytes
@@ -123,20 +141,49 @@ export const generateUlid: Effect.Effect<Ulid> = Effect.gen(function* () {
   return ulidAt(millis, random)
 })
 
-const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
-
 /** The canonical lowercase uuid holding the same 16 bytes (so uuid order = ULID order). */
 export const ulidToUuid = (ulid: Ulid): string => {
-  const hex = Array.from(ulidToBytes(ulid), (b) => b.toString(16).padStart(2, "0")).join("")
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`
+  const b = ulidToBytes(ulid)
+  const h = (i: number) => HEX_BYTE[b[i]!]!
+  return (
+    h(0) +
+    h(1) +
+    h(2) +
+    h(3) +
+    "-" +
+    h(4) +
+    h(5) +
+    "-" +
+    h(6) +
+    h(7) +
+    "-" +
+    h(8) +
+    h(9) +
+    "-" +
+    h(10) +
+    h(11) +
+    h(12) +
+    h(13) +
+    h(14) +
+    h(15)
+  )
 }
 
-/** The ULID holding the bytes of a uuid (any case); `none` if the text is not a uuid. */
+/** The ULID holding the bytes of a uuid (8-4-4-4-12 hex digits, any case); `none` if the text is not one. */
 export const uuidToUlid = (uuid: string): Option.Option<Ulid> => {
-  if (!UUID_PATTERN.test(uuid)) return Option.none()
-  const hex = uuid.replace(/-/g, "")
+  if (uuid.length !== 36) return Option.none()
   const bytes = new Uint8Array(16)
-  for (let i = 0; i < 16; i++) bytes[i] = parseInt(hex.slice(i * 2, i * 2 + 2), 16)
+  let j = 0
+  for (let i = 0; i < 36; i++) {
+    if (i === 8 || i === 13 || i === 18 || i === 23) {
+      if (uuid.charCodeAt(i) !== 45) return Option.none()
+      continue
+    }
+    const high = HEX_DIGIT[uuid.charCodeAt(i)] ?? -1
+    const low = HEX_DIGIT[uuid.charCodeAt(++i)] ?? -1
+    if (high < 0 || low < 0) return Option.none()
+    bytes[j++] = (high << 4) | low
+  }
   return Option.some(ulidFromBytes(bytes))
 }
 

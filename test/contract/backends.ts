@@ -13,7 +13,7 @@ import { Seed, SeedMemory, SeedPg } from "../support/seed.js"
 export type Repositories = RepositoryAccess | AnyRepository | Seed
 
 export interface Backend {
-  readonly name: "postgres" | "memory"
+  readonly name: "postgres" | "postgres, unprepared" | "memory"
   readonly layer: () => Layer.Layer<Repositories, unknown>
 }
 
@@ -22,6 +22,14 @@ export const backends: ReadonlyArray<Backend> = [
     name: "postgres",
     layer: () =>
       Layer.mergeAll(RepositoryAccessPg.layer, SeedPg).pipe(Layer.provide(migratedDatabaseLayer({ maxConnections: 4 })))
+  },
+  {
+    // as behind a pooler in transaction mode: every statement unnamed
+    name: "postgres, unprepared",
+    layer: () =>
+      Layer.mergeAll(RepositoryAccessPg.layer, SeedPg).pipe(
+        Layer.provide(migratedDatabaseLayer({ maxConnections: 4, preparedStatements: false }))
+      )
   },
   {
     name: "memory",

@@ -121,6 +121,19 @@ describe("Ulid properties", () => {
     )
   })
 
+  it("takes exactly the 8-4-4-4-12 hex form: any other character, a moved dash or another length is not a uuid", () => {
+    const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+    const near = fc
+      .tuple(fc.uuid(), fc.nat(40), fc.constantFrom("-", "g", "G", " ", "\u0660", "0", "A", ""))
+      .map(([uuid, at, c]) => uuid.slice(0, at % 37) + c + uuid.slice((at % 37) + (at % 3 === 0 ? 0 : 1)))
+    fc.assert(
+      fc.property(near, (text) => {
+        expect(Option.isSome(uuidToUlid(text))).toBe(UUID.test(text))
+      }),
+      { numRuns: 2000 }
+    )
+  })
+
   it("keeps the timestamp", () => {
     fc.assert(
       fc.property(arbMillis, arbRandom, (t, r) => ulidTimestamp(ulidAt(t, r)) === t),

@@ -5,6 +5,7 @@ import type { SqlError } from "@effect/sql/SqlError"
 import { Effect, Layer, Redacted, Context } from "effect"
 import { inject } from "vitest"
 import { withDatabase } from "../../src/db/probe.js"
+import * as Client from "../../src/pg/client.js"
 
 export { withDatabase }
 
@@ -45,16 +46,21 @@ export class TestDatabase extends Context.Tag("test/TestDatabase")<
   { readonly name: string; readonly url: string }
 >() {}
 
-/** A layer with a fresh empty database and a client on it. */
+/** A layer with a fresh empty database and a client on it (prepared statements on unless `preparedStatements: false`). */
 export const freshDatabaseLayer = (options?: {
   readonly template?: string
   readonly maxConnections?: number
+  readonly preparedStatements?: boolean
 }): Layer.Layer<TestDatabase | PgClient.PgClient | SqlClient.SqlClient, SqlError> =>
   Layer.unwrapScoped(
     Effect.map(scopedDatabase(options), (db) =>
       Layer.merge(
         Layer.succeed(TestDatabase, db),
-        PgClient.layer({ url: Redacted.make(db.url), maxConnections: options?.maxConnections ?? 4 })
+        Client.layer({
+          url: Redacted.make(db.url),
+          maxConnections: options?.maxConnections ?? 4,
+          preparedStatements: options?.preparedStatements
+        })
       )
     )
   ).pipe(Layer.provide(adminClient))
@@ -63,5 +69,8 @@ export const freshDatabaseLayer = (options?: {
 export const migratedTemplate = (): string => inject("migratedTemplate")
 
 /** A layer with a fresh database holding the current schema (cloned from the migrated template). */
-export const migratedDatabaseLayer = (options?: { readonly maxConnections?: number }) =>
+export const migratedDatabaseLayer = (options?: {
+  readonly maxConnections?: number
+  readonly preparedStatements?: boolean
+}) =>
   freshDatabaseLayer({ template: migratedTemplate(), ...options })
