@@ -49,11 +49,7 @@ const migratorConfig = (options: ConnectionOptions): MigratorConfig => ({
 
 /** Runs a command body with a Migrator (and its SqlClient) on the database the options name. */
 const withMigrator = <A, E>(options: ConnectionOptions, body: Effect.Effect<A, E, Migrator | SqlClient.SqlClient>) =>
-  body.pipe(
-    Effect.provide(
-      Migrator.layer(migratorConfig(options)).pipe(Layer.provideMerge(cliDatabaseLayer(options)))
-    )
-  )
+  body.pipe(Effect.provide(Migrator.layer(migratorConfig(options)).pipe(Layer.provideMerge(cliDatabaseLayer(options)))))
 
 const printInfo = Effect.gen(function* () {
   const statuses = yield* (yield* Migrator).info

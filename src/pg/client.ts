@@ -58,8 +58,10 @@ export class PreparingClient extends pg.Client {}
  * @effect/sql-pg's connection settings, less its name transforms: the repositories read columns by their own names,
  * and their untraced path runs without the client's row transform.
  */
-export interface ClientOptions
-  extends Omit<PgClient.PgClientConfig, "transformResultNames" | "transformQueryNames" | "transformJson"> {
+export interface ClientOptions extends Omit<
+  PgClient.PgClientConfig,
+  "transformResultNames" | "transformQueryNames" | "transformJson"
+> {
   /**
    * Send declared static statements as named prepared statements (the default). Turn off behind a pooler in
    * transaction mode that cannot keep prepared statements across transactions (PgBouncer before 1.21, or 1.21+

@@ -72,5 +72,4 @@ export const migratedTemplate = (): string => inject("migratedTemplate")
 export const migratedDatabaseLayer = (options?: {
   readonly maxConnections?: number
   readonly preparedStatements?: boolean
-}) =>
-  freshDatabaseLayer({ template: migratedTemplate(), ...options })
+}) => freshDatabaseLayer({ template: migratedTemplate(), ...options })
