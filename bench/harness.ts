@@ -44,10 +44,12 @@ export interface Interleaved {
 export const interleave = async (
   rounds: number,
   runA: () => Promise<number>,
-  runB: () => Promise<number>
+  runB: () => Promise<number>,
+  /** A shorter warm-up, where one full batch of each would cost a round's time for nothing measured. */
+  warmUp: { readonly a: () => Promise<unknown>; readonly b: () => Promise<unknown> } = { a: runA, b: runB }
 ): Promise<Interleaved> => {
-  await runA()
-  await runB()
+  await warmUp.a()
+  await warmUp.b()
   const a: Array<number> = []
   const b: Array<number> = []
   const ratios: Array<number> = []

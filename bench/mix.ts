@@ -6,7 +6,14 @@ import * as RepositoryAccessMemory from "../src/memory/RepositoryAccessMemory.js
 import type { User } from "../src/model/user.js"
 import { RepositoryAccess } from "../src/storage/RepositoryAccess.js"
 import { fmtMs, interleave, median, quantile, ratioRow, roundTrips, type Row, timed } from "./harness.js"
-import { firstPage, pgRuntime, POOL_SIZE, type RepositoryRuntime, staticText } from "./repository.js"
+import {
+  firstPage,
+  ignoreClosingConnection,
+  pgRuntime,
+  POOL_SIZE,
+  type RepositoryRuntime,
+  staticText
+} from "./repository.js"
 
 /** One iteration of the user-family mix: add user, lookup, findByUsername, add email, add browser session, list sessions. */
 const OPS_PER_ITERATION = 6
@@ -58,6 +65,7 @@ const newLatencies = (): Latencies => OPERATION_NAMES.map(() => [])
 export const benchMix = async (url: string, options: MixOptions): Promise<ReadonlyArray<Row>> => {
   const runtime = pgRuntime(url)
   const pool = new pg.Pool({ connectionString: url, max: POOL_SIZE })
+  pool.on("error", ignoreClosingConnection)
   try {
     // Built before anything is recorded: building it sends a connection check of its own.
     await runtime.runtime()
@@ -68,14 +76,15 @@ export const benchMix = async (url: string, options: MixOptions): Promise<Readon
       addEmail: staticText("userEmail.add"),
       addSession: staticText("browserSession.add")
     }
-    const iterations = Math.ceil(options.operations / OPS_PER_ITERATION)
-    const opsIn = (k: number) => Math.min(OPS_PER_ITERATION, options.operations - k * OPS_PER_ITERATION)
     let unique = 0
 
-    const repoIteration = (k: number, latencies: Latencies) =>
+    // Iteration k of a batch of `total` operations runs its first `last` operations (all six but at the very end).
+    const opsIn = (k: number, total: number) => Math.min(OPS_PER_ITERATION, total - k * OPS_PER_ITERATION)
+
+    const repoIteration = (k: number, total: number, latencies: Latencies) =>
       Effect.gen(function* () {
         const repos = yield* RepositoryAccess
-        const last = opsIn(k)
+        const last = opsIn(k, total)
         const username = `mixrepo${unique++}`
         const step = <A, E>(j: number, effect: () => Effect.Effect<A, E>) =>
           Effect.suspend(() => {
@@ -94,8 +103,8 @@ export const benchMix = async (url: string, options: MixOptions): Promise<Readon
       })
 
     // What a hand-written data layer sends for the same mix: no decoding, no checks, ids made as the repository does.
-    const rawIteration = async (k: number, latencies: Latencies) => {
-      const last = opsIn(k)
+    const rawIteration = async (k: number, total: number, latencies: Latencies) => {
+      const last = opsIn(k, total)
       const username = `mixraw${unique++}`
       const userId = timeOrderedUuid()
       const statements: ReadonlyArray<() => Promise<unknown>> = [
@@ -114,8 +123,10 @@ export const benchMix = async (url: string, options: MixOptions): Promise<Readon
     }
 
     // One iteration each way: the raw side must send exactly the statements the repository sends.
-    const repoSent = await roundTrips.during(() => runtime.runPromise(repoIteration(0, newLatencies())))
-    const rawSent = await roundTrips.during(() => rawIteration(0, newLatencies()))
+    const repoSent = await roundTrips.during(() =>
+      runtime.runPromise(repoIteration(0, OPS_PER_ITERATION, newLatencies()))
+    )
+    const rawSent = await roundTrips.during(() => rawIteration(0, OPS_PER_ITERATION, newLatencies()))
     if (JSON.stringify(repoSent.texts) !== JSON.stringify(rawSent.texts)) {
       throw new Error(
         `the raw mix no longer sends what the repository sends: ${JSON.stringify(rawSent.texts)} vs ${JSON.stringify(repoSent.texts)}`
@@ -123,8 +134,9 @@ export const benchMix = async (url: string, options: MixOptions): Promise<Readon
     }
 
     const perRound = { repo: [] as Array<Latencies>, raw: [] as Array<Latencies> }
-    const runRepo = async () => {
+    const runRepo = (total: number, keep: boolean) => async () => {
       const latencies = newLatencies()
+      const iterations = Math.ceil(total / OPS_PER_ITERATION)
       let next = 0
       const ms = await timed(() =>
         runtime.runPromise(
@@ -132,32 +144,38 @@ export const benchMix = async (url: string, options: MixOptions): Promise<Readon
             Array.from({ length: options.concurrency }),
             () =>
               Effect.gen(function* () {
-                for (let k = next++; k < iterations; k = next++) yield* repoIteration(k, latencies)
+                for (let k = next++; k < iterations; k = next++) yield* repoIteration(k, total, latencies)
               }),
             { concurrency: options.concurrency, discard: true }
           )
         )
       )
-      perRound.repo.push(latencies)
+      if (keep) perRound.repo.push(latencies)
       return ms
     }
-    const runRaw = async () => {
+    const runRaw = (total: number, keep: boolean) => async () => {
       const latencies = newLatencies()
+      const iterations = Math.ceil(total / OPS_PER_ITERATION)
       let next = 0
       const ms = await timed(() =>
         Promise.all(
           Array.from({ length: options.concurrency }, async () => {
-            for (let k = next++; k < iterations; k = next++) await rawIteration(k, latencies)
+            for (let k = next++; k < iterations; k = next++) await rawIteration(k, total, latencies)
           })
         )
       )
-      perRound.raw.push(latencies)
+      if (keep) perRound.raw.push(latencies)
       return ms
     }
-    const result = await interleave(options.rounds, runRepo, runRaw)
-    // The warm-ups are the first entry of each side; the measured rounds follow in order.
-    const repoRounds = perRound.repo.slice(1)
-    const rawRounds = perRound.raw.slice(1)
+    const warmUpOps = Math.ceil(options.operations / 5)
+    const result = await interleave(
+      options.rounds,
+      runRepo(options.operations, true),
+      runRaw(options.operations, true),
+      { a: runRepo(warmUpOps, false), b: runRaw(warmUpOps, false) }
+    )
+    const repoRounds = perRound.repo
+    const rawRounds = perRound.raw
     const all = (latencies: Latencies) => latencies.flat()
     const opsPerSecond = (ms: number) => ((options.operations / ms) * 1000).toFixed(0)
     const name = `user-family mix, ${options.operations.toLocaleString("en")} ops, concurrency ${options.concurrency}, pool ${POOL_SIZE}`
