@@ -76,6 +76,7 @@ export const benchMix = async (url: string, options: MixOptions): Promise<Readon
       addEmail: staticText("userEmail.add"),
       addSession: staticText("browserSession.add")
     }
+    const sessionsPage = firstPage(SESSIONS_PAGE)
     let unique = 0
 
     // Iteration k of a batch of `total` operations runs its first `last` operations (all six but at the very end).
@@ -99,7 +100,7 @@ export const benchMix = async (url: string, options: MixOptions): Promise<Readon
         if (last > 2) yield* step(2, () => repos.users.findByUsername(username))
         if (last > 3) yield* step(3, () => repos.userEmails.add(user, `${username}@example.com`))
         if (last > 4) yield* step(4, () => repos.browserSessions.add(user, Option.some("bench/1.0")))
-        if (last > 5) yield* step(5, () => repos.browserSessions.list({ user: user.id }, firstPage(SESSIONS_PAGE)))
+        if (last > 5) yield* step(5, () => repos.browserSessions.list({ user: user.id }, sessionsPage))
       })
 
     // What a hand-written data layer sends for the same mix: no decoding, no checks, ids made as the repository does.
