@@ -28,6 +28,16 @@ const plan = {
   validate: { rounds: quick ? 5 : 30, count: 1_000 }
 }
 
+// Read from the installed package, as some packages' exports do not include their package.json.
+const packageVersion = (name: string): string =>
+  String(
+    (
+      JSON.parse(fs.readFileSync(new URL(`../node_modules/${name}/package.json`, import.meta.url), "utf8")) as {
+        version?: unknown
+      }
+    ).version
+  )
+
 const step = <A>(name: string, f: () => Promise<A>) =>
   Effect.gen(function* () {
     const started = performance.now()
@@ -80,9 +90,13 @@ const program = Effect.gen(function* () {
   rows.push(...(yield* step("(c) startup validation", () => benchValidate(adminUrl, plan.validate))))
 
   const psqlVersion = execFileSync(PSQL, ["--version"], { encoding: "utf8" }).trim()
+  const libraries = ["effect", "@effect/sql", "@effect/sql-pg", "pg", "kysely", "drizzle-orm"].map(
+    (name) => `${name} ${packageVersion(name)}`
+  )
   const machine = [
     `machine: ${os.cpus().length} CPU(s) (${os.cpus()[0]?.model ?? "unknown"}), ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB memory`,
     `PostgreSQL server ${serverVersion} (${server.source}), ${psqlVersion}, Node ${process.version}`,
+    libraries.join(", "),
     `rounds: (a), (a′) ${plan.repository.rounds} × ${plan.repository.ops[1]} ops at concurrency 1 / ${plan.repository.ops[16]} at 16 ` +
       `(0.4 × that for the list page); (b) ${plan.migrate.rounds}; (c) ${plan.validate.rounds}; ` +
       `(d) ${plan.pagination.rounds} × ${plan.pagination.calls} calls; ` +
