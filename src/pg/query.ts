@@ -1,11 +1,7 @@
 // One declaration per SQL query (name, text, parameter and row schemas), run through SqlClient and decoded with Schema.
-import type { Statement } from "@effect/sql"
-import * as SqlClientModule from "@effect/sql/SqlClient"
 import type { SqlClient } from "@effect/sql"
-import { PgClient } from "@effect/sql-pg"
-import type { Connection } from "@effect/sql/SqlConnection"
 import type { SqlError } from "@effect/sql/SqlError"
-import { Effect, Either, Option, Schema, type Scope } from "effect"
+import { Effect, Either, Option, Schema } from "effect"
 import { type Ulid, uuidToUlid } from "../model/Ulid.js"
 import { decodeRows, rowDecoder } from "../rows/decode.js"
 import {
@@ -17,7 +13,7 @@ import {
 } from "../storage/common/errors.js"
 import { declarePreparedStatement } from "./client.js"
 import { mapSqlError } from "./common/errors.js"
-import { isTraced } from "./common/tracing.js"
+import { executorOf } from "./common/execute.js"
 import { abortOnDriverError } from "../storage/common/UnitOfWork.js"
 import type { CachedRows } from "../querycheck/cache/types.js"
 import type { DynamicDeclaration, StaticDeclaration } from "../querycheck/declaration.js"
@@ -128,33 +124,8 @@ const stripOverrideSuffixes = (raw: unknown): unknown => {
 }
 
 /**
- * The connection a statement of `sql` runs on, found as @effect/sql finds it: the fiber's transaction connection when
- * it has one, else the client's pool connection. @effect/sql-pg's pool connection is one object for the client's
- * life (each statement on it takes a pooled connection and gives it back), so it is looked up once, outside any
- * transaction, through the client's own acquirer (which statements carry), and reused without a scope per call.
- * `undefined` for a client that is not @effect/sql-pg's: its statements always go through @effect/sql.
- */
-const connectionOf = (sql: SqlClient.SqlClient): Effect.Effect<Connection, SqlError> | undefined => {
-  const acquirer: unknown = (sql.unsafe("") as unknown as { readonly acquirer?: unknown }).acquirer
-  if (!(PgClient.TypeId in sql) || !Effect.isEffect(acquirer)) return undefined
-  let pool: Connection | undefined
-  const poolConnection = Effect.suspend(() =>
-    pool === undefined
-      ? Effect.tap(Effect.scoped(acquirer as Effect.Effect<Connection, SqlError, Scope.Scope>), (c) => {
-          pool = c
-        })
-      : Effect.succeed(pool)
-  )
-  return Effect.flatMap(Effect.serviceOption(SqlClientModule.TransactionConnection), (transaction) =>
-    Option.isSome(transaction) ? Effect.succeed(transaction.value[0]) : poolConnection
-  )
-}
-
-/**
  * Encodes the parameters, runs the text, and maps driver errors; a failed parameter encode is the caller's mistake.
- * The text is declared as a prepared statement (see src/pg/client.ts). Traced, it runs as an @effect/sql statement
- * (its `sql.execute` span carries the text); untraced, it goes straight to the statement's connection, skipping the
- * span, the compile of a text that has no fragments, and the per-statement bookkeeping nobody reads.
+ * The text is declared as a prepared statement (see src/pg/client.ts) and sent through the client's executor.
  */
 const bindStatement = <P extends ReadonlyArray<unknown>, PI extends ReadonlyArray<unknown>, Row, RowI>(
   definition: {
@@ -173,45 +144,21 @@ const bindStatement = <P extends ReadonlyArray<unknown>, PI extends ReadonlyArra
   // only texts with a quoted alias ending in ! or ? pay for the key rewrite
   const decodeOne = /"[^"]*[!?]"/.test(text) ? (raw: unknown) => decodeRow(stripOverrideSuffixes(raw)) : decodeRow
   return (sql: SqlClient.SqlClient): BoundQuery<P, Row> => {
-    const connection = connectionOf(sql)
+    const execute = executorOf(sql)
     const run = <A>(
       params: P,
-      viaStatement: (statement: Statement.Statement<object>) => Effect.Effect<A, SqlError>,
-      viaConnection: (connection: Connection, encoded: ReadonlyArray<unknown>) => Effect.Effect<A, SqlError>
+      send: (encoded: ReadonlyArray<unknown>) => Effect.Effect<A, SqlError>
     ): Effect.Effect<A, DriverError | InvalidOperationError> =>
       Either.match(encodeParams(params), {
         onLeft: (cause) => Effect.fail(new InvalidOperationError({ cause: Option.some(cause) })),
-        onRight: (encoded) =>
-          abortOnDriverError(
-            mapSqlError(
-              connection === undefined
-                ? viaStatement(sql.unsafe<object>(text, encoded as ReadonlyArray<unknown> as Array<unknown>))
-                : Effect.withFiberRuntime<A, SqlError>((fiber) =>
-                    isTraced(fiber)
-                      ? viaStatement(sql.unsafe<object>(text, encoded as ReadonlyArray<unknown> as Array<unknown>))
-                      : Effect.flatMap(connection, (c) => viaConnection(c, encoded))
-                  )
-            )
-          )
+        onRight: (encoded) => abortOnDriverError(mapSqlError(send(encoded)))
       })
     const all = (...params: P) =>
       Effect.flatMap(
-        run(
-          params,
-          (statement) => statement,
-          (c, encoded) => c.execute(text, encoded, undefined)
-        ),
+        run(params, (encoded) => execute.rows(text, encoded)),
         (rows) => decodeRows(rows, decodeOne)
       )
-    const affected = (...params: P) =>
-      Effect.map(
-        run(
-          params,
-          (statement) => statement.raw,
-          (c, encoded) => c.executeRaw(text, encoded)
-        ),
-        (result) => Number((result as { rowCount?: number | null }).rowCount ?? 0)
-      )
+    const affected = (...params: P) => run(params, (encoded) => execute.rowCount(text, encoded))
     return {
       all,
       one: (...params: P) => Effect.map(all(...params), (rows) => Option.fromNullable(rows[0])),

@@ -4,6 +4,7 @@ import type { Fragment } from "@effect/sql/Statement"
 import { Effect, Either, Option } from "effect"
 import { type DriverError, InvalidOperationError } from "../../storage/common/errors.js"
 import { mapSqlError } from "./errors.js"
+import { executorOf } from "./execute.js"
 
 /**
  * A count as node-postgres returns it (int8 arrives as decimal text unless a type parser changed
@@ -37,6 +38,8 @@ export const countRows = (
 ): Effect.Effect<number, DriverError | InvalidOperationError> =>
   Effect.gen(function* () {
     const where = options.filter === undefined ? sql`` : sql` WHERE ${options.filter}`
-    const rows = yield* mapSqlError(sql<{ count: unknown }>`SELECT COUNT(*) AS count FROM ${options.from}${where}`)
+    const rows = yield* mapSqlError(
+      executorOf(sql).statementRows(sql<{ count: unknown }>`SELECT COUNT(*) AS count FROM ${options.from}${where}`)
+    )
     return yield* toSafeCount(rows[0]?.count)
   })

@@ -6,6 +6,7 @@ import { Effect, Option } from "effect"
 import type { Ulid } from "../../model/Ulid.js"
 import type { DriverError, InvalidOperationError } from "../../storage/common/errors.js"
 import { mapSqlError } from "./errors.js"
+import { executorOf } from "./execute.js"
 import { Page, type Pagination } from "../../storage/common/Pagination.js"
 import { cursorToUuid } from "./uuid.js"
 
@@ -65,7 +66,9 @@ export const listPage = <Row extends object>(
     const conditions =
       options.filter === undefined ? keyset.conditions : [sql`(${options.filter})`, ...keyset.conditions]
     const rows = yield* mapSqlError(
-      sql<Row>`${options.select} WHERE ${sql.and(conditions)} ORDER BY ${keyset.orderBy} LIMIT ${keyset.limit}`
+      executorOf(sql).statementRows(
+        sql<Row>`${options.select} WHERE ${sql.and(conditions)} ORDER BY ${keyset.orderBy} LIMIT ${keyset.limit}`
+      )
     )
     return Page.process(rows, options.pagination, options.cursorOf)
   })

@@ -23,6 +23,7 @@ import {
   browserSessionFromRow
 } from "../../rows/user/browserSession.js"
 import { countRows, toSafeCount } from "../common/count.js"
+import { executorOf } from "../common/execute.js"
 import { listPage } from "../common/pagination.js"
 import { traced } from "../common/tracing.js"
 import { bindAll, declarationsOf, NoRows, repositoryQueries } from "../query.js"
@@ -270,9 +271,9 @@ export const make = Effect.gen(function* () {
         Effect.gen(function* () {
           yield* checkBrowserSessionFilter(filter)
           const at = yield* now
-          const result = yield* sql`UPDATE user_sessions SET finished_at = ${at} WHERE ${filterFragment(sql, filter)}`
-            .raw
-          return Number((result as { rowCount?: number | null }).rowCount ?? 0)
+          return yield* executorOf(sql).statementRowCount(
+            sql`UPDATE user_sessions SET finished_at = ${at} WHERE ${filterFragment(sql, filter)}`
+          )
         })
       ),
 

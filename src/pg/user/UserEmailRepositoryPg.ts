@@ -26,6 +26,7 @@ import {
   UserEmailRepository
 } from "../../storage/user/UserEmailRepository.js"
 import { countRows } from "../common/count.js"
+import { executorOf } from "../common/execute.js"
 import { lowerEquals } from "../common/filters.js"
 import { listPage } from "../common/pagination.js"
 import { traced } from "../common/tracing.js"
@@ -245,8 +246,9 @@ export const make = Effect.gen(function* () {
       dynamic.removeBulk.run(
         Effect.gen(function* () {
           yield* checkUserEmailFilter(filter)
-          const result = yield* sql`DELETE FROM user_emails WHERE ${filterFragment(sql, filter)}`.raw
-          return Number((result as { rowCount?: number | null }).rowCount ?? 0)
+          return yield* executorOf(sql).statementRowCount(
+            sql`DELETE FROM user_emails WHERE ${filterFragment(sql, filter)}`
+          )
         })
       ),
 
