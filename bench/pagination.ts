@@ -1,8 +1,8 @@
 // Benchmark (d): keyset pagination, page 1 against page 1,000 of a large users table, through users.list.
-import { PgClient } from "@effect/sql-pg"
 import { Effect, Either, Layer, ManagedRuntime, Option, Redacted } from "effect"
 import pg from "pg"
 import { uuidToUlid } from "../src/model/Ulid.js"
+import * as Client from "../src/pg/client.js"
 import * as RepositoryAccessPg from "../src/pg/RepositoryAccessPg.js"
 import { Pagination } from "../src/storage/common/Pagination.js"
 import { RepositoryAccess } from "../src/storage/RepositoryAccess.js"
@@ -40,7 +40,7 @@ export const benchPagination = async (url: string, options: PaginationOptions): 
   const later = first.withAfter(after)
 
   const runtime = ManagedRuntime.make(
-    RepositoryAccessPg.layer.pipe(Layer.provide(PgClient.layer({ url: Redacted.make(url), maxConnections: 4 })))
+    RepositoryAccessPg.layer.pipe(Layer.provide(Client.layer({ url: Redacted.make(url), maxConnections: 4 })))
   )
   try {
     const page = await runtime.runPromise(Effect.flatMap(RepositoryAccess, (r) => r.users.list({}, later)))

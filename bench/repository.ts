@@ -18,6 +18,7 @@ import pg from "pg"
 import { Migrator } from "../src/migrate/Migrator.js"
 import { uuidToUlid, type Ulid } from "../src/model/Ulid.js"
 import { declaredQueries } from "../src/pg/queries.js"
+import * as Client from "../src/pg/client.js"
 import * as RepositoryAccessPg from "../src/pg/RepositoryAccessPg.js"
 import { Pagination } from "../src/storage/common/Pagination.js"
 import { RepositoryAccess } from "../src/storage/RepositoryAccess.js"
@@ -71,6 +72,8 @@ export const migrateShipped = (url: string) =>
 export interface PgRuntimeOptions {
   /** A tracer the application installs; none = Effect's built-in tracer, as in a program that exports no traces. */
   readonly tracer?: Tracer.Tracer
+  /** The client's prepared statements (on by default, as in the program). */
+  readonly preparedStatements?: boolean
 }
 
 export type RepositoryRuntime = ManagedRuntime.ManagedRuntime<RepositoryAccess, unknown>
@@ -80,7 +83,11 @@ export type RepositoryRuntime = ManagedRuntime.ManagedRuntime<RepositoryAccess, 
  * layer is chosen, so a different client (or client option) is swapped in here and nowhere else.
  */
 export const pgRuntime = (url: string, options: PgRuntimeOptions = {}): RepositoryRuntime => {
-  const client = PgClient.layer({ url: Redacted.make(url), maxConnections: POOL_SIZE })
+  const client = Client.layer({
+    url: Redacted.make(url),
+    maxConnections: POOL_SIZE,
+    preparedStatements: options.preparedStatements
+  })
   const repositories = RepositoryAccessPg.layer.pipe(Layer.provide(client))
   // Provided below the client as an application's tracing layer is, so a client that reads the tracer while it is
   // built sees it too, not only the calls.
@@ -326,6 +333,7 @@ const benchRaw = async (
 ): Promise<ReadonlyArray<Row>> => {
   const recording = recordingTracer()
   const tracedRuntime = pgRuntime(url, { tracer: recording.tracer })
+  const unpreparedRuntime = pgRuntime(url, { preparedStatements: false })
   try {
     // Refuse a tracer that sees nothing: the "with a tracer" rows would then measure the untraced path.
     const before = recording.counts.started
@@ -344,6 +352,7 @@ const benchRaw = async (
             tracedCalls += n
             return runEffects(tracedRuntime, concurrency, n, op.repo)()
           },
+          unprepared: runEffects(unpreparedRuntime, concurrency, n, op.repo),
           raw: runPromises(concurrency, n, (i) => op.raw(pool, i)),
           named: runPromises(concurrency, n, (i) => op.named(pool, i))
         })
@@ -376,6 +385,17 @@ const benchRaw = async (
           ratioRow(
             {
               section: "a",
+              name: `${name}, no tracer, prepared statements off`,
+              a: `repository ${perOp(result.unprepared)}`,
+              b: `raw pg ${perOp(result.raw)}`,
+              target: "≤ 1.10×"
+            },
+            pairOf(result, "unprepared", "raw"),
+            1.1
+          ),
+          ratioRow(
+            {
+              section: "a",
               name: `${name}, raw pg named (prepared) statement`,
               a: `named ${perOp(result.named)}`,
               b: `unnamed ${perOp(result.raw)}`,
@@ -390,6 +410,7 @@ const benchRaw = async (
     return rows
   } finally {
     await tracedRuntime.dispose()
+    await unpreparedRuntime.dispose()
   }
 }
 
