@@ -9,6 +9,7 @@ import { benchMigrate, benchValidate, PSQL } from "./migrations.js"
 import { benchPagination } from "./pagination.js"
 import { benchMemoryVsPg, benchMix } from "./mix.js"
 import { benchRepository, migrateShipped, seedUsersSql } from "./repository.js"
+import { benchSpanCost } from "./spans.js"
 
 class BenchError extends Schema.TaggedError<BenchError>()("BenchError", {
   step: Schema.String,
@@ -25,7 +26,8 @@ const plan = {
   mix: { rounds: quick ? 3 : 9, operations: quick ? 600 : 10_000, concurrency: 32 },
   backends: { rounds: quick ? 3 : 9, iterations: quick ? 20 : 60 },
   migrate: { rounds: quick ? 1 : 5, count: 200 },
-  validate: { rounds: quick ? 5 : 30, count: 1_000 }
+  validate: { rounds: quick ? 5 : 30, count: 1_000 },
+  spans: { rounds: quick ? 3 : 15, calls: quick ? 10_000 : 200_000 }
 }
 
 // Read from the installed package, as some packages' exports do not include their package.json.
@@ -83,6 +85,7 @@ const program = Effect.gen(function* () {
     benchRepository(main.url, plan.repository)
   )
   rows.push(...repository.raw, ...repository.peers)
+  rows.push(yield* step("(a) tracing cost with no tracer", () => benchSpanCost(plan.spans)))
   rows.push(...(yield* step("(e) user-family mix, repository vs raw pg", () => benchMix(main.url, plan.mix))))
   rows.push(yield* step("(e′) memory vs PostgreSQL", () => benchMemoryVsPg(main.url, plan.backends)))
   yield* step("drop the scratch database", () => main.drop())
