@@ -10,9 +10,13 @@ import {
 import { type Migration, toHex } from "./MigrationSource.js"
 import type { HistoryRow, MigrationRef, MigrationState, MigrationStatus, MigratorConfig } from "./types.js"
 
-const bytesEqual = (a: Uint8Array, b: Uint8Array) => a.length === b.length && a.every((x, i) => x === b[i])
+// not Uint8Array.every: its callback per byte made this the most expensive step of validating 1,000 applied files
+const bytesEqual = (a: Uint8Array, b: Uint8Array) => Buffer.compare(a, b) === 0
 
 const ALTERNATE_PREFIX_BYTES = 16
+
+const byVersion = (a: { readonly version: bigint }, b: { readonly version: bigint }) =>
+  a.version < b.version ? -1 : a.version > b.version ? 1 : 0
 
 export interface Evaluation {
   readonly statuses: ReadonlyArray<MigrationStatus>
@@ -34,12 +38,9 @@ export const evaluate = (
   rows: ReadonlyArray<HistoryRow>,
   config: EvaluationConfig
 ): Evaluation => {
-  const fileByVersion = new Map(files.map((m) => [m.version, m]))
-  const rowByVersion = new Map(rows.map((r) => [r.version, r]))
-  const latestApplied = rows.reduce<Option.Option<bigint>>(
-    (max, r) => (Option.isSome(max) && max.value >= r.version ? max : Option.some(r.version)),
-    Option.none()
-  )
+  const sortedFiles = [...files].sort(byVersion)
+  const sortedRows = [...rows].sort(byVersion)
+  const latestApplied = Option.map(Option.fromNullable(sortedRows[sortedRows.length - 1]), (r) => r.version)
   const statuses: Array<MigrationStatus> = []
   const dirty: Array<DirtyMigration> = []
   const refused: Array<ChecksumMismatch | StoredChecksumTooShort> = []
@@ -48,12 +49,16 @@ export const evaluate = (
   const pending: Array<Migration> = []
   const outOfOrder: Array<bigint> = []
 
-  const versions = [...new Set([...fileByVersion.keys(), ...rowByVersion.keys()])].sort((a, b) =>
-    a < b ? -1 : a > b ? 1 : 0
-  )
-  for (const version of versions) {
-    const file = Option.fromNullable(fileByVersion.get(version))
-    const row = Option.fromNullable(rowByVersion.get(version))
+  // one walk over both version-sorted lists: maps and sets keyed by bigint cost milliseconds for 1,000 versions
+  for (let fi = 0, ri = 0; fi < sortedFiles.length || ri < sortedRows.length;) {
+    const nextFile = sortedFiles[fi]
+    const nextRow = sortedRows[ri]
+    const version =
+      nextRow === undefined || (nextFile !== undefined && nextFile.version < nextRow.version)
+        ? nextFile!.version
+        : nextRow.version
+    const file = Option.fromNullable(nextFile?.version === version ? sortedFiles[fi++] : undefined)
+    const row = Option.fromNullable(nextRow?.version === version ? sortedRows[ri++] : undefined)
     const description = Option.isSome(file) ? file.value.description : Option.isSome(row) ? row.value.description : ""
     const status = (state: MigrationState): MigrationStatus => ({
       version,
