@@ -3,7 +3,7 @@ import type { Connection } from "@effect/sql/SqlConnection"
 import type { SqlError } from "@effect/sql/SqlError"
 import { Duration, Effect, Option } from "effect"
 import { MigrationDatabaseError, MigrationFailed } from "./errors.js"
-import type { Migration } from "./MigrationSource.js"
+import { type Migration, toHex } from "./MigrationSource.js"
 import type { AppliedMigration, HistoryRow } from "./types.js"
 import { sqlStateOf } from "../pg/common/errors.js"
 
@@ -26,8 +26,11 @@ interface PgErrorFields {
   readonly where?: string
 }
 
-/** The Postgres error text (message, SQLSTATE, detail, hint, and the line in `sqlText` when positioned). */
-export const postgresErrorText = (error: SqlError, sqlText?: string): string => {
+/**
+ * The Postgres error text (message, SQLSTATE, detail, hint, and the line in `sqlText` when positioned; `sqlText`
+ * started `textOffset` characters into what was sent).
+ */
+export const postgresErrorText = (error: SqlError, sqlText?: string, textOffset = 0): string => {
   const cause = error.cause
   if (!(cause instanceof Error)) return error.message
   const pg = cause as PgErrorFields
@@ -35,7 +38,7 @@ export const postgresErrorText = (error: SqlError, sqlText?: string): string => 
   const code = sqlStateOf(cause)
   if (Option.isSome(code)) parts[0] += ` (SQLSTATE ${code.value})`
   if (pg.position && sqlText !== undefined) {
-    const offset = Number(pg.position) - 1
+    const offset = Number(pg.position) - 1 - textOffset
     if (Number.isInteger(offset) && offset >= 0) {
       parts.push(`at line ${sqlText.slice(0, offset).split("\n").length}`)
     }
@@ -169,13 +172,16 @@ export const acquireLock = (conn: Connection, key: bigint, database: string) =>
     }
   })
 
-const insertHistory = (conn: Connection, migration: Migration, durationNs: bigint) =>
-  exec(
-    conn,
-    `INSERT INTO ${HISTORY_TABLE} (version, description, success, checksum, execution_time)
-     VALUES ($1::bigint, $2, TRUE, $3, $4::bigint)`,
-    [migration.version.toString(), migration.description, Buffer.from(migration.checksum), durationNs.toString()]
-  )
+// Values inlined, so the statement can share a simple-protocol message with COMMIT. As hex, because no session
+// setting a migration may leave behind (standard_conforming_strings, client_encoding) changes how it reads.
+const historyInsert = (migration: Migration, durationNs: bigint) =>
+  `INSERT INTO ${HISTORY_TABLE} (version, description, success, checksum, execution_time)
+   VALUES (${migration.version}::bigint, convert_from(decode('${Buffer.from(migration.description).toString("hex")}', 'hex'), 'UTF8'),
+           TRUE, decode('${toHex(migration.checksum)}', 'hex'), ${durationNs}::bigint)`
+
+// A transactional file goes out as one message with its BEGIN. PostgreSQL parses the whole string before running
+// any of it, so a syntax error anywhere in the file leaves no transaction open either.
+const BEGIN = "BEGIN;\n"
 
 // Durations come from the monotonic high-resolution timer rather than the Clock service: they are measurements of
 // real work, and a TestClock would record 0.
@@ -190,7 +196,7 @@ export const applyOne = (conn: Connection, migration: Migration): Effect.Effect<
       const started = yield* nowNs
       yield* exec(conn, migration.sql).pipe(Effect.mapError((e) => failed(postgresErrorText(e, migration.sql))))
       const durationNs = (yield* nowNs) - started
-      yield* insertHistory(conn, migration, durationNs).pipe(
+      yield* exec(conn, historyInsert(migration, durationNs)).pipe(
         Effect.mapError((e) =>
           failed(
             `the migration ran (outside a transaction) but its history row could not be written: ${postgresErrorText(
@@ -202,29 +208,31 @@ export const applyOne = (conn: Connection, migration: Migration): Effect.Effect<
       return { ...ref, durationNs }
     })
   }
+  // ROLLBACK after any failure; after a failed COMMIT there is nothing left to roll back, which PostgreSQL only warns of
+  const rollBack = exec(conn, "ROLLBACK").pipe(Effect.ignore)
   return Effect.uninterruptibleMask((restore) =>
     Effect.gen(function* () {
       const started = yield* nowNs
-      yield* exec(conn, "BEGIN").pipe(Effect.mapError((e) => failed(postgresErrorText(e))))
-      const exit = yield* Effect.exit(
+      const ran = yield* Effect.exit(
         restore(
-          Effect.gen(function* () {
-            yield* exec(conn, migration.sql).pipe(Effect.mapError((e) => failed(postgresErrorText(e, migration.sql))))
-            const durationNs = (yield* nowNs) - started
-            yield* insertHistory(conn, migration, durationNs).pipe(
-              Effect.mapError((e) => failed(`writing the history row: ${postgresErrorText(e)}`))
-            )
-            return durationNs
-          })
+          exec(conn, BEGIN + migration.sql).pipe(
+            Effect.mapError((e) => failed(postgresErrorText(e, migration.sql, BEGIN.length)))
+          )
         )
       )
-      if (exit._tag === "Failure") {
-        yield* exec(conn, "ROLLBACK").pipe(Effect.ignore)
-        return yield* Effect.failCause(exit.cause)
-      }
-      // a failed COMMIT (e.g. a deferred constraint) has already rolled back
-      yield* exec(conn, "COMMIT").pipe(Effect.mapError((e) => failed(`COMMIT: ${postgresErrorText(e)}`)))
-      return { ...ref, durationNs: exit.value }
+      if (ran._tag === "Failure") return yield* Effect.zipRight(rollBack, Effect.failCause(ran.cause))
+      const durationNs = (yield* nowNs) - started
+      // one message: a failed INSERT makes PostgreSQL skip the COMMIT; a failed COMMIT (a deferred constraint, say)
+      // has rolled back
+      yield* exec(conn, `${historyInsert(migration, durationNs)};\nCOMMIT`).pipe(
+        Effect.catchAll((e) =>
+          Effect.zipRight(
+            rollBack,
+            Effect.fail(failed(`writing the history row and committing: ${postgresErrorText(e)}`))
+          )
+        )
+      )
+      return { ...ref, durationNs }
     })
   )
 }
