@@ -97,8 +97,9 @@ const unchanged = (a: BigIntStats, b: BigIntStats) =>
   a.ctimeNs === b.ctimeNs && a.mtimeNs === b.mtimeNs && a.size === b.size && a.ino === b.ino && a.dev === b.dev
 
 // Timestamps come from a clock that ticks every few milliseconds (whole seconds on some filesystems), so two writes
-// of the same size within one tick leave the same stamp: a file is trusted from the cache only if it was read after
-// its last change had aged past a tick, as git does with racily clean index entries.
+// of the same size within one tick leave the same stats: a file is trusted from the cache only if it was read when
+// its last change was safely older than a tick (100 ms; 2 s for whole-second timestamps), as git treats racily clean
+// index entries.
 const settledBy = (s: BigIntStats, readStartedNs: bigint) => {
   const changedNs = s.ctimeNs > s.mtimeNs ? s.ctimeNs : s.mtimeNs
   const tickNs = changedNs % 1_000_000_000n === 0n ? 2_000_000_000n : 100_000_000n
@@ -107,7 +108,7 @@ const settledBy = (s: BigIntStats, readStartedNs: bigint) => {
 
 // Synchronous on purpose: startup validation reads every file, and for a thousand small files a plain loop of
 // blocking reads costs a few milliseconds where one promise (and one fiber) per file costs tens (bench/, case c).
-// The stat comes before the read, so a write in between leaves an older stamp, which the next load sees as a change.
+// The stat comes before the read, so a write in between leaves older stats, which the next load sees as a change.
 const readOne = (
   path: string,
   version: bigint,
