@@ -11,6 +11,7 @@ for (let i = 0; i < 16; i++) {
   HEX_DIGIT["0123456789abcdef".charCodeAt(i)] = i
   HEX_DIGIT["0123456789ABCDEF".charCodeAt(i)] = i
 }
+const BASE32 = Array.from(ALPHABET, (c) => c.charCodeAt(0))
 const HEX_BYTE = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, "0"))
 
 /** Canonical ULID text: 26 Crockford base32 characters, uppercase, first one 0–7 (128 bits fit). */
@@ -169,23 +170,70 @@ export const ulidToUuid = (ulid: Ulid): string => {
   )
 }
 
-/** The ULID holding the bytes of a uuid (8-4-4-4-12 hex digits, any case); `none` if the text is not one. */
-export const uuidToUlid = (uuid: string): Option.Option<Ulid> => {
-  if (uuid.length !== 36) return Option.none()
-  const bytes = new Uint8Array(16)
-  let j = 0
-  for (let i = 0; i < 36; i++) {
-    if (i === 8 || i === 13 || i === 18 || i === 23) {
-      if (uuid.charCodeAt(i) !== 45) return Option.none()
-      continue
-    }
-    const high = HEX_DIGIT[uuid.charCodeAt(i)] ?? -1
-    const low = HEX_DIGIT[uuid.charCodeAt(++i)] ?? -1
-    if (high < 0 || low < 0) return Option.none()
-    bytes[j++] = (high << 4) | low
+/** The hex digits `u[from..to)` as a number (at most 8 digits: below 2^32, exact in a double), or -1. */
+const hexDigits = (u: string, from: number, to: number): number => {
+  let value = 0
+  for (let i = from; i < to; i++) {
+    const c = u.charCodeAt(i)
+    const digit = c < 128 ? HEX_DIGIT[c]! : -1
+    if (digit < 0) return -1
+    value = value * 16 + digit
   }
-  return Option.some(ulidFromBytes(bytes))
+  return value
 }
+
+/**
+ * The ULID holding the bytes of uuid text (8-4-4-4-12 hex digits, either case), or `undefined`. Every id column of
+ * every row read goes through it, so it reads the uuid as four 32-bit words and writes the 26 characters directly
+ * (two zero bits, then the 128 bits, five a character): always canonical ULID text.
+ */
+export const ulidOfUuidText = (u: string): Ulid | undefined => {
+  if (u.length !== 36) return undefined
+  if (u.charCodeAt(8) !== 45 || u.charCodeAt(13) !== 45 || u.charCodeAt(18) !== 45 || u.charCodeAt(23) !== 45) {
+    return undefined
+  }
+  const w0 = hexDigits(u, 0, 8)
+  const w1high = hexDigits(u, 9, 13)
+  const w1low = hexDigits(u, 14, 18)
+  const w2high = hexDigits(u, 19, 23)
+  const w2low = hexDigits(u, 24, 28)
+  const w3 = hexDigits(u, 28, 36)
+  if (w0 < 0 || w1high < 0 || w1low < 0 || w2high < 0 || w2low < 0 || w3 < 0) return undefined
+  const w1 = w1high * 65536 + w1low
+  const w2 = w2high * 65536 + w2low
+  const c = BASE32
+  return String.fromCharCode(
+    c[w0 >>> 29]!,
+    c[(w0 >>> 24) & 31]!,
+    c[(w0 >>> 19) & 31]!,
+    c[(w0 >>> 14) & 31]!,
+    c[(w0 >>> 9) & 31]!,
+    c[(w0 >>> 4) & 31]!,
+    c[((w0 & 15) << 1) | (w1 >>> 31)]!,
+    c[(w1 >>> 26) & 31]!,
+    c[(w1 >>> 21) & 31]!,
+    c[(w1 >>> 16) & 31]!,
+    c[(w1 >>> 11) & 31]!,
+    c[(w1 >>> 6) & 31]!,
+    c[(w1 >>> 1) & 31]!,
+    c[((w1 & 1) << 4) | (w2 >>> 28)]!,
+    c[(w2 >>> 23) & 31]!,
+    c[(w2 >>> 18) & 31]!,
+    c[(w2 >>> 13) & 31]!,
+    c[(w2 >>> 8) & 31]!,
+    c[(w2 >>> 3) & 31]!,
+    c[((w2 & 7) << 2) | (w3 >>> 30)]!,
+    c[(w3 >>> 25) & 31]!,
+    c[(w3 >>> 20) & 31]!,
+    c[(w3 >>> 15) & 31]!,
+    c[(w3 >>> 10) & 31]!,
+    c[(w3 >>> 5) & 31]!,
+    c[w3 & 31]!
+  ) as Ulid
+}
+
+/** The ULID holding the bytes of a uuid (any case); `none` if the text is not one. */
+export const uuidToUlid = (uuid: string): Option.Option<Ulid> => Option.fromNullable(ulidOfUuidText(uuid))
 
 /** Postgres `uuid` column text ⇄ Ulid. */
 export const UlidFromUuid: Schema.Schema<Ulid, string> = Schema.transformOrFail(Schema.String, UlidFromSelf, {

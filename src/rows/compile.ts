@@ -1,6 +1,6 @@
 // Row schemas compiled to plain field-by-field checks for the read path; whatever the compiled code refuses, Schema decides.
 import { Option, Schema, SchemaAST as AST } from "effect"
-import { UlidFromUuid } from "../model/Ulid.js"
+import { UlidFromUuid, ulidOfUuidText } from "../model/Ulid.js"
 
 /**
  * What a compiled decoder returns for input Schema's decoder refuses: Schema then decodes it again, to say why. Not
@@ -39,76 +39,8 @@ const isDateFromSelf = (ast: AST.Declaration): boolean =>
 const isUlidFromUuid = (ast: AST.Transformation): boolean =>
   ast.transformation === ulidFromUuid.transformation && ast.from === ulidFromUuid.from && ast.to === ulidFromUuid.to
 
-const HEX = new Int8Array(128).fill(-1)
-for (let i = 0; i < 16; i++) {
-  HEX["0123456789abcdef".charCodeAt(i)] = i
-  HEX["0123456789ABCDEF".charCodeAt(i)] = i
-}
-const BASE32 = Array.from("0123456789ABCDEFGHJKMNPQRSTVWXYZ", (c) => c.charCodeAt(0))
-
-/** The hex digits `u[from..to)` as a number (at most 8 digits: below 2^32, exact in a double), or -1. */
-const hexDigits = (u: string, from: number, to: number): number => {
-  let value = 0
-  for (let i = from; i < to; i++) {
-    const c = u.charCodeAt(i)
-    const digit = c < 128 ? HEX[c]! : -1
-    if (digit < 0) return -1
-    value = value * 16 + digit
-  }
-  return value
-}
-
-/**
- * UlidFromUuid's decode (`uuidToUlid`) without its regex, slices, per-bit loop and Option: every id column of every
- * row goes through it, and this is several times faster. It accepts what `uuidToUlid`'s pattern accepts (36
- * characters, ASCII hex digits of either case, dashes at 8, 13, 18 and 23). The text is the 130 bits of two zero
- * bits then the uuid's four 32-bit words, five bits a character, so it is always canonical and UlidFromUuid's `to`
- * side (UlidFromSelf) accepts it.
- */
-const ulidOfUuid: Node = (u) => {
-  if (typeof u !== "string" || u.length !== 36) return refused
-  if (u.charCodeAt(8) !== 45 || u.charCodeAt(13) !== 45 || u.charCodeAt(18) !== 45 || u.charCodeAt(23) !== 45) {
-    return refused
-  }
-  const w0 = hexDigits(u, 0, 8)
-  const w1high = hexDigits(u, 9, 13)
-  const w1low = hexDigits(u, 14, 18)
-  const w2high = hexDigits(u, 19, 23)
-  const w2low = hexDigits(u, 24, 28)
-  const w3 = hexDigits(u, 28, 36)
-  if (w0 < 0 || w1high < 0 || w1low < 0 || w2high < 0 || w2low < 0 || w3 < 0) return refused
-  const w1 = w1high * 65536 + w1low
-  const w2 = w2high * 65536 + w2low
-  const c = BASE32
-  return String.fromCharCode(
-    c[w0 >>> 29]!,
-    c[(w0 >>> 24) & 31]!,
-    c[(w0 >>> 19) & 31]!,
-    c[(w0 >>> 14) & 31]!,
-    c[(w0 >>> 9) & 31]!,
-    c[(w0 >>> 4) & 31]!,
-    c[((w0 & 15) << 1) | (w1 >>> 31)]!,
-    c[(w1 >>> 26) & 31]!,
-    c[(w1 >>> 21) & 31]!,
-    c[(w1 >>> 16) & 31]!,
-    c[(w1 >>> 11) & 31]!,
-    c[(w1 >>> 6) & 31]!,
-    c[(w1 >>> 1) & 31]!,
-    c[((w1 & 1) << 4) | (w2 >>> 28)]!,
-    c[(w2 >>> 23) & 31]!,
-    c[(w2 >>> 18) & 31]!,
-    c[(w2 >>> 13) & 31]!,
-    c[(w2 >>> 8) & 31]!,
-    c[(w2 >>> 3) & 31]!,
-    c[((w2 & 7) << 2) | (w3 >>> 30)]!,
-    c[(w3 >>> 25) & 31]!,
-    c[(w3 >>> 20) & 31]!,
-    c[(w3 >>> 15) & 31]!,
-    c[(w3 >>> 10) & 31]!,
-    c[(w3 >>> 5) & 31]!,
-    c[w3 & 31]!
-  )
-}
+/** UlidFromUuid's decode without the Option: every id column of every row goes through it. */
+const ulidOfUuid: Node = (u) => (typeof u === "string" ? (ulidOfUuidText(u) ?? refused) : refused)
 
 /** Whether a union member may be chosen by a literal property (Schema then tries members out of order): not compiled. */
 const mayBeTagged = (ast: AST.AST): boolean => {
