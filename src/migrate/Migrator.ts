@@ -1,7 +1,7 @@
 // The sqlx-compatible migrator service: validation policy, apply under the lock, info, and the startup wiring.
 import { SqlClient } from "@effect/sql"
 import type { Connection } from "@effect/sql/SqlConnection"
-import { Context, Effect, Layer, Option, type Scope } from "effect"
+import { Context, Effect, Layer, Option, Ref, type Scope } from "effect"
 import { shippedMigrationsDir } from "../paths.js"
 import { allowedAlternateChecksums, allowedMissing } from "./allowed.js"
 import { type MigrateError, MigrationDatabaseError, OutOfOrderMigrations, PendingMigrations } from "./errors.js"
@@ -12,6 +12,7 @@ import {
   currentDatabase,
   discardSession,
   ensureHistoryTable,
+  type History,
   infra,
   readAppliedChecksum,
   readHistory
@@ -100,10 +101,19 @@ const make = (config: MigratorConfig) =>
 
     const readOnly = <A, E>(f: (conn: Connection) => Effect.Effect<A, E>) => Effect.scoped(Effect.flatMap(reserve, f))
 
+    // the history last read, so an unchanged one is not sent again (see readHistory)
+    const lastHistory = yield* Ref.make<History | undefined>(undefined)
+    const history = readOnly((conn) =>
+      Ref.get(lastHistory).pipe(
+        Effect.flatMap((known) => readHistory(conn, known)),
+        Effect.tap((read) => Ref.set(lastHistory, read))
+      )
+    )
+
     // the files are read while the history query is in flight: startup validation pays for the slower of the two
     const snapshot = Effect.map(
-      Effect.all([loadMigrations(config.source), readOnly(readHistory)], { concurrency: 2 }),
-      ([files, rows]) => evaluate(files, rows, config)
+      Effect.all([loadMigrations(config.source), history], { concurrency: 2 }),
+      ([files, read]) => evaluate(files, read.rows, config)
     )
 
     const info: MigratorService["info"] = Effect.map(snapshot, (e) => e.statuses)
@@ -137,7 +147,7 @@ const make = (config: MigratorConfig) =>
             yield* acquireLock(conn, migrationLockKey(database), database)
             yield* ensureHistoryTable(conn)
           }
-          const evaluation = evaluate(files, yield* readHistory(conn), config)
+          const evaluation = evaluate(files, (yield* readHistory(conn)).rows, config)
           yield* enforce(evaluation, config)
           const planned = evaluation.pending.filter((m) => target === undefined || m.version <= target)
           const skipped = evaluation.pending.filter((m) => target !== undefined && m.version > target)

@@ -99,25 +99,49 @@ const readHistoryRows = (conn: Connection, text: string, params: ReadonlyArray<u
 
 const bytesFromHex = (hex: string) => new Uint8Array(Buffer.from(hex, "hex"))
 
-// Every column is cast to text so the client's type parsers (BIGINT as string or bigint, bytea…) do not matter.
-export const readHistory = (conn: Connection): Effect.Effect<ReadonlyArray<HistoryRow>, MigrationDatabaseError> =>
-  readHistoryRows(
-    conn,
-    `SELECT version::text AS version, description,
-            (extract(epoch FROM installed_on) * 1000)::bigint::text AS installed_ms,
-            success::text AS success, encode(checksum, 'hex') AS checksum, execution_time::text AS execution_time
-       FROM ${HISTORY_TABLE} ORDER BY version`
-  ).pipe(
-    Effect.map((rows) =>
-      rows.map((row): HistoryRow => ({
-        version: BigInt(row.version as string),
-        description: row.description as string,
-        installedOn: new Date(Number(row.installed_ms as string)),
-        success: row.success === "true",
-        checksum: bytesFromHex(row.checksum as string),
-        executionTimeNs: BigInt(row.execution_time as string)
-      }))
-    )
+/** The history rows and a digest of all their columns, by which a later read can skip receiving them again. */
+export interface History {
+  readonly digest: string
+  readonly rows: ReadonlyArray<HistoryRow>
+}
+
+// Every column is cast to text so the client's type parsers (BIGINT as string or bigint, bytea…) do not matter. The
+// server digests the whole table, and when that matches the digest of the rows the caller holds, sends only it: a
+// repeated validation then decodes one row instead of one per migration (a few ms for a thousand). md5 of the rows'
+// text: it only tells whether rows this process read are still there (whoever can write the table can write any
+// checksum into it anyway), and unlike a bytea digest it needs no encoding conversion.
+const READ_HISTORY = `WITH d AS (
+    SELECT md5(coalesce(string_agg(t::text, ';' ORDER BY t.version), '')) AS digest FROM ${HISTORY_TABLE} t
+  )
+  SELECT d.digest, h.version::text AS version, h.description,
+         (extract(epoch FROM h.installed_on) * 1000)::bigint::text AS installed_ms, h.success::text AS success,
+         encode(h.checksum, 'hex') AS checksum, h.execution_time::text AS execution_time
+    FROM d LEFT JOIN ${HISTORY_TABLE} h ON d.digest IS DISTINCT FROM $1 ORDER BY h.version`
+
+export const readHistory = (conn: Connection, known?: History): Effect.Effect<History, MigrationDatabaseError> =>
+  readHistoryRows(conn, READ_HISTORY, [known?.digest ?? null]).pipe(
+    Effect.map((rows): History => {
+      const digest = rows[0]?.digest as string | undefined
+      if (digest === undefined) return { digest: "", rows: [] }
+      if (digest === known?.digest) return known
+      return {
+        digest,
+        rows: rows.flatMap((row): Array<HistoryRow> =>
+          row.version === null
+            ? []
+            : [
+                {
+                  version: BigInt(row.version as string),
+                  description: row.description as string,
+                  installedOn: new Date(Number(row.installed_ms as string)),
+                  success: row.success === "true",
+                  checksum: bytesFromHex(row.checksum as string),
+                  executionTimeNs: BigInt(row.execution_time as string)
+                }
+              ]
+        )
+      }
+    })
   )
 
 /** The history row of `version`, if any (none when the table does not exist). */

@@ -1,9 +1,9 @@
-// The per-process cache of loaded migrations: unchanged files are not read again; edits, touches, additions and
-// removals are seen at once, also by validate against the server.
+// The migrator's caches: unchanged files are not read again nor an unchanged history sent again; changes show at once.
 import { describe, expect, it, layer } from "@effect/vitest"
 import { Effect, Either, Option } from "effect"
 import * as fs from "node:fs"
 import { join } from "node:path"
+import pg from "pg"
 import { afterEach, vi } from "vitest"
 import { loadMigrations, type Migration } from "../../src/migrate/MigrationSource.js"
 import { adminClient } from "../support/database.js"
@@ -183,7 +183,70 @@ describe("loadMigrations cache", () => {
   )
 })
 
+/** How many rows the history query of each call of `effect` brought back, counted at every pg client of the process. */
+const historyRowsReceived = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
+  Effect.acquireUseRelease(
+    Effect.sync(() => {
+      const proto = pg.Client.prototype as unknown as { query: (...args: Array<unknown>) => unknown }
+      const original = proto.query
+      const counts: Array<number> = []
+      proto.query = function (this: unknown, ...args: Array<unknown>) {
+        const [text, params, callback] = args
+        if (typeof text === "string" && text.includes("AS digest") && typeof callback === "function") {
+          return original.call(this, text, params, (error: unknown, result: { rows?: Array<unknown> }) => {
+            counts.push(result?.rows?.length ?? -1)
+            return (callback as (...a: Array<unknown>) => unknown)(error, result)
+          })
+        }
+        return original.apply(this, args)
+      }
+      return { proto, original, counts }
+    }),
+    ({ counts }) => Effect.map(Effect.either(effect), (result) => ({ result, counts })),
+    ({ proto, original }) => Effect.sync(() => (proto.query = original))
+  )
+
 layer(adminClient, { excludeTestServices: true })("Migrator with the cache", (it) => {
+  it.scoped("an unchanged history is not sent again; any change to the table is", () =>
+    Effect.gen(function* () {
+      const { sql, migrator } = yield* setup({ "1_a.sql": A, "2_b.sql": B, "3_c.sql": C })
+      yield* migrator.run()
+      const twice = yield* historyRowsReceived(Effect.zip(migrator.validate, migrator.info))
+      expect(twice.counts).toEqual([3, 1])
+      expect(Either.isRight(twice.result)).toBe(true)
+
+      const stateAfter = (change: Effect.Effect<unknown, unknown>) =>
+        Effect.gen(function* () {
+          yield* Effect.orDie(change)
+          const { result, counts } = yield* historyRowsReceived(migrator.validate)
+          const again = yield* historyRowsReceived(migrator.info)
+          return { refusal: Either.getLeft(result).pipe(Option.map((e) => e._tag)), counts, again }
+        })
+      const edited = yield* stateAfter(
+        sql`UPDATE _sqlx_migrations SET checksum = ${Buffer.from(sha384Hex(C), "hex")} WHERE version = 2`
+      )
+      expect(edited.refusal).toEqual(Option.some("ChecksumMismatch"))
+      expect(edited.counts).toEqual([3])
+      expect(edited.again.counts).toEqual([1])
+      const restored = yield* stateAfter(
+        sql`UPDATE _sqlx_migrations SET checksum = ${Buffer.from(sha384Hex(B), "hex")} WHERE version = 2`
+      )
+      expect(restored.refusal).toEqual(Option.none())
+      const dirty = yield* stateAfter(sql`UPDATE _sqlx_migrations SET success = FALSE WHERE version = 3`)
+      expect(dirty.refusal).toEqual(Option.some("DirtyMigration"))
+      const gone = yield* stateAfter(sql`DELETE FROM _sqlx_migrations WHERE version = 3`)
+      expect(gone.refusal).toEqual(Option.none())
+      expect((yield* migrator.info).map((s) => [s.version, s.state])).toEqual([
+        [1n, "applied"],
+        [2n, "applied"],
+        [3n, "pending"]
+      ])
+      const dropped = yield* stateAfter(sql`DROP TABLE _sqlx_migrations`)
+      expect(dropped.refusal).toEqual(Option.none())
+      expect((yield* migrator.validate).pending.map((m) => m.version)).toEqual([1n, 2n, 3n])
+    })
+  )
+
   it.scoped("validate and info see a file edited in the same process, same size, as a checksum mismatch", () =>
     Effect.gen(function* () {
       const { dir, migrator } = yield* setup({ "1_a.sql": A, "2_b.sql": B })
