@@ -2,6 +2,7 @@
 import { Option, Schema } from "effect"
 import { User } from "../../model/user.js"
 import { UlidFromUuid } from "../../model/Ulid.js"
+import { storedEntity } from "../common.js"
 
 const NullableDate = Schema.NullOr(Schema.DateFromSelf)
 
@@ -17,21 +18,18 @@ export const UserRow = Schema.Struct({
 })
 export type UserRow = typeof UserRow.Type
 
-// Rows are validated when decoded (PostgreSQL) or written (memory), so the constructors skip a second,
-// costly validation on this hot path.
+const storedUser = storedEntity(User)
+
 export const userFromRow = (row: UserRow): User =>
-  new User(
-    {
-      id: row.user_id,
-      username: row.username,
-      createdAt: row.created_at,
-      lockedAt: Option.fromNullable(row.locked_at),
-      deactivatedAt: Option.fromNullable(row.deactivated_at),
-      canRequestAdmin: row.can_request_admin,
-      isGuest: row.is_guest
-    },
-    true
-  )
+  storedUser({
+    id: row.user_id,
+    username: row.username,
+    createdAt: row.created_at,
+    lockedAt: Option.fromNullable(row.locked_at),
+    deactivatedAt: Option.fromNullable(row.deactivated_at),
+    canRequestAdmin: row.can_request_admin,
+    isGuest: row.is_guest
+  })
 
 export const userToRow = (user: User): UserRow => ({
   user_id: user.id,
