@@ -21,7 +21,7 @@ const quick = process.env.BENCH_QUICK === "1"
 
 const plan = {
   tableRows: quick ? 110_000 : 1_000_000,
-  repository: { rounds: quick ? 3 : 9, ops: { 1: quick ? 40 : 200, 16: quick ? 160 : 800 }, seededUsers: 10_000 },
+  repository: { rounds: quick ? 3 : 9, ops: { 1: quick ? 40 : 500, 16: quick ? 160 : 1_600 }, seededUsers: 10_000 },
   pagination: { rounds: quick ? 3 : 15, calls: quick ? 10 : 40, pageSize: 100, page: 1_000 },
   mix: { rounds: quick ? 3 : 9, operations: quick ? 600 : 10_000, concurrency: 32 },
   backends: { rounds: quick ? 3 : 9, iterations: quick ? 20 : 60 },
