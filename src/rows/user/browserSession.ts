@@ -13,6 +13,10 @@ import { type Ulid, UlidFromUuid } from "../../model/Ulid.js"
 import { IpAddressFromSelf } from "../../model/values.js"
 import { describeTuple, refusedState, stateDecodeFailure, type StateDecodeResult } from "../state.js"
 import { type UserRow, userFromRow } from "./user.js"
+import { storedEntity } from "../common.js"
+
+const storedAuthentication = storedEntity(Authentication)
+const storedBrowserSession = storedEntity(BrowserSession)
 
 const NullableDate = Schema.NullOr(Schema.DateFromSelf)
 
@@ -52,26 +56,23 @@ export const joinUser = (session: BrowserSessionRow, user: UserRow): BrowserSess
 })
 
 export const browserSessionFromRow = (row: BrowserSessionWithUserRow): BrowserSession =>
-  new BrowserSession(
-    {
-      id: row.user_session_id,
-      user: userFromRow({
-        user_id: row.user_id,
-        username: row.user_username,
-        created_at: row.user_created_at,
-        locked_at: row.user_locked_at,
-        deactivated_at: row.user_deactivated_at,
-        can_request_admin: row.user_can_request_admin,
-        is_guest: row.user_is_guest
-      }),
-      createdAt: row.created_at,
-      finishedAt: Option.fromNullable(row.finished_at),
-      userAgent: Option.fromNullable(row.user_agent),
-      lastActiveAt: Option.fromNullable(row.last_active_at),
-      lastActiveIp: Option.fromNullable(row.last_active_ip)
-    },
-    true
-  )
+  storedBrowserSession({
+    id: row.user_session_id,
+    user: userFromRow({
+      user_id: row.user_id,
+      username: row.user_username,
+      created_at: row.user_created_at,
+      locked_at: row.user_locked_at,
+      deactivated_at: row.user_deactivated_at,
+      can_request_admin: row.user_can_request_admin,
+      is_guest: row.user_is_guest
+    }),
+    createdAt: row.created_at,
+    finishedAt: Option.fromNullable(row.finished_at),
+    userAgent: Option.fromNullable(row.user_agent),
+    lastActiveAt: Option.fromNullable(row.last_active_at),
+    lastActiveIp: Option.fromNullable(row.last_active_ip)
+  })
 
 export const browserSessionToRow = (session: BrowserSession): BrowserSessionRow => ({
   user_session_id: session.id,
@@ -137,11 +138,8 @@ export const AuthenticationRow = Schema.Struct({
 export type AuthenticationRow = typeof AuthenticationRow.Type
 
 export const authenticationFromRow = (row: AuthenticationRow): AuthenticationEntity =>
-  new Authentication(
-    {
-      id: row.user_session_authentication_id,
-      createdAt: row.created_at,
-      authenticationMethod: authenticationMethodOf(methodColumns(row))
-    },
-    true
-  )
+  storedAuthentication({
+    id: row.user_session_authentication_id,
+    createdAt: row.created_at,
+    authenticationMethod: authenticationMethodOf(methodColumns(row))
+  })

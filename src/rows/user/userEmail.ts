@@ -3,6 +3,11 @@ import { Duration, Either, Option, Schema } from "effect"
 import { UserEmail, UserEmailAuthentication, UserEmailAuthenticationCode } from "../../model/user.js"
 import { type Ulid, UlidFromUuid } from "../../model/Ulid.js"
 import { InvalidOperationError } from "../../storage/common/errors.js"
+import { storedEntity } from "../common.js"
+
+const storedUserEmail = storedEntity(UserEmail)
+const storedUserEmailAuthentication = storedEntity(UserEmailAuthentication)
+const storedUserEmailAuthenticationCode = storedEntity(UserEmailAuthenticationCode)
 
 // A valid Date only: PostgreSQL can hold instants a Date cannot (e.g. 'infinity'), which are inconsistencies.
 const Instant = Schema.ValidDateFromSelf
@@ -19,7 +24,7 @@ export const UserEmailRow = Schema.Struct({
 export type UserEmailRow = typeof UserEmailRow.Type
 
 export const userEmailFromRow = (row: UserEmailRow): UserEmail =>
-  new UserEmail({ id: row.user_email_id, userId: row.user_id, email: row.email, createdAt: row.created_at }, true)
+  storedUserEmail({ id: row.user_email_id, userId: row.user_id, email: row.email, createdAt: row.created_at })
 
 export const userEmailToRow = (email: UserEmail): UserEmailRow => ({
   user_email_id: email.id,
@@ -40,17 +45,14 @@ export const UserEmailAuthenticationRow = Schema.Struct({
 export type UserEmailAuthenticationRow = typeof UserEmailAuthenticationRow.Type
 
 export const userEmailAuthenticationFromRow = (row: UserEmailAuthenticationRow): UserEmailAuthentication =>
-  new UserEmailAuthentication(
-    {
-      id: row.user_email_authentication_id,
-      userSessionId: Option.fromNullable(row.user_session_id),
-      userRegistrationId: Option.fromNullable(row.user_registration_id),
-      email: row.email,
-      createdAt: row.created_at,
-      completedAt: Option.fromNullable(row.completed_at)
-    },
-    true
-  )
+  storedUserEmailAuthentication({
+    id: row.user_email_authentication_id,
+    userSessionId: Option.fromNullable(row.user_session_id),
+    userRegistrationId: Option.fromNullable(row.user_registration_id),
+    email: row.email,
+    createdAt: row.created_at,
+    completedAt: Option.fromNullable(row.completed_at)
+  })
 
 export const userEmailAuthenticationToRow = (authentication: UserEmailAuthentication): UserEmailAuthenticationRow => ({
   user_email_authentication_id: authentication.id,
@@ -72,16 +74,13 @@ export const UserEmailAuthenticationCodeRow = Schema.Struct({
 export type UserEmailAuthenticationCodeRow = typeof UserEmailAuthenticationCodeRow.Type
 
 export const userEmailAuthenticationCodeFromRow = (row: UserEmailAuthenticationCodeRow): UserEmailAuthenticationCode =>
-  new UserEmailAuthenticationCode(
-    {
-      id: row.user_email_authentication_code_id,
-      userEmailAuthenticationId: row.user_email_authentication_id,
-      code: row.code,
-      createdAt: row.created_at,
-      expiresAt: row.expires_at
-    },
-    true
-  )
+  storedUserEmailAuthenticationCode({
+    id: row.user_email_authentication_code_id,
+    userEmailAuthenticationId: row.user_email_authentication_id,
+    code: row.code,
+    createdAt: row.created_at,
+    expiresAt: row.expires_at
+  })
 
 export const userEmailAuthenticationCodeToRow = (
   code: UserEmailAuthenticationCode

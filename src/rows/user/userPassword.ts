@@ -2,6 +2,9 @@
 import { Option, Schema } from "effect"
 import { Password, PasswordVersion } from "../../model/user.js"
 import { UlidFromUuid } from "../../model/Ulid.js"
+import { storedEntity } from "../common.js"
+
+const storedPassword = storedEntity(Password)
 
 // Valid dates only: PostgreSQL can hold instants JavaScript cannot ('infinity', years past 275760),
 // and such a row must be an inconsistency rather than a defect in the entity constructor.
@@ -19,13 +22,10 @@ export const UserPasswordRow = Schema.Struct({
 export type UserPasswordRow = typeof UserPasswordRow.Type
 
 export const passwordFromRow = (row: UserPasswordRow): Password =>
-  new Password(
-    {
-      id: row.user_password_id,
-      hashedPassword: row.hashed_password,
-      version: row.version,
-      upgradedFromId: Option.fromNullable(row.upgraded_from_id),
-      createdAt: row.created_at
-    },
-    true
-  )
+  storedPassword({
+    id: row.user_password_id,
+    hashedPassword: row.hashed_password,
+    version: row.version,
+    upgradedFromId: Option.fromNullable(row.upgraded_from_id),
+    createdAt: row.created_at
+  })

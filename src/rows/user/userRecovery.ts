@@ -3,6 +3,10 @@ import { Option, Schema } from "effect"
 import { UserRecoverySession, UserRecoveryTicket } from "../../model/user.js"
 import { UlidFromUuid } from "../../model/Ulid.js"
 import { IpAddressFromSelf } from "../../model/values.js"
+import { storedEntity } from "../common.js"
+
+const storedUserRecoverySession = storedEntity(UserRecoverySession)
+const storedUserRecoveryTicket = storedEntity(UserRecoveryTicket)
 
 // Valid dates only: PostgreSQL can hold instants JavaScript cannot ('infinity', years past 275760),
 // and such a row must be an inconsistency rather than a defect in the entity constructor.
@@ -22,18 +26,15 @@ export const UserRecoverySessionRow = Schema.Struct({
 export type UserRecoverySessionRow = typeof UserRecoverySessionRow.Type
 
 export const userRecoverySessionFromRow = (row: UserRecoverySessionRow): UserRecoverySession =>
-  new UserRecoverySession(
-    {
-      id: row.user_recovery_session_id,
-      email: row.email,
-      userAgent: row.user_agent,
-      ipAddress: Option.fromNullable(row.ip_address),
-      locale: row.locale,
-      createdAt: row.created_at,
-      consumedAt: Option.fromNullable(row.consumed_at)
-    },
-    true
-  )
+  storedUserRecoverySession({
+    id: row.user_recovery_session_id,
+    email: row.email,
+    userAgent: row.user_agent,
+    ipAddress: Option.fromNullable(row.ip_address),
+    locale: row.locale,
+    createdAt: row.created_at,
+    consumedAt: Option.fromNullable(row.consumed_at)
+  })
 
 export const userRecoverySessionToRow = (session: UserRecoverySession): UserRecoverySessionRow => ({
   user_recovery_session_id: session.id,
@@ -57,17 +58,14 @@ export const UserRecoveryTicketRow = Schema.Struct({
 export type UserRecoveryTicketRow = typeof UserRecoveryTicketRow.Type
 
 export const userRecoveryTicketFromRow = (row: UserRecoveryTicketRow): UserRecoveryTicket =>
-  new UserRecoveryTicket(
-    {
-      id: row.user_recovery_ticket_id,
-      userRecoverySessionId: row.user_recovery_session_id,
-      userEmailId: row.user_email_id,
-      ticket: row.ticket,
-      createdAt: row.created_at,
-      expiresAt: row.expires_at
-    },
-    true
-  )
+  storedUserRecoveryTicket({
+    id: row.user_recovery_ticket_id,
+    userRecoverySessionId: row.user_recovery_session_id,
+    userEmailId: row.user_email_id,
+    ticket: row.ticket,
+    createdAt: row.created_at,
+    expiresAt: row.expires_at
+  })
 
 export const userRecoveryTicketToRow = (ticket: UserRecoveryTicket): UserRecoveryTicketRow => ({
   user_recovery_ticket_id: ticket.id,

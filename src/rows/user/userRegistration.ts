@@ -5,6 +5,10 @@ import { PasswordVersion, UserRegistration, UserRegistrationPassword } from "../
 import { UlidFromUuid } from "../../model/Ulid.js"
 import { IpAddressFromSelf, isJson, type Json, Url } from "../../model/values.js"
 import { refusedState, stateDecodeFailure, type StateDecodeResult } from "../state.js"
+import { storedEntity } from "../common.js"
+
+const storedUserRegistration = storedEntity(UserRegistration)
+const storedUserRegistrationPassword = storedEntity(UserRegistrationPassword)
 
 const NullableString = Schema.NullOr(Schema.String)
 const NullableUlid = Schema.NullOr(UlidFromUuid)
@@ -22,10 +26,10 @@ const passwordOf = (columns: UserRegistrationPasswordColumns): Option.Option<Use
   columns.hashedPassword === null || columns.hashedPasswordVersion === null
     ? Option.none()
     : Option.some(
-        new UserRegistrationPassword(
-          { hashedPassword: columns.hashedPassword, version: columns.hashedPasswordVersion },
-          true
-        )
+        storedUserRegistrationPassword({
+          hashedPassword: columns.hashedPassword,
+          version: columns.hashedPasswordVersion
+        })
       )
 
 export const decodeUserRegistrationPassword = (
@@ -83,24 +87,21 @@ export type UserRegistrationRow = typeof UserRegistrationRow.Type
 
 // Rows are validated when decoded (PostgreSQL) or read (memory), so the constructor skips a second validation.
 export const userRegistrationFromRow = (row: UserRegistrationRow): UserRegistration =>
-  new UserRegistration(
-    {
-      id: row.user_registration_id,
-      username: row.username,
-      displayName: Option.fromNullable(row.display_name),
-      termsUrl: Option.fromNullable(row.terms_url),
-      emailAuthenticationId: Option.fromNullable(row.email_authentication_id),
-      userRegistrationTokenId: Option.fromNullable(row.user_registration_token_id),
-      password: passwordOf(passwordColumns(row)),
-      upstreamOAuthAuthorizationSessionId: Option.fromNullable(row.upstream_oauth_authorization_session_id),
-      postAuthAction: Option.fromNullable(row.post_auth_action),
-      ipAddress: Option.fromNullable(row.ip_address),
-      userAgent: Option.fromNullable(row.user_agent),
-      createdAt: row.created_at,
-      completedAt: Option.fromNullable(row.completed_at)
-    },
-    true
-  )
+  storedUserRegistration({
+    id: row.user_registration_id,
+    username: row.username,
+    displayName: Option.fromNullable(row.display_name),
+    termsUrl: Option.fromNullable(row.terms_url),
+    emailAuthenticationId: Option.fromNullable(row.email_authentication_id),
+    userRegistrationTokenId: Option.fromNullable(row.user_registration_token_id),
+    password: passwordOf(passwordColumns(row)),
+    upstreamOAuthAuthorizationSessionId: Option.fromNullable(row.upstream_oauth_authorization_session_id),
+    postAuthAction: Option.fromNullable(row.post_auth_action),
+    ipAddress: Option.fromNullable(row.ip_address),
+    userAgent: Option.fromNullable(row.user_agent),
+    createdAt: row.created_at,
+    completedAt: Option.fromNullable(row.completed_at)
+  })
 
 export const userRegistrationToRow = (registration: UserRegistration): UserRegistrationRow => ({
   user_registration_id: registration.id,

@@ -3,6 +3,9 @@ import { Option, Schema } from "effect"
 import { Count, Timestamp } from "../../model/common.js"
 import { UserRegistrationToken } from "../../model/user.js"
 import { UlidFromUuid } from "../../model/Ulid.js"
+import { storedEntity } from "../common.js"
+
+const storedUserRegistrationToken = storedEntity(UserRegistrationToken)
 
 // Valid dates only: PostgreSQL can hold instants JavaScript cannot ('infinity', years past 275760).
 const NullableTimestamp = Schema.NullOr(Timestamp)
@@ -27,19 +30,16 @@ export type UserRegistrationTokenRow = typeof UserRegistrationTokenRow.Type
 
 // Rows are validated when decoded (PostgreSQL) or read (memory), so the constructor skips a second validation.
 export const userRegistrationTokenFromRow = (row: UserRegistrationTokenRow): UserRegistrationToken =>
-  new UserRegistrationToken(
-    {
-      id: row.user_registration_token_id,
-      token: row.token,
-      usageLimit: Option.fromNullable(row.usage_limit),
-      timesUsed: row.times_used,
-      createdAt: row.created_at,
-      lastUsedAt: Option.fromNullable(row.last_used_at),
-      expiresAt: Option.fromNullable(row.expires_at),
-      revokedAt: Option.fromNullable(row.revoked_at)
-    },
-    true
-  )
+  storedUserRegistrationToken({
+    id: row.user_registration_token_id,
+    token: row.token,
+    usageLimit: Option.fromNullable(row.usage_limit),
+    timesUsed: row.times_used,
+    createdAt: row.created_at,
+    lastUsedAt: Option.fromNullable(row.last_used_at),
+    expiresAt: Option.fromNullable(row.expires_at),
+    revokedAt: Option.fromNullable(row.revoked_at)
+  })
 
 export const userRegistrationTokenToRow = (token: UserRegistrationToken): UserRegistrationTokenRow => ({
   user_registration_token_id: token.id,
