@@ -17,10 +17,11 @@ import { migrateShipped, seedUsersSql } from "./repository.js"
 
 /** A tracer of the application's: Effect's own spans, counted (so that spans are made and kept alive). */
 let spansOpened = 0
+const builtIn = Effect.runSync(Effect.tracer)
 const recording = Tracer.make({
   span: (...args) => {
     spansOpened++
-    return Effect.runSync(Effect.tracer).span(...args)
+    return builtIn.span(...args)
   },
   context: (f) => f()
 })

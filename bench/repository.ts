@@ -359,40 +359,24 @@ const benchRaw = async (
         const spansPerCall = (recording.counts.started - spansBefore) / tracedCalls
         const perOp = (runs: ReadonlyArray<number>) => `${fmtUs(median(runs) / n)}/op`
         const name = `${op.name}, concurrency ${concurrency}`
+        // the issue's goals: ≤ 1.10× at concurrency 1, ≤ 1.25× at 16, whichever way the repository runs
+        const limit = concurrency === 1 ? 1.1 : 1.25
+        const againstRaw = (key: "repo" | "traced" | "unprepared", label: string, detail = "") =>
+          ratioRow(
+            {
+              section: "a",
+              name: `${name}, ${label}`,
+              a: `repository ${perOp(result[key])}${detail}`,
+              b: `raw pg ${perOp(result.raw)}`,
+              target: `≤ ${limit.toFixed(2)}×`
+            },
+            pairOf(result, key, "raw"),
+            limit
+          )
         rows.push(
-          ratioRow(
-            {
-              section: "a",
-              name: `${name}, no tracer`,
-              a: `repository ${perOp(result.repo)}`,
-              b: `raw pg ${perOp(result.raw)}`,
-              target: "≤ 1.10×"
-            },
-            pairOf(result, "repo", "raw"),
-            1.1
-          ),
-          ratioRow(
-            {
-              section: "a",
-              name: `${name}, with a tracer`,
-              a: `repository ${perOp(result.traced)}, ${spansPerCall.toFixed(1)} spans/call`,
-              b: `raw pg ${perOp(result.raw)}`,
-              target: "≤ 1.10×"
-            },
-            pairOf(result, "traced", "raw"),
-            1.1
-          ),
-          ratioRow(
-            {
-              section: "a",
-              name: `${name}, no tracer, prepared statements off`,
-              a: `repository ${perOp(result.unprepared)}`,
-              b: `raw pg ${perOp(result.raw)}`,
-              target: "≤ 1.10×"
-            },
-            pairOf(result, "unprepared", "raw"),
-            1.1
-          ),
+          againstRaw("repo", "no tracer"),
+          againstRaw("traced", "with a tracer", `, ${spansPerCall.toFixed(1)} spans/call`),
+          againstRaw("unprepared", "no tracer, prepared statements off"),
           ratioRow(
             {
               section: "a",
