@@ -23,6 +23,7 @@ import {
   joinUser
 } from "../../rows/user/browserSession.js"
 import { type UserRow, userToRow } from "../../rows/user/user.js"
+import { timestampBatch, timestampCleanupResult } from "../common/cleanup.js"
 import { toSafeCountOrFail } from "../common/count.js"
 import { checkCursors, paginate } from "../common/pagination.js"
 import { requireUlid } from "../common/parameters.js"
@@ -111,38 +112,6 @@ const linkUpstreamSession = (db: Database, row: AuthenticationRow): Either.Eithe
 /** A session row joined with its user, not decoded yet (an orphan would be dropped by the inner join). */
 const withUser = (db: Database, row: BrowserSessionRow) =>
   Option.map(db.get<UserRow>("users", row.user_id), (user) => joinUser(row, user))
-
-const compareKeys = (key: (row: BrowserSessionRow) => Date | null) => (a: BrowserSessionRow, b: BrowserSessionRow) =>
-  key(a)!.getTime() - key(b)!.getTime() ||
-  (a.user_session_id < b.user_session_id ? -1 : a.user_session_id > b.user_session_id ? 1 : 0)
-
-/** Rows with `since <= key < until`, in key order then id, at most `limit` (the PostgreSQL CTE's selection). */
-const selectBatch = (
-  rows: ReadonlyArray<BrowserSessionRow>,
-  key: (row: BrowserSessionRow) => Date | null,
-  since: Option.Option<Date>,
-  until: Date,
-  limit: number,
-  extra: (row: BrowserSessionRow) => boolean
-) =>
-  rows
-    .filter((row) => {
-      const k = key(row)
-      return (
-        k !== null &&
-        (Option.isNone(since) || k.getTime() >= since.value.getTime()) &&
-        k.getTime() < until.getTime() &&
-        extra(row)
-      )
-    })
-    .sort(compareKeys(key))
-    .slice(0, limit)
-
-const cleanupResult = (batch: ReadonlyArray<BrowserSessionRow>, key: (row: BrowserSessionRow) => Date | null) =>
-  CleanupResult.make<Date>(
-    batch.length,
-    batch.length === 0 ? Option.none() : Option.some(key(batch[batch.length - 1]!)!)
-  )
 
 /** GREATEST ignores NULL, so a session never active takes the given instant; no IP keeps the stored one (COALESCE). */
 const applyActivity = (row: BrowserSessionRow, [, at, ip]: ActivityRecord): BrowserSessionRow => ({
@@ -319,19 +288,19 @@ export const make = Effect.gen(function* () {
             ...db.rows<Row>("oauth2_sessions").map((r) => r.user_session_id),
             ...db.rows<Row>("compat_sessions").map((r) => r.user_session_id)
           ])
-          const batch = selectBatch(
-            sessions.rows(db),
+          const batch = timestampBatch(sessions.rows(db), {
             key,
+            id: (r) => r.user_session_id,
             since,
             until,
             limit,
-            (r) => !referenced.has(r.user_session_id)
-          )
+            where: (r) => !referenced.has(r.user_session_id)
+          })
           const ids = new Set<unknown>(batch.map((r) => r.user_session_id))
           // Authentications go by the cascade, as in the PostgreSQL statement.
           return Either.map(
             db.deleteWhere(SESSIONS, (r) => ids.has(r.user_session_id)),
-            ([, next]) => [cleanupResult(batch, key), next] as const
+            ([, next]) => [timestampCleanupResult(batch, key), next] as const
           )
         })
       }),
@@ -341,7 +310,14 @@ export const make = Effect.gen(function* () {
         yield* checkCleanupLimit(limit)
         const key = (r: BrowserSessionRow) => r.last_active_at
         return yield* store.write((db): Either.Either<readonly [CleanupResult<Date>, Database], DriverError> => {
-          const batch = selectBatch(sessions.rows(db), key, since, threshold, limit, (r) => r.last_active_ip !== null)
+          const batch = timestampBatch(sessions.rows(db), {
+            key,
+            id: (r) => r.user_session_id,
+            since,
+            until: threshold,
+            limit,
+            where: (r) => r.last_active_ip !== null
+          })
           const ids = new Set<unknown>(batch.map((r) => r.user_session_id))
           return Either.map(
             db.updateWhere(
@@ -349,7 +325,7 @@ export const make = Effect.gen(function* () {
               (r) => ids.has(r.user_session_id),
               (r) => ({ ...r, last_active_ip: null })
             ),
-            ([, next]) => [cleanupResult(batch, key), next] as const
+            ([, next]) => [timestampCleanupResult(batch, key), next] as const
           )
         })
       })

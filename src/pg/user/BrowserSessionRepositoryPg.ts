@@ -11,7 +11,6 @@ import {
   checkBrowserSessionFilter,
   type UpstreamOAuthSessionFilter
 } from "../../storage/user/BrowserSessionRepository.js"
-import { CleanupResult } from "../../storage/common/CleanupResult.js"
 import { expectRowsAffected, refusedTransition } from "../../storage/common/errors.js"
 import { now } from "../../storage/common/time.js"
 import { checkCleanupLimit, checkWellFormed } from "../../storage/common/limits.js"
@@ -22,7 +21,8 @@ import {
   BrowserSessionWithUserRow,
   browserSessionFromRow
 } from "../../rows/user/browserSession.js"
-import { countRows, toSafeCount } from "../common/count.js"
+import { timestampCleanupResult, TimestampCleanupRow } from "../common/cleanup.js"
+import { countRows } from "../common/count.js"
 import { executorOf } from "../common/execute.js"
 import { listPage } from "../common/pagination.js"
 import { traced } from "../common/tracing.js"
@@ -50,12 +50,6 @@ const authenticationColumns =
   "user_session_authentication_id, user_session_id, created_at, user_password_id, upstream_oauth_authorization_session_id"
 
 const NullableDate = Schema.NullOr(Schema.DateFromSelf)
-
-/** COUNT(*) is a bigint: node-postgres gives decimal text unless a parser was installed. */
-const CleanupRow = Schema.Struct({
-  count: Schema.Union(Schema.String, Schema.Number, Schema.BigIntFromSelf),
-  last: NullableDate
-})
 
 const q = repositoryQueries({
   prefix: "browserSession",
@@ -127,7 +121,7 @@ const statements = q.statements({
       "SELECT COUNT(*) AS count, MAX(deleted.finished_at) AS last FROM deleted"
     ].join(" "),
     params: Schema.Tuple(NullableDate, Schema.DateFromSelf, Schema.NonNegativeInt),
-    row: CleanupRow
+    row: TimestampCleanupRow
   },
   cleanupInactiveIps: {
     text: [
@@ -148,7 +142,7 @@ const statements = q.statements({
       "SELECT COUNT(*) AS count, MAX(updated.last_active_at) AS last FROM updated"
     ].join(" "),
     params: Schema.Tuple(NullableDate, Schema.DateFromSelf, Schema.NonNegativeInt),
-    row: CleanupRow
+    row: TimestampCleanupRow
   }
 })
 
@@ -218,11 +212,6 @@ const filterFragment = (sql: SqlClient.SqlClient, filter: BrowserSessionFilter):
   }
   return sql.and(clauses)
 }
-
-const cleanupResult = (rows: ReadonlyArray<typeof CleanupRow.Type>) =>
-  Effect.map(toSafeCount(rows[0]?.count ?? 0), (n): CleanupResult<Date> =>
-    CleanupResult.make(n, Option.fromNullable(rows[0]?.last))
-  )
 
 const toSession = optionalEntity(browserSessionFromRow)
 const toAuthentication = optionalEntity(authenticationFromRow)
@@ -346,14 +335,14 @@ export const make = Effect.gen(function* () {
       Effect.gen(function* () {
         yield* checkCleanupLimit(limit)
         const rows = yield* db.cleanupFinished.all(Option.getOrNull(since), until, limit)
-        return yield* cleanupResult(rows)
+        return yield* timestampCleanupResult(rows)
       }),
 
     cleanupInactiveIps: (since, threshold, limit) =>
       Effect.gen(function* () {
         yield* checkCleanupLimit(limit)
         const rows = yield* db.cleanupInactiveIps.all(Option.getOrNull(since), threshold, limit)
-        return yield* cleanupResult(rows)
+        return yield* timestampCleanupResult(rows)
       })
   })
 })
