@@ -1,6 +1,17 @@
 // Shared pieces of the row modules: turning an optional stored row into an optional entity, as both backends do.
-import { Either, Option } from "effect"
+import { Either, Option, Schema } from "effect"
+import { makeScope, type Scope, ScopeToken } from "../model/values.js"
 import type { InconsistencyError } from "../storage/common/errors.js"
+
+/**
+ * A `scope_list` column: a text array whose every element is a scope token. Kept a plain array of refined strings so
+ * that the row decoder compiles; a bad token is an inconsistency on column `scope_list`. Order and duplicates are
+ * not checked: {@link scopeOfList} normalises, as the stored form allows any order.
+ */
+export const ScopeListColumn = Schema.Array(ScopeToken)
+
+/** The entity's scope from a decoded `scope_list` (sorted, without duplicates). */
+export const scopeOfList = (list: ReadonlyArray<ScopeToken>): Scope => makeScope(list)
 
 /**
  * `Option<Row>` to `Option<Entity>` with a row mapping that may refuse the row (an InconsistencyError naming the
