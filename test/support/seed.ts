@@ -3,7 +3,7 @@ import { SqlClient } from "@effect/sql"
 import { Context, Effect, Either, Layer } from "effect"
 import { MemoryStore } from "../../src/memory/MemoryStore.js"
 import type { Row } from "../../src/memory/Database.js"
-import { generateUlid, parseUlid, ulidToUuid } from "../../src/model/Ulid.js"
+import { generateUlid, parseUlid, ulidToUuid, uuidToUlid } from "../../src/model/Ulid.js"
 
 export class Seed extends Context.Tag("test/Seed")<
   Seed,
@@ -12,6 +12,11 @@ export class Seed extends Context.Tag("test/Seed")<
     readonly insert: (table: string, row: Row) => Effect.Effect<void, unknown>
     /** How many rows `table` holds (to show that a refused call wrote nothing to tables without a list method). */
     readonly count: (table: string) => Effect.Effect<number, unknown>
+    /**
+     * Every row of `table` as the memory backend stores it (ids as ULIDs), in primary-key order: what both backends
+     * left behind, comparable with `toEqual`.
+     */
+    readonly dump: (table: string, idColumn: string) => Effect.Effect<ReadonlyArray<Row>, unknown>
   }
 >() {}
 
@@ -26,6 +31,19 @@ const toPg = (row: Row): Record<string, unknown> =>
     ])
   )
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
+
+// The reverse of toPg: uuid text in id columns back to ULIDs.
+const fromPg = (row: Record<string, unknown>): Row =>
+  Object.fromEntries(
+    Object.entries(row).map(([k, v]) => [
+      k,
+      typeof v === "string" && (k.endsWith("_id") || k === "id") && UUID.test(v)
+        ? uuidToUlid(v).pipe((o) => (o._tag === "Some" ? o.value : v))
+        : v
+    ])
+  ) as Row
+
 export const SeedPg = Layer.effect(
   Seed,
   Effect.gen(function* () {
@@ -33,7 +51,11 @@ export const SeedPg = Layer.effect(
     return {
       insert: (table, row) => Effect.asVoid(sql`INSERT INTO ${sql(table)} ${sql.insert(toPg(row))}`),
       count: (table) =>
-        Effect.map(sql<{ n: string }>`SELECT COUNT(*) AS n FROM ${sql(table)}`, (rows) => Number(rows[0]!.n))
+        Effect.map(sql<{ n: string }>`SELECT COUNT(*) AS n FROM ${sql(table)}`, (rows) => Number(rows[0]!.n)),
+      dump: (table, idColumn) =>
+        Effect.map(sql<Record<string, unknown>>`SELECT * FROM ${sql(table)} ORDER BY ${sql(idColumn)}`, (rows) =>
+          rows.map(fromPg)
+        )
     }
   })
 )
@@ -45,7 +67,15 @@ export const SeedMemory = Layer.effect(
     return {
       insert: (table, row) =>
         store.write((db) => Either.map(db.insert(table, row), (next) => [undefined, next] as const)),
-      count: (table) => store.read((db) => db.size(table))
+      count: (table) => store.read((db) => db.size(table)),
+      dump: (table, idColumn) =>
+        store.read((db) =>
+          [...db.rows(table)].sort((a, b) => {
+            const x = String(a[idColumn])
+            const y = String(b[idColumn])
+            return x < y ? -1 : x > y ? 1 : 0
+          })
+        )
     }
   })
 )
