@@ -187,9 +187,15 @@ describe("oauth2_refresh_tokens state", () => {
       new Revoked({ revokedAt: at(2) })
     ]
     for (const s of states) expect(decodeRefreshTokenState(encodeRefreshTokenState(s))).toEqual(Either.right(s))
-    inconsistent(decodeRefreshTokenState({ ...none, nextOAuth2RefreshTokenId: next }), "state")
-    inconsistent(decodeRefreshTokenState({ ...none, consumedAt: at(1), revokedAt: at(2) }), "state")
-    inconsistent(decodeRefreshTokenState({ ...none, revokedAt: at(2), nextOAuth2RefreshTokenId: next }), "state")
+    inconsistent(decodeRefreshTokenState({ ...none, nextOAuth2RefreshTokenId: next }), "next_oauth2_refresh_token_id")
+    inconsistent(
+      decodeRefreshTokenState({ ...none, consumedAt: at(1), revokedAt: at(2) }),
+      "next_oauth2_refresh_token_id"
+    )
+    inconsistent(
+      decodeRefreshTokenState({ ...none, revokedAt: at(2), nextOAuth2RefreshTokenId: next }),
+      "next_oauth2_refresh_token_id"
+    )
   })
 })
 

@@ -1,0 +1,110 @@
+// OAuth2AccessTokenRepository in memory: the same rows and rules as PostgreSQL, over the MemoryStore's tables.
+import { Effect, Either, Layer, Option } from "effect"
+import { markAccessTokenUsed, revokeAccessToken } from "../../model/oauth2/accessToken.js"
+import { generateUlid } from "../../model/Ulid.js"
+import { AccessTokenRow, accessTokenFromRow, OAUTH2_ACCESS_TOKENS } from "../../rows/oauth2/accessToken.js"
+import { codeExpiry } from "../../rows/user/userEmail.js"
+import type { CleanupResult } from "../../storage/common/CleanupResult.js"
+import { type DriverError, refusedTransition } from "../../storage/common/errors.js"
+import { checkCleanupLimit, checkWellFormed } from "../../storage/common/limits.js"
+import { now } from "../../storage/common/time.js"
+import { OAuth2AccessTokenRepository } from "../../storage/oauth2/OAuth2AccessTokenRepository.js"
+import { timestampBatch, timestampCleanupResult } from "../common/cleanup.js"
+import { requireUlid } from "../common/parameters.js"
+import type { Database } from "../Database.js"
+import { MemoryStore } from "../MemoryStore.js"
+import { exactlyOne, memoryTable } from "../Table.js"
+
+export const make = Effect.gen(function* () {
+  const store = yield* MemoryStore
+  const tokens = memoryTable(store, {
+    table: OAUTH2_ACCESS_TOKENS,
+    idColumn: "oauth2_access_token_id",
+    row: AccessTokenRow
+  })
+
+  /** The twin of the PostgreSQL cleanup statements: a batch by `key`, deleted in one write (refresh tokens' pointers cleared). */
+  const cleanupBy =
+    (key: (row: AccessTokenRow) => Date | null) => (since: Option.Option<Date>, until: Date, limit: number) =>
+      Effect.gen(function* () {
+        yield* checkCleanupLimit(limit)
+        return yield* store.write((db): Either.Either<readonly [CleanupResult<Date>, Database], DriverError> => {
+          const batch = timestampBatch(tokens.rows(db), {
+            key,
+            id: (r) => r.oauth2_access_token_id,
+            since,
+            until,
+            limit
+          })
+          const ids = new Set<unknown>(batch.map((r) => r.oauth2_access_token_id))
+          return Either.map(
+            db.deleteWhere(OAUTH2_ACCESS_TOKENS, (r) => ids.has(r.oauth2_access_token_id)),
+            ([, next]) => [timestampCleanupResult(batch, key), next] as const
+          )
+        })
+      })
+
+  return OAuth2AccessTokenRepository.of({
+    lookup: (id) => Effect.map(tokens.get(id), Option.map(accessTokenFromRow)),
+
+    findByToken: (accessToken) =>
+      Effect.zipRight(
+        checkWellFormed({ accessToken }),
+        Effect.map(
+          tokens.find((r) => r.access_token === accessToken, accessToken),
+          Option.map(accessTokenFromRow)
+        )
+      ),
+
+    // In PostgreSQL's order: the arguments, then the parameters as they are encoded, then the statement.
+    add: (session, accessToken, expiresAfter) =>
+      Effect.gen(function* () {
+        yield* checkWellFormed({ accessToken })
+        const at = yield* now
+        const expiresAt = Option.isSome(expiresAfter) ? yield* codeExpiry(at, expiresAfter.value) : null
+        const id = yield* generateUlid
+        yield* requireUlid(session.id)
+        const row: AccessTokenRow = {
+          oauth2_access_token_id: id,
+          oauth2_session_id: session.id,
+          access_token: accessToken,
+          created_at: at,
+          expires_at: expiresAt,
+          revoked_at: null,
+          first_used_at: null
+        }
+        yield* exactlyOne(tokens.insertIgnoringConflict(row))
+        return accessTokenFromRow(row)
+      }),
+
+    // `… AND revoked_at IS NULL`, as PostgreSQL's guarded statement.
+    revoke: (accessToken) =>
+      Effect.gen(function* () {
+        const at = yield* now
+        const next = yield* refusedTransition(revokeAccessToken(accessToken, at))
+        yield* requireUlid(accessToken.id)
+        yield* exactlyOne(
+          tokens.updateWhere(
+            (r) => r.oauth2_access_token_id === accessToken.id && r.revoked_at === null,
+            (r) => ({ ...r, revoked_at: at })
+          )
+        )
+        return next
+      }),
+
+    markUsed: (accessToken) =>
+      Effect.gen(function* () {
+        const at = yield* now
+        yield* tokens.updateOne(accessToken.id, (r) => ({ ...r, first_used_at: at }))
+        return markAccessTokenUsed(accessToken, at)
+      }),
+
+    cleanupRevoked: cleanupBy((r) => r.revoked_at),
+    cleanupExpired: cleanupBy((r) => r.expires_at)
+  })
+})
+
+export const layer: Layer.Layer<OAuth2AccessTokenRepository, never, MemoryStore> = Layer.effect(
+  OAuth2AccessTokenRepository,
+  make
+)

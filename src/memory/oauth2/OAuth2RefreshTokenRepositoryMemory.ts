@@ -1,0 +1,131 @@
+// OAuth2RefreshTokenRepository in memory: the same rows and rules as PostgreSQL, over the MemoryStore's tables.
+import { Effect, Either, Layer, Option } from "effect"
+import { consumeRefreshToken, revokeRefreshToken } from "../../model/oauth2/refreshToken.js"
+import { generateUlid } from "../../model/Ulid.js"
+import { OAUTH2_REFRESH_TOKENS, RefreshTokenRow, refreshTokenFromRow } from "../../rows/oauth2/refreshToken.js"
+import type { CleanupResult } from "../../storage/common/CleanupResult.js"
+import { type DriverError, refusedTransition } from "../../storage/common/errors.js"
+import { checkCleanupLimit, checkWellFormed } from "../../storage/common/limits.js"
+import { now } from "../../storage/common/time.js"
+import { OAuth2RefreshTokenRepository } from "../../storage/oauth2/OAuth2RefreshTokenRepository.js"
+import { timestampBatch, timestampCleanupResult } from "../common/cleanup.js"
+import { requireUlid } from "../common/parameters.js"
+import type { Database } from "../Database.js"
+import { MemoryStore } from "../MemoryStore.js"
+import { exactlyOne, memoryTable } from "../Table.js"
+
+export const make = Effect.gen(function* () {
+  const store = yield* MemoryStore
+  const tokens = memoryTable(store, {
+    table: OAUTH2_REFRESH_TOKENS,
+    idColumn: "oauth2_refresh_token_id",
+    row: RefreshTokenRow
+  })
+
+  /**
+   * The twin of the PostgreSQL cleanup statements: a batch by `key` among the rows `where` selects (judged on the
+   * state before the delete, as the statement's CTE sees it), deleted in one write; successor pointers to a deleted
+   * token are cleared by the foreign key's ON DELETE SET NULL.
+   */
+  const cleanupBy =
+    (key: (row: RefreshTokenRow) => Date | null, where?: (db: Database) => (row: RefreshTokenRow) => boolean) =>
+    (since: Option.Option<Date>, until: Date, limit: number) =>
+      Effect.gen(function* () {
+        yield* checkCleanupLimit(limit)
+        return yield* store.write((db): Either.Either<readonly [CleanupResult<Date>, Database], DriverError> => {
+          const batch = timestampBatch(tokens.rows(db), {
+            key,
+            id: (r) => r.oauth2_refresh_token_id,
+            since,
+            until,
+            limit,
+            ...(where === undefined ? {} : { where: where(db) })
+          })
+          const ids = new Set<unknown>(batch.map((r) => r.oauth2_refresh_token_id))
+          return Either.map(
+            db.deleteWhere(OAUTH2_REFRESH_TOKENS, (r) => ids.has(r.oauth2_refresh_token_id)),
+            ([, next]) => [timestampCleanupResult(batch, key), next] as const
+          )
+        })
+      })
+
+  /** The successor is unset or itself consumed (the LEFT JOIN of the PostgreSQL statement). */
+  const successorGoneOrConsumed = (db: Database) => (row: RefreshTokenRow) =>
+    row.next_oauth2_refresh_token_id === null ||
+    Option.exists(
+      db.get<RefreshTokenRow>(OAUTH2_REFRESH_TOKENS, row.next_oauth2_refresh_token_id),
+      (successor) => successor.consumed_at !== null
+    )
+
+  return OAuth2RefreshTokenRepository.of({
+    lookup: (id) => Effect.map(tokens.get(id), Option.map(refreshTokenFromRow)),
+
+    findByToken: (refreshToken) =>
+      Effect.zipRight(
+        checkWellFormed({ refreshToken }),
+        Effect.map(
+          tokens.find((r) => r.refresh_token === refreshToken, refreshToken),
+          Option.map(refreshTokenFromRow)
+        )
+      ),
+
+    // In PostgreSQL's order: the arguments, then the parameters as they are encoded, then the statement.
+    add: (session, accessToken, refreshToken) =>
+      Effect.gen(function* () {
+        yield* checkWellFormed({ refreshToken })
+        const at = yield* now
+        const id = yield* generateUlid
+        yield* requireUlid(session.id, accessToken.id)
+        const row: RefreshTokenRow = {
+          oauth2_refresh_token_id: id,
+          oauth2_session_id: session.id,
+          oauth2_access_token_id: accessToken.id,
+          refresh_token: refreshToken,
+          created_at: at,
+          consumed_at: null,
+          revoked_at: null,
+          next_oauth2_refresh_token_id: null
+        }
+        yield* exactlyOne(tokens.insertIgnoringConflict(row))
+        return refreshTokenFromRow(row)
+      }),
+
+    // `… AND revoked_at IS NULL`, as PostgreSQL's guarded statement; a missing successor fails its foreign key.
+    consume: (refreshToken, replacedBy) =>
+      Effect.gen(function* () {
+        const at = yield* now
+        const next = yield* refusedTransition(consumeRefreshToken(refreshToken, at, replacedBy.id))
+        yield* requireUlid(refreshToken.id, replacedBy.id)
+        yield* exactlyOne(
+          tokens.updateWhere(
+            (r) => r.oauth2_refresh_token_id === refreshToken.id && r.revoked_at === null,
+            (r) => ({ ...r, consumed_at: at, next_oauth2_refresh_token_id: replacedBy.id })
+          )
+        )
+        return next
+      }),
+
+    // `… AND consumed_at IS NULL AND revoked_at IS NULL`, as PostgreSQL's guarded statement.
+    revoke: (refreshToken) =>
+      Effect.gen(function* () {
+        const at = yield* now
+        const next = yield* refusedTransition(revokeRefreshToken(refreshToken, at))
+        yield* requireUlid(refreshToken.id)
+        yield* exactlyOne(
+          tokens.updateWhere(
+            (r) => r.oauth2_refresh_token_id === refreshToken.id && r.consumed_at === null && r.revoked_at === null,
+            (r) => ({ ...r, revoked_at: at })
+          )
+        )
+        return next
+      }),
+
+    cleanupRevoked: cleanupBy((r) => r.revoked_at),
+    cleanupConsumed: cleanupBy((r) => r.consumed_at, successorGoneOrConsumed)
+  })
+})
+
+export const layer: Layer.Layer<OAuth2RefreshTokenRepository, never, MemoryStore> = Layer.effect(
+  OAuth2RefreshTokenRepository,
+  make
+)

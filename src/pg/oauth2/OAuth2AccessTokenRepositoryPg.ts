@@ -1,0 +1,153 @@
+// OAuth2AccessTokenRepository on PostgreSQL: every statement is declared (and prepared); no query is assembled at run time.
+import { SqlClient } from "@effect/sql"
+import { Effect, Layer, Option, Schema } from "effect"
+import { markAccessTokenUsed, revokeAccessToken } from "../../model/oauth2/accessToken.js"
+import { generateUlid, UlidFromUuid } from "../../model/Ulid.js"
+import { optionalEntity } from "../../rows/common.js"
+import { codeExpiry } from "../../rows/user/userEmail.js"
+import { AccessTokenRow, accessTokenFromRow, OAUTH2_ACCESS_TOKENS } from "../../rows/oauth2/accessToken.js"
+import { refusedTransition } from "../../storage/common/errors.js"
+import { checkCleanupLimit, checkWellFormed } from "../../storage/common/limits.js"
+import { now } from "../../storage/common/time.js"
+import { OAuth2AccessTokenRepository } from "../../storage/oauth2/OAuth2AccessTokenRepository.js"
+import { timestampCleanupResult, TimestampCleanupRow } from "../common/cleanup.js"
+import { traced } from "../common/tracing.js"
+import { bindAll, declarationsOf, NoRows, repositoryQueries } from "../query.js"
+
+const columns =
+  "oauth2_access_token_id, oauth2_session_id, access_token, created_at, expires_at, revoked_at, first_used_at"
+
+const NullableDate = Schema.NullOr(Schema.DateFromSelf)
+
+const q = repositoryQueries({
+  prefix: "oauth2AccessToken",
+  table: OAUTH2_ACCESS_TOKENS,
+  idColumn: "oauth2_access_token_id",
+  row: AccessTokenRow
+})
+
+/** A timestamp-keyed cleanup of tokens by `key`; rows sharing an instant go in id order, as memory takes them. */
+const cleanupBy = (key: "revoked_at" | "expires_at") =>
+  [
+    "WITH to_delete AS (",
+    "SELECT oauth2_access_token_id FROM oauth2_access_tokens",
+    `WHERE ${key} IS NOT NULL`,
+    `AND ($1::timestamptz IS NULL OR ${key} >= $1)`,
+    `AND ${key} < $2`,
+    `ORDER BY ${key} ASC, oauth2_access_token_id ASC`,
+    "LIMIT $3",
+    "FOR UPDATE",
+    "), deleted AS (",
+    "DELETE FROM oauth2_access_tokens USING to_delete",
+    "WHERE oauth2_access_tokens.oauth2_access_token_id = to_delete.oauth2_access_token_id",
+    `RETURNING oauth2_access_tokens.${key}`,
+    ")",
+    `SELECT COUNT(*) AS count, MAX(deleted.${key}) AS last FROM deleted`
+  ].join(" ")
+
+const statements = q.statements({
+  lookup: {
+    text: `SELECT ${columns} FROM oauth2_access_tokens WHERE oauth2_access_token_id = $1`,
+    params: Schema.Tuple(UlidFromUuid)
+  },
+  findByToken: {
+    text: `SELECT ${columns} FROM oauth2_access_tokens WHERE access_token = $1`,
+    params: Schema.Tuple(Schema.String)
+  },
+  // ON CONFLICT DO NOTHING keeps the unit of work usable when the token text is taken (storage rule: Conflicts).
+  add: {
+    text:
+      `INSERT INTO oauth2_access_tokens (oauth2_access_token_id, oauth2_session_id, access_token, created_at, expires_at) ` +
+      `VALUES ($1, $2, $3, $4, $5) ON CONFLICT (access_token) DO NOTHING`,
+    params: Schema.Tuple(UlidFromUuid, UlidFromUuid, Schema.String, Schema.DateFromSelf, NullableDate),
+    row: NoRows
+  },
+  // Guarded: a token revoked since the entity was read keeps its instant and is reported by the count.
+  revoke: {
+    text: `UPDATE oauth2_access_tokens SET revoked_at = $2 WHERE oauth2_access_token_id = $1 AND revoked_at IS NULL`,
+    params: Schema.Tuple(UlidFromUuid, Schema.DateFromSelf),
+    row: NoRows
+  },
+  markUsed: {
+    text: `UPDATE oauth2_access_tokens SET first_used_at = $2 WHERE oauth2_access_token_id = $1`,
+    params: Schema.Tuple(UlidFromUuid, Schema.DateFromSelf),
+    row: NoRows
+  },
+  cleanupRevoked: {
+    text: cleanupBy("revoked_at"),
+    params: Schema.Tuple(NullableDate, Schema.DateFromSelf, Schema.NonNegativeInt),
+    row: TimestampCleanupRow
+  },
+  cleanupExpired: {
+    text: cleanupBy("expires_at"),
+    params: Schema.Tuple(NullableDate, Schema.DateFromSelf, Schema.NonNegativeInt),
+    row: TimestampCleanupRow
+  }
+})
+
+/** Every query this repository sends, for the offline check. */
+export const queries = declarationsOf(statements)
+
+const toToken = optionalEntity(accessTokenFromRow)
+
+export const make = Effect.gen(function* () {
+  const sql = yield* SqlClient.SqlClient
+  const db = bindAll(sql, statements)
+
+  return OAuth2AccessTokenRepository.of({
+    lookup: (id) => Effect.flatMap(db.lookup.one(id), toToken),
+
+    findByToken: (accessToken) =>
+      Effect.zipRight(checkWellFormed({ accessToken }), Effect.flatMap(db.findByToken.one(accessToken), toToken)),
+
+    add: (session, accessToken, expiresAfter) =>
+      Effect.gen(function* () {
+        yield* checkWellFormed({ accessToken })
+        const at = yield* now
+        const expiresAt = Option.isSome(expiresAfter) ? yield* codeExpiry(at, expiresAfter.value) : null
+        const id = yield* generateUlid
+        yield* db.add.affectedOne(id, session.id, accessToken, at, expiresAt)
+        return accessTokenFromRow({
+          oauth2_access_token_id: id,
+          oauth2_session_id: session.id,
+          access_token: accessToken,
+          created_at: at,
+          expires_at: expiresAt,
+          revoked_at: null,
+          first_used_at: null
+        })
+      }),
+
+    revoke: (accessToken) =>
+      Effect.gen(function* () {
+        const at = yield* now
+        const next = yield* refusedTransition(revokeAccessToken(accessToken, at))
+        yield* db.revoke.affectedOne(accessToken.id, at)
+        return next
+      }),
+
+    markUsed: (accessToken) =>
+      Effect.gen(function* () {
+        const at = yield* now
+        yield* db.markUsed.affectedOne(accessToken.id, at)
+        return markAccessTokenUsed(accessToken, at)
+      }),
+
+    cleanupRevoked: (since, until, limit) =>
+      Effect.gen(function* () {
+        yield* checkCleanupLimit(limit)
+        return yield* timestampCleanupResult(yield* db.cleanupRevoked.all(Option.getOrNull(since), until, limit))
+      }),
+
+    cleanupExpired: (since, until, limit) =>
+      Effect.gen(function* () {
+        yield* checkCleanupLimit(limit)
+        return yield* timestampCleanupResult(yield* db.cleanupExpired.all(Option.getOrNull(since), until, limit))
+      })
+  })
+})
+
+export const layer: Layer.Layer<OAuth2AccessTokenRepository, never, SqlClient.SqlClient> = Layer.effect(
+  OAuth2AccessTokenRepository,
+  Effect.map(make, traced("oauth2AccessToken"))
+)

@@ -1,0 +1,172 @@
+// OAuth2RefreshTokenRepository on PostgreSQL: every statement is declared (and prepared); no query is assembled at run time.
+import { SqlClient } from "@effect/sql"
+import { Effect, Layer, Option, Schema } from "effect"
+import { consumeRefreshToken, revokeRefreshToken } from "../../model/oauth2/refreshToken.js"
+import { generateUlid, UlidFromUuid } from "../../model/Ulid.js"
+import { optionalEntity } from "../../rows/common.js"
+import { OAUTH2_REFRESH_TOKENS, RefreshTokenRow, refreshTokenFromRow } from "../../rows/oauth2/refreshToken.js"
+import { refusedTransition } from "../../storage/common/errors.js"
+import { checkCleanupLimit, checkWellFormed } from "../../storage/common/limits.js"
+import { now } from "../../storage/common/time.js"
+import { OAuth2RefreshTokenRepository } from "../../storage/oauth2/OAuth2RefreshTokenRepository.js"
+import { timestampCleanupResult, TimestampCleanupRow } from "../common/cleanup.js"
+import { traced } from "../common/tracing.js"
+import { bindAll, declarationsOf, NoRows, repositoryQueries } from "../query.js"
+
+const columns =
+  "oauth2_refresh_token_id, oauth2_session_id, oauth2_access_token_id, refresh_token, created_at, consumed_at, " +
+  "revoked_at, next_oauth2_refresh_token_id"
+
+const NullableDate = Schema.NullOr(Schema.DateFromSelf)
+const CleanupParams = Schema.Tuple(NullableDate, Schema.DateFromSelf, Schema.NonNegativeInt)
+
+const q = repositoryQueries({
+  prefix: "oauth2RefreshToken",
+  table: OAUTH2_REFRESH_TOKENS,
+  idColumn: "oauth2_refresh_token_id",
+  row: RefreshTokenRow
+})
+
+/** The DELETE of the selected rows and the cleanup's one result row, keyed by `key`. */
+const deleteSelected = (key: "revoked_at" | "consumed_at") => [
+  "), deleted AS (",
+  "DELETE FROM oauth2_refresh_tokens USING to_delete",
+  "WHERE oauth2_refresh_tokens.oauth2_refresh_token_id = to_delete.oauth2_refresh_token_id",
+  `RETURNING oauth2_refresh_tokens.${key}`,
+  ")",
+  `SELECT COUNT(*) AS count, MAX(deleted.${key}) AS last FROM deleted`
+]
+
+const statements = q.statements({
+  lookup: {
+    text: `SELECT ${columns} FROM oauth2_refresh_tokens WHERE oauth2_refresh_token_id = $1`,
+    params: Schema.Tuple(UlidFromUuid)
+  },
+  findByToken: {
+    text: `SELECT ${columns} FROM oauth2_refresh_tokens WHERE refresh_token = $1`,
+    params: Schema.Tuple(Schema.String)
+  },
+  // ON CONFLICT DO NOTHING keeps the unit of work usable when the token text is taken (storage rule: Conflicts).
+  add: {
+    text:
+      `INSERT INTO oauth2_refresh_tokens (oauth2_refresh_token_id, oauth2_session_id, oauth2_access_token_id, ` +
+      `refresh_token, created_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (refresh_token) DO NOTHING`,
+    params: Schema.Tuple(UlidFromUuid, UlidFromUuid, UlidFromUuid, Schema.String, Schema.DateFromSelf),
+    row: NoRows
+  },
+  // A consumed token may be consumed again, a revoked one never: the guard is the only thing that decides between
+  // a revocation and a consumption racing for the same row.
+  consume: {
+    text:
+      `UPDATE oauth2_refresh_tokens SET consumed_at = $2, next_oauth2_refresh_token_id = $3 ` +
+      `WHERE oauth2_refresh_token_id = $1 AND revoked_at IS NULL`,
+    params: Schema.Tuple(UlidFromUuid, Schema.DateFromSelf, UlidFromUuid),
+    row: NoRows
+  },
+  revoke: {
+    text:
+      `UPDATE oauth2_refresh_tokens SET revoked_at = $2 ` +
+      `WHERE oauth2_refresh_token_id = $1 AND consumed_at IS NULL AND revoked_at IS NULL`,
+    params: Schema.Tuple(UlidFromUuid, Schema.DateFromSelf),
+    row: NoRows
+  },
+  cleanupRevoked: {
+    text: [
+      "WITH to_delete AS (",
+      "SELECT oauth2_refresh_token_id FROM oauth2_refresh_tokens",
+      "WHERE revoked_at IS NOT NULL",
+      "AND ($1::timestamptz IS NULL OR revoked_at >= $1)",
+      "AND revoked_at < $2",
+      "ORDER BY revoked_at ASC, oauth2_refresh_token_id ASC",
+      "LIMIT $3",
+      "FOR UPDATE",
+      ...deleteSelected("revoked_at")
+    ].join(" "),
+    params: CleanupParams,
+    row: TimestampCleanupRow
+  },
+  // A consumed token goes only once its successor is gone or consumed too, so the live end of a chain stays.
+  cleanupConsumed: {
+    text: [
+      "WITH to_delete AS (",
+      "SELECT token.oauth2_refresh_token_id FROM oauth2_refresh_tokens token",
+      "LEFT JOIN oauth2_refresh_tokens successor",
+      "ON successor.oauth2_refresh_token_id = token.next_oauth2_refresh_token_id",
+      "WHERE token.consumed_at IS NOT NULL",
+      "AND (token.next_oauth2_refresh_token_id IS NULL OR successor.consumed_at IS NOT NULL)",
+      "AND ($1::timestamptz IS NULL OR token.consumed_at >= $1)",
+      "AND token.consumed_at < $2",
+      "ORDER BY token.consumed_at ASC, token.oauth2_refresh_token_id ASC",
+      "LIMIT $3",
+      "FOR UPDATE OF token",
+      ...deleteSelected("consumed_at")
+    ].join(" "),
+    params: CleanupParams,
+    row: TimestampCleanupRow
+  }
+})
+
+/** Every query this repository sends, for the offline check. */
+export const queries = declarationsOf(statements)
+
+const toToken = optionalEntity(refreshTokenFromRow)
+
+export const make = Effect.gen(function* () {
+  const sql = yield* SqlClient.SqlClient
+  const db = bindAll(sql, statements)
+
+  const cleanup = (statement: typeof db.cleanupRevoked) => (since: Option.Option<Date>, until: Date, limit: number) =>
+    Effect.gen(function* () {
+      yield* checkCleanupLimit(limit)
+      return yield* timestampCleanupResult(yield* statement.all(Option.getOrNull(since), until, limit))
+    })
+
+  return OAuth2RefreshTokenRepository.of({
+    lookup: (id) => Effect.flatMap(db.lookup.one(id), toToken),
+
+    findByToken: (refreshToken) =>
+      Effect.zipRight(checkWellFormed({ refreshToken }), Effect.flatMap(db.findByToken.one(refreshToken), toToken)),
+
+    add: (session, accessToken, refreshToken) =>
+      Effect.gen(function* () {
+        yield* checkWellFormed({ refreshToken })
+        const at = yield* now
+        const id = yield* generateUlid
+        yield* db.add.affectedOne(id, session.id, accessToken.id, refreshToken, at)
+        return refreshTokenFromRow({
+          oauth2_refresh_token_id: id,
+          oauth2_session_id: session.id,
+          oauth2_access_token_id: accessToken.id,
+          refresh_token: refreshToken,
+          created_at: at,
+          consumed_at: null,
+          revoked_at: null,
+          next_oauth2_refresh_token_id: null
+        })
+      }),
+
+    consume: (refreshToken, replacedBy) =>
+      Effect.gen(function* () {
+        const at = yield* now
+        const next = yield* refusedTransition(consumeRefreshToken(refreshToken, at, replacedBy.id))
+        yield* db.consume.affectedOne(refreshToken.id, at, replacedBy.id)
+        return next
+      }),
+
+    revoke: (refreshToken) =>
+      Effect.gen(function* () {
+        const at = yield* now
+        const next = yield* refusedTransition(revokeRefreshToken(refreshToken, at))
+        yield* db.revoke.affectedOne(refreshToken.id, at)
+        return next
+      }),
+
+    cleanupRevoked: cleanup(db.cleanupRevoked),
+    cleanupConsumed: cleanup(db.cleanupConsumed)
+  })
+})
+
+export const layer: Layer.Layer<OAuth2RefreshTokenRepository, never, SqlClient.SqlClient> = Layer.effect(
+  OAuth2RefreshTokenRepository,
+  Effect.map(make, traced("oauth2RefreshToken"))
+)
