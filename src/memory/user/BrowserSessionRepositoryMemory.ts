@@ -68,8 +68,11 @@ export const matchesUpstreamSession =
     (filter.subClaim === undefined || jsonMemberText(row.id_token_claims, "sub") === filter.subClaim) &&
     (filter.sidClaim === undefined || jsonMemberText(row.id_token_claims, "sid") === filter.sidClaim)
 
-/** The twin of the PostgreSQL filter fragment; the upstream sessions it links to are read from the same state. */
-const matches = (db: Database, filter: BrowserSessionFilter) => {
+/**
+ * The twin of the PostgreSQL filter fragment; the upstream sessions it links to are read from the same state (also the
+ * nested browser-session criterion of other repositories' filters).
+ */
+export const matchesBrowserSession = (db: Database, filter: BrowserSessionFilter) => {
   const createdBefore = filter.createdBefore === undefined ? undefined : minUlidAt(filter.createdBefore)
   const createdAfter = filter.createdAfter === undefined ? undefined : maxUlidAt(filter.createdAfter)
   const linked =
@@ -134,13 +137,13 @@ export const make = Effect.gen(function* () {
 
   // Not decoded yet: as in PostgreSQL, a page decodes only its own rows and counting decodes none.
   const selectSessions = (filter: BrowserSessionFilter) =>
-    store.read((db) => sessions.rows(db).filter(matches(db, filter)))
+    store.read((db) => sessions.rows(db).filter(matchesBrowserSession(db, filter)))
 
   const selectSessionsWithUsers = (filter: BrowserSessionFilter) =>
     store.read((db) =>
       sessions
         .rows(db)
-        .filter(matches(db, filter))
+        .filter(matchesBrowserSession(db, filter))
         .flatMap((row) => Option.toArray(withUser(db, row)))
     )
 
@@ -188,7 +191,10 @@ export const make = Effect.gen(function* () {
         yield* checkBrowserSessionFilter(filter)
         const at = yield* now
         return yield* store.write((db) =>
-          db.updateWhere(SESSIONS, matches(db, filter) as (row: Row) => boolean, (row) => ({ ...row, finished_at: at }))
+          db.updateWhere(SESSIONS, matchesBrowserSession(db, filter) as (row: Row) => boolean, (row) => ({
+            ...row,
+            finished_at: at
+          }))
         )
       }),
 

@@ -190,8 +190,11 @@ const upstreamFilterFragment = (sql: SqlClient.SqlClient, filter: UpstreamOAuthS
   return sql.and(clauses)
 }
 
-/** The filter over `user_sessions` (unaliased, so it serves SELECT, COUNT and UPDATE alike). */
-const filterFragment = (sql: SqlClient.SqlClient, filter: BrowserSessionFilter): Fragment => {
+/**
+ * The filter over `user_sessions` (unaliased, so it serves SELECT, COUNT and UPDATE alike, and the nested browser-session
+ * criterion of other repositories' filters).
+ */
+export const browserSessionFilterFragment = (sql: SqlClient.SqlClient, filter: BrowserSessionFilter): Fragment => {
   const clauses: Array<Fragment> = []
   if (filter.user !== undefined) clauses.push(sql`user_sessions.user_id = ${ulidToUuid(filter.user)}`)
   if (filter.state === "active") clauses.push(sql`user_sessions.finished_at IS NULL`)
@@ -261,7 +264,7 @@ export const make = Effect.gen(function* () {
           yield* checkBrowserSessionFilter(filter)
           const at = yield* now
           return yield* executorOf(sql).statementRowCount(
-            sql`UPDATE user_sessions SET finished_at = ${at} WHERE ${filterFragment(sql, filter)}`
+            sql`UPDATE user_sessions SET finished_at = ${at} WHERE ${browserSessionFilterFragment(sql, filter)}`
           )
         })
       ),
@@ -272,7 +275,7 @@ export const make = Effect.gen(function* () {
           yield* checkBrowserSessionFilter(filter)
           const page = yield* listPage<object>(sql, {
             select: sql`SELECT ${sql.unsafe(sessionColumns)} FROM ${sql.unsafe(fromSessionsWithUsers)}`,
-            filter: filterFragment(sql, filter),
+            filter: browserSessionFilterFragment(sql, filter),
             idColumn: sql`user_sessions.user_session_id`,
             pagination,
             cursorOf: q.cursorOf
@@ -285,7 +288,9 @@ export const make = Effect.gen(function* () {
       Effect.zipRight(
         checkBrowserSessionFilter(filter),
         Effect.suspend(() =>
-          dynamic.count.run(countRows(sql, { from: sql`user_sessions`, filter: filterFragment(sql, filter) }))
+          dynamic.count.run(
+            countRows(sql, { from: sql`user_sessions`, filter: browserSessionFilterFragment(sql, filter) })
+          )
         )
       ),
 

@@ -1,0 +1,250 @@
+// OAuth2SessionRepository in memory: the same rows and rules as PostgreSQL, over the MemoryStore's tables.
+import { Effect, Either, Layer, Option } from "effect"
+import { copy } from "../../model/common.js"
+import { finishOAuth2Session, OAuth2Session } from "../../model/oauth2/session.js"
+import { generateUlid, maxUlidAt, minUlidAt } from "../../model/Ulid.js"
+import { type ActivityRecord, deviceToScopeTokens, sortActivity } from "../../model/values.js"
+import {
+  checkActivity,
+  checkOAuth2SessionFilter,
+  checkScope,
+  type OAuth2SessionFilter,
+  OAuth2SessionRepository,
+  withDerivedMethods
+} from "../../storage/oauth2/OAuth2SessionRepository.js"
+import type { CleanupResult } from "../../storage/common/CleanupResult.js"
+import { type DriverError, expectRowsAffected, refusedTransition } from "../../storage/common/errors.js"
+import { now } from "../../storage/common/time.js"
+import { checkCleanupLimit, checkWellFormed } from "../../storage/common/limits.js"
+import { optionalEntity } from "../../rows/common.js"
+import { OAuth2SessionRow, oauth2SessionFromRow } from "../../rows/oauth2/session.js"
+import type { BrowserSessionRow } from "../../rows/user/browserSession.js"
+import { timestampBatch, timestampCleanupResult } from "../common/cleanup.js"
+import { toSafeCountOrFail } from "../common/count.js"
+import { checkCursors, paginate } from "../common/pagination.js"
+import { requireUlid } from "../common/parameters.js"
+import type { Database, Row } from "../Database.js"
+import { MemoryStore } from "../MemoryStore.js"
+import { exactlyOne, memoryTable } from "../Table.js"
+import { matchesBrowserSession } from "../user/BrowserSessionRepositoryMemory.js"
+
+const SESSIONS = "oauth2_sessions"
+
+/** The twin of the PostgreSQL filter fragment; the clients and browser sessions it looks at are read from the same state. */
+const matches = (db: Database, filter: OAuth2SessionFilter) => {
+  const createdBefore = filter.createdBefore === undefined ? undefined : minUlidAt(filter.createdBefore)
+  const createdAfter = filter.createdAfter === undefined ? undefined : maxUlidAt(filter.createdAfter)
+  const clients = filter.clients === undefined ? undefined : new Set<string>(filter.clients)
+  // A device that cannot be encoded matches nothing (PostgreSQL: FALSE).
+  const deviceTokens =
+    filter.device === undefined
+      ? undefined
+      : Either.getOrElse(deviceToScopeTokens(filter.device), (): ReadonlyArray<string> => [])
+  const staticClients =
+    filter.clientKind === undefined
+      ? undefined
+      : new Set(
+          db
+            .rows<Row>("oauth2_clients")
+            .filter((r) => r.is_static === true)
+            .map((r) => r.oauth2_client_id)
+        )
+  const browserSessions =
+    filter.browserSessionFilter === undefined
+      ? undefined
+      : new Set(
+          db
+            .rows<BrowserSessionRow>("user_sessions")
+            .filter(matchesBrowserSession(db, filter.browserSessionFilter))
+            .map((r) => r.user_session_id)
+        )
+  const scope = filter.scope
+  return (row: OAuth2SessionRow): boolean =>
+    (filter.user === undefined || row.user_id === filter.user) &&
+    (filter.anyUser === undefined || (row.user_id !== null) === filter.anyUser) &&
+    (filter.browserSession === undefined || row.user_session_id === filter.browserSession) &&
+    (browserSessions === undefined || (row.user_session_id !== null && browserSessions.has(row.user_session_id))) &&
+    (deviceTokens === undefined || deviceTokens.some((t) => row.scope_list.includes(t as never))) &&
+    (filter.client === undefined || row.oauth2_client_id === filter.client) &&
+    (clients === undefined || clients.has(row.oauth2_client_id)) &&
+    (staticClients === undefined || staticClients.has(row.oauth2_client_id) === (filter.clientKind === "static")) &&
+    (filter.state !== "active" || row.finished_at === null) &&
+    (filter.state !== "finished" || row.finished_at !== null) &&
+    (scope === undefined || scope.every((t) => row.scope_list.includes(t))) &&
+    (filter.lastActiveBefore === undefined ||
+      (row.last_active_at !== null && row.last_active_at.getTime() < filter.lastActiveBefore.getTime())) &&
+    (filter.lastActiveAfter === undefined ||
+      (row.last_active_at !== null && row.last_active_at.getTime() > filter.lastActiveAfter.getTime())) &&
+    (createdBefore === undefined || row.oauth2_session_id < createdBefore) &&
+    (createdAfter === undefined || row.oauth2_session_id > createdAfter)
+}
+
+/** GREATEST ignores NULL, so a session never active takes the given instant; no IP keeps the stored one (COALESCE). */
+const applyActivity = (row: OAuth2SessionRow, [, at, ip]: ActivityRecord): OAuth2SessionRow => ({
+  ...row,
+  last_active_at: row.last_active_at !== null && row.last_active_at.getTime() > at.getTime() ? row.last_active_at : at,
+  last_active_ip: Option.getOrElse(ip, () => row.last_active_ip)
+})
+
+const toSession = optionalEntity(oauth2SessionFromRow)
+
+export const make = Effect.gen(function* () {
+  const store = yield* MemoryStore
+  const sessions = memoryTable(store, { table: SESSIONS, idColumn: "oauth2_session_id", row: OAuth2SessionRow })
+
+  // Not decoded yet: as in PostgreSQL, a page decodes only its own rows and counting decodes none.
+  const select = (filter: OAuth2SessionFilter) => store.read((db) => sessions.rows(db).filter(matches(db, filter)))
+
+  return withDerivedMethods({
+    lookup: (id) => Effect.flatMap(sessions.get(id), toSession),
+
+    add: (client, user, browserSession, scope) =>
+      Effect.gen(function* () {
+        yield* checkScope("scope", scope)
+        const at = yield* now
+        const id = yield* generateUlid
+        const row: OAuth2SessionRow = {
+          oauth2_session_id: id,
+          user_id: Option.getOrNull(Option.map(user, (u) => u.id)),
+          user_session_id: Option.getOrNull(Option.map(browserSession, (s) => s.id)),
+          oauth2_client_id: client.id,
+          // a private copy, as a database holds its own
+          scope_list: [...scope],
+          created_at: at,
+          finished_at: null,
+          user_agent: null,
+          last_active_at: null,
+          last_active_ip: null,
+          human_name: null
+        }
+        yield* sessions.insert(row)
+        return oauth2SessionFromRow(row)
+      }),
+
+    // `… AND finished_at IS NULL`, as PostgreSQL's guarded statement: a stored row already finished is a RowsAffectedError.
+    finish: (session) =>
+      Effect.gen(function* () {
+        const at = yield* now
+        const next = yield* refusedTransition(finishOAuth2Session(session, at))
+        yield* requireUlid(session.id)
+        yield* exactlyOne(
+          sessions.updateWhere(
+            (row) => row.oauth2_session_id === session.id && row.finished_at === null,
+            (row) => ({ ...row, finished_at: at })
+          )
+        )
+        return next
+      }),
+
+    // One write: the clients and browser sessions the filter looks at are read from the state it updates.
+    finishBulk: (filter) =>
+      Effect.gen(function* () {
+        yield* checkOAuth2SessionFilter(filter)
+        const at = yield* now
+        return yield* store.write((db) =>
+          db.updateWhere(SESSIONS, matches(db, filter) as (row: Row) => boolean, (row) => ({ ...row, finished_at: at }))
+        )
+      }),
+
+    list: (filter, pagination) =>
+      Effect.zipRight(
+        Effect.zipRight(checkOAuth2SessionFilter(filter), checkCursors(pagination)),
+        Effect.flatMap(select(filter), (rows) =>
+          paginate(rows, pagination, (r) => r.oauth2_session_id).tryMap((row) =>
+            Either.map(sessions.decode(row), oauth2SessionFromRow)
+          )
+        )
+      ),
+
+    count: (filter) =>
+      Effect.zipRight(
+        checkOAuth2SessionFilter(filter),
+        Effect.flatMap(select(filter), (rows) => toSafeCountOrFail(rows.length))
+      ),
+
+    recordBatchActivity: (activity) =>
+      Effect.gen(function* () {
+        yield* checkActivity(activity)
+        if (activity.length === 0) return
+        const sorted = sortActivity(activity)
+        // UPDATE … FROM touches a row once even when several input rows join it.
+        const byId = new Map<string, ActivityRecord>()
+        for (const record of sorted) if (!byId.has(record[0])) byId.set(record[0], record)
+        // As in PostgreSQL, the rows that exist are updated even when the count then disappoints.
+        const updated = yield* sessions.updateWhere(
+          (row) => byId.has(row.oauth2_session_id),
+          (row) => applyActivity(row, byId.get(row.oauth2_session_id)!)
+        )
+        yield* expectRowsAffected(sorted.length)(updated)
+      }),
+
+    recordUserAgent: (session, userAgent) =>
+      Effect.gen(function* () {
+        yield* checkWellFormed({ userAgent })
+        yield* sessions.updateOne(session.id, (row) => ({ ...row, user_agent: userAgent }))
+        return copy(OAuth2Session, session, { userAgent: Option.some(userAgent) })
+      }),
+
+    setHumanName: (session, humanName) =>
+      Effect.gen(function* () {
+        yield* checkWellFormed({ humanName: Option.getOrNull(humanName) })
+        yield* sessions.updateOne(session.id, (row) => ({ ...row, human_name: Option.getOrNull(humanName) }))
+        return copy(OAuth2Session, session, { humanName })
+      }),
+
+    cleanupFinished: (since, until, limit) =>
+      Effect.gen(function* () {
+        yield* checkCleanupLimit(limit)
+        const key = (r: OAuth2SessionRow) => r.finished_at
+        return yield* store.write((db): Either.Either<readonly [CleanupResult<Date>, Database], DriverError> => {
+          const batch = timestampBatch(sessions.rows(db), {
+            key,
+            id: (r) => r.oauth2_session_id,
+            since,
+            until,
+            limit
+          })
+          const ids = new Set<unknown>(batch.map((r) => r.oauth2_session_id))
+          const ofBatch = (r: Row) => ids.has(r.oauth2_session_id)
+          // As the PostgreSQL statement: refresh tokens, then access tokens, then the sessions, whose grants go by
+          // the cascade.
+          return Either.gen(function* () {
+            const [, withoutRefresh] = yield* db.deleteWhere("oauth2_refresh_tokens", ofBatch)
+            const [, withoutAccess] = yield* withoutRefresh.deleteWhere("oauth2_access_tokens", ofBatch)
+            const [, next] = yield* withoutAccess.deleteWhere(SESSIONS, ofBatch)
+            return [timestampCleanupResult(batch, key), next] as const
+          })
+        })
+      }),
+
+    cleanupInactiveIps: (since, threshold, limit) =>
+      Effect.gen(function* () {
+        yield* checkCleanupLimit(limit)
+        const key = (r: OAuth2SessionRow) => r.last_active_at
+        return yield* store.write((db): Either.Either<readonly [CleanupResult<Date>, Database], DriverError> => {
+          const batch = timestampBatch(sessions.rows(db), {
+            key,
+            id: (r) => r.oauth2_session_id,
+            since,
+            until: threshold,
+            limit,
+            where: (r) => r.last_active_ip !== null
+          })
+          const ids = new Set<unknown>(batch.map((r) => r.oauth2_session_id))
+          return Either.map(
+            db.updateWhere(
+              SESSIONS,
+              (r) => ids.has(r.oauth2_session_id),
+              (r) => ({ ...r, last_active_ip: null })
+            ),
+            ([, next]) => [timestampCleanupResult(batch, key), next] as const
+          )
+        })
+      })
+  })
+})
+
+export const layer: Layer.Layer<OAuth2SessionRepository, never, MemoryStore> = Layer.effect(
+  OAuth2SessionRepository,
+  make
+)
