@@ -1,10 +1,19 @@
-// Backend equivalence by random testing: random user-family operation sequences, run on both backends, results compared.
+// Backend equivalence by random testing: random operation sequences over the user and OAuth2 families, run on both backends, results compared.
 import { SqlClient } from "@effect/sql"
 import { Cause, Duration, Effect, Either, Exit, FastCheck as fc, Option, Random, TestClock } from "effect"
 import type { TestServices } from "effect/TestServices"
 import * as RepositoryAccessMemory from "../../src/memory/RepositoryAccessMemory.js"
+import type { AccessToken } from "../../src/model/oauth2/accessToken.js"
+import { AuthorizationCode, type AuthorizationGrant } from "../../src/model/oauth2/authorizationGrant.js"
+import type { Client, ClientKind } from "../../src/model/oauth2/client.js"
+import type { DeviceCodeGrant } from "../../src/model/oauth2/deviceCodeGrant.js"
+import type { RefreshToken } from "../../src/model/oauth2/refreshToken.js"
+import type { OAuth2Session } from "../../src/model/oauth2/session.js"
 import type { BrowserSession, User, UserEmail, UserRegistrationToken } from "../../src/model/user.js"
-import type { Ulid } from "../../src/model/Ulid.js"
+import { maxUlidAt, type Ulid } from "../../src/model/Ulid.js"
+import { Device, GRANT_TYPES, type GrantType, makeScope, type ScopeToken, type Url } from "../../src/model/values.js"
+import type { OAuth2ClientFilter } from "../../src/storage/oauth2/OAuth2ClientRepository.js"
+import type { OAuth2SessionFilter } from "../../src/storage/oauth2/OAuth2SessionRepository.js"
 import * as RepositoryAccessPg from "../../src/pg/RepositoryAccessPg.js"
 import type { BrowserSessionFilter } from "../../src/storage/user/BrowserSessionRepository.js"
 import { Page, Pagination } from "../../src/storage/common/Pagination.js"
@@ -71,7 +80,100 @@ export type Op =
   | { readonly _tag: "tokenChange"; readonly token: Ref; readonly to: "use" | "revoke" | "unrevoke" }
   | { readonly _tag: "tokenList"; readonly filter: TokenFilterSpec; readonly paging: Paging }
   | { readonly _tag: "tokenCount"; readonly filter: TokenFilterSpec }
+  | OAuth2Op
   | { readonly _tag: "transaction"; readonly ops: ReadonlyArray<Op>; readonly rollback: boolean }
+
+/** Operations of the OAuth2 family (refs index the entities of their kind seen so far). */
+export type OAuth2Op =
+  | {
+      readonly _tag: "clientAdd"
+      readonly digest: string | null
+      readonly name: string | null
+      readonly grantTypes: ReadonlyArray<GrantType>
+    }
+  | { readonly _tag: "clientUpsertStatic"; readonly which: number; readonly name: string | null }
+  | { readonly _tag: "clientLookup"; readonly client: Ref }
+  | { readonly _tag: "clientFindByClientId"; readonly client: Ref | string }
+  | { readonly _tag: "clientDelete"; readonly client: Ref }
+  | { readonly _tag: "clientList"; readonly filter: ClientFilterSpec; readonly paging: Paging }
+  | { readonly _tag: "clientCount"; readonly filter: ClientFilterSpec }
+  | {
+      readonly _tag: "oauth2SessionAdd"
+      readonly client: Ref
+      /** A browser session (its user too), a user alone, or neither (client credentials). */
+      readonly from: { readonly browserSession: Ref } | { readonly user: Ref } | null
+      readonly scope: number
+    }
+  | { readonly _tag: "oauth2SessionFinish"; readonly session: Ref }
+  | { readonly _tag: "oauth2SessionFinishBulk"; readonly filter: OAuth2SessionFilterSpec }
+  | { readonly _tag: "oauth2SessionList"; readonly filter: OAuth2SessionFilterSpec; readonly paging: Paging }
+  | { readonly _tag: "oauth2SessionCount"; readonly filter: OAuth2SessionFilterSpec }
+  | { readonly _tag: "oauth2SessionSetHumanName"; readonly session: Ref; readonly name: string | null }
+  | { readonly _tag: "oauth2SessionCleanupFinished"; readonly until: number; readonly limit: number }
+  | {
+      readonly _tag: "accessTokenAdd"
+      readonly session: Ref
+      readonly token: string
+      readonly expiresIn: number | null
+    }
+  | { readonly _tag: "accessTokenChange"; readonly token: Ref; readonly to: "revoke" | "markUsed" }
+  | { readonly _tag: "accessTokenFindByToken"; readonly token: string }
+  | {
+      readonly _tag: "accessTokenCleanup"
+      readonly kind: "revoked" | "expired"
+      readonly until: number
+      readonly limit: number
+    }
+  | { readonly _tag: "refreshTokenAdd"; readonly session: Ref; readonly accessToken: Ref; readonly token: string }
+  | { readonly _tag: "refreshTokenConsume"; readonly token: Ref; readonly replacedBy: Ref }
+  | { readonly _tag: "refreshTokenRevoke"; readonly token: Ref }
+  | { readonly _tag: "refreshTokenFindByToken"; readonly token: string }
+  | {
+      readonly _tag: "refreshTokenCleanup"
+      readonly kind: "revoked" | "consumed"
+      readonly until: number
+      readonly limit: number
+    }
+  | { readonly _tag: "grantAdd"; readonly client: Ref; readonly code: string | null }
+  | { readonly _tag: "grantFulfill"; readonly grant: Ref; readonly browserSession: Ref }
+  | { readonly _tag: "grantExchange"; readonly grant: Ref; readonly session: Ref }
+  | { readonly _tag: "grantFindByCode"; readonly code: string }
+  | { readonly _tag: "grantCleanup"; readonly until: number; readonly limit: number }
+  | {
+      readonly _tag: "deviceGrantAdd"
+      readonly client: Ref
+      readonly deviceCode: string
+      readonly userCode: string
+      readonly expiresIn: number
+    }
+  | {
+      readonly _tag: "deviceGrantDecide"
+      readonly grant: Ref
+      readonly browserSession: Ref
+      readonly to: "fulfill" | "reject"
+    }
+  | { readonly _tag: "deviceGrantExchange"; readonly grant: Ref; readonly session: Ref }
+  | { readonly _tag: "deviceGrantFindByUserCode"; readonly userCode: string }
+
+export interface ClientFilterSpec {
+  readonly kind?: ClientKind
+  readonly clientName?: string
+  readonly grantType?: GrantType
+  readonly hasActiveSessions?: boolean
+}
+
+export interface OAuth2SessionFilterSpec {
+  readonly user?: Ref
+  readonly client?: Ref
+  readonly anyUser?: boolean
+  readonly clientKind?: ClientKind
+  readonly state?: "active" | "finished"
+  /** An index into `filterScopes`. */
+  readonly scope?: number
+  readonly device?: string
+  readonly createdBefore?: number
+  readonly createdAfter?: number
+}
 
 /** Time bounds are offsets in milliseconds from the current (test) time. */
 export interface SessionFilterSpec {
@@ -175,6 +277,234 @@ const tokenFilter: fc.Arbitrary<TokenFilterSpec> = fc.record(
   { requiredKeys: ["at"] }
 )
 
+// OAuth2 pools: few values, so unique-text conflicts, state races and filter boundaries come up often.
+const digests = [null, "digest-a", "digest-b"]
+const clientNames = [null, "App", "my app", "a%b_c", "\u00c9LODIE"]
+const clientNameSearches = ["app", "APP", "%", "_", "\u00e9lodie", "x"]
+/** The static clients' ids (fixed, as a configuration names them). */
+const STATIC_CLIENT_IDS = [
+  "01FSHN9AG0AAAAAAAAAAAAAAAA",
+  "01FSHN9AG0BBBBBBBBBBBBBBBB"
+] as ReadonlyArray<string> as ReadonlyArray<Ulid>
+const sessionScopes: ReadonlyArray<ReadonlyArray<string>> = [
+  ["openid"],
+  ["openid", "urn:matrix:client:device:DEV1"],
+  ["urn:matrix:org.matrix.msc2967.client:device:DEV1"],
+  ["email", "openid"],
+  []
+]
+const filterScopes: ReadonlyArray<ReadonlyArray<string>> = [["openid"], ["email", "openid"], ["email"], []]
+const accessTokenTexts = ["at-a", "at-b", "at-c"]
+const refreshTokenTexts = ["rt-a", "rt-b", "rt-c"]
+const authorizationCodes = ["code-a", "code-b"]
+const deviceCodes = ["dc-a", "dc-b"]
+const userCodes = ["UC-A", "UC-B"]
+const cleanupLimit = fc.nat({ max: 3 })
+
+const clientFilter: fc.Arbitrary<ClientFilterSpec> = fc.record(
+  {
+    kind: fc.constantFrom("static" as const, "dynamic" as const),
+    clientName: fromPool(clientNameSearches),
+    grantType: fromPool(GRANT_TYPES),
+    hasActiveSessions: fc.boolean()
+  },
+  { requiredKeys: [] }
+)
+
+const oauth2SessionFilter: fc.Arbitrary<OAuth2SessionFilterSpec> = fc.record(
+  {
+    user: ref,
+    client: ref,
+    anyUser: fc.boolean(),
+    clientKind: fc.constantFrom("static" as const, "dynamic" as const),
+    state: fc.constantFrom("active" as const, "finished" as const),
+    scope: fc.nat({ max: filterScopes.length - 1 }),
+    device: fc.constantFrom("DEV1", "DEV2"),
+    createdBefore: offset,
+    createdAfter: offset
+  },
+  { requiredKeys: [] }
+)
+
+const oauth2SessionFrom = fc.oneof(fc.record({ browserSession: ref }), fc.record({ user: ref }), fc.constant(null))
+
+const oauth2Op: fc.Arbitrary<OAuth2Op> = fc.oneof(
+  {
+    arbitrary: fc.record({
+      _tag: fc.constant("clientAdd" as const),
+      digest: fromPool(digests),
+      name: fromPool(clientNames),
+      grantTypes: fc.subarray([...GRANT_TYPES])
+    }),
+    weight: 3
+  },
+  {
+    arbitrary: fc.record({
+      _tag: fc.constant("clientUpsertStatic" as const),
+      which: fc.nat({ max: STATIC_CLIENT_IDS.length - 1 }),
+      name: fromPool(clientNames)
+    }),
+    weight: 1
+  },
+  { arbitrary: fc.record({ _tag: fc.constant("clientLookup" as const), client: ref }), weight: 1 },
+  {
+    arbitrary: fc.record({
+      _tag: fc.constant("clientFindByClientId" as const),
+      client: fc.oneof(ref, randomUlid, fc.constantFrom("not-a-ulid", STATIC_CLIENT_IDS[0]!.toLowerCase()))
+    }),
+    weight: 1
+  },
+  { arbitrary: fc.record({ _tag: fc.constant("clientDelete" as const), client: ref }), weight: 1 },
+  { arbitrary: fc.record({ _tag: fc.constant("clientList" as const), filter: clientFilter, paging }), weight: 1 },
+  { arbitrary: fc.record({ _tag: fc.constant("clientCount" as const), filter: clientFilter }), weight: 1 },
+  {
+    arbitrary: fc.record({
+      _tag: fc.constant("oauth2SessionAdd" as const),
+      client: ref,
+      from: oauth2SessionFrom,
+      scope: fc.nat({ max: sessionScopes.length - 1 })
+    }),
+    weight: 4
+  },
+  { arbitrary: fc.record({ _tag: fc.constant("oauth2SessionFinish" as const), session: ref }), weight: 2 },
+  {
+    arbitrary: fc.record({ _tag: fc.constant("oauth2SessionFinishBulk" as const), filter: oauth2SessionFilter }),
+    weight: 1
+  },
+  {
+    arbitrary: fc.record({ _tag: fc.constant("oauth2SessionList" as const), filter: oauth2SessionFilter, paging }),
+    weight: 2
+  },
+  {
+    arbitrary: fc.record({ _tag: fc.constant("oauth2SessionCount" as const), filter: oauth2SessionFilter }),
+    weight: 1
+  },
+  {
+    arbitrary: fc.record({
+      _tag: fc.constant("oauth2SessionSetHumanName" as const),
+      session: ref,
+      name: fromPool([null, "Phone", ""])
+    }),
+    weight: 1
+  },
+  {
+    arbitrary: fc.record({
+      _tag: fc.constant("oauth2SessionCleanupFinished" as const),
+      until: offset,
+      limit: cleanupLimit
+    }),
+    weight: 1
+  },
+  {
+    arbitrary: fc.record({
+      _tag: fc.constant("accessTokenAdd" as const),
+      session: ref,
+      token: fromPool(accessTokenTexts),
+      expiresIn: fc.oneof(fc.constant(null), fc.constantFrom(0, 500, 1000, 60_000))
+    }),
+    weight: 4
+  },
+  {
+    arbitrary: fc.record({
+      _tag: fc.constant("accessTokenChange" as const),
+      token: ref,
+      to: fc.constantFrom("revoke" as const, "markUsed" as const)
+    }),
+    weight: 3
+  },
+  {
+    arbitrary: fc.record({ _tag: fc.constant("accessTokenFindByToken" as const), token: fromPool(accessTokenTexts) }),
+    weight: 1
+  },
+  {
+    arbitrary: fc.record({
+      _tag: fc.constant("accessTokenCleanup" as const),
+      kind: fc.constantFrom("revoked" as const, "expired" as const),
+      until: offset,
+      limit: cleanupLimit
+    }),
+    weight: 1
+  },
+  {
+    arbitrary: fc.record({
+      _tag: fc.constant("refreshTokenAdd" as const),
+      session: ref,
+      accessToken: ref,
+      token: fromPool(refreshTokenTexts)
+    }),
+    weight: 3
+  },
+  {
+    arbitrary: fc.record({ _tag: fc.constant("refreshTokenConsume" as const), token: ref, replacedBy: ref }),
+    weight: 4
+  },
+  { arbitrary: fc.record({ _tag: fc.constant("refreshTokenRevoke" as const), token: ref }), weight: 2 },
+  {
+    arbitrary: fc.record({
+      _tag: fc.constant("refreshTokenFindByToken" as const),
+      token: fromPool(refreshTokenTexts)
+    }),
+    weight: 1
+  },
+  {
+    arbitrary: fc.record({
+      _tag: fc.constant("refreshTokenCleanup" as const),
+      kind: fc.constantFrom("revoked" as const, "consumed" as const),
+      until: offset,
+      limit: cleanupLimit
+    }),
+    weight: 1
+  },
+  {
+    arbitrary: fc.record({
+      _tag: fc.constant("grantAdd" as const),
+      client: ref,
+      code: fc.oneof(fc.constant(null), fromPool(authorizationCodes))
+    }),
+    weight: 3
+  },
+  {
+    arbitrary: fc.record({ _tag: fc.constant("grantFulfill" as const), grant: ref, browserSession: ref }),
+    weight: 4
+  },
+  { arbitrary: fc.record({ _tag: fc.constant("grantExchange" as const), grant: ref, session: ref }), weight: 4 },
+  {
+    arbitrary: fc.record({ _tag: fc.constant("grantFindByCode" as const), code: fromPool(authorizationCodes) }),
+    weight: 1
+  },
+  {
+    arbitrary: fc.record({ _tag: fc.constant("grantCleanup" as const), until: offset, limit: cleanupLimit }),
+    weight: 1
+  },
+  {
+    arbitrary: fc.record({
+      _tag: fc.constant("deviceGrantAdd" as const),
+      client: ref,
+      deviceCode: fromPool(deviceCodes),
+      userCode: fromPool(userCodes),
+      expiresIn: fc.constantFrom(1000, 600_000)
+    }),
+    weight: 2
+  },
+  {
+    arbitrary: fc.record({
+      _tag: fc.constant("deviceGrantDecide" as const),
+      grant: ref,
+      browserSession: ref,
+      to: fc.constantFrom("fulfill" as const, "reject" as const)
+    }),
+    weight: 4
+  },
+  {
+    arbitrary: fc.record({ _tag: fc.constant("deviceGrantExchange" as const), grant: ref, session: ref }),
+    weight: 3
+  },
+  {
+    arbitrary: fc.record({ _tag: fc.constant("deviceGrantFindByUserCode" as const), userCode: fromPool(userCodes) }),
+    weight: 1
+  }
+)
+
 const simpleOp: fc.Arbitrary<Op> = fc.oneof(
   {
     arbitrary: fc.record({ _tag: fc.constant("tick" as const), ms: fc.constantFrom(1, 499, 500, 1000, 60_000) }),
@@ -238,10 +568,11 @@ const simpleOp: fc.Arbitrary<Op> = fc.oneof(
 
 export const op: fc.Arbitrary<Op> = fc.oneof(
   { arbitrary: simpleOp, weight: 12 },
+  { arbitrary: oauth2Op, weight: 12 },
   {
     arbitrary: fc.record({
       _tag: fc.constant("transaction" as const),
-      ops: fc.array(simpleOp, { minLength: 1, maxLength: 4 }),
+      ops: fc.array(fc.oneof(simpleOp, oauth2Op), { minLength: 1, maxLength: 4 }),
       rollback: fc.boolean()
     }),
     weight: 1
@@ -274,13 +605,68 @@ const setup: fc.Arbitrary<ReadonlyArray<Op>> = fc
         expiresIn: fc.oneof(fc.constant(null), offset)
       }),
       { maxLength: 2 }
+    ),
+    // the OAuth2 family: a client and a session at least, then a token of each kind and a grant of each kind, so
+    // that the single-use transitions and rotations have something to act on within a short sequence
+    fc.array(
+      fc.record({
+        _tag: fc.constant("clientAdd" as const),
+        digest: fromPool(digests),
+        name: fromPool(clientNames),
+        grantTypes: fc.subarray([...GRANT_TYPES])
+      }),
+      { minLength: 1, maxLength: 2 }
+    ),
+    fc.array(
+      fc.record({
+        _tag: fc.constant("oauth2SessionAdd" as const),
+        client: ref,
+        from: oauth2SessionFrom,
+        scope: fc.nat({ max: sessionScopes.length - 1 })
+      }),
+      { minLength: 1, maxLength: 2 }
+    ),
+    fc.array(
+      fc.record({
+        _tag: fc.constant("accessTokenAdd" as const),
+        session: ref,
+        token: fromPool(accessTokenTexts),
+        expiresIn: fc.oneof(fc.constant(null), fc.constantFrom(0, 500, 1000, 60_000))
+      }),
+      { minLength: 1, maxLength: 2 }
+    ),
+    fc.array(
+      fc.oneof(
+        fc.record({
+          _tag: fc.constant("grantAdd" as const),
+          client: ref,
+          code: fc.oneof(fc.constant(null), fromPool(authorizationCodes))
+        }),
+        fc.record({
+          _tag: fc.constant("deviceGrantAdd" as const),
+          client: ref,
+          deviceCode: fromPool(deviceCodes),
+          userCode: fromPool(userCodes),
+          expiresIn: fc.constantFrom(1000, 600_000)
+        })
+      ),
+      { maxLength: 2 }
+    ),
+    fc.array(
+      fc.record({
+        _tag: fc.constant("refreshTokenAdd" as const),
+        session: ref,
+        accessToken: ref,
+        token: fromPool(refreshTokenTexts)
+      }),
+      { maxLength: 2 }
     )
   )
-  .map((groups) => groups.flat())
+  .map((groups): ReadonlyArray<Op> => groups.flat())
 
 export const sequence: fc.Arbitrary<Sequence> = fc.record({
   seed: fc.integer(),
-  ops: fc.tuple(setup, fc.array(op, { minLength: 1, maxLength: 24 })).map(([a, b]) => [...a, ...b])
+  ops: fc.tuple(setup, fc.array(op, { minLength: 1, maxLength: 32 })).map(([a, b]) => [...a, ...b])
 })
 
 // ---------------------------------------------------------------------------------------------
@@ -291,6 +677,7 @@ export const normalize = (u: unknown): unknown => {
   if (typeof u === "bigint") return `${u}n`
   if (u === null || u === undefined || typeof u !== "object") return u
   if (u instanceof Date) return Number.isNaN(u.getTime()) ? "Invalid Date" : u.toISOString()
+  if (u instanceof Map) return { map: [...u.entries()].map(([k, v]) => [normalize(k), normalize(v)]).sort() }
   if (Option.isOption(u)) return Option.isSome(u) ? { some: normalize(u.value) } : "none"
   if (Array.isArray(u)) return u.map(normalize)
   if (u instanceof Page) {
@@ -341,7 +728,26 @@ interface Entities {
   emails: Array<UserEmail>
   sessions: Array<BrowserSession>
   tokens: Array<UserRegistrationToken>
+  clients: Array<Client>
+  oauth2Sessions: Array<OAuth2Session>
+  accessTokens: Array<AccessToken>
+  refreshTokens: Array<RefreshToken>
+  grants: Array<AuthorizationGrant>
+  deviceGrants: Array<DeviceCodeGrant>
 }
+
+const noEntities = (): Entities => ({
+  users: [],
+  emails: [],
+  sessions: [],
+  tokens: [],
+  clients: [],
+  oauth2Sessions: [],
+  accessTokens: [],
+  refreshTokens: [],
+  grants: [],
+  deviceGrants: []
+})
 
 const pick = <T>(list: ReadonlyArray<T>, i: Ref): Option.Option<[T, number]> =>
   list.length === 0 ? Option.none() : Option.some([list[i % list.length]!, i % list.length])
@@ -536,20 +942,301 @@ const runOp = (repos: RepositoryAccessShape, state: Entities, op: Op): Effect.Ef
         const result = yield* outcome(unit)
         return { transaction: result, inner }
       }
+      default:
+        return yield* runOAuth2Op(repos, state, op, at)
     }
   })
 
+const scopeOf = (tokens: ReadonlyArray<string>) => makeScope(tokens as ReadonlyArray<ScopeToken>)
+const url = (text: string) => text as Url
+
+/** Runs `f` on the entity `r` picks from `list`, or skips when there is none. */
+const withEntity = <T, A, E>(
+  list: ReadonlyArray<T>,
+  r: Ref,
+  f: (entity: T, i: number) => Effect.Effect<A, E>
+): Effect.Effect<unknown> =>
+  Option.match(pick(list, r), { onNone: () => Effect.succeed(SKIPPED), onSome: ([e, i]) => outcome(f(e, i)) })
+
+/** Runs `f` on two entities, or skips when either list is empty. */
+const withEntities = <T, U, A, E>(
+  a: readonly [ReadonlyArray<T>, Ref],
+  b: readonly [ReadonlyArray<U>, Ref],
+  f: (x: T, y: U, i: number) => Effect.Effect<A, E>
+): Effect.Effect<unknown> =>
+  Option.match(Option.all([pick(a[0], a[1]), pick(b[0], b[1])]), {
+    onNone: () => Effect.succeed(SKIPPED),
+    onSome: ([[x, i], [y]]) => outcome(f(x, y, i))
+  })
+
+const runOAuth2Op = (
+  repos: RepositoryAccessShape,
+  state: Entities,
+  op: OAuth2Op,
+  at: (offsetMs: number) => Date
+): Effect.Effect<unknown> => {
+  const idAt = <T extends { readonly id: Ulid }>(list: ReadonlyArray<T>, r: Ref | undefined) =>
+    r === undefined ? undefined : Option.getOrUndefined(Option.map(pick(list, r), ([e]) => e.id))
+  const sessionFilter = (f: OAuth2SessionFilterSpec): OAuth2SessionFilter => {
+    const user = idAt(state.users, f.user)
+    const client = idAt(state.clients, f.client)
+    return {
+      ...(user === undefined ? {} : { user }),
+      ...(client === undefined ? {} : { client }),
+      ...(f.anyUser === undefined ? {} : { anyUser: f.anyUser }),
+      ...(f.clientKind === undefined ? {} : { clientKind: f.clientKind }),
+      ...(f.state === undefined ? {} : { state: f.state }),
+      ...(f.scope === undefined ? {} : { scope: scopeOf(filterScopes[f.scope]!) }),
+      ...(f.device === undefined ? {} : { device: new Device({ id: f.device }) }),
+      ...(f.createdBefore === undefined ? {} : { createdBefore: at(f.createdBefore) }),
+      ...(f.createdAfter === undefined ? {} : { createdAfter: at(f.createdAfter) })
+    }
+  }
+  const clientFilterOf = (f: ClientFilterSpec): OAuth2ClientFilter => f
+  switch (op._tag) {
+    case "clientAdd":
+      return outcome(
+        Effect.tap(
+          repos.oauth2Clients.add({
+            metadataDigest: Option.fromNullable(op.digest),
+            encryptedClientSecret: Option.none(),
+            applicationType: Option.some("web"),
+            redirectUris: [url("https://app.example.com/cb")],
+            grantTypes: op.grantTypes,
+            clientName: Option.fromNullable(op.name),
+            logoUri: Option.none(),
+            clientUri: Option.none(),
+            policyUri: Option.none(),
+            tosUri: Option.none(),
+            jwks: Option.none(),
+            idTokenSignedResponseAlg: Option.none(),
+            userinfoSignedResponseAlg: Option.none(),
+            tokenEndpointAuthMethod: Option.some("none"),
+            tokenEndpointAuthSigningAlg: Option.none(),
+            initiateLoginUri: Option.none()
+          }),
+          (c) => state.clients.push(c)
+        )
+      )
+    case "clientUpsertStatic":
+      return outcome(
+        Effect.tap(
+          repos.oauth2Clients.upsertStatic({
+            clientId: STATIC_CLIENT_IDS[op.which]!,
+            clientName: Option.fromNullable(op.name),
+            clientUri: Option.none(),
+            clientAuthMethod: "client_secret_basic",
+            encryptedClientSecret: Option.some("encrypted"),
+            jwks: Option.none(),
+            jwksUri: Option.none(),
+            redirectUris: [url("https://static.example.com/cb")]
+          }),
+          (c) => {
+            const i = state.clients.findIndex((known) => known.id === c.id)
+            if (i >= 0) state.clients[i] = c
+            else state.clients.push(c)
+          }
+        )
+      )
+    case "clientLookup":
+      return withEntity(state.clients, op.client, (c) => repos.oauth2Clients.lookup(c.id))
+    case "clientFindByClientId":
+      return typeof op.client === "string"
+        ? outcome(repos.oauth2Clients.findByClientId(op.client))
+        : withEntity(state.clients, op.client, (c) => repos.oauth2Clients.findByClientId(c.clientId))
+    case "clientDelete":
+      return withEntity(state.clients, op.client, (c) => repos.oauth2Clients.delete(c))
+    case "clientList":
+      return outcome(
+        repos.oauth2Clients.list(
+          clientFilterOf(op.filter),
+          toPagination(
+            op.paging,
+            state.clients.map((c) => c.id)
+          )
+        )
+      )
+    case "clientCount":
+      return outcome(repos.oauth2Clients.count(clientFilterOf(op.filter)))
+    case "oauth2SessionAdd": {
+      const tokens = scopeOf(sessionScopes[op.scope]!)
+      const from = op.from
+      return withEntity(state.clients, op.client, (client) => {
+        const add =
+          from === null
+            ? repos.oauth2Sessions.addFromClientCredentials(client, tokens)
+            : "browserSession" in from
+              ? Option.match(pick(state.sessions, from.browserSession), {
+                  onNone: () => repos.oauth2Sessions.add(client, Option.none(), Option.none(), tokens),
+                  onSome: ([bs]) => repos.oauth2Sessions.addFromBrowserSession(client, bs, tokens)
+                })
+              : repos.oauth2Sessions.add(
+                  client,
+                  Option.map(pick(state.users, from.user), ([u]) => u),
+                  Option.none(),
+                  tokens
+                )
+        return Effect.tap(add, (s) => state.oauth2Sessions.push(s))
+      })
+    }
+    case "oauth2SessionFinish":
+      return withEntity(state.oauth2Sessions, op.session, (s, i) =>
+        Effect.map(repos.oauth2Sessions.finish(s), replacing(state.oauth2Sessions, i))
+      )
+    case "oauth2SessionFinishBulk":
+      return outcome(repos.oauth2Sessions.finishBulk(sessionFilter(op.filter)))
+    case "oauth2SessionList":
+      return outcome(
+        repos.oauth2Sessions.list(
+          sessionFilter(op.filter),
+          toPagination(
+            op.paging,
+            state.oauth2Sessions.map((s) => s.id)
+          )
+        )
+      )
+    case "oauth2SessionCount":
+      return outcome(repos.oauth2Sessions.count(sessionFilter(op.filter)))
+    case "oauth2SessionSetHumanName":
+      return withEntity(state.oauth2Sessions, op.session, (s, i) =>
+        Effect.map(
+          repos.oauth2Sessions.setHumanName(s, Option.fromNullable(op.name)),
+          replacing(state.oauth2Sessions, i)
+        )
+      )
+    case "oauth2SessionCleanupFinished":
+      return outcome(repos.oauth2Sessions.cleanupFinished(Option.none(), at(op.until), op.limit))
+    case "accessTokenAdd":
+      return withEntity(state.oauth2Sessions, op.session, (s) =>
+        Effect.tap(
+          repos.oauth2AccessTokens.add(
+            s,
+            op.token,
+            op.expiresIn === null ? Option.none() : Option.some(Duration.millis(op.expiresIn))
+          ),
+          (t) => state.accessTokens.push(t)
+        )
+      )
+    case "accessTokenChange":
+      return withEntity(state.accessTokens, op.token, (t, i) =>
+        Effect.map(
+          op.to === "revoke" ? repos.oauth2AccessTokens.revoke(t) : repos.oauth2AccessTokens.markUsed(t),
+          replacing(state.accessTokens, i)
+        )
+      )
+    case "accessTokenFindByToken":
+      return outcome(repos.oauth2AccessTokens.findByToken(op.token))
+    case "accessTokenCleanup":
+      return outcome(
+        op.kind === "revoked"
+          ? repos.oauth2AccessTokens.cleanupRevoked(Option.none(), at(op.until), op.limit)
+          : repos.oauth2AccessTokens.cleanupExpired(Option.none(), at(op.until), op.limit)
+      )
+    case "refreshTokenAdd":
+      return withEntities([state.oauth2Sessions, op.session], [state.accessTokens, op.accessToken], (s, t) =>
+        Effect.tap(repos.oauth2RefreshTokens.add(s, t, op.token), (r) => state.refreshTokens.push(r))
+      )
+    case "refreshTokenConsume":
+      return withEntities([state.refreshTokens, op.token], [state.refreshTokens, op.replacedBy], (t, next, i) =>
+        Effect.map(repos.oauth2RefreshTokens.consume(t, next), replacing(state.refreshTokens, i))
+      )
+    case "refreshTokenRevoke":
+      return withEntity(state.refreshTokens, op.token, (t, i) =>
+        Effect.map(repos.oauth2RefreshTokens.revoke(t), replacing(state.refreshTokens, i))
+      )
+    case "refreshTokenFindByToken":
+      return outcome(repos.oauth2RefreshTokens.findByToken(op.token))
+    case "refreshTokenCleanup":
+      return outcome(
+        op.kind === "revoked"
+          ? repos.oauth2RefreshTokens.cleanupRevoked(Option.none(), at(op.until), op.limit)
+          : repos.oauth2RefreshTokens.cleanupConsumed(Option.none(), at(op.until), op.limit)
+      )
+    case "grantAdd":
+      return withEntity(state.clients, op.client, (client) =>
+        Effect.tap(
+          repos.oauth2AuthorizationGrants.add({
+            client,
+            code: Option.map(
+              Option.fromNullable(op.code),
+              (code) => new AuthorizationCode({ code, pkce: Option.none() })
+            ),
+            redirectUri: url("https://app.example.com/cb"),
+            scope: scopeOf(["openid"]),
+            state: Option.some("state"),
+            nonce: Option.none(),
+            responseMode: "query",
+            responseTypeIdToken: false,
+            loginHint: Option.none(),
+            locale: Option.none(),
+            rawParameters: new Map([["response_type", "code"]])
+          }),
+          (g) => state.grants.push(g)
+        )
+      )
+    case "grantFulfill":
+      return withEntities([state.grants, op.grant], [state.sessions, op.browserSession], (g, bs, i) =>
+        Effect.map(repos.oauth2AuthorizationGrants.fulfill(bs, g), replacing(state.grants, i))
+      )
+    case "grantExchange":
+      return withEntities([state.grants, op.grant], [state.oauth2Sessions, op.session], (g, s, i) =>
+        Effect.map(repos.oauth2AuthorizationGrants.exchange(g, s), replacing(state.grants, i))
+      )
+    case "grantFindByCode":
+      return outcome(repos.oauth2AuthorizationGrants.findByCode(op.code))
+    case "grantCleanup":
+      return outcome(repos.oauth2AuthorizationGrants.cleanup(Option.none(), maxUlidAt(at(op.until)), op.limit))
+    case "deviceGrantAdd":
+      return withEntity(state.clients, op.client, (client) =>
+        Effect.tap(
+          repos.oauth2DeviceCodeGrants.add({
+            client,
+            scope: scopeOf(["openid"]),
+            deviceCode: op.deviceCode,
+            userCode: op.userCode,
+            expiresIn: Duration.millis(op.expiresIn),
+            ipAddress: Option.none(),
+            userAgent: Option.some("device")
+          }),
+          (g) => state.deviceGrants.push(g)
+        )
+      )
+    case "deviceGrantDecide":
+      return withEntities([state.deviceGrants, op.grant], [state.sessions, op.browserSession], (g, bs, i) =>
+        Effect.map(
+          op.to === "fulfill"
+            ? repos.oauth2DeviceCodeGrants.fulfill(g, bs, Option.some("fr"))
+            : repos.oauth2DeviceCodeGrants.reject(g, bs),
+          replacing(state.deviceGrants, i)
+        )
+      )
+    case "deviceGrantExchange":
+      return withEntities([state.deviceGrants, op.grant], [state.oauth2Sessions, op.session], (g, s, i) =>
+        Effect.map(repos.oauth2DeviceCodeGrants.exchange(g, s), replacing(state.deviceGrants, i))
+      )
+    case "deviceGrantFindByUserCode":
+      return outcome(repos.oauth2DeviceCodeGrants.findByUserCode(op.userCode))
+  }
+}
+
 const everything = Either.getOrThrow(Pagination.first(10_000))
 
-/** Every row of the four repositories, through their own list methods with an empty filter. */
-const finalState = (repos: RepositoryAccessShape) =>
+/** Every row of the repositories with a list method (through it, empty filter), and every token and grant made. */
+const finalState = (repos: RepositoryAccessShape, state: Entities) =>
   Effect.gen(function* () {
     const nowMs = yield* TestClock.currentTimeMillis
     return {
       users: yield* outcome(repos.users.list({}, everything)),
       emails: yield* outcome(repos.userEmails.list({}, everything)),
       sessions: yield* outcome(repos.browserSessions.list({}, everything)),
-      tokens: yield* outcome(repos.userRegistrationTokens.list({ now: new Date(nowMs) }, everything))
+      tokens: yield* outcome(repos.userRegistrationTokens.list({ now: new Date(nowMs) }, everything)),
+      clients: yield* outcome(repos.oauth2Clients.list({}, everything)),
+      oauth2Sessions: yield* outcome(repos.oauth2Sessions.list({}, everything)),
+      // the tokens and grants have no list method: every one ever made, looked up
+      accessTokens: yield* Effect.forEach(state.accessTokens, (t) => outcome(repos.oauth2AccessTokens.lookup(t.id))),
+      refreshTokens: yield* Effect.forEach(state.refreshTokens, (t) => outcome(repos.oauth2RefreshTokens.lookup(t.id))),
+      grants: yield* Effect.forEach(state.grants, (g) => outcome(repos.oauth2AuthorizationGrants.lookup(g.id))),
+      deviceGrants: yield* Effect.forEach(state.deviceGrants, (g) => outcome(repos.oauth2DeviceCodeGrants.lookup(g.id)))
     }
   })
 
@@ -560,10 +1247,10 @@ export const runSequence = (
   Effect.gen(function* () {
     yield* TestClock.setTime(EPOCH)
     const repos = yield* RepositoryAccess
-    const state: Entities = { users: [], emails: [], sessions: [], tokens: [] }
+    const state = noEntities()
     const results: Array<unknown> = []
     for (const o of seq.ops) results.push(yield* runOp(repos, state, o))
-    results.push({ final: yield* finalState(repos) })
+    results.push({ final: yield* finalState(repos, state) })
     return results
   }).pipe(Effect.withRandom(Random.make(seq.seed)))
 
@@ -571,7 +1258,18 @@ export const runSequence = (
 // Both backends
 
 // The tables the operations write, children first (TRUNCATE of the whole schema costs ~100 ms; these DELETEs ~1 ms).
-const touchedTables = ["user_emails", "user_sessions", "user_registration_tokens", "users"]
+const touchedTables = [
+  "user_emails",
+  "oauth2_refresh_tokens",
+  "oauth2_access_tokens",
+  "oauth2_authorization_grants",
+  "oauth2_device_code_grant",
+  "oauth2_sessions",
+  "oauth2_clients",
+  "user_sessions",
+  "user_registration_tokens",
+  "users"
+]
 
 /** Empties the tables the operations write, so one database serves a whole property run. */
 export const emptyTables: Effect.Effect<void, unknown, SqlClient.SqlClient> = Effect.gen(function* () {
