@@ -1,0 +1,160 @@
+// OAuth2DeviceCodeGrantRepository in memory: the same rows, guards and refusals as PostgreSQL, over the MemoryStore.
+import { Effect, Either, Layer, Option } from "effect"
+import {
+  exchangeDeviceCodeGrant,
+  fulfillDeviceCodeGrant,
+  rejectDeviceCodeGrant
+} from "../../model/oauth2/deviceCodeGrant.js"
+import { generateUlid, type Ulid } from "../../model/Ulid.js"
+import { optionalEntity } from "../../rows/common.js"
+import {
+  DEVICE_CODE_GRANTS,
+  DeviceCodeGrantRow,
+  deviceCodeGrantFromRow,
+  newDeviceCodeGrantRow
+} from "../../rows/oauth2/deviceCodeGrant.js"
+import { CleanupResult } from "../../storage/common/CleanupResult.js"
+import { refusedTransition } from "../../storage/common/errors.js"
+import { checkCleanupLimit, checkWellFormed } from "../../storage/common/limits.js"
+import { now } from "../../storage/common/time.js"
+import { checkArgumentIds } from "../../storage/oauth2/OAuth2AuthorizationGrantRepository.js"
+import {
+  checkNewDeviceCodeGrant,
+  OAuth2DeviceCodeGrantRepository
+} from "../../storage/oauth2/OAuth2DeviceCodeGrantRepository.js"
+import { ulidBatch } from "../common/cleanup.js"
+import { rejectNul, requireUlid } from "../common/parameters.js"
+import { MemoryStore } from "../MemoryStore.js"
+import { exactlyOne, memoryTable } from "../Table.js"
+
+/** The twins of the PostgreSQL guards: the state columns as the decoder reads Pending and Fulfilled. */
+const isPending = (r: DeviceCodeGrantRow): boolean =>
+  r.fulfilled_at === null &&
+  r.rejected_at === null &&
+  r.exchanged_at === null &&
+  r.user_session_id === null &&
+  r.oauth2_session_id === null
+
+const isFulfilled = (r: DeviceCodeGrantRow): boolean =>
+  r.fulfilled_at !== null &&
+  r.rejected_at === null &&
+  r.exchanged_at === null &&
+  r.user_session_id !== null &&
+  r.oauth2_session_id === null
+
+const toGrant = optionalEntity(deviceCodeGrantFromRow)
+
+export const make = Effect.gen(function* () {
+  const store = yield* MemoryStore
+  const grants = memoryTable(store, {
+    table: DEVICE_CODE_GRANTS,
+    idColumn: "oauth2_device_code_grant_id",
+    row: DeviceCodeGrantRow
+  })
+
+  /** `UPDATE … WHERE id = $1 AND <guard>`, which must touch exactly one row. */
+  const guardedUpdate = (
+    id: Ulid,
+    guard: (r: DeviceCodeGrantRow) => boolean,
+    change: (r: DeviceCodeGrantRow) => DeviceCodeGrantRow
+  ) => exactlyOne(grants.updateWhere((r) => r.oauth2_device_code_grant_id === id && guard(r), change))
+
+  return OAuth2DeviceCodeGrantRepository.of({
+    add: (params) =>
+      Effect.gen(function* () {
+        const at = yield* now
+        const expiresAt = yield* checkNewDeviceCodeGrant(params, at)
+        yield* requireUlid(params.client.id)
+        const id = yield* generateUlid
+        const row = newDeviceCodeGrantRow(params, id, at, expiresAt)
+        // Both unique codes are ignored as ON CONFLICT DO NOTHING (no target) ignores them; a missing client fails.
+        yield* exactlyOne(grants.insertIgnoringConflict(row))
+        return deviceCodeGrantFromRow(row)
+      }),
+
+    lookup: (id) => Effect.flatMap(grants.get(id), toGrant),
+
+    findByDeviceCode: (deviceCode) =>
+      Effect.zipRight(
+        checkWellFormed({ deviceCode }),
+        Effect.flatMap(
+          grants.find((r) => r.device_code === deviceCode, deviceCode),
+          toGrant
+        )
+      ),
+
+    findByUserCode: (userCode) =>
+      Effect.zipRight(
+        checkWellFormed({ userCode }),
+        Effect.flatMap(
+          grants.find((r) => r.user_code === userCode, userCode),
+          toGrant
+        )
+      ),
+
+    fulfill: (grant, browserSession, locale) =>
+      Effect.gen(function* () {
+        yield* checkWellFormed({ locale: Option.getOrUndefined(locale) })
+        const at = yield* now
+        yield* checkArgumentIds({ grant: grant.id, browserSession: browserSession.id })
+        const next = yield* refusedTransition(fulfillDeviceCodeGrant(grant, at, browserSession.id, locale))
+        // PostgreSQL refuses a NUL parameter even when the guard then matches no row.
+        yield* rejectNul(Option.getOrUndefined(locale))
+        yield* guardedUpdate(grant.id, isPending, (r) => ({
+          ...r,
+          fulfilled_at: at,
+          user_session_id: browserSession.id,
+          locale: Option.getOrNull(locale)
+        }))
+        return next
+      }),
+
+    reject: (grant, browserSession) =>
+      Effect.gen(function* () {
+        const at = yield* now
+        yield* checkArgumentIds({ grant: grant.id, browserSession: browserSession.id })
+        const next = yield* refusedTransition(rejectDeviceCodeGrant(grant, at, browserSession.id))
+        yield* guardedUpdate(grant.id, isPending, (r) => ({
+          ...r,
+          rejected_at: at,
+          user_session_id: browserSession.id
+        }))
+        return next
+      }),
+
+    exchange: (grant, session) =>
+      Effect.gen(function* () {
+        const at = yield* now
+        yield* checkArgumentIds({ grant: grant.id, session: session.id })
+        const next = yield* refusedTransition(exchangeDeviceCodeGrant(grant, at, session.id))
+        yield* guardedUpdate(grant.id, isFulfilled, (r) => ({ ...r, exchanged_at: at, oauth2_session_id: session.id }))
+        return next
+      }),
+
+    cleanup: (since, until, limit) =>
+      Effect.gen(function* () {
+        const batch = yield* checkCleanupLimit(limit)
+        // PostgreSQL's statement encodes since and until to uuid, refusing a malformed id before anything is sent.
+        yield* requireUlid(...Option.toArray(since), until)
+        // One write, as PostgreSQL's one statement.
+        return yield* store.write((db) => {
+          const doomed = ulidBatch(grants.rows(db), {
+            id: (r) => r.oauth2_device_code_grant_id,
+            since,
+            until,
+            limit: batch
+          }).map((r) => r.oauth2_device_code_grant_id)
+          const selected = new Set<string>(doomed)
+          return Either.map(
+            db.deleteWhere(DEVICE_CODE_GRANTS, (r) => selected.has(String(r.oauth2_device_code_grant_id))),
+            ([, next]) => [CleanupResult.fromKeys(doomed), next] as const
+          )
+        })
+      })
+  })
+})
+
+export const layer: Layer.Layer<OAuth2DeviceCodeGrantRepository, never, MemoryStore> = Layer.effect(
+  OAuth2DeviceCodeGrantRepository,
+  make
+)
