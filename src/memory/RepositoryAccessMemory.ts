@@ -6,6 +6,12 @@ import {
   RepositoryAccess,
   type RepositoryLayers
 } from "../storage/RepositoryAccess.js"
+import * as OAuth2AccessTokenRepositoryMemory from "./oauth2/OAuth2AccessTokenRepositoryMemory.js"
+import * as OAuth2AuthorizationGrantRepositoryMemory from "./oauth2/OAuth2AuthorizationGrantRepositoryMemory.js"
+import * as OAuth2ClientRepositoryMemory from "./oauth2/OAuth2ClientRepositoryMemory.js"
+import * as OAuth2DeviceCodeGrantRepositoryMemory from "./oauth2/OAuth2DeviceCodeGrantRepositoryMemory.js"
+import * as OAuth2RefreshTokenRepositoryMemory from "./oauth2/OAuth2RefreshTokenRepositoryMemory.js"
+import * as OAuth2SessionRepositoryMemory from "./oauth2/OAuth2SessionRepositoryMemory.js"
 import * as BrowserSessionRepositoryMemory from "./user/BrowserSessionRepositoryMemory.js"
 import * as MemoryStore from "./MemoryStore.js"
 import * as UserEmailRepositoryMemory from "./user/UserEmailRepositoryMemory.js"
@@ -25,7 +31,13 @@ const layers: RepositoryLayers<MemoryStore.MemoryStore> = {
   userRegistrations: UserRegistrationRepositoryMemory.layer,
   userRegistrationTokens: UserRegistrationTokenRepositoryMemory.layer,
   userTerms: UserTermsRepositoryMemory.layer,
-  browserSessions: BrowserSessionRepositoryMemory.layer
+  browserSessions: BrowserSessionRepositoryMemory.layer,
+  oauth2AccessTokens: OAuth2AccessTokenRepositoryMemory.layer,
+  oauth2AuthorizationGrants: OAuth2AuthorizationGrantRepositoryMemory.layer,
+  oauth2Clients: OAuth2ClientRepositoryMemory.layer,
+  oauth2DeviceCodeGrants: OAuth2DeviceCodeGrantRepositoryMemory.layer,
+  oauth2RefreshTokens: OAuth2RefreshTokenRepositoryMemory.layer,
+  oauth2Sessions: OAuth2SessionRepositoryMemory.layer
 }
 
 const access = Layer.effect(

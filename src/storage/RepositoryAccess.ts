@@ -1,6 +1,12 @@
 // One service that gives every repository and the unit of work (MAS's RepositoryAccess): what application code depends on.
 import { Context, Effect, Layer } from "effect"
 import type { DriverError } from "./common/errors.js"
+import { OAuth2AccessTokenRepository } from "./oauth2/OAuth2AccessTokenRepository.js"
+import { OAuth2AuthorizationGrantRepository } from "./oauth2/OAuth2AuthorizationGrantRepository.js"
+import { OAuth2ClientRepository } from "./oauth2/OAuth2ClientRepository.js"
+import { OAuth2DeviceCodeGrantRepository } from "./oauth2/OAuth2DeviceCodeGrantRepository.js"
+import { OAuth2RefreshTokenRepository } from "./oauth2/OAuth2RefreshTokenRepository.js"
+import { OAuth2SessionRepository } from "./oauth2/OAuth2SessionRepository.js"
 import { BrowserSessionRepository } from "./user/BrowserSessionRepository.js"
 import { UserEmailRepository } from "./user/UserEmailRepository.js"
 import { UserPasswordRepository } from "./user/UserPasswordRepository.js"
@@ -25,7 +31,13 @@ export const repositoryTags = {
   userRegistrations: UserRegistrationRepository,
   userRegistrationTokens: UserRegistrationTokenRepository,
   userTerms: UserTermsRepository,
-  browserSessions: BrowserSessionRepository
+  browserSessions: BrowserSessionRepository,
+  oauth2AccessTokens: OAuth2AccessTokenRepository,
+  oauth2AuthorizationGrants: OAuth2AuthorizationGrantRepository,
+  oauth2Clients: OAuth2ClientRepository,
+  oauth2DeviceCodeGrants: OAuth2DeviceCodeGrantRepository,
+  oauth2RefreshTokens: OAuth2RefreshTokenRepository,
+  oauth2Sessions: OAuth2SessionRepository
 } as const
 
 type RepositoryTagTable = typeof repositoryTags

@@ -32,7 +32,7 @@ const jsonbError = (sqlState: string, message: string) =>
  * What jsonb input refuses in a value the driver sends as JSON text: a NUL character (22P05) or an
  * unpaired surrogate (22P02), in keys as in values.
  */
-const checkJsonb = (value: Json): Either.Either<void, DriverError> => {
+export const checkJsonb = (value: Json): Either.Either<void, DriverError> => {
   const strings: Array<string> = []
   const walk = (v: Json): void => {
     if (typeof v === "string") strings.push(v)
