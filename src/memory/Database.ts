@@ -228,6 +228,22 @@ export class Database {
     return Either.right([targets.length, db] as const)
   }
 
+  /**
+   * ON DELETE SET NULL on one referencing row. Only the key's columns change, and null satisfies a key, so the row's
+   * other foreign keys are not checked again: PostgreSQL's referential action checks only what it changes. Checking
+   * them would refuse a row whose other parent is being deleted by the same statement (an access token and a refresh
+   * token of one session: deleting the session cascades to the access token, whose deletion nulls the refresh
+   * token's pointer while the session is already gone and the refresh token's own cascade has not run yet).
+   */
+  private setNull(table: string, key: string, columns: ReadonlyArray<string>): Either.Either<Database, DriverError> {
+    const current = this.get(table, key)
+    if (Option.isNone(current)) return Either.right(this)
+    const next = { ...current.value, ...Object.fromEntries(columns.map((c) => [c, null])) }
+    return Either.map(this.checkValues(next), () =>
+      this.withTree(table, RedBlackTree.insert(RedBlackTree.removeFirst(this.tree(table), key), key, next))
+    )
+  }
+
   /** DELETE of one row by key, applying every referencing foreign key's ON DELETE rule. */
   delete(table: string, key: string): Either.Either<Database, DriverError> {
     const current = this.get(table, key)
@@ -253,10 +269,7 @@ export class Database {
           const step =
             fk.onDelete === "cascade"
               ? db.delete(referencing.name, rkey)
-              : db.update(referencing.name, rkey, (row) => ({
-                  ...row,
-                  ...Object.fromEntries(fk.columns.map((c) => [c, null]))
-                }))
+              : db.setNull(referencing.name, rkey, fk.columns)
           if (Either.isLeft(step)) return step
           db = step.right
         }

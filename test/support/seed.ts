@@ -17,6 +17,8 @@ export class Seed extends Context.Tag("test/Seed")<
      * left behind, comparable with `toEqual`.
      */
     readonly dump: (table: string, idColumn: string) => Effect.Effect<ReadonlyArray<Row>, unknown>
+    /** Deletes the row of `table` whose `idColumn` is `id`, with the schema's ON DELETE rules (a bare DELETE). */
+    readonly delete: (table: string, idColumn: string, id: string) => Effect.Effect<void, unknown>
   }
 >() {}
 
@@ -55,7 +57,9 @@ export const SeedPg = Layer.effect(
       dump: (table, idColumn) =>
         Effect.map(sql<Record<string, unknown>>`SELECT * FROM ${sql(table)} ORDER BY ${sql(idColumn)}`, (rows) =>
           rows.map(fromPg)
-        )
+        ),
+      delete: (table, idColumn, id) =>
+        Effect.asVoid(sql`DELETE FROM ${sql(table)} WHERE ${sql(idColumn)} = ${toPg({ [idColumn]: id })[idColumn]}`)
     }
   })
 )
@@ -75,6 +79,13 @@ export const SeedMemory = Layer.effect(
             const y = String(b[idColumn])
             return x < y ? -1 : x > y ? 1 : 0
           })
+        ),
+      delete: (table, idColumn, id) =>
+        store.write((db) =>
+          Either.map(
+            db.deleteWhere(table, (r) => r[idColumn] === id),
+            ([, next]) => [undefined, next] as const
+          )
         )
     }
   })
