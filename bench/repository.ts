@@ -196,8 +196,8 @@ export const runEffects =
 const runPromises = (concurrency: number, n: number, call: (i: number) => Promise<unknown>) => () =>
   timed(() => runConcurrently(concurrency, n, call))
 
-/** One call of (a), as each side makes it. */
-interface Operation {
+/** One call of (a) against raw pg, as each side makes it. */
+interface RawOperation {
   readonly name: string
   /** Share of the batch size: the 50-row page costs several single-row calls. */
   readonly weight: number
@@ -205,6 +205,10 @@ interface Operation {
   readonly raw: (pool: pg.Pool, i: number) => Promise<unknown>
   /** The same statement as a named one, prepared once per connection. */
   readonly named: (pool: pg.Pool, i: number) => Promise<unknown>
+}
+
+/** One call of (a) and (a′): against raw pg and against the peers. */
+interface Operation extends RawOperation {
   readonly peer: (calls: UserCalls, i: number) => Promise<unknown>
   /** The same for the SqlSchema peer, whose calls are Effects run inside its runtime, as the repository's are. */
   readonly effect: (calls: UserEffects, i: number) => Effect.Effect<unknown, unknown>
@@ -303,14 +307,7 @@ export const benchRepository = async (
       }
     ]
 
-    // The raw sides get the exact text the repository sends: the declared static text, and for the dynamic list a
-    // reproduction. Both are checked against what the repository actually sent, so the script fails if they drift.
-    for (const op of operations) {
-      const repoSent = await roundTrips.during(() => runtime.runPromise(op.repo(0)))
-      sameTexts(`${op.name}, raw pg`, repoSent.texts, (await roundTrips.during(() => op.raw(pool, 0))).texts)
-      sameTexts(`${op.name}, named`, repoSent.texts, (await roundTrips.during(() => op.named(pool, 0))).texts)
-    }
-
+    await checkSameTexts(runtime, pool, operations)
     const raw = await benchRaw(url, pool, runtime, operations, options)
     const peers = await benchPeers(url, pool, runtime, operations, options)
     return { raw, peers }
@@ -320,7 +317,73 @@ export const benchRepository = async (
   }
 }
 
-const batchSize = (options: RepositoryOptions, concurrency: number, op: Operation) =>
+/**
+ * The raw sides get the exact text the repository sends: the declared static text, and for a dynamic statement a
+ * reproduction. Both are checked against what the repository actually sent, so the script fails if they drift.
+ */
+const checkSameTexts = async (runtime: RepositoryRuntime, pool: pg.Pool, operations: ReadonlyArray<RawOperation>) => {
+  for (const op of operations) {
+    const repoSent = await roundTrips.during(() => runtime.runPromise(op.repo(0)))
+    sameTexts(`${op.name}, raw pg`, repoSent.texts, (await roundTrips.during(() => op.raw(pool, 0))).texts)
+    sameTexts(`${op.name}, named`, repoSent.texts, (await roundTrips.during(() => op.named(pool, 0))).texts)
+  }
+}
+
+/** `n` access tokens `token-<i>`, spread over sessions of one client, for the OAuth2 hot path. */
+export const seedAccessTokensSql = (n: number) => `
+  WITH client AS (
+    INSERT INTO oauth2_clients (oauth2_client_id, grant_type_authorization_code, grant_type_refresh_token)
+    VALUES ('01800000-0000-0000-0000-000000000001', TRUE, TRUE) RETURNING oauth2_client_id
+  ), sessions AS (
+    INSERT INTO oauth2_sessions (oauth2_session_id, oauth2_client_id, scope_list, created_at)
+    SELECT (lpad(to_hex(1700000000000 + i), 12, '0') || '00000000000000000001')::uuid, client.oauth2_client_id,
+           ARRAY['openid', 'urn:matrix:client:api:*'], to_timestamp((1700000000000 + i) / 1000.0)
+      FROM client, generate_series(1, ${Math.max(1, Math.floor(n / 10))}) AS i
+    RETURNING oauth2_session_id, created_at
+  ), numbered AS (SELECT oauth2_session_id, created_at, row_number() OVER (ORDER BY oauth2_session_id) AS s FROM sessions)
+  INSERT INTO oauth2_access_tokens (oauth2_access_token_id, oauth2_session_id, access_token, created_at, expires_at)
+  SELECT (lpad(to_hex(1700000000000 + i), 12, '0') || substr(md5(i::text), 1, 20))::uuid, numbered.oauth2_session_id,
+         'token-' || i, numbered.created_at, numbered.created_at + interval '1 hour'
+    FROM generate_series(1, ${n}) AS i JOIN numbered ON numbered.s = 1 + (i % ${Math.max(1, Math.floor(n / 10))})`
+
+/**
+ * (a) for the OAuth2 hot path: `OAuth2AccessToken.findByToken` (every authenticated request makes one) against raw pg,
+ * with the same rounds and rows as the user calls; the tokens are seeded here.
+ */
+export const benchOAuth2 = async (url: string, options: RepositoryOptions): Promise<ReadonlyArray<Row>> => {
+  const runtime = pgRuntime(url)
+  const pool = new pg.Pool({ connectionString: url, max: POOL_SIZE })
+  pool.on("error", ignoreClosingConnection)
+  try {
+    await runtime.runtime()
+    await pool.query(seedAccessTokensSql(options.seededUsers))
+    await pool.query("VACUUM ANALYZE oauth2_access_tokens")
+    const tokens = Array.from({ length: options.seededUsers }, (_, i) => `token-${i + 1}`)
+    const pick = (i: number) => tokens[(i * 7919) % tokens.length]!
+    const findText = staticText("oauth2AccessToken.findByToken")
+    const operations: ReadonlyArray<RawOperation> = [
+      {
+        name: "OAuth2AccessToken.findByToken",
+        weight: 1,
+        repo: (i) =>
+          Effect.flatMap(RepositoryAccess, (r) =>
+            Effect.flatMap(r.oauth2AccessTokens.findByToken(pick(i)), (found) =>
+              Option.isSome(found) ? Effect.void : Effect.die(new Error(`no access token ${pick(i)}`))
+            )
+          ),
+        raw: (p, i) => p.query(findText, [pick(i)]),
+        named: (p, i) => p.query({ name: "oauth2AccessToken.findByToken", text: findText, values: [pick(i)] })
+      }
+    ]
+    await checkSameTexts(runtime, pool, operations)
+    return await benchRaw(url, pool, runtime, operations, options)
+  } finally {
+    await pool.end()
+    await runtime.dispose()
+  }
+}
+
+const batchSize = (options: RepositoryOptions, concurrency: number, op: RawOperation) =>
   Math.max(concurrency, Math.round(options.ops[concurrency]! * op.weight))
 
 /** (a): repository without and with a tracer, raw pg unnamed and named, in the same rounds. */
@@ -328,7 +391,7 @@ const benchRaw = async (
   url: string,
   pool: pg.Pool,
   runtime: RepositoryRuntime,
-  operations: ReadonlyArray<Operation>,
+  operations: ReadonlyArray<RawOperation>,
   options: RepositoryOptions
 ): Promise<ReadonlyArray<Row>> => {
   const recording = recordingTracer()
