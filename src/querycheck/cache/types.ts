@@ -37,6 +37,347 @@ export interface CachedRows {
     readonly "user_is_guest": boolean
   }
   "browserSession.recordBatchActivity": {}
+  "oauth2AccessToken.add": {}
+  "oauth2AccessToken.cleanupExpired": {
+    readonly "count": string
+    readonly "last": Date | null
+  }
+  "oauth2AccessToken.cleanupRevoked": {
+    readonly "count": string
+    readonly "last": Date | null
+  }
+  "oauth2AccessToken.findByToken": {
+    readonly "oauth2_access_token_id": string
+    readonly "oauth2_session_id": string
+    readonly "access_token": string
+    readonly "created_at": Date
+    readonly "expires_at": Date | null
+    readonly "revoked_at": Date | null
+    readonly "first_used_at": Date | null
+  }
+  "oauth2AccessToken.lookup": {
+    readonly "oauth2_access_token_id": string
+    readonly "oauth2_session_id": string
+    readonly "access_token": string
+    readonly "created_at": Date
+    readonly "expires_at": Date | null
+    readonly "revoked_at": Date | null
+    readonly "first_used_at": Date | null
+  }
+  "oauth2AccessToken.markUsed": {}
+  "oauth2AccessToken.revoke": {}
+  "oauth2AuthorizationGrant.add": {}
+  "oauth2AuthorizationGrant.cleanup": {
+    readonly "oauth2_authorization_grant_id": string
+  }
+  "oauth2AuthorizationGrant.exchange": {}
+  "oauth2AuthorizationGrant.findByCode": {
+    readonly "oauth2_authorization_grant_id": string
+    readonly "oauth2_client_id": string
+    readonly "redirect_uri": string
+    readonly "scope_list": ReadonlyArray<string>
+    readonly "state": string | null
+    readonly "nonce": string | null
+    readonly "response_mode": string
+    readonly "response_type_code": boolean
+    readonly "response_type_id_token": boolean
+    readonly "authorization_code": string | null
+    readonly "code_challenge": string | null
+    readonly "code_challenge_method": string | null
+    readonly "login_hint": string | null
+    readonly "locale": string | null
+    readonly "raw_parameters": unknown
+    readonly "created_at": Date
+    readonly "fulfilled_at": Date | null
+    readonly "exchanged_at": Date | null
+    readonly "cancelled_at": Date | null
+    readonly "user_session_id": string | null
+    readonly "oauth2_session_id": string | null
+  }
+  "oauth2AuthorizationGrant.fulfill": {}
+  "oauth2AuthorizationGrant.lookup": {
+    readonly "oauth2_authorization_grant_id": string
+    readonly "oauth2_client_id": string
+    readonly "redirect_uri": string
+    readonly "scope_list": ReadonlyArray<string>
+    readonly "state": string | null
+    readonly "nonce": string | null
+    readonly "response_mode": string
+    readonly "response_type_code": boolean
+    readonly "response_type_id_token": boolean
+    readonly "authorization_code": string | null
+    readonly "code_challenge": string | null
+    readonly "code_challenge_method": string | null
+    readonly "login_hint": string | null
+    readonly "locale": string | null
+    readonly "raw_parameters": unknown
+    readonly "created_at": Date
+    readonly "fulfilled_at": Date | null
+    readonly "exchanged_at": Date | null
+    readonly "cancelled_at": Date | null
+    readonly "user_session_id": string | null
+    readonly "oauth2_session_id": string | null
+  }
+  "oauth2Client.add": {
+    readonly "oauth2_client_id": string
+    readonly "metadata_digest": string | null
+    readonly "encrypted_client_secret": string | null
+    readonly "application_type": string | null
+    readonly "redirect_uris": ReadonlyArray<string>
+    readonly "grant_type_authorization_code": boolean
+    readonly "grant_type_refresh_token": boolean
+    readonly "grant_type_client_credentials": boolean
+    readonly "grant_type_device_code": boolean
+    readonly "client_name": string | null
+    readonly "logo_uri": string | null
+    readonly "client_uri": string | null
+    readonly "policy_uri": string | null
+    readonly "tos_uri": string | null
+    readonly "jwks": unknown | null
+    readonly "jwks_uri": string | null
+    readonly "id_token_signed_response_alg": string | null
+    readonly "userinfo_signed_response_alg": string | null
+    readonly "token_endpoint_auth_method": string | null
+    readonly "token_endpoint_auth_signing_alg": string | null
+    readonly "initiate_login_uri": string | null
+    readonly "is_static": boolean
+  }
+  "oauth2Client.allStatic": {
+    readonly "oauth2_client_id": string
+    readonly "metadata_digest": string | null
+    readonly "encrypted_client_secret": string | null
+    readonly "application_type": string | null
+    readonly "redirect_uris": ReadonlyArray<string>
+    readonly "grant_type_authorization_code": boolean
+    readonly "grant_type_refresh_token": boolean
+    readonly "grant_type_client_credentials": boolean
+    readonly "grant_type_device_code": boolean
+    readonly "client_name": string | null
+    readonly "logo_uri": string | null
+    readonly "client_uri": string | null
+    readonly "policy_uri": string | null
+    readonly "tos_uri": string | null
+    readonly "jwks": unknown | null
+    readonly "jwks_uri": string | null
+    readonly "id_token_signed_response_alg": string | null
+    readonly "userinfo_signed_response_alg": string | null
+    readonly "token_endpoint_auth_method": string | null
+    readonly "token_endpoint_auth_signing_alg": string | null
+    readonly "initiate_login_uri": string | null
+    readonly "is_static": boolean
+  }
+  "oauth2Client.deleteById": {}
+  "oauth2Client.findByMetadataDigest": {
+    readonly "oauth2_client_id": string
+    readonly "metadata_digest": string | null
+    readonly "encrypted_client_secret": string | null
+    readonly "application_type": string | null
+    readonly "redirect_uris": ReadonlyArray<string>
+    readonly "grant_type_authorization_code": boolean
+    readonly "grant_type_refresh_token": boolean
+    readonly "grant_type_client_credentials": boolean
+    readonly "grant_type_device_code": boolean
+    readonly "client_name": string | null
+    readonly "logo_uri": string | null
+    readonly "client_uri": string | null
+    readonly "policy_uri": string | null
+    readonly "tos_uri": string | null
+    readonly "jwks": unknown | null
+    readonly "jwks_uri": string | null
+    readonly "id_token_signed_response_alg": string | null
+    readonly "userinfo_signed_response_alg": string | null
+    readonly "token_endpoint_auth_method": string | null
+    readonly "token_endpoint_auth_signing_alg": string | null
+    readonly "initiate_login_uri": string | null
+    readonly "is_static": boolean
+  }
+  "oauth2Client.loadBatch": {
+    readonly "oauth2_client_id": string
+    readonly "metadata_digest": string | null
+    readonly "encrypted_client_secret": string | null
+    readonly "application_type": string | null
+    readonly "redirect_uris": ReadonlyArray<string>
+    readonly "grant_type_authorization_code": boolean
+    readonly "grant_type_refresh_token": boolean
+    readonly "grant_type_client_credentials": boolean
+    readonly "grant_type_device_code": boolean
+    readonly "client_name": string | null
+    readonly "logo_uri": string | null
+    readonly "client_uri": string | null
+    readonly "policy_uri": string | null
+    readonly "tos_uri": string | null
+    readonly "jwks": unknown | null
+    readonly "jwks_uri": string | null
+    readonly "id_token_signed_response_alg": string | null
+    readonly "userinfo_signed_response_alg": string | null
+    readonly "token_endpoint_auth_method": string | null
+    readonly "token_endpoint_auth_signing_alg": string | null
+    readonly "initiate_login_uri": string | null
+    readonly "is_static": boolean
+  }
+  "oauth2Client.lookup": {
+    readonly "oauth2_client_id": string
+    readonly "metadata_digest": string | null
+    readonly "encrypted_client_secret": string | null
+    readonly "application_type": string | null
+    readonly "redirect_uris": ReadonlyArray<string>
+    readonly "grant_type_authorization_code": boolean
+    readonly "grant_type_refresh_token": boolean
+    readonly "grant_type_client_credentials": boolean
+    readonly "grant_type_device_code": boolean
+    readonly "client_name": string | null
+    readonly "logo_uri": string | null
+    readonly "client_uri": string | null
+    readonly "policy_uri": string | null
+    readonly "tos_uri": string | null
+    readonly "jwks": unknown | null
+    readonly "jwks_uri": string | null
+    readonly "id_token_signed_response_alg": string | null
+    readonly "userinfo_signed_response_alg": string | null
+    readonly "token_endpoint_auth_method": string | null
+    readonly "token_endpoint_auth_signing_alg": string | null
+    readonly "initiate_login_uri": string | null
+    readonly "is_static": boolean
+  }
+  "oauth2Client.upsertStatic": {
+    readonly "oauth2_client_id": string
+    readonly "metadata_digest": string | null
+    readonly "encrypted_client_secret": string | null
+    readonly "application_type": string | null
+    readonly "redirect_uris": ReadonlyArray<string>
+    readonly "grant_type_authorization_code": boolean
+    readonly "grant_type_refresh_token": boolean
+    readonly "grant_type_client_credentials": boolean
+    readonly "grant_type_device_code": boolean
+    readonly "client_name": string | null
+    readonly "logo_uri": string | null
+    readonly "client_uri": string | null
+    readonly "policy_uri": string | null
+    readonly "tos_uri": string | null
+    readonly "jwks": unknown | null
+    readonly "jwks_uri": string | null
+    readonly "id_token_signed_response_alg": string | null
+    readonly "userinfo_signed_response_alg": string | null
+    readonly "token_endpoint_auth_method": string | null
+    readonly "token_endpoint_auth_signing_alg": string | null
+    readonly "initiate_login_uri": string | null
+    readonly "is_static": boolean
+  }
+  "oauth2DeviceCodeGrant.add": {}
+  "oauth2DeviceCodeGrant.cleanup": {
+    readonly "oauth2_device_code_grant_id": string
+  }
+  "oauth2DeviceCodeGrant.exchange": {}
+  "oauth2DeviceCodeGrant.findByDeviceCode": {
+    readonly "oauth2_device_code_grant_id": string
+    readonly "oauth2_client_id": string
+    readonly "scope_list": ReadonlyArray<string>
+    readonly "device_code": string
+    readonly "user_code": string
+    readonly "created_at": Date
+    readonly "expires_at": Date
+    readonly "ip_address": string | null
+    readonly "user_agent": string | null
+    readonly "fulfilled_at": Date | null
+    readonly "rejected_at": Date | null
+    readonly "exchanged_at": Date | null
+    readonly "user_session_id": string | null
+    readonly "oauth2_session_id": string | null
+    readonly "locale": string | null
+  }
+  "oauth2DeviceCodeGrant.findByUserCode": {
+    readonly "oauth2_device_code_grant_id": string
+    readonly "oauth2_client_id": string
+    readonly "scope_list": ReadonlyArray<string>
+    readonly "device_code": string
+    readonly "user_code": string
+    readonly "created_at": Date
+    readonly "expires_at": Date
+    readonly "ip_address": string | null
+    readonly "user_agent": string | null
+    readonly "fulfilled_at": Date | null
+    readonly "rejected_at": Date | null
+    readonly "exchanged_at": Date | null
+    readonly "user_session_id": string | null
+    readonly "oauth2_session_id": string | null
+    readonly "locale": string | null
+  }
+  "oauth2DeviceCodeGrant.fulfill": {}
+  "oauth2DeviceCodeGrant.lookup": {
+    readonly "oauth2_device_code_grant_id": string
+    readonly "oauth2_client_id": string
+    readonly "scope_list": ReadonlyArray<string>
+    readonly "device_code": string
+    readonly "user_code": string
+    readonly "created_at": Date
+    readonly "expires_at": Date
+    readonly "ip_address": string | null
+    readonly "user_agent": string | null
+    readonly "fulfilled_at": Date | null
+    readonly "rejected_at": Date | null
+    readonly "exchanged_at": Date | null
+    readonly "user_session_id": string | null
+    readonly "oauth2_session_id": string | null
+    readonly "locale": string | null
+  }
+  "oauth2DeviceCodeGrant.reject": {}
+  "oauth2RefreshToken.add": {}
+  "oauth2RefreshToken.cleanupConsumed": {
+    readonly "count": string
+    readonly "last": Date | null
+  }
+  "oauth2RefreshToken.cleanupRevoked": {
+    readonly "count": string
+    readonly "last": Date | null
+  }
+  "oauth2RefreshToken.consume": {}
+  "oauth2RefreshToken.findByToken": {
+    readonly "oauth2_refresh_token_id": string
+    readonly "oauth2_session_id": string
+    readonly "oauth2_access_token_id": string | null
+    readonly "refresh_token": string
+    readonly "created_at": Date
+    readonly "consumed_at": Date | null
+    readonly "revoked_at": Date | null
+    readonly "next_oauth2_refresh_token_id": string | null
+  }
+  "oauth2RefreshToken.lookup": {
+    readonly "oauth2_refresh_token_id": string
+    readonly "oauth2_session_id": string
+    readonly "oauth2_access_token_id": string | null
+    readonly "refresh_token": string
+    readonly "created_at": Date
+    readonly "consumed_at": Date | null
+    readonly "revoked_at": Date | null
+    readonly "next_oauth2_refresh_token_id": string | null
+  }
+  "oauth2RefreshToken.revoke": {}
+  "oauth2Session.add": {}
+  "oauth2Session.cleanupFinished": {
+    readonly "count": string
+    readonly "last": Date | null
+  }
+  "oauth2Session.cleanupInactiveIps": {
+    readonly "count": string
+    readonly "last": Date | null
+  }
+  "oauth2Session.finish": {}
+  "oauth2Session.lookup": {
+    readonly "oauth2_session_id": string
+    readonly "user_id": string | null
+    readonly "user_session_id": string | null
+    readonly "oauth2_client_id": string
+    readonly "scope_list": ReadonlyArray<string>
+    readonly "created_at": Date
+    readonly "finished_at": Date | null
+    readonly "user_agent": string | null
+    readonly "last_active_at": Date | null
+    readonly "last_active_ip": string | null
+    readonly "human_name": string | null
+  }
+  "oauth2Session.recordBatchActivity": {}
+  "oauth2Session.recordUserAgent": {}
+  "oauth2Session.setHumanName": {}
   "user.acquireLockForSync": {
     readonly "pg_advisory_xact_lock": unknown | null
   }
