@@ -1,5 +1,8 @@
-// A worked example of the data layer: one unit of work that registers a user, then paging through their sessions.
-import { Console, Effect, Option } from "effect"
+// A worked example of the data layer: one unit of work that registers a user, paging through their sessions, then an
+// OAuth 2.0 authorization-code flow that ends with an access token a request can be checked against.
+import { Console, Duration, Effect, Option } from "effect"
+import { AuthorizationCode } from "../model/oauth2/authorizationGrant.js"
+import { makeScope, ScopeToken, type Url } from "../model/values.js"
 import { Pagination } from "../storage/common/Pagination.js"
 import { RepositoryAccess } from "../storage/RepositoryAccess.js"
 
@@ -12,18 +15,20 @@ export const example = (username: string) =>
   Effect.gen(function* () {
     const repos = yield* RepositoryAccess
 
-    const user = yield* repos.transaction(
+    const { firstSession, user } = yield* repos.transaction(
       Effect.gen(function* () {
         const user = yield* repos.users.add(username)
         const email = yield* repos.userEmails.add(user, `${username}@example.com`)
         // A real service stores a hash made by its password hasher; version says which scheme made it.
         const password = yield* repos.userPasswords.add(user, 1, "$argon2id$v=19$example-hash", Option.none())
+        const sessions = []
         for (const agent of ["Firefox", "Safari", "curl", "Chromium", "Lynx"]) {
           const session = yield* repos.browserSessions.add(user, Option.some(agent))
           yield* repos.browserSessions.authenticateWithPassword(session, password)
+          sessions.push(session)
         }
         yield* Console.log(`registered ${user.username} (sub ${user.sub}) with ${email.email}`)
-        return user
+        return { user, firstSession: sessions[0]! }
       })
     )
 
@@ -38,4 +43,61 @@ export const example = (username: string) =>
       pagination = pagination.pipe(Pagination.after(lastEdge.cursor))
     }
     yield* Console.log(`${yield* repos.browserSessions.count({ user: user.id })} sessions in all`)
+
+    // An app signs the user in: it is registered, sends the user to authorize, and trades the code for tokens.
+    const token = `access-token-for-${user.sub}`
+    yield* repos.transaction(
+      Effect.gen(function* () {
+        const redirectUri = "https://app.example.com/callback" as Url
+        const client = yield* repos.oauth2Clients.add({
+          metadataDigest: Option.none(),
+          encryptedClientSecret: Option.none(),
+          applicationType: Option.some("web"),
+          redirectUris: [redirectUri],
+          grantTypes: ["authorization_code", "refresh_token"],
+          clientName: Option.some("Example app"),
+          logoUri: Option.none(),
+          clientUri: Option.none(),
+          policyUri: Option.none(),
+          tosUri: Option.none(),
+          jwks: Option.none(),
+          idTokenSignedResponseAlg: Option.none(),
+          userinfoSignedResponseAlg: Option.none(),
+          tokenEndpointAuthMethod: Option.some("none"),
+          tokenEndpointAuthSigningAlg: Option.none(),
+          initiateLoginUri: Option.none()
+        })
+        const code = `code-for-${user.sub}`
+        const grant = yield* repos.oauth2AuthorizationGrants.add({
+          client,
+          code: Option.some(new AuthorizationCode({ code, pkce: Option.none() })),
+          redirectUri,
+          scope: makeScope(["openid", "urn:matrix:client:api:*"].map((t) => ScopeToken.make(t))),
+          state: Option.some("opaque-state"),
+          nonce: Option.none(),
+          responseMode: "query",
+          responseTypeIdToken: false,
+          loginHint: Option.none(),
+          locale: Option.none(),
+          rawParameters: new Map([["response_type", "code"]])
+        })
+        // the user consents in the Firefox session; the app then exchanges the code once
+        const fulfilled = yield* repos.oauth2AuthorizationGrants.fulfill(firstSession, grant)
+        const session = yield* repos.oauth2Sessions.addFromBrowserSession(client, firstSession, fulfilled.scope)
+        yield* repos.oauth2AuthorizationGrants.exchange(fulfilled, session)
+        const accessToken = yield* repos.oauth2AccessTokens.add(session, token, Option.some(Duration.minutes(5)))
+        yield* repos.oauth2RefreshTokens.add(session, accessToken, `refresh-token-for-${user.sub}`)
+        yield* Console.log(`client ${client.clientId} signed in with code ${code}: OAuth2 session ${session.id}`)
+      })
+    )
+
+    // What every authenticated request does: find the token and check it.
+    const found = yield* repos.oauth2AccessTokens.findByToken(token)
+    const now = new Date(yield* Effect.clockWith((clock) => clock.currentTimeMillis))
+    yield* Console.log(
+      Option.match(found, {
+        onNone: () => "access token not found",
+        onSome: (t) => `access token of session ${t.sessionId}: ${t.isValid(now) ? "valid" : "not valid"}`
+      })
+    )
   })

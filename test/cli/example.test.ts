@@ -1,4 +1,5 @@
-// The README's example program: it runs on both backends and pages through all five sessions, two at a time.
+// The README's example program: it runs on both backends, pages through all five sessions, two at a time, and signs an
+// app in through the authorization-code flow.
 import { expect, it, layer } from "@effect/vitest"
 import { Effect } from "effect"
 import { scopedDatabase, adminClient } from "../support/database.js"
@@ -10,7 +11,13 @@ const expectExampleOutput = (stdout: ReadonlyArray<string>, username: string) =>
   )
   const pages = stdout.filter((l) => l.startsWith("page ")).map((l) => l.split(":")[0])
   expect(pages).toEqual(["page 1", "page 1", "page 2", "page 2", "page 3"])
-  expect(stdout.at(-1)).toBe("5 sessions in all")
+  expect(stdout).toContain("5 sessions in all")
+  const signedIn = stdout.find((l) => l.startsWith("client "))
+  expect(signedIn).toMatch(
+    /^client [0-7][0-9A-HJKMNP-TV-Z]{25} signed in with code code-for-\S+: OAuth2 session (\S+)$/
+  )
+  const session = signedIn!.split(" ").at(-1)
+  expect(stdout.at(-1)).toBe(`access token of session ${session}: valid`)
 }
 
 it.live("runs in memory", () =>
