@@ -1,38 +1,11 @@
 // Every PostgreSQL repository method runs in one span db.<repository>.<method>; its statements are @effect/sql's sql.execute spans below it, with their SQL text.
 import { expect, layer } from "@effect/vitest"
-import { Effect, Layer, Option, Tracer } from "effect"
+import { Effect, Layer } from "effect"
 import * as RepositoryAccessPg from "../../src/pg/RepositoryAccessPg.js"
 import { Pagination } from "../../src/storage/common/Pagination.js"
 import { RepositoryAccess } from "../../src/storage/RepositoryAccess.js"
 import { migratedDatabaseLayer } from "../support/database.js"
-
-interface Recorded {
-  readonly name: string
-  readonly parent: Option.Option<string>
-  readonly attributes: ReadonlyMap<string, unknown>
-}
-
-/** Runs `effect` under a tracer that records every span it opens (built on Effect's own native spans). */
-const recordSpans = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
-  Effect.gen(function* () {
-    const base = yield* Effect.tracer
-    const spans: Array<Tracer.Span> = []
-    const recording = Tracer.make({
-      span: (...args) => {
-        const span = base.span(...args)
-        spans.push(span)
-        return span
-      },
-      context: (f, fiber) => base.context(f, fiber)
-    })
-    const result = yield* Effect.withTracer(effect, recording)
-    const recorded: ReadonlyArray<Recorded> = spans.map((s) => ({
-      name: s.name,
-      parent: Option.map(s.parent, (p) => (p._tag === "Span" ? p.name : p.spanId)),
-      attributes: s.attributes
-    }))
-    return [result, recorded] as const
-  })
+import { queryText, recordSpans, statementsOf } from "../support/spans.js"
 
 layer(Layer.provideMerge(RepositoryAccessPg.layer, migratedDatabaseLayer()))("repository spans", (it) => {
   it.effect(
@@ -61,18 +34,12 @@ layer(Layer.provideMerge(RepositoryAccessPg.layer, migratedDatabaseLayer()))("re
           expect(span.attributes.get("db.system.name")).toBe("postgresql")
         }
 
-        const statementOf = (method: string) =>
-          spans.filter((s) => s.name === "sql.execute" && Option.contains(s.parent, method))
-        const [lookupStatement] = statementOf("db.user.lookup")
-        expect(String(lookupStatement?.attributes.get("db.query.text"))).toMatch(
-          /^SELECT .* FROM users WHERE user_id = \$1$/
-        )
+        const [lookupStatement] = statementsOf(spans, "db.user.lookup")
+        expect(String(queryText(lookupStatement))).toMatch(/^SELECT .* FROM users WHERE user_id = \$1$/)
 
-        const listStatements = statementOf("db.user.list")
+        const listStatements = statementsOf(spans, "db.user.list")
         expect(listStatements.length).toBe(1)
-        expect(String(listStatements[0]?.attributes.get("db.query.text"))).toMatch(
-          /FROM users WHERE .*ORDER BY .*LIMIT \$\d+$/s
-        )
+        expect(String(queryText(listStatements[0]))).toMatch(/FROM users WHERE .*ORDER BY .*LIMIT \$\d+$/s)
       })
   )
 })

@@ -1,36 +1,13 @@
 // OAuth2ClientRepository on the real server: one span per method (the derived ones too), the deletion as one statement, concurrent static upserts.
 import { expect, layer } from "@effect/vitest"
-import { Effect, Layer, Option, Tracer } from "effect"
+import { Effect, Layer, Option } from "effect"
 import { ClientJwksUri } from "../../../src/model/oauth2/client.js"
 import { generateUlid, type Ulid } from "../../../src/model/Ulid.js"
 import type { Url } from "../../../src/model/values.js"
 import * as RepositoryAccessPg from "../../../src/pg/RepositoryAccessPg.js"
 import { RepositoryAccess } from "../../../src/storage/RepositoryAccess.js"
 import { migratedDatabaseLayer } from "../../support/database.js"
-
-/** Runs `effect` under a tracer that records the name and parent of every span it opens. */
-const recordSpans = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
-  Effect.gen(function* () {
-    const base = yield* Effect.tracer
-    const spans: Array<Tracer.Span> = []
-    const recording = Tracer.make({
-      span: (...args) => {
-        const span = base.span(...args)
-        spans.push(span)
-        return span
-      },
-      context: (f, fiber) => base.context(f, fiber)
-    })
-    const result = yield* Effect.withTracer(effect, recording)
-    return [
-      result,
-      spans.map((s) => ({
-        name: s.name,
-        parent: Option.map(s.parent, (p) => (p._tag === "Span" ? p.name : p.spanId)),
-        text: s.attributes.get("db.query.text")
-      }))
-    ] as const
-  })
+import { queryText, recordSpans, statementsOf } from "../../support/spans.js"
 
 const staticClient = (clientId: Ulid, name: string) => ({
   clientId,
@@ -64,16 +41,16 @@ layer(Layer.provideMerge(RepositoryAccessPg.layer, migratedDatabaseLayer({ maxCo
           "db.oauth2Client.findByClientId",
           "db.oauth2Client.delete"
         ])
-        const statements = (method: string) =>
-          spans.filter((s) => s.name === "sql.execute" && Option.contains(s.parent, method))
         // two findByClientId calls, one statement: text that is not a ULID reads nothing
-        expect(statements("db.oauth2Client.findByClientId").map((s) => s.text)).toEqual([
+        expect(statementsOf(spans, "db.oauth2Client.findByClientId").map(queryText)).toEqual([
           expect.stringMatching(/^SELECT .* FROM oauth2_clients WHERE oauth2_client_id = \$1$/)
         ])
         // the whole deletion is one statement
-        const deletion = statements("db.oauth2Client.delete")
+        const deletion = statementsOf(spans, "db.oauth2Client.delete")
         expect(deletion.length).toBe(1)
-        expect(String(deletion[0]!.text)).toMatch(/^WITH .* DELETE FROM oauth2_clients WHERE oauth2_client_id = \$1$/)
+        expect(String(queryText(deletion[0]))).toMatch(
+          /^WITH .* DELETE FROM oauth2_clients WHERE oauth2_client_id = \$1$/
+        )
       })
     )
 

@@ -1,7 +1,7 @@
 // OAuth2 sessions on a real server: the scope and device criteria are served by the GIN index on scope_list (the plans of the statements the repository sends), concurrent finishers of one session cannot both win, and the methods defined through add are one span each.
 import { SqlClient } from "@effect/sql"
 import { describe, expect, layer } from "@effect/vitest"
-import { Effect, Either, Layer, Option, Tracer } from "effect"
+import { Effect, Either, Layer, Option } from "effect"
 import * as RepositoryAccessPg from "../../../src/pg/RepositoryAccessPg.js"
 import { Client } from "../../../src/model/oauth2/client.js"
 import { generateUlid, ulidToUuid } from "../../../src/model/Ulid.js"
@@ -10,6 +10,7 @@ import { Pagination } from "../../../src/storage/common/Pagination.js"
 import type { OAuth2SessionFilter } from "../../../src/storage/oauth2/OAuth2SessionRepository.js"
 import { RepositoryAccess } from "../../../src/storage/RepositoryAccess.js"
 import { migratedDatabaseLayer } from "../../support/database.js"
+import { queryText, recordSpans } from "../../support/spans.js"
 
 const SCOPE_INDEX = "oauth2_sessions_scope_list_idx"
 const ROWS = 5000
@@ -17,37 +18,14 @@ const ADMIN = "urn:synapse:admin:*" as ScopeToken
 
 /** The SQL texts of the statements `effect` sends (the `sql.execute` spans' `db.query.text`). */
 const statementTexts = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
-  Effect.gen(function* () {
-    const base = yield* Effect.tracer
-    const spans: Array<Tracer.Span> = []
-    const recording = Tracer.make({
-      span: (...args) => {
-        const span = base.span(...args)
-        spans.push(span)
-        return span
-      },
-      context: (f, fiber) => base.context(f, fiber)
-    })
-    const result = yield* Effect.withTracer(effect, recording)
-    const texts = spans.filter((s) => s.name === "sql.execute").map((s) => String(s.attributes.get("db.query.text")))
+  Effect.map(recordSpans(effect), ([result, spans]) => {
+    const texts = spans.filter((s) => s.name === "sql.execute").map((s) => String(queryText(s)))
     return [result, texts] as const
   })
 
 /** The names of the spans `effect` opens. */
 const spanNames = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
-  Effect.gen(function* () {
-    const base = yield* Effect.tracer
-    const names: Array<string> = []
-    const recording = Tracer.make({
-      span: (name, ...rest) => {
-        names.push(name)
-        return base.span(name, ...rest)
-      },
-      context: (f, fiber) => base.context(f, fiber)
-    })
-    yield* Effect.withTracer(effect, recording)
-    return names
-  })
+  Effect.map(recordSpans(effect), ([, spans]) => spans.map((s) => s.name))
 
 /** Every index a plan node (or any node below it) reads. */
 const indexesOf = (node: unknown): ReadonlyArray<string> => {
