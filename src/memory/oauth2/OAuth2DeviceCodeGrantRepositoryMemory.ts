@@ -15,9 +15,9 @@ import {
 } from "../../rows/oauth2/deviceCodeGrant.js"
 import { CleanupResult } from "../../storage/common/CleanupResult.js"
 import { refusedTransition } from "../../storage/common/errors.js"
+import { checkArgumentIds } from "../../storage/common/filters.js"
 import { checkCleanupLimit, checkWellFormed } from "../../storage/common/limits.js"
 import { now } from "../../storage/common/time.js"
-import { checkArgumentIds } from "../../storage/oauth2/OAuth2AuthorizationGrantRepository.js"
 import {
   checkNewDeviceCodeGrant,
   OAuth2DeviceCodeGrantRepository

@@ -7,7 +7,6 @@ import { type ActivityRecord, deviceToScopeTokens, sortActivity } from "../../mo
 import {
   checkActivity,
   checkOAuth2SessionFilter,
-  checkScope,
   type OAuth2SessionFilter,
   OAuth2SessionRepository,
   withDerivedMethods
@@ -15,7 +14,7 @@ import {
 import type { CleanupResult } from "../../storage/common/CleanupResult.js"
 import { type DriverError, expectRowsAffected, refusedTransition } from "../../storage/common/errors.js"
 import { now } from "../../storage/common/time.js"
-import { checkCleanupLimit, checkWellFormed } from "../../storage/common/limits.js"
+import { checkCleanupLimit, checkScope, checkWellFormed } from "../../storage/common/limits.js"
 import { optionalEntity } from "../../rows/common.js"
 import { OAuth2SessionRow, oauth2SessionFromRow } from "../../rows/oauth2/session.js"
 import type { BrowserSessionRow } from "../../rows/user/browserSession.js"

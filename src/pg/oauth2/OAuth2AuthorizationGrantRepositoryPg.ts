@@ -14,10 +14,10 @@ import {
 } from "../../rows/oauth2/authorizationGrant.js"
 import { CleanupResult } from "../../storage/common/CleanupResult.js"
 import { refusedTransition } from "../../storage/common/errors.js"
+import { checkArgumentIds } from "../../storage/common/filters.js"
 import { checkCleanupLimit, checkWellFormed } from "../../storage/common/limits.js"
 import { now } from "../../storage/common/time.js"
 import {
-  checkArgumentIds,
   checkNewAuthorizationGrant,
   OAuth2AuthorizationGrantRepository
 } from "../../storage/oauth2/OAuth2AuthorizationGrantRepository.js"

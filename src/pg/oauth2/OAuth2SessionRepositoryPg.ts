@@ -9,14 +9,13 @@ import { deviceToScopeTokens, IpAddressFromSelf, sortActivity } from "../../mode
 import {
   checkActivity,
   checkOAuth2SessionFilter,
-  checkScope,
   type OAuth2SessionFilter,
   OAuth2SessionRepository,
   withDerivedMethods
 } from "../../storage/oauth2/OAuth2SessionRepository.js"
 import { expectRowsAffected, refusedTransition } from "../../storage/common/errors.js"
 import { now } from "../../storage/common/time.js"
-import { checkCleanupLimit, checkWellFormed } from "../../storage/common/limits.js"
+import { checkCleanupLimit, checkScope, checkWellFormed } from "../../storage/common/limits.js"
 import { optionalEntity, ScopeListColumn } from "../../rows/common.js"
 import { OAuth2SessionRow, oauth2SessionFromRow } from "../../rows/oauth2/session.js"
 import { timestampCleanupResult, TimestampCleanupRow } from "../common/cleanup.js"

@@ -3,6 +3,26 @@ import { Effect, Option } from "effect"
 import { isUlid, type Ulid } from "../../model/Ulid.js"
 import { InvalidOperationError } from "./errors.js"
 
+/** Fails naming the first id (by `where` and name) that is not canonical ULID text; one id or a list per name. */
+const checkIds = (
+  where: string,
+  named: Readonly<Record<string, string | ReadonlyArray<string> | undefined>>
+): Effect.Effect<void, InvalidOperationError> => {
+  for (const [name, value] of Object.entries(named)) {
+    if (value === undefined) continue
+    const ids: ReadonlyArray<unknown> = Array.isArray(value) ? value : [value]
+    const bad = ids.findIndex((id) => !isUlid(id))
+    if (bad >= 0) {
+      return Effect.fail(
+        new InvalidOperationError({
+          cause: Option.some(`Malformed ULID in ${where} ${name}: ${String(JSON.stringify(ids[bad]))}`)
+        })
+      )
+    }
+  }
+  return Effect.void
+}
+
 /**
  * Refuses a filter whose id criteria (by criterion name) hold anything but canonical ULID text. Without it the
  * backends disagree: PostgreSQL sends whatever uuid the text's characters happen to make (a 27-character id
@@ -11,21 +31,14 @@ import { InvalidOperationError } from "./errors.js"
  */
 export const checkFilterIds = (
   criteria: Readonly<Record<string, Ulid | ReadonlyArray<Ulid> | undefined>>
-): Effect.Effect<void, InvalidOperationError> => {
-  for (const [name, value] of Object.entries(criteria)) {
-    if (value === undefined) continue
-    const ids: ReadonlyArray<unknown> = Array.isArray(value) ? value : [value]
-    const bad = ids.findIndex((id) => !isUlid(id))
-    if (bad >= 0) {
-      return Effect.fail(
-        new InvalidOperationError({
-          cause: Option.some(`Malformed ULID in filter criterion ${name}: ${String(JSON.stringify(ids[bad]))}`)
-        })
-      )
-    }
-  }
-  return Effect.void
-}
+): Effect.Effect<void, InvalidOperationError> => checkIds("filter criterion", criteria)
+
+/**
+ * Refuses entity arguments (by name) whose id is not canonical ULID text, before a transition is computed: the
+ * model's constructors would throw on such an id, and the statements could not encode it anyway.
+ */
+export const checkArgumentIds = (ids: Readonly<Record<string, string>>): Effect.Effect<void, InvalidOperationError> =>
+  checkIds("argument", ids)
 
 /**
  * Escapes `\`, `%` and `_` so a search term is matched literally by `LIKE`/`ILIKE … ESCAPE '\'`

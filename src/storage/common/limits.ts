@@ -1,7 +1,8 @@
 // Checks on arguments, made the same way by both backends before anything is sent or written: UTF-16 that has a UTF-8
-// form, the length limits of indexed text, and the ranges of the numeric and timestamp columns.
+// form, the length limits of indexed text, scope tokens, and the ranges of the numeric and timestamp columns.
 import { Effect, Either, Option, Schema } from "effect"
 import { PasswordVersion } from "../../model/user.js"
+import { ScopeToken } from "../../model/values.js"
 import { InvalidOperationError } from "./errors.js"
 
 /**
@@ -57,6 +58,24 @@ export const checkMaxBytes = (
           cause: Option.some(`${what} is ${bytes} bytes long; at most ${maxBytes} are allowed`)
         })
       )
+}
+
+const isScopeToken = Schema.is(ScopeToken)
+const isScopeList = Schema.is(Schema.Array(ScopeToken))
+
+/**
+ * Refuses a scope (an argument or a filter criterion, named by `what`) holding anything but scope tokens, as a Scope
+ * built around its constructor can: PostgreSQL's parameter encoding refuses it before anything is sent, and memory
+ * would store or compare it as it is.
+ */
+export const checkScope = (what: string, scope: ReadonlyArray<string>): Effect.Effect<void, InvalidOperationError> => {
+  if (isScopeList(scope)) return Effect.void
+  const bad: unknown = Array.isArray(scope) ? scope.find((token) => !isScopeToken(token)) : scope
+  return Effect.fail(
+    new InvalidOperationError({
+      cause: Option.some(`${what} holds a token that is not a scope token: ${String(JSON.stringify(bad))}`)
+    })
+  )
 }
 
 /** The largest value of an `INTEGER` column: `usage_limit` and `times_used` cannot go beyond it. */

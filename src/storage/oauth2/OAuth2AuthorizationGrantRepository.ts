@@ -3,11 +3,11 @@ import { Context, Effect, Option, Schema } from "effect"
 import type { AuthorizationGrant, NewAuthorizationGrant } from "../../model/oauth2/authorizationGrant.js"
 import type { OAuth2Session } from "../../model/oauth2/session.js"
 import type { BrowserSession } from "../../model/user.js"
-import { isUlid, type Ulid } from "../../model/Ulid.js"
-import { PkceChallengeMethod, ResponseMode, type Scope, ScopeToken, type Url } from "../../model/values.js"
+import type { Ulid } from "../../model/Ulid.js"
+import { PkceChallengeMethod, ResponseMode, type Url } from "../../model/values.js"
 import type { CleanupResult } from "../common/CleanupResult.js"
 import { type DatabaseError, InvalidOperationError } from "../common/errors.js"
-import { checkMaxBytes, checkWellFormed } from "../common/limits.js"
+import { checkMaxBytes, checkScope, checkWellFormed } from "../common/limits.js"
 import { normaliseUrl } from "../common/url.js"
 
 /**
@@ -18,28 +18,6 @@ import { normaliseUrl } from "../common/url.js"
 export const GRANT_CODE_MAX_BYTES = 1024
 
 const refuse = (what: string) => Effect.fail(new InvalidOperationError({ cause: Option.some(what) }))
-
-const isScopeToken = Schema.is(ScopeToken)
-
-/**
- * Refuses entity arguments (by name) whose id is not canonical ULID text, before a transition is computed: the
- * model's constructors would throw on such an id, and the statements could not encode it anyway.
- */
-export const checkArgumentIds = (ids: Readonly<Record<string, string>>): Effect.Effect<void, InvalidOperationError> => {
-  for (const [name, id] of Object.entries(ids)) {
-    if (!isUlid(id)) return refuse(`Malformed ULID in argument ${name}: ${JSON.stringify(String(id))}`)
-  }
-  return Effect.void
-}
-
-/**
- * A scope whose every token is a scope token: the `Scope` type promises it, and PostgreSQL's parameter encoding
- * refuses any other, so memory refuses the same values before writing.
- */
-export const checkScope = (what: string, scope: Scope): Effect.Effect<void, InvalidOperationError> => {
-  const bad = (scope as ReadonlyArray<unknown>).find((token) => !isScopeToken(token))
-  return bad === undefined ? Effect.void : refuse(`${what} holds an invalid scope token: ${JSON.stringify(bad)}`)
-}
 
 const isResponseMode = Schema.is(ResponseMode)
 const isChallengeMethod = Schema.is(PkceChallengeMethod)

@@ -8,9 +8,10 @@ import {
   NewClient,
   StaticClient
 } from "../../model/oauth2/client.js"
-import { isUlid, parseUlid, type Ulid } from "../../model/Ulid.js"
+import { parseUlid, type Ulid } from "../../model/Ulid.js"
 import type { GrantType, Url } from "../../model/values.js"
 import { type DatabaseError, InvalidOperationError } from "../common/errors.js"
+import { checkArgumentIds } from "../common/filters.js"
 import { checkMaxBytes, checkWellFormed } from "../common/limits.js"
 import type { Page, Pagination } from "../common/Pagination.js"
 import { normaliseUrl } from "../common/url.js"
@@ -148,9 +149,7 @@ export const checkNewClient = (params: NewClient): Effect.Effect<NewClient, Inva
 export const checkStaticClient = (params: StaticClient): Effect.Effect<StaticClient, InvalidOperationError> =>
   Effect.gen(function* () {
     // Canonical text only, as every id argument (the decode below would also take lowercase and normalise it).
-    if (!isUlid(params.clientId)) {
-      return yield* Effect.fail(invalid(`Malformed ULID: ${JSON.stringify(String(params.clientId))}`))
-    }
+    yield* checkArgumentIds({ clientId: params.clientId })
     const decoded = yield* decodeStaticClient(params)
     if (Option.isSome(decoded.jwks) && Option.isSome(decoded.jwksUri)) {
       return yield* Effect.fail(invalid("A static client has either jwks or jwksUri, not both"))

@@ -8,8 +8,8 @@ import { IpAddressFromSelf } from "../../model/values.js"
 import { codeExpiry } from "../../rows/user/userEmail.js"
 import type { CleanupResult } from "../common/CleanupResult.js"
 import { type DatabaseError, InvalidOperationError } from "../common/errors.js"
-import { checkMaxBytes, checkWellFormed } from "../common/limits.js"
-import { checkScope, GRANT_CODE_MAX_BYTES } from "./OAuth2AuthorizationGrantRepository.js"
+import { checkMaxBytes, checkScope, checkWellFormed } from "../common/limits.js"
+import { GRANT_CODE_MAX_BYTES } from "./OAuth2AuthorizationGrantRepository.js"
 
 const isIpAddress = Schema.is(IpAddressFromSelf)
 

@@ -4,9 +4,10 @@ import type { Client, ClientKind } from "../../model/oauth2/client.js"
 import type { OAuth2Session, SessionStateFilter } from "../../model/oauth2/session.js"
 import type { BrowserSession, User } from "../../model/user.js"
 import type { Ulid } from "../../model/Ulid.js"
-import { ActivityRecord, type CleanupResult, type Device, type Scope, ScopeToken } from "../../model/values.js"
+import { ActivityRecord, type CleanupResult, type Device, type Scope } from "../../model/values.js"
 import { type DatabaseError, InvalidOperationError } from "../common/errors.js"
 import { checkFilterIds } from "../common/filters.js"
+import { checkScope } from "../common/limits.js"
 import type { Page, Pagination } from "../common/Pagination.js"
 import { type BrowserSessionFilter, checkBrowserSessionFilter } from "../user/BrowserSessionRepository.js"
 
@@ -54,17 +55,6 @@ export const OAuth2SessionFilter = {
   forDevice: (device: Device): OAuth2SessionFilter => ({ device }),
   withScope: (scope: Scope): OAuth2SessionFilter => ({ scope })
 }
-
-const isScopeList = Schema.is(Schema.Array(ScopeToken))
-
-/**
- * A scope argument whose tokens are not all scope tokens (a Scope built around its constructor) is refused before
- * anything is sent: PostgreSQL's parameter encode refuses it, and memory would store or compare it as it is.
- */
-export const checkScope = (what: string, scope: ReadonlyArray<string>): Effect.Effect<void, InvalidOperationError> =>
-  isScopeList(scope)
-    ? Effect.void
-    : Effect.fail(new InvalidOperationError({ cause: Option.some(`${what} holds a token that is not a scope token`) }))
 
 /** What both backends check before list, count and finishBulk read or write anything. */
 export const checkOAuth2SessionFilter = (filter: OAuth2SessionFilter): Effect.Effect<void, InvalidOperationError> =>
