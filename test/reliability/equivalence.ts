@@ -21,6 +21,7 @@ import { RepositoryAccess, type RepositoryAccessShape } from "../../src/storage/
 import type { UserEmailFilter } from "../../src/storage/user/UserEmailRepository.js"
 import type { UserRegistrationTokenFilter } from "../../src/storage/user/UserRegistrationTokenRepository.js"
 import type { UserFilter } from "../../src/storage/user/UserRepository.js"
+import { newClient } from "../contract/oauth2/fixtures.js"
 
 /** MAS's test epoch, where every sequence starts. */
 export const EPOCH = Date.parse("2022-01-16T14:40:00Z")
@@ -997,24 +998,16 @@ const runOAuth2Op = (
     case "clientAdd":
       return outcome(
         Effect.tap(
-          repos.oauth2Clients.add({
-            metadataDigest: Option.fromNullable(op.digest),
-            encryptedClientSecret: Option.none(),
-            applicationType: Option.some("web"),
-            redirectUris: [url("https://app.example.com/cb")],
-            grantTypes: op.grantTypes,
-            clientName: Option.fromNullable(op.name),
-            logoUri: Option.none(),
-            clientUri: Option.none(),
-            policyUri: Option.none(),
-            tosUri: Option.none(),
-            jwks: Option.none(),
-            idTokenSignedResponseAlg: Option.none(),
-            userinfoSignedResponseAlg: Option.none(),
-            tokenEndpointAuthMethod: Option.some("none"),
-            tokenEndpointAuthSigningAlg: Option.none(),
-            initiateLoginUri: Option.none()
-          }),
+          repos.oauth2Clients.add(
+            newClient({
+              metadataDigest: Option.fromNullable(op.digest),
+              applicationType: Option.some("web"),
+              redirectUris: [url("https://app.example.com/cb")],
+              grantTypes: op.grantTypes,
+              clientName: Option.fromNullable(op.name),
+              tokenEndpointAuthMethod: Option.some("none")
+            })
+          ),
           (c) => state.clients.push(c)
         )
       )

@@ -94,36 +94,44 @@ export const SeedMemory = Layer.effect(
 /** When seeded rows say they were created: the contract suites' epoch (MAS's test clock start). */
 const SEEDED_AT = new Date("2022-01-16T14:40:00Z")
 
-/** Seeds an OAuth2 client (a table whose repository comes later) and returns its id. */
-export const seedOAuth2Client = Effect.gen(function* () {
-  const seed = yield* Seed
-  const id = yield* generateUlid
-  yield* seed.insert("oauth2_clients", {
-    oauth2_client_id: id,
-    metadata_digest: null,
-    encrypted_client_secret: null,
-    application_type: null,
-    redirect_uris: [],
-    grant_type_authorization_code: true,
-    grant_type_refresh_token: true,
-    grant_type_client_credentials: false,
-    grant_type_device_code: false,
-    client_name: null,
-    logo_uri: null,
-    client_uri: null,
-    policy_uri: null,
-    tos_uri: null,
-    jwks: null,
-    jwks_uri: null,
-    id_token_signed_response_alg: null,
-    userinfo_signed_response_alg: null,
-    token_endpoint_auth_method: null,
-    token_endpoint_auth_signing_alg: null,
-    initiate_login_uri: null,
-    is_static: false
+/**
+ * Seeds an OAuth2 client row and returns its id: dynamic, with the authorization_code and refresh_token grants and
+ * nothing else set, unless `columns` say otherwise.
+ */
+export const seedOAuth2ClientRow = (columns: Row = {}) =>
+  Effect.gen(function* () {
+    const seed = yield* Seed
+    const id = yield* generateUlid
+    yield* seed.insert("oauth2_clients", {
+      oauth2_client_id: id,
+      metadata_digest: null,
+      encrypted_client_secret: null,
+      application_type: null,
+      redirect_uris: [],
+      grant_type_authorization_code: true,
+      grant_type_refresh_token: true,
+      grant_type_client_credentials: false,
+      grant_type_device_code: false,
+      client_name: null,
+      logo_uri: null,
+      client_uri: null,
+      policy_uri: null,
+      tos_uri: null,
+      jwks: null,
+      jwks_uri: null,
+      id_token_signed_response_alg: null,
+      userinfo_signed_response_alg: null,
+      token_endpoint_auth_method: null,
+      token_endpoint_auth_signing_alg: null,
+      initiate_login_uri: null,
+      is_static: false,
+      ...columns
+    })
+    return id
   })
-  return id
-})
+
+/** Seeds an OAuth2 client (a table whose repository comes later) and returns its id. */
+export const seedOAuth2Client = seedOAuth2ClientRow()
 
 /** Seeds an upstream OAuth provider (a table whose repository comes later) and returns its id. */
 export const seedUpstreamProvider = (issuer = "https://issuer.example.com/") =>

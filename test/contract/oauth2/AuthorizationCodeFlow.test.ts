@@ -9,7 +9,7 @@ import { now } from "../../../src/storage/common/time.js"
 import { RepositoryAccess } from "../../../src/storage/RepositoryAccess.js"
 import { Seed } from "../../support/seed.js"
 import { backends, deterministic } from "../backends.js"
-import { scope } from "./fixtures.js"
+import { newClient, scope } from "./fixtures.js"
 
 const url = (text: string) => text as Url
 
@@ -44,24 +44,17 @@ const flow = Effect.gen(function* () {
     Effect.gen(function* () {
       const user = yield* repos.users.add("alice")
       const browserSession = yield* repos.browserSessions.add(user, Option.some("Firefox"))
-      const client = yield* repos.oauth2Clients.add({
-        metadataDigest: Option.some("digest-of-the-registration"),
-        encryptedClientSecret: Option.none(),
-        applicationType: Option.some("web"),
-        redirectUris: [url("https://app.example.com/callback")],
-        grantTypes: ["authorization_code", "refresh_token"],
-        clientName: Option.some("Example app"),
-        logoUri: Option.none(),
-        clientUri: Option.some(url("https://app.example.com/")),
-        policyUri: Option.none(),
-        tosUri: Option.none(),
-        jwks: Option.none(),
-        idTokenSignedResponseAlg: Option.none(),
-        userinfoSignedResponseAlg: Option.none(),
-        tokenEndpointAuthMethod: Option.some("none"),
-        tokenEndpointAuthSigningAlg: Option.none(),
-        initiateLoginUri: Option.none()
-      })
+      const client = yield* repos.oauth2Clients.add(
+        newClient({
+          metadataDigest: Option.some("digest-of-the-registration"),
+          applicationType: Option.some("web"),
+          redirectUris: [url("https://app.example.com/callback")],
+          grantTypes: ["authorization_code", "refresh_token"],
+          clientName: Option.some("Example app"),
+          clientUri: Option.some(url("https://app.example.com/")),
+          tokenEndpointAuthMethod: Option.some("none")
+        })
+      )
       yield* tick
 
       const requested = scope("openid", "urn:matrix:client:api:*", "urn:matrix:client:device:ABCDEFGH")

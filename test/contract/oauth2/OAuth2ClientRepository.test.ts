@@ -1,13 +1,7 @@
 // Contract suite for OAuth2ClientRepository: every method, the unique digest, the static upsert, the deletion with its dependents, filters, pages, refused input and impossible rows.
 import { expect } from "@effect/vitest"
 import { Duration, Effect, Either, Option, TestClock } from "effect"
-import {
-  Client,
-  ClientJwks,
-  ClientJwksUri,
-  type NewClient,
-  type StaticClient
-} from "../../../src/model/oauth2/client.js"
+import { Client, ClientJwks, ClientJwksUri, type StaticClient } from "../../../src/model/oauth2/client.js"
 import { generateUlid, type Ulid } from "../../../src/model/Ulid.js"
 import type { ClientAuthMethod, GrantType, Jwks, Url } from "../../../src/model/values.js"
 import type { DatabaseError } from "../../../src/storage/common/errors.js"
@@ -15,10 +9,10 @@ import { Pagination } from "../../../src/storage/common/Pagination.js"
 import type { OAuth2ClientFilter } from "../../../src/storage/oauth2/OAuth2ClientRepository.js"
 import { OAuth2ClientFilter as Filters } from "../../../src/storage/oauth2/OAuth2ClientRepository.js"
 import { RepositoryAccess } from "../../../src/storage/RepositoryAccess.js"
-import { Seed } from "../../support/seed.js"
+import { Seed, seedOAuth2ClientRow } from "../../support/seed.js"
 import { contract, EPOCH } from "../backends.js"
 import { expectEachToFail, malformedIdsLike } from "../refusals.js"
-import { addBrowserSession, addUser, seedAccessToken, seedOAuth2Session } from "./fixtures.js"
+import { addBrowserSession, addUser, newClient, seedAccessToken, seedOAuth2Session } from "./fixtures.js"
 
 const first = (n: number) => Either.getOrThrow(Pagination.first(n))
 const last = (n: number) => Either.getOrThrow(Pagination.last(n))
@@ -40,27 +34,6 @@ const publicJwks = {
   ]
 } as unknown as Jwks
 
-/** A dynamic registration with nothing set but what is given. */
-const registration = (fields: Partial<NewClient> = {}): NewClient => ({
-  metadataDigest: Option.none(),
-  encryptedClientSecret: Option.none(),
-  applicationType: Option.none(),
-  redirectUris: [],
-  grantTypes: [],
-  clientName: Option.none(),
-  logoUri: Option.none(),
-  clientUri: Option.none(),
-  policyUri: Option.none(),
-  tosUri: Option.none(),
-  jwks: Option.none(),
-  idTokenSignedResponseAlg: Option.none(),
-  userinfoSignedResponseAlg: Option.none(),
-  tokenEndpointAuthMethod: Option.none(),
-  tokenEndpointAuthSigningAlg: Option.none(),
-  initiateLoginUri: Option.none(),
-  ...fields
-})
-
 /** A static client as the configuration declares one. */
 const staticClient = (clientId: Ulid, fields: Partial<StaticClient> = {}): StaticClient => ({
   clientId,
@@ -80,7 +53,7 @@ const addNamed = (...names: ReadonlyArray<string>) =>
     const { oauth2Clients } = yield* RepositoryAccess
     const added: Array<Client> = []
     for (const name of names) {
-      added.push(yield* oauth2Clients.add(registration({ clientName: Option.some(name) })))
+      added.push(yield* oauth2Clients.add(newClient({ clientName: Option.some(name) })))
       yield* TestClock.adjust(second)
     }
     return added
@@ -97,38 +70,9 @@ const namesOf = (filter: OAuth2ClientFilter, pagination = first(100)) =>
     return page.edges.map((e) => Option.getOrElse(e.node.clientName, () => "?"))
   })
 
-/** An oauth2_clients row planted as given over a consistent default (for rows no method writes). */
+/** An oauth2_clients row planted as given over a consistent default, no grant type (for rows no method writes). */
 const plantClient = (fields: Record<string, unknown> = {}) =>
-  Effect.gen(function* () {
-    const seed = yield* Seed
-    const id = yield* generateUlid
-    yield* seed.insert(CLIENTS, {
-      oauth2_client_id: id,
-      metadata_digest: null,
-      encrypted_client_secret: null,
-      application_type: null,
-      redirect_uris: [],
-      grant_type_authorization_code: false,
-      grant_type_refresh_token: false,
-      grant_type_client_credentials: false,
-      grant_type_device_code: false,
-      client_name: null,
-      logo_uri: null,
-      client_uri: null,
-      policy_uri: null,
-      tos_uri: null,
-      jwks: null,
-      jwks_uri: null,
-      id_token_signed_response_alg: null,
-      userinfo_signed_response_alg: null,
-      token_endpoint_auth_method: null,
-      token_endpoint_auth_signing_alg: null,
-      initiate_login_uri: null,
-      is_static: false,
-      ...fields
-    })
-    return id
-  })
+  seedOAuth2ClientRow({ grant_type_authorization_code: false, grant_type_refresh_token: false, ...fields })
 
 /** A finished OAuth2 session of `clientId` (seeded as a row). */
 const seedFinishedSession = (clientId: Ulid) =>
@@ -303,7 +247,7 @@ contract("OAuth2ClientRepository", (test) => {
     Effect.gen(function* () {
       const { oauth2Clients } = yield* RepositoryAccess
       const client = yield* oauth2Clients.add(
-        registration({
+        newClient({
           metadataDigest: Option.some("0f3c0ffee"),
           encryptedClientSecret: Option.some("encrypted"),
           applicationType: Option.some("web"),
@@ -335,7 +279,7 @@ contract("OAuth2ClientRepository", (test) => {
   test("add stores an inline key set and reads it back", () =>
     Effect.gen(function* () {
       const { oauth2Clients } = yield* RepositoryAccess
-      const client = yield* oauth2Clients.add(registration({ jwks: Option.some(new ClientJwks({ jwks: publicJwks })) }))
+      const client = yield* oauth2Clients.add(newClient({ jwks: Option.some(new ClientJwks({ jwks: publicJwks })) }))
       expect(client.jwks).toEqual(Option.some(new ClientJwks({ jwks: publicJwks })))
       const stored = yield* lookupOrThrow(client.id)
       expect(stored).toEqual(client)
@@ -346,7 +290,7 @@ contract("OAuth2ClientRepository", (test) => {
     Effect.gen(function* () {
       const { oauth2Clients } = yield* RepositoryAccess
       const client = yield* oauth2Clients.add(
-        registration({
+        newClient({
           redirectUris: [url("HTTPS://Client.Example.COM:443/a/../cb"), url("http://localhost:8080")],
           grantTypes: [DEVICE_CODE, "authorization_code", DEVICE_CODE, "client_credentials"],
           clientUri: Option.some(url("https://EXAMPLE.com")),
@@ -411,9 +355,9 @@ contract("OAuth2ClientRepository", (test) => {
   test("findByMetadataDigest matches the exact digest", () =>
     Effect.gen(function* () {
       const { oauth2Clients } = yield* RepositoryAccess
-      const a = yield* oauth2Clients.add(registration({ metadataDigest: Option.some("digest-a") }))
-      yield* oauth2Clients.add(registration({ metadataDigest: Option.some("digest-b") }))
-      yield* oauth2Clients.add(registration())
+      const a = yield* oauth2Clients.add(newClient({ metadataDigest: Option.some("digest-a") }))
+      yield* oauth2Clients.add(newClient({ metadataDigest: Option.some("digest-b") }))
+      yield* oauth2Clients.add(newClient())
       expect(yield* oauth2Clients.findByMetadataDigest("digest-a")).toEqual(Option.some(a))
       expect(yield* oauth2Clients.findByMetadataDigest("DIGEST-A")).toEqual(Option.none())
       expect(yield* oauth2Clients.findByMetadataDigest("digest")).toEqual(Option.none())
@@ -426,17 +370,17 @@ contract("OAuth2ClientRepository", (test) => {
       const [original, other] = yield* repos.transaction(
         Effect.gen(function* () {
           const original = yield* repos.oauth2Clients.add(
-            registration({ metadataDigest: Option.some("digest"), clientName: Option.some("first") })
+            newClient({ metadataDigest: Option.some("digest"), clientName: Option.some("first") })
           )
           const duplicate = yield* Effect.flip(
             repos.oauth2Clients.add(
-              registration({ metadataDigest: Option.some("digest"), clientName: Option.some("second") })
+              newClient({ metadataDigest: Option.some("digest"), clientName: Option.some("second") })
             )
           )
           expect(duplicate).toMatchObject({ _tag: "RowsAffectedError", expected: 1, actual: 0 })
           // clients without a digest never collide
-          yield* repos.oauth2Clients.add(registration())
-          const other = yield* repos.oauth2Clients.add(registration())
+          yield* repos.oauth2Clients.add(newClient())
+          const other = yield* repos.oauth2Clients.add(newClient())
           return [original, other] as const
         })
       )
@@ -452,37 +396,34 @@ contract("OAuth2ClientRepository", (test) => {
       const bad = <A>(value: A) => value as never
       const privateJwks = { keys: [{ kty: "RSA", n: "abc", e: "AQAB", d: "secret" }] }
       yield* expectEachToFail("InvalidOperationError", [
-        ["relative redirect URI", oauth2Clients.add(registration({ redirectUris: [url("/callback")] }))],
-        ["redirect URI with NUL", oauth2Clients.add(registration({ redirectUris: [url("https://a.example/\u0000")] }))],
-        ["redirect URI with a space", oauth2Clients.add(registration({ redirectUris: [url("https://a.example/ x")] }))],
-        ["relative logo URI", oauth2Clients.add(registration({ logoUri: Option.some(url("logo.png")) }))],
-        ["empty client URI", oauth2Clients.add(registration({ clientUri: Option.some(url("")) }))],
-        ["relative policy URI", oauth2Clients.add(registration({ policyUri: Option.some(url("policy")) }))],
-        ["relative tos URI", oauth2Clients.add(registration({ tosUri: Option.some(url("tos")) }))],
-        ["relative login URI", oauth2Clients.add(registration({ initiateLoginUri: Option.some(url("//x")) }))],
+        ["relative redirect URI", oauth2Clients.add(newClient({ redirectUris: [url("/callback")] }))],
+        ["redirect URI with NUL", oauth2Clients.add(newClient({ redirectUris: [url("https://a.example/\u0000")] }))],
+        ["redirect URI with a space", oauth2Clients.add(newClient({ redirectUris: [url("https://a.example/ x")] }))],
+        ["relative logo URI", oauth2Clients.add(newClient({ logoUri: Option.some(url("logo.png")) }))],
+        ["empty client URI", oauth2Clients.add(newClient({ clientUri: Option.some(url("")) }))],
+        ["relative policy URI", oauth2Clients.add(newClient({ policyUri: Option.some(url("policy")) }))],
+        ["relative tos URI", oauth2Clients.add(newClient({ tosUri: Option.some(url("tos")) }))],
+        ["relative login URI", oauth2Clients.add(newClient({ initiateLoginUri: Option.some(url("//x")) }))],
         [
           "relative key-set URI",
-          oauth2Clients.add(registration({ jwks: Option.some(bad({ _tag: "JwksUri", uri: "jwks.json" })) }))
+          oauth2Clients.add(newClient({ jwks: Option.some(bad({ _tag: "JwksUri", uri: "jwks.json" })) }))
         ],
         [
           "private key set",
-          oauth2Clients.add(registration({ jwks: Option.some(bad({ _tag: "Jwks", jwks: privateJwks })) }))
+          oauth2Clients.add(newClient({ jwks: Option.some(bad({ _tag: "Jwks", jwks: privateJwks })) }))
         ],
-        ["unknown application type", oauth2Clients.add(registration({ applicationType: Option.some(bad("desktop")) }))],
-        ["unknown grant type", oauth2Clients.add(registration({ grantTypes: [bad("implicit")] }))],
+        ["unknown application type", oauth2Clients.add(newClient({ applicationType: Option.some(bad("desktop")) }))],
+        ["unknown grant type", oauth2Clients.add(newClient({ grantTypes: [bad("implicit")] }))],
         [
           "unknown signing algorithm",
-          oauth2Clients.add(registration({ idTokenSignedResponseAlg: Option.some(bad("XX")) }))
+          oauth2Clients.add(newClient({ idTokenSignedResponseAlg: Option.some(bad("XX")) }))
         ],
-        [
-          "unknown auth method",
-          oauth2Clients.add(registration({ tokenEndpointAuthMethod: Option.some(bad("magic")) }))
-        ],
-        ["digest over 255 bytes", oauth2Clients.add(registration({ metadataDigest: Option.some("é".repeat(128)) }))],
-        ["lone surrogate in the name", oauth2Clients.add(registration({ clientName: Option.some("app\uD800") }))]
+        ["unknown auth method", oauth2Clients.add(newClient({ tokenEndpointAuthMethod: Option.some(bad("magic")) }))],
+        ["digest over 255 bytes", oauth2Clients.add(newClient({ metadataDigest: Option.some("é".repeat(128)) }))],
+        ["lone surrogate in the name", oauth2Clients.add(newClient({ clientName: Option.some("app\uD800") }))]
       ])
       // at the limit is accepted
-      yield* oauth2Clients.add(registration({ metadataDigest: Option.some("d".repeat(255)) }))
+      yield* oauth2Clients.add(newClient({ metadataDigest: Option.some("d".repeat(255)) }))
       expect(yield* seed.count(CLIENTS)).toBe(1)
     }))
 
@@ -491,11 +432,11 @@ contract("OAuth2ClientRepository", (test) => {
       const { oauth2Clients } = yield* RepositoryAccess
       const seed = yield* Seed
       for (const [params, sqlState] of [
-        [registration({ clientName: Option.some("a\u0000b") }), "22021"],
-        [registration({ metadataDigest: Option.some("d\u0000") }), "22021"],
-        [registration({ encryptedClientSecret: Option.some("\u0000") }), "22021"],
+        [newClient({ clientName: Option.some("a\u0000b") }), "22021"],
+        [newClient({ metadataDigest: Option.some("d\u0000") }), "22021"],
+        [newClient({ encryptedClientSecret: Option.some("\u0000") }), "22021"],
         [
-          registration({
+          newClient({
             jwks: Option.some(new ClientJwks({ jwks: { keys: [{ kty: "EC", kid: "k\u0000" }] } as unknown as Jwks }))
           }),
           "22P05"
@@ -522,8 +463,8 @@ contract("OAuth2ClientRepository", (test) => {
       const result = yield* Effect.either(
         repos.transaction(
           Effect.gen(function* () {
-            yield* repos.oauth2Clients.add(registration())
-            yield* Effect.ignore(repos.oauth2Clients.add(registration({ clientName: Option.some("\u0000") })))
+            yield* repos.oauth2Clients.add(newClient())
+            yield* Effect.ignore(repos.oauth2Clients.add(newClient({ clientName: Option.some("\u0000") })))
           })
         )
       )
@@ -713,7 +654,7 @@ contract("OAuth2ClientRepository", (test) => {
       }
       // upserted out of id order, between dynamic registrations
       for (const i of [2, 0, 1]) {
-        yield* oauth2Clients.add(registration({ clientName: Option.some(`dynamic ${i}`) }))
+        yield* oauth2Clients.add(newClient({ clientName: Option.some(`dynamic ${i}`) }))
         yield* oauth2Clients.upsertStatic(staticClient(ids[i]!, { clientName: Option.some(`static ${i}`) }))
       }
       const all = yield* oauth2Clients.allStatic()
@@ -791,7 +732,7 @@ contract("OAuth2ClientRepository", (test) => {
           expect(yield* Effect.flip(repos.oauth2Clients.delete(clientEntity(ghost)))).toMatchObject({
             _tag: "RowsAffectedError"
           })
-          return yield* repos.oauth2Clients.add(registration({ clientName: Option.some("after") }))
+          return yield* repos.oauth2Clients.add(newClient({ clientName: Option.some("after") }))
         })
       )
       const after = yield* remainingIds
@@ -829,7 +770,7 @@ contract("OAuth2ClientRepository", (test) => {
       )
       yield* TestClock.adjust(second)
       yield* oauth2Clients.add(
-        registration({
+        newClient({
           clientName: Option.some("Device"),
           clientUri: Option.some(url("https://DEVICE.example.org/home")),
           grantTypes: [DEVICE_CODE, "client_credentials"]
@@ -873,7 +814,7 @@ contract("OAuth2ClientRepository", (test) => {
       ] as const) {
         clients.push(
           yield* oauth2Clients.add(
-            registration({ clientName: Option.some(name), clientUri: Option.some(url(uri)), grantTypes: grants })
+            newClient({ clientName: Option.some(name), clientUri: Option.some(url(uri)), grantTypes: grants })
           )
         )
         yield* TestClock.adjust(second)
@@ -929,7 +870,7 @@ contract("OAuth2ClientRepository", (test) => {
         ["backslash", "https://a.example.com/backslash"],
         ["ÉLODIE", "https://a.example.com/%C3%89"]
       ] as const) {
-        yield* oauth2Clients.add(registration({ clientName: Option.some(name), clientUri: Option.some(url(uri)) }))
+        yield* oauth2Clients.add(newClient({ clientName: Option.some(name), clientUri: Option.some(url(uri)) }))
         yield* TestClock.adjust(second)
       }
       expect(yield* namesOf({ clientName: "100%" })).toEqual(["100% app"])

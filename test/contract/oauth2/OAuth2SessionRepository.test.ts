@@ -7,14 +7,22 @@ import { Client } from "../../../src/model/oauth2/client.js"
 import type { OAuth2Session } from "../../../src/model/oauth2/session.js"
 import type { BrowserSession, User } from "../../../src/model/user.js"
 import { generateUlid, type Ulid, ulidTimestamp } from "../../../src/model/Ulid.js"
-import { type ActivityRecord, Device, type IpAddress, type Scope } from "../../../src/model/values.js"
+import { type ActivityRecord, Device, GRANT_TYPES, type IpAddress, type Scope } from "../../../src/model/values.js"
 import { Pagination } from "../../../src/storage/common/Pagination.js"
 import { OAuth2SessionFilter } from "../../../src/storage/oauth2/OAuth2SessionRepository.js"
 import { RepositoryAccess } from "../../../src/storage/RepositoryAccess.js"
-import { Seed, seedUpstreamProvider } from "../../support/seed.js"
+import { Seed, seedOAuth2ClientRow, seedUpstreamProvider } from "../../support/seed.js"
 import { contract, EPOCH } from "../backends.js"
 import { expectEachToFail, malformedIdsLike } from "../refusals.js"
-import { addBrowserSession, addUser, scope, seedAccessToken, seedClient, seedOAuth2Session } from "./fixtures.js"
+import {
+  addBrowserSession,
+  addUser,
+  newClient,
+  scope,
+  seedAccessToken,
+  seedClient,
+  seedOAuth2Session
+} from "./fixtures.js"
 
 const first = (n: number) => Either.getOrThrow(Pagination.first(n))
 const last = (n: number) => Either.getOrThrow(Pagination.last(n))
@@ -24,37 +32,11 @@ const ip = (text: string) => text as IpAddress
 const STABLE = "urn:matrix:client:device:"
 const UNSTABLE = "urn:matrix:org.matrix.msc2967.client:device:"
 
-/** A static client (is_static set), seeded as a row: the fixtures' clients are dynamic. */
-const seedStaticClient = Effect.gen(function* () {
-  const seed = yield* Seed
-  const dynamic = yield* seedClient
-  const id = yield* generateUlid
-  yield* seed.insert("oauth2_clients", {
-    oauth2_client_id: id,
-    metadata_digest: null,
-    encrypted_client_secret: null,
-    application_type: null,
-    redirect_uris: [],
-    grant_type_authorization_code: true,
-    grant_type_refresh_token: true,
-    grant_type_client_credentials: true,
-    grant_type_device_code: true,
-    client_name: null,
-    logo_uri: null,
-    client_uri: null,
-    policy_uri: null,
-    tos_uri: null,
-    jwks: null,
-    jwks_uri: null,
-    id_token_signed_response_alg: null,
-    userinfo_signed_response_alg: null,
-    token_endpoint_auth_method: null,
-    token_endpoint_auth_signing_alg: null,
-    initiate_login_uri: null,
-    is_static: true
-  })
-  return new Client({ ...dynamic, id, isStatic: true })
-})
+/** A static client (is_static set, every grant type), seeded as a row: the fixtures' clients are dynamic. */
+const seedStaticClient = Effect.map(
+  seedOAuth2ClientRow({ grant_type_client_credentials: true, grant_type_device_code: true, is_static: true }),
+  (id) => new Client({ id, ...newClient({ grantTypes: GRANT_TYPES }), isStatic: true })
+)
 
 /** A refresh token of `sessionId`, seeded as a row (the token repository is built elsewhere). */
 const seedRefreshToken = (sessionId: Ulid, accessTokenId: Ulid | null, text: string) =>

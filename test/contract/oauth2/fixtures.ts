@@ -4,7 +4,7 @@
 import { Effect, Option } from "effect"
 import { Valid } from "../../../src/model/common.js"
 import { AccessToken } from "../../../src/model/oauth2/accessToken.js"
-import { Client } from "../../../src/model/oauth2/client.js"
+import { Client, type NewClient } from "../../../src/model/oauth2/client.js"
 import { OAuth2Session } from "../../../src/model/oauth2/session.js"
 import type { BrowserSession, User } from "../../../src/model/user.js"
 import { generateUlid, type Ulid } from "../../../src/model/Ulid.js"
@@ -24,33 +24,34 @@ export const addUser = (username: string): Effect.Effect<User, unknown, Reposito
 export const addBrowserSession = (user: User): Effect.Effect<BrowserSession, unknown, RepositoryAccess> =>
   Effect.flatMap(RepositoryAccess, ({ browserSessions }) => browserSessions.add(user, Option.none()))
 
+/** A dynamic client registration with nothing set but what `overrides` give: no grant type, no redirect URI. */
+export const newClient = (overrides: Partial<NewClient> = {}): NewClient => ({
+  metadataDigest: Option.none(),
+  encryptedClientSecret: Option.none(),
+  applicationType: Option.none(),
+  redirectUris: [],
+  grantTypes: [],
+  clientName: Option.none(),
+  logoUri: Option.none(),
+  clientUri: Option.none(),
+  policyUri: Option.none(),
+  tosUri: Option.none(),
+  jwks: Option.none(),
+  idTokenSignedResponseAlg: Option.none(),
+  userinfoSignedResponseAlg: Option.none(),
+  tokenEndpointAuthMethod: Option.none(),
+  tokenEndpointAuthSigningAlg: Option.none(),
+  initiateLoginUri: Option.none(),
+  ...overrides
+})
+
 /**
  * A dynamic client seeded as a row (authorization_code and refresh_token grants, nothing else set), as the entity
  * OAuth2ClientRepository would read back.
  */
 export const seedClient: Effect.Effect<Client, unknown, Seed> = Effect.map(
   seedOAuth2Client,
-  (id) =>
-    new Client({
-      id,
-      metadataDigest: Option.none(),
-      encryptedClientSecret: Option.none(),
-      applicationType: Option.none(),
-      redirectUris: [],
-      grantTypes: ["authorization_code", "refresh_token"],
-      clientName: Option.none(),
-      logoUri: Option.none(),
-      clientUri: Option.none(),
-      policyUri: Option.none(),
-      tosUri: Option.none(),
-      jwks: Option.none(),
-      idTokenSignedResponseAlg: Option.none(),
-      userinfoSignedResponseAlg: Option.none(),
-      tokenEndpointAuthMethod: Option.none(),
-      tokenEndpointAuthSigningAlg: Option.none(),
-      initiateLoginUri: Option.none(),
-      isStatic: false
-    })
+  (id) => new Client({ id, ...newClient({ grantTypes: ["authorization_code", "refresh_token"] }), isStatic: false })
 )
 
 /** A valid OAuth2 session of `client`, seeded as a row (created now), for the given user and browser session. */

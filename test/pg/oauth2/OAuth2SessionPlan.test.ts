@@ -9,6 +9,7 @@ import { Device, makeScope, type ScopeToken } from "../../../src/model/values.js
 import { Pagination } from "../../../src/storage/common/Pagination.js"
 import type { OAuth2SessionFilter } from "../../../src/storage/oauth2/OAuth2SessionRepository.js"
 import { RepositoryAccess } from "../../../src/storage/RepositoryAccess.js"
+import { newClient } from "../../contract/oauth2/fixtures.js"
 import { migratedDatabaseLayer } from "../../support/database.js"
 import { queryText, recordSpans } from "../../support/spans.js"
 
@@ -50,26 +51,7 @@ const insertClient = Effect.gen(function* () {
   const sql = yield* SqlClient.SqlClient
   const id = yield* generateUlid
   yield* sql`INSERT INTO oauth2_clients (oauth2_client_id, redirect_uris) VALUES (${ulidToUuid(id)}, '{}')`
-  return new Client({
-    id,
-    metadataDigest: Option.none(),
-    encryptedClientSecret: Option.none(),
-    applicationType: Option.none(),
-    redirectUris: [],
-    grantTypes: [],
-    clientName: Option.none(),
-    logoUri: Option.none(),
-    clientUri: Option.none(),
-    policyUri: Option.none(),
-    tosUri: Option.none(),
-    jwks: Option.none(),
-    idTokenSignedResponseAlg: Option.none(),
-    userinfoSignedResponseAlg: Option.none(),
-    tokenEndpointAuthMethod: Option.none(),
-    tokenEndpointAuthSigningAlg: Option.none(),
-    initiateLoginUri: Option.none(),
-    isStatic: false
-  })
+  return new Client({ id, ...newClient(), isStatic: false })
 })
 
 /** A client and ROWS sessions: each with its own device, one in 500 also with the admin token. */
