@@ -44,6 +44,15 @@ export interface MemoryTable<Row> {
     id: Ulid,
     change: (row: Row) => Row
   ) => Effect.Effect<void, DriverError | InvalidOperationError | RowsAffectedError>
+  /**
+   * `UPDATE … WHERE id = $1 AND <guard>` that must touch exactly one row (`affectedOne`): a row that is missing or no
+   * longer in the state the guard repeats is a RowsAffectedError; a malformed id is refused as `updateOne` refuses it.
+   */
+  readonly updateGuarded: (
+    id: Ulid,
+    guard: (row: Row) => boolean,
+    change: (row: Row) => Row
+  ) => Effect.Effect<void, DriverError | InvalidOperationError | RowsAffectedError>
   /** `UPDATE … WHERE predicate`: how many rows changed. */
   readonly updateWhere: (
     predicate: (row: Row) => boolean,
@@ -129,6 +138,20 @@ export const memoryTable = <Row extends object, RowI>(
             ),
             () => Either.map(db.updateOne(table, id, asAny(change)), (next) => [undefined, next] as const)
           )
+        )
+      ),
+    updateGuarded: (id, guard, change) =>
+      Effect.zipRight(
+        requireUlid(id),
+        Effect.flatMap(
+          store.write((db) =>
+            db.updateWhere(
+              table,
+              (row) => row[options.idColumn as string] === id && guard(row as unknown as Row),
+              asAny(change)
+            )
+          ),
+          expectRowsAffected(1)
         )
       ),
     updateWhere: (predicate, change) =>

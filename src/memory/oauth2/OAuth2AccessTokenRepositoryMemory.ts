@@ -5,9 +5,10 @@ import { generateUlid } from "../../model/Ulid.js"
 import { AccessTokenRow, accessTokenFromRow, OAUTH2_ACCESS_TOKENS } from "../../rows/oauth2/accessToken.js"
 import { codeExpiry } from "../../rows/user/userEmail.js"
 import type { CleanupResult } from "../../storage/common/CleanupResult.js"
-import { type DriverError, refusedTransition } from "../../storage/common/errors.js"
+import type { DriverError } from "../../storage/common/errors.js"
 import { checkCleanupLimit, checkWellFormed } from "../../storage/common/limits.js"
 import { now } from "../../storage/common/time.js"
+import { guardedTransition } from "../../storage/common/transitions.js"
 import { OAuth2AccessTokenRepository } from "../../storage/oauth2/OAuth2AccessTokenRepository.js"
 import { timestampBatch, timestampCleanupResult } from "../common/cleanup.js"
 import { requireUlid } from "../common/parameters.js"
@@ -79,17 +80,14 @@ export const make = Effect.gen(function* () {
 
     // `… AND revoked_at IS NULL`, as PostgreSQL's guarded statement.
     revoke: (accessToken) =>
-      Effect.gen(function* () {
-        const at = yield* now
-        const next = yield* refusedTransition(revokeAccessToken(accessToken, at))
-        yield* requireUlid(accessToken.id)
-        yield* exactlyOne(
-          tokens.updateWhere(
-            (r) => r.oauth2_access_token_id === accessToken.id && r.revoked_at === null,
+      guardedTransition({
+        transition: (at) => revokeAccessToken(accessToken, at),
+        write: (at) =>
+          tokens.updateGuarded(
+            accessToken.id,
+            (r) => r.revoked_at === null,
             (r) => ({ ...r, revoked_at: at })
           )
-        )
-        return next
       }),
 
     markUsed: (accessToken) =>

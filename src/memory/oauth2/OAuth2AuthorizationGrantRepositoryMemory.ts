@@ -1,7 +1,7 @@
 // OAuth2AuthorizationGrantRepository in memory: the same rows, guards and refusals as PostgreSQL, over the MemoryStore.
 import { Effect, Either, Layer, Option } from "effect"
 import { exchangeAuthorizationGrant, fulfillAuthorizationGrant } from "../../model/oauth2/authorizationGrant.js"
-import { generateUlid, type Ulid } from "../../model/Ulid.js"
+import { generateUlid } from "../../model/Ulid.js"
 import {
   AUTHORIZATION_GRANTS,
   AuthorizationGrantRow,
@@ -11,10 +11,10 @@ import {
   readOptionalAuthorizationGrant
 } from "../../rows/oauth2/authorizationGrant.js"
 import { CleanupResult } from "../../storage/common/CleanupResult.js"
-import { DriverError, refusedTransition } from "../../storage/common/errors.js"
-import { checkArgumentIds } from "../../storage/common/filters.js"
+import { DriverError } from "../../storage/common/errors.js"
 import { checkCleanupLimit, checkWellFormed } from "../../storage/common/limits.js"
 import { now } from "../../storage/common/time.js"
+import { guardedTransition } from "../../storage/common/transitions.js"
 import { abortOnDriverError } from "../../storage/common/UnitOfWork.js"
 import {
   checkNewAuthorizationGrant,
@@ -64,13 +64,6 @@ export const make = Effect.gen(function* () {
     row: AuthorizationGrantRow
   })
 
-  /** `UPDATE … WHERE id = $1 AND <guard>`, which must touch exactly one row. */
-  const guardedUpdate = (
-    id: Ulid,
-    guard: (r: AuthorizationGrantRow) => boolean,
-    change: (r: AuthorizationGrantRow) => AuthorizationGrantRow
-  ) => exactlyOne(grants.updateWhere((r) => r.oauth2_authorization_grant_id === id && guard(r), change))
-
   return OAuth2AuthorizationGrantRepository.of({
     add: (params) =>
       Effect.gen(function* () {
@@ -99,25 +92,27 @@ export const make = Effect.gen(function* () {
       ),
 
     fulfill: (browserSession, grant) =>
-      Effect.gen(function* () {
-        const at = yield* now
-        yield* checkArgumentIds({ grant: grant.id, browserSession: browserSession.id })
-        const next = yield* refusedTransition(fulfillAuthorizationGrant(grant, at, browserSession.id))
-        yield* guardedUpdate(grant.id, isPending, (r) => ({
-          ...r,
-          fulfilled_at: at,
-          user_session_id: browserSession.id
-        }))
-        return next
+      guardedTransition({
+        ids: { grant: grant.id, browserSession: browserSession.id },
+        transition: (at) => fulfillAuthorizationGrant(grant, at, browserSession.id),
+        write: (at) =>
+          grants.updateGuarded(grant.id, isPending, (r) => ({
+            ...r,
+            fulfilled_at: at,
+            user_session_id: browserSession.id
+          }))
       }),
 
     exchange: (grant, session) =>
-      Effect.gen(function* () {
-        const at = yield* now
-        yield* checkArgumentIds({ grant: grant.id, session: session.id })
-        const next = yield* refusedTransition(exchangeAuthorizationGrant(grant, at, session.id))
-        yield* guardedUpdate(grant.id, isFulfilled, (r) => ({ ...r, exchanged_at: at, oauth2_session_id: session.id }))
-        return next
+      guardedTransition({
+        ids: { grant: grant.id, session: session.id },
+        transition: (at) => exchangeAuthorizationGrant(grant, at, session.id),
+        write: (at) =>
+          grants.updateGuarded(grant.id, isFulfilled, (r) => ({
+            ...r,
+            exchanged_at: at,
+            oauth2_session_id: session.id
+          }))
       }),
 
     cleanup: (since, until, limit) =>

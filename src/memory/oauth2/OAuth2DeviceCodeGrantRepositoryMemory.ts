@@ -5,7 +5,7 @@ import {
   fulfillDeviceCodeGrant,
   rejectDeviceCodeGrant
 } from "../../model/oauth2/deviceCodeGrant.js"
-import { generateUlid, type Ulid } from "../../model/Ulid.js"
+import { generateUlid } from "../../model/Ulid.js"
 import { optionalEntity } from "../../rows/common.js"
 import {
   DEVICE_CODE_GRANTS,
@@ -14,10 +14,9 @@ import {
   newDeviceCodeGrantRow
 } from "../../rows/oauth2/deviceCodeGrant.js"
 import { CleanupResult } from "../../storage/common/CleanupResult.js"
-import { refusedTransition } from "../../storage/common/errors.js"
-import { checkArgumentIds } from "../../storage/common/filters.js"
 import { checkCleanupLimit, checkWellFormed } from "../../storage/common/limits.js"
 import { now } from "../../storage/common/time.js"
+import { guardedTransition } from "../../storage/common/transitions.js"
 import {
   checkNewDeviceCodeGrant,
   OAuth2DeviceCodeGrantRepository
@@ -51,13 +50,6 @@ export const make = Effect.gen(function* () {
     idColumn: "oauth2_device_code_grant_id",
     row: DeviceCodeGrantRow
   })
-
-  /** `UPDATE … WHERE id = $1 AND <guard>`, which must touch exactly one row. */
-  const guardedUpdate = (
-    id: Ulid,
-    guard: (r: DeviceCodeGrantRow) => boolean,
-    change: (r: DeviceCodeGrantRow) => DeviceCodeGrantRow
-  ) => exactlyOne(grants.updateWhere((r) => r.oauth2_device_code_grant_id === id && guard(r), change))
 
   return OAuth2DeviceCodeGrantRepository.of({
     add: (params) =>
@@ -93,42 +85,47 @@ export const make = Effect.gen(function* () {
       ),
 
     fulfill: (grant, browserSession, locale) =>
-      Effect.gen(function* () {
-        yield* checkWellFormed({ locale: Option.getOrUndefined(locale) })
-        const at = yield* now
-        yield* checkArgumentIds({ grant: grant.id, browserSession: browserSession.id })
-        const next = yield* refusedTransition(fulfillDeviceCodeGrant(grant, at, browserSession.id, locale))
-        // PostgreSQL refuses a NUL parameter even when the guard then matches no row.
-        yield* rejectNul(Option.getOrUndefined(locale))
-        yield* guardedUpdate(grant.id, isPending, (r) => ({
-          ...r,
-          fulfilled_at: at,
-          user_session_id: browserSession.id,
-          locale: Option.getOrNull(locale)
-        }))
-        return next
-      }),
+      Effect.zipRight(
+        checkWellFormed({ locale: Option.getOrUndefined(locale) }),
+        guardedTransition({
+          ids: { grant: grant.id, browserSession: browserSession.id },
+          transition: (at) => fulfillDeviceCodeGrant(grant, at, browserSession.id, locale),
+          // PostgreSQL refuses a NUL parameter even when the guard then matches no row.
+          write: (at) =>
+            Effect.zipRight(
+              rejectNul(Option.getOrUndefined(locale)),
+              grants.updateGuarded(grant.id, isPending, (r) => ({
+                ...r,
+                fulfilled_at: at,
+                user_session_id: browserSession.id,
+                locale: Option.getOrNull(locale)
+              }))
+            )
+        })
+      ),
 
     reject: (grant, browserSession) =>
-      Effect.gen(function* () {
-        const at = yield* now
-        yield* checkArgumentIds({ grant: grant.id, browserSession: browserSession.id })
-        const next = yield* refusedTransition(rejectDeviceCodeGrant(grant, at, browserSession.id))
-        yield* guardedUpdate(grant.id, isPending, (r) => ({
-          ...r,
-          rejected_at: at,
-          user_session_id: browserSession.id
-        }))
-        return next
+      guardedTransition({
+        ids: { grant: grant.id, browserSession: browserSession.id },
+        transition: (at) => rejectDeviceCodeGrant(grant, at, browserSession.id),
+        write: (at) =>
+          grants.updateGuarded(grant.id, isPending, (r) => ({
+            ...r,
+            rejected_at: at,
+            user_session_id: browserSession.id
+          }))
       }),
 
     exchange: (grant, session) =>
-      Effect.gen(function* () {
-        const at = yield* now
-        yield* checkArgumentIds({ grant: grant.id, session: session.id })
-        const next = yield* refusedTransition(exchangeDeviceCodeGrant(grant, at, session.id))
-        yield* guardedUpdate(grant.id, isFulfilled, (r) => ({ ...r, exchanged_at: at, oauth2_session_id: session.id }))
-        return next
+      guardedTransition({
+        ids: { grant: grant.id, session: session.id },
+        transition: (at) => exchangeDeviceCodeGrant(grant, at, session.id),
+        write: (at) =>
+          grants.updateGuarded(grant.id, isFulfilled, (r) => ({
+            ...r,
+            exchanged_at: at,
+            oauth2_session_id: session.id
+          }))
       }),
 
     cleanup: (since, until, limit) =>

@@ -4,9 +4,10 @@ import { consumeRefreshToken, revokeRefreshToken } from "../../model/oauth2/refr
 import { generateUlid } from "../../model/Ulid.js"
 import { OAUTH2_REFRESH_TOKENS, RefreshTokenRow, refreshTokenFromRow } from "../../rows/oauth2/refreshToken.js"
 import type { CleanupResult } from "../../storage/common/CleanupResult.js"
-import { type DriverError, refusedTransition } from "../../storage/common/errors.js"
+import type { DriverError } from "../../storage/common/errors.js"
 import { checkCleanupLimit, checkWellFormed } from "../../storage/common/limits.js"
 import { now } from "../../storage/common/time.js"
+import { guardedTransition } from "../../storage/common/transitions.js"
 import { OAuth2RefreshTokenRepository } from "../../storage/oauth2/OAuth2RefreshTokenRepository.js"
 import { timestampBatch, timestampCleanupResult } from "../common/cleanup.js"
 import { requireUlid } from "../common/parameters.js"
@@ -92,32 +93,29 @@ export const make = Effect.gen(function* () {
 
     // `… AND revoked_at IS NULL`, as PostgreSQL's guarded statement; a missing successor fails its foreign key.
     consume: (refreshToken, replacedBy) =>
-      Effect.gen(function* () {
-        const at = yield* now
-        const next = yield* refusedTransition(consumeRefreshToken(refreshToken, at, replacedBy.id))
-        yield* requireUlid(refreshToken.id, replacedBy.id)
-        yield* exactlyOne(
-          tokens.updateWhere(
-            (r) => r.oauth2_refresh_token_id === refreshToken.id && r.revoked_at === null,
-            (r) => ({ ...r, consumed_at: at, next_oauth2_refresh_token_id: replacedBy.id })
+      guardedTransition({
+        transition: (at) => consumeRefreshToken(refreshToken, at, replacedBy.id),
+        write: (at) =>
+          Effect.zipRight(
+            requireUlid(refreshToken.id, replacedBy.id),
+            tokens.updateGuarded(
+              refreshToken.id,
+              (r) => r.revoked_at === null,
+              (r) => ({ ...r, consumed_at: at, next_oauth2_refresh_token_id: replacedBy.id })
+            )
           )
-        )
-        return next
       }),
 
     // `… AND consumed_at IS NULL AND revoked_at IS NULL`, as PostgreSQL's guarded statement.
     revoke: (refreshToken) =>
-      Effect.gen(function* () {
-        const at = yield* now
-        const next = yield* refusedTransition(revokeRefreshToken(refreshToken, at))
-        yield* requireUlid(refreshToken.id)
-        yield* exactlyOne(
-          tokens.updateWhere(
-            (r) => r.oauth2_refresh_token_id === refreshToken.id && r.consumed_at === null && r.revoked_at === null,
+      guardedTransition({
+        transition: (at) => revokeRefreshToken(refreshToken, at),
+        write: (at) =>
+          tokens.updateGuarded(
+            refreshToken.id,
+            (r) => r.consumed_at === null && r.revoked_at === null,
             (r) => ({ ...r, revoked_at: at })
           )
-        )
-        return next
       }),
 
     cleanupRevoked: cleanupBy((r) => r.revoked_at),

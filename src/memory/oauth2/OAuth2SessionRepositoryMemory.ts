@@ -12,8 +12,9 @@ import {
   withDerivedMethods
 } from "../../storage/oauth2/OAuth2SessionRepository.js"
 import type { CleanupResult } from "../../storage/common/CleanupResult.js"
-import { type DriverError, expectRowsAffected, refusedTransition } from "../../storage/common/errors.js"
+import { type DriverError, expectRowsAffected } from "../../storage/common/errors.js"
 import { now } from "../../storage/common/time.js"
+import { guardedTransition } from "../../storage/common/transitions.js"
 import { checkCleanupLimit, checkScope, checkWellFormed } from "../../storage/common/limits.js"
 import { optionalEntity } from "../../rows/common.js"
 import { OAuth2SessionRow, oauth2SessionFromRow } from "../../rows/oauth2/session.js"
@@ -21,10 +22,9 @@ import type { BrowserSessionRow } from "../../rows/user/browserSession.js"
 import { timestampBatch, timestampCleanupResult } from "../common/cleanup.js"
 import { toSafeCountOrFail } from "../common/count.js"
 import { checkCursors, paginate } from "../common/pagination.js"
-import { requireUlid } from "../common/parameters.js"
 import type { Database, Row } from "../Database.js"
 import { MemoryStore } from "../MemoryStore.js"
-import { exactlyOne, memoryTable } from "../Table.js"
+import { memoryTable } from "../Table.js"
 import { matchesBrowserSession } from "../user/BrowserSessionRepositoryMemory.js"
 
 const SESSIONS = "oauth2_sessions"
@@ -122,17 +122,14 @@ export const make = Effect.gen(function* () {
 
     // `… AND finished_at IS NULL`, as PostgreSQL's guarded statement: a stored row already finished is a RowsAffectedError.
     finish: (session) =>
-      Effect.gen(function* () {
-        const at = yield* now
-        const next = yield* refusedTransition(finishOAuth2Session(session, at))
-        yield* requireUlid(session.id)
-        yield* exactlyOne(
-          sessions.updateWhere(
-            (row) => row.oauth2_session_id === session.id && row.finished_at === null,
+      guardedTransition({
+        transition: (at) => finishOAuth2Session(session, at),
+        write: (at) =>
+          sessions.updateGuarded(
+            session.id,
+            (row) => row.finished_at === null,
             (row) => ({ ...row, finished_at: at })
           )
-        )
-        return next
       }),
 
     // One write: the clients and browser sessions the filter looks at are read from the state it updates.

@@ -6,9 +6,9 @@ import { generateUlid, UlidFromUuid } from "../../model/Ulid.js"
 import { optionalEntity } from "../../rows/common.js"
 import { codeExpiry } from "../../rows/user/userEmail.js"
 import { AccessTokenRow, accessTokenFromRow, OAUTH2_ACCESS_TOKENS } from "../../rows/oauth2/accessToken.js"
-import { refusedTransition } from "../../storage/common/errors.js"
 import { checkCleanupLimit, checkWellFormed } from "../../storage/common/limits.js"
 import { now } from "../../storage/common/time.js"
+import { guardedTransition } from "../../storage/common/transitions.js"
 import { OAuth2AccessTokenRepository } from "../../storage/oauth2/OAuth2AccessTokenRepository.js"
 import { timestampCleanupResult, TimestampCleanupRow } from "../common/cleanup.js"
 import { traced } from "../common/tracing.js"
@@ -119,11 +119,9 @@ export const make = Effect.gen(function* () {
       }),
 
     revoke: (accessToken) =>
-      Effect.gen(function* () {
-        const at = yield* now
-        const next = yield* refusedTransition(revokeAccessToken(accessToken, at))
-        yield* db.revoke.affectedOne(accessToken.id, at)
-        return next
+      guardedTransition({
+        transition: (at) => revokeAccessToken(accessToken, at),
+        write: (at) => db.revoke.affectedOne(accessToken.id, at)
       }),
 
     markUsed: (accessToken) =>

@@ -13,10 +13,9 @@ import {
   readOptionalAuthorizationGrant
 } from "../../rows/oauth2/authorizationGrant.js"
 import { CleanupResult } from "../../storage/common/CleanupResult.js"
-import { refusedTransition } from "../../storage/common/errors.js"
-import { checkArgumentIds } from "../../storage/common/filters.js"
 import { checkCleanupLimit, checkWellFormed } from "../../storage/common/limits.js"
 import { now } from "../../storage/common/time.js"
+import { guardedTransition } from "../../storage/common/transitions.js"
 import {
   checkNewAuthorizationGrant,
   OAuth2AuthorizationGrantRepository
@@ -178,21 +177,17 @@ export const make = Effect.gen(function* () {
       ),
 
     fulfill: (browserSession, grant) =>
-      Effect.gen(function* () {
-        const at = yield* now
-        yield* checkArgumentIds({ grant: grant.id, browserSession: browserSession.id })
-        const next = yield* refusedTransition(fulfillAuthorizationGrant(grant, at, browserSession.id))
-        yield* db.fulfill.affectedOne(grant.id, at, browserSession.id)
-        return next
+      guardedTransition({
+        ids: { grant: grant.id, browserSession: browserSession.id },
+        transition: (at) => fulfillAuthorizationGrant(grant, at, browserSession.id),
+        write: (at) => db.fulfill.affectedOne(grant.id, at, browserSession.id)
       }),
 
     exchange: (grant, session) =>
-      Effect.gen(function* () {
-        const at = yield* now
-        yield* checkArgumentIds({ grant: grant.id, session: session.id })
-        const next = yield* refusedTransition(exchangeAuthorizationGrant(grant, at, session.id))
-        yield* db.exchange.affectedOne(grant.id, at, session.id)
-        return next
+      guardedTransition({
+        ids: { grant: grant.id, session: session.id },
+        transition: (at) => exchangeAuthorizationGrant(grant, at, session.id),
+        write: (at) => db.exchange.affectedOne(grant.id, at, session.id)
       }),
 
     cleanup: (since, until, limit) =>

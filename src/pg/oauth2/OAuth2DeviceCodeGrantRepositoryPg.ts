@@ -16,10 +16,9 @@ import {
   newDeviceCodeGrantRow
 } from "../../rows/oauth2/deviceCodeGrant.js"
 import { CleanupResult } from "../../storage/common/CleanupResult.js"
-import { refusedTransition } from "../../storage/common/errors.js"
-import { checkArgumentIds } from "../../storage/common/filters.js"
 import { checkCleanupLimit, checkWellFormed } from "../../storage/common/limits.js"
 import { now } from "../../storage/common/time.js"
+import { guardedTransition } from "../../storage/common/transitions.js"
 import {
   checkNewDeviceCodeGrant,
   OAuth2DeviceCodeGrantRepository
@@ -158,31 +157,27 @@ export const make = Effect.gen(function* () {
       Effect.zipRight(checkWellFormed({ userCode }), Effect.flatMap(db.findByUserCode.one(userCode), toGrant)),
 
     fulfill: (grant, browserSession, locale) =>
-      Effect.gen(function* () {
-        yield* checkWellFormed({ locale: Option.getOrUndefined(locale) })
-        const at = yield* now
-        yield* checkArgumentIds({ grant: grant.id, browserSession: browserSession.id })
-        const next = yield* refusedTransition(fulfillDeviceCodeGrant(grant, at, browserSession.id, locale))
-        yield* db.fulfill.affectedOne(grant.id, at, browserSession.id, Option.getOrNull(locale))
-        return next
-      }),
+      Effect.zipRight(
+        checkWellFormed({ locale: Option.getOrUndefined(locale) }),
+        guardedTransition({
+          ids: { grant: grant.id, browserSession: browserSession.id },
+          transition: (at) => fulfillDeviceCodeGrant(grant, at, browserSession.id, locale),
+          write: (at) => db.fulfill.affectedOne(grant.id, at, browserSession.id, Option.getOrNull(locale))
+        })
+      ),
 
     reject: (grant, browserSession) =>
-      Effect.gen(function* () {
-        const at = yield* now
-        yield* checkArgumentIds({ grant: grant.id, browserSession: browserSession.id })
-        const next = yield* refusedTransition(rejectDeviceCodeGrant(grant, at, browserSession.id))
-        yield* db.reject.affectedOne(grant.id, at, browserSession.id)
-        return next
+      guardedTransition({
+        ids: { grant: grant.id, browserSession: browserSession.id },
+        transition: (at) => rejectDeviceCodeGrant(grant, at, browserSession.id),
+        write: (at) => db.reject.affectedOne(grant.id, at, browserSession.id)
       }),
 
     exchange: (grant, session) =>
-      Effect.gen(function* () {
-        const at = yield* now
-        yield* checkArgumentIds({ grant: grant.id, session: session.id })
-        const next = yield* refusedTransition(exchangeDeviceCodeGrant(grant, at, session.id))
-        yield* db.exchange.affectedOne(grant.id, at, session.id)
-        return next
+      guardedTransition({
+        ids: { grant: grant.id, session: session.id },
+        transition: (at) => exchangeDeviceCodeGrant(grant, at, session.id),
+        write: (at) => db.exchange.affectedOne(grant.id, at, session.id)
       }),
 
     cleanup: (since, until, limit) =>

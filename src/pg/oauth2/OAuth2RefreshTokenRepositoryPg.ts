@@ -5,9 +5,9 @@ import { consumeRefreshToken, revokeRefreshToken } from "../../model/oauth2/refr
 import { generateUlid, UlidFromUuid } from "../../model/Ulid.js"
 import { optionalEntity } from "../../rows/common.js"
 import { OAUTH2_REFRESH_TOKENS, RefreshTokenRow, refreshTokenFromRow } from "../../rows/oauth2/refreshToken.js"
-import { refusedTransition } from "../../storage/common/errors.js"
 import { checkCleanupLimit, checkWellFormed } from "../../storage/common/limits.js"
 import { now } from "../../storage/common/time.js"
+import { guardedTransition } from "../../storage/common/transitions.js"
 import { OAuth2RefreshTokenRepository } from "../../storage/oauth2/OAuth2RefreshTokenRepository.js"
 import { timestampCleanupResult, TimestampCleanupRow } from "../common/cleanup.js"
 import { traced } from "../common/tracing.js"
@@ -146,19 +146,15 @@ export const make = Effect.gen(function* () {
       }),
 
     consume: (refreshToken, replacedBy) =>
-      Effect.gen(function* () {
-        const at = yield* now
-        const next = yield* refusedTransition(consumeRefreshToken(refreshToken, at, replacedBy.id))
-        yield* db.consume.affectedOne(refreshToken.id, at, replacedBy.id)
-        return next
+      guardedTransition({
+        transition: (at) => consumeRefreshToken(refreshToken, at, replacedBy.id),
+        write: (at) => db.consume.affectedOne(refreshToken.id, at, replacedBy.id)
       }),
 
     revoke: (refreshToken) =>
-      Effect.gen(function* () {
-        const at = yield* now
-        const next = yield* refusedTransition(revokeRefreshToken(refreshToken, at))
-        yield* db.revoke.affectedOne(refreshToken.id, at)
-        return next
+      guardedTransition({
+        transition: (at) => revokeRefreshToken(refreshToken, at),
+        write: (at) => db.revoke.affectedOne(refreshToken.id, at)
       }),
 
     cleanupRevoked: cleanup(db.cleanupRevoked),

@@ -13,8 +13,9 @@ import {
   OAuth2SessionRepository,
   withDerivedMethods
 } from "../../storage/oauth2/OAuth2SessionRepository.js"
-import { expectRowsAffected, refusedTransition } from "../../storage/common/errors.js"
+import { expectRowsAffected } from "../../storage/common/errors.js"
 import { now } from "../../storage/common/time.js"
+import { guardedTransition } from "../../storage/common/transitions.js"
 import { checkCleanupLimit, checkScope, checkWellFormed } from "../../storage/common/limits.js"
 import { optionalEntity, ScopeListColumn } from "../../rows/common.js"
 import { OAuth2SessionRow, oauth2SessionFromRow } from "../../rows/oauth2/session.js"
@@ -244,11 +245,9 @@ export const make = Effect.gen(function* () {
       }),
 
     finish: (session) =>
-      Effect.gen(function* () {
-        const at = yield* now
-        const next = yield* refusedTransition(finishOAuth2Session(session, at))
-        yield* db.finish.affectedOne(session.id, at)
-        return next
+      guardedTransition({
+        transition: (at) => finishOAuth2Session(session, at),
+        write: (at) => db.finish.affectedOne(session.id, at)
       }),
 
     finishBulk: (filter) =>
