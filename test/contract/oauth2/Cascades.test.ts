@@ -1,28 +1,9 @@
 // The schema's ON DELETE rules between OAuth2 rows, as a bare DELETE applies them, the same on every backend.
 import { expect } from "@effect/vitest"
 import { Effect } from "effect"
-import { generateUlid } from "../../../src/model/Ulid.js"
 import { Seed } from "../../support/seed.js"
 import { contract, EPOCH } from "../backends.js"
-import { seedAccessToken, seedClient, seedOAuth2Session } from "./fixtures.js"
-
-/** A refresh token of `sessionId` pointing at `accessTokenId` (and at a successor, when given). */
-const seedRefreshToken = (sessionId: string, accessTokenId: string | null, next: string | null, text: string) =>
-  Effect.gen(function* () {
-    const seed = yield* Seed
-    const id = yield* generateUlid
-    yield* seed.insert("oauth2_refresh_tokens", {
-      oauth2_refresh_token_id: id,
-      oauth2_session_id: sessionId,
-      oauth2_access_token_id: accessTokenId,
-      refresh_token: text,
-      created_at: new Date(EPOCH),
-      consumed_at: next === null ? null : new Date(EPOCH),
-      revoked_at: null,
-      next_oauth2_refresh_token_id: next
-    })
-    return id
-  })
+import { seedAccessToken, seedClient, seedOAuth2Session, seedRefreshTokenRow } from "./fixtures.js"
 
 contract("OAuth2 ON DELETE rules", (test) => {
   test("deleting a session takes its access token and the refresh token pointing at both", () =>
@@ -32,9 +13,9 @@ contract("OAuth2 ON DELETE rules", (test) => {
       const session = yield* seedOAuth2Session(client)
       const other = yield* seedOAuth2Session(client)
       const token = yield* seedAccessToken(session, "at")
-      yield* seedRefreshToken(session.id, token.id, null, "rt")
+      yield* seedRefreshTokenRow(session.id, token.id, "rt")
       const kept = yield* seedAccessToken(other, "at-other")
-      yield* seedRefreshToken(other.id, kept.id, null, "rt-other")
+      yield* seedRefreshTokenRow(other.id, kept.id, "rt-other")
 
       yield* seed.delete("oauth2_sessions", "oauth2_session_id", session.id)
 
@@ -52,8 +33,11 @@ contract("OAuth2 ON DELETE rules", (test) => {
       const client = yield* seedClient
       const session = yield* seedOAuth2Session(client)
       const token = yield* seedAccessToken(session, "at")
-      const successor = yield* seedRefreshToken(session.id, token.id, null, "rt-2")
-      const consumed = yield* seedRefreshToken(session.id, token.id, successor, "rt-1")
+      const successor = yield* seedRefreshTokenRow(session.id, token.id, "rt-2")
+      const consumed = yield* seedRefreshTokenRow(session.id, token.id, "rt-1", {
+        consumed_at: new Date(EPOCH),
+        next_oauth2_refresh_token_id: successor
+      })
 
       yield* seed.delete("oauth2_access_tokens", "oauth2_access_token_id", token.id)
       yield* seed.delete("oauth2_refresh_tokens", "oauth2_refresh_token_id", successor)

@@ -21,7 +21,14 @@ import { RepositoryAccess } from "../../../src/storage/RepositoryAccess.js"
 import { Seed } from "../../support/seed.js"
 import { contract, EPOCH } from "../backends.js"
 import { expectEachToFail, malformedIdsLike } from "../refusals.js"
-import { addBrowserSession, addUser, scope, seedClient, seedOAuth2Session } from "./fixtures.js"
+import {
+  addBrowserSession,
+  addUser,
+  scope,
+  seedAuthorizationGrantRow,
+  seedClient,
+  seedOAuth2Session
+} from "./fixtures.js"
 
 const TABLE = "oauth2_authorization_grants"
 const ID = "oauth2_authorization_grant_id"
@@ -74,38 +81,6 @@ const rolledBack = <A>(make: Effect.Effect<A, unknown, RepositoryAccess | Seed>)
     const { transaction } = yield* RepositoryAccess
     const failure = yield* transaction(Effect.flatMap(make, (made) => Effect.fail({ made }))).pipe(Effect.flip)
     return (failure as { made: A }).made
-  })
-
-/** A grant row planted as another program could have left it: pending, no code, unless the columns say otherwise. */
-const plant = (clientId: Ulid, columns: Record<string, unknown> = {}) =>
-  Effect.gen(function* () {
-    const seed = yield* Seed
-    const id = yield* generateUlid
-    yield* seed.insert(TABLE, {
-      oauth2_authorization_grant_id: id,
-      oauth2_client_id: clientId,
-      redirect_uri: "https://client.example.com/callback",
-      scope_list: ["openid"],
-      state: null,
-      nonce: null,
-      response_mode: "query",
-      response_type_code: false,
-      response_type_id_token: false,
-      authorization_code: null,
-      code_challenge: null,
-      code_challenge_method: null,
-      login_hint: null,
-      locale: null,
-      raw_parameters: {},
-      created_at: new Date(ulidTimestamp(id)),
-      fulfilled_at: null,
-      exchanged_at: null,
-      cancelled_at: null,
-      user_session_id: null,
-      oauth2_session_id: null,
-      ...columns
-    })
-    return id
   })
 
 interface Logged {
@@ -435,7 +410,7 @@ contract("OAuth2AuthorizationGrantRepository", (test, backend) => {
         yield* grants.fulfill(browserSession, yield* grants.add(request(client, { code: code("e") }))),
         session
       )
-      const cancelled = yield* lookupOrThrow(yield* plant(client.id, { cancelled_at: at(1) }))
+      const cancelled = yield* lookupOrThrow(yield* seedAuthorizationGrantRow(client.id, { cancelled_at: at(1) }))
       expect(cancelled.stage).toEqual(new AuthorizationGrantCancelled({ cancelledAt: at(1) }))
       yield* refusedWithoutWriting("InvalidOperationError", [
         ["exchange pending", grants.exchange(pending, session), 'Invalid transition "exchange"'],
@@ -523,7 +498,7 @@ contract("OAuth2AuthorizationGrantRepository", (test, backend) => {
       const grants = yield* repos
       const { browserSession, client } = yield* world
       const session = yield* seedOAuth2Session(client, { browserSession })
-      const id = yield* plant(client.id, {
+      const id = yield* seedAuthorizationGrantRow(client.id, {
         response_type_code: true,
         authorization_code: "legacy",
         fulfilled_at: at(3),
@@ -585,7 +560,7 @@ contract("OAuth2AuthorizationGrantRepository", (test, backend) => {
         ["raw_parameters", { raw_parameters: backend.name === "memory" ? ["a"] : '["a"]' }]
       ]
       for (const [column, columns] of cases) {
-        const id = yield* plant(client.id, columns)
+        const id = yield* seedAuthorizationGrantRow(client.id, columns)
         const error = yield* Effect.flip(grants.lookup(id))
         expect([column, columns, error]).toMatchObject([
           column,
@@ -595,7 +570,7 @@ contract("OAuth2AuthorizationGrantRepository", (test, backend) => {
         expect(error.message).toBe(`Database inconsistency on table ${TABLE} column ${column} row ${id}`)
       }
       // by code as well
-      const bad = yield* plant(client.id, { authorization_code: "unflagged" })
+      const bad = yield* seedAuthorizationGrantRow(client.id, { authorization_code: "unflagged" })
       expect(yield* Effect.flip(grants.findByCode("unflagged"))).toMatchObject({
         _tag: "InconsistencyError",
         column: Option.some("authorization_code"),
@@ -616,7 +591,7 @@ contract("OAuth2AuthorizationGrantRepository", (test, backend) => {
       }
       yield* grants.exchange(yield* grants.fulfill(browserSession, made[1]!), session)
       yield* grants.fulfill(browserSession, made[2]!)
-      const legacy = yield* plant(client.id, { fulfilled_at: at(1), oauth2_session_id: session.id })
+      const legacy = yield* seedAuthorizationGrantRow(client.id, { fulfilled_at: at(1), oauth2_session_id: session.id })
       yield* TestClock.adjust(Duration.seconds(1))
       const newer = yield* grants.add(request(client, { code: code("newer") }))
       const ids = [...made.map((g) => g.id), legacy].sort()

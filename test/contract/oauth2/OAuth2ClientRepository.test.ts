@@ -12,7 +12,18 @@ import { RepositoryAccess } from "../../../src/storage/RepositoryAccess.js"
 import { Seed, seedOAuth2ClientRow } from "../../support/seed.js"
 import { contract, EPOCH } from "../backends.js"
 import { expectEachToFail, malformedIdsLike } from "../refusals.js"
-import { addBrowserSession, addUser, newClient, seedAccessToken, seedOAuth2Session } from "./fixtures.js"
+import {
+  addBrowserSession,
+  addUser,
+  exchangedGrantColumns,
+  newClient,
+  seedAccessToken,
+  seedAuthorizationGrantRow,
+  seedDeviceCodeGrantRow,
+  seedOAuth2Session,
+  seedOAuth2SessionRow,
+  seedRefreshTokenRow
+} from "./fixtures.js"
 
 const first = (n: number) => Either.getOrThrow(Pagination.first(n))
 const last = (n: number) => Either.getOrThrow(Pagination.last(n))
@@ -76,24 +87,7 @@ const plantClient = (fields: Record<string, unknown> = {}) =>
 
 /** A finished OAuth2 session of `clientId` (seeded as a row). */
 const seedFinishedSession = (clientId: Ulid) =>
-  Effect.gen(function* () {
-    const seed = yield* Seed
-    const id = yield* generateUlid
-    yield* seed.insert("oauth2_sessions", {
-      oauth2_session_id: id,
-      user_id: null,
-      user_session_id: null,
-      oauth2_client_id: clientId,
-      scope_list: ["openid"],
-      created_at: new Date(EPOCH),
-      finished_at: new Date(EPOCH + 1000),
-      user_agent: null,
-      last_active_at: null,
-      last_active_ip: null,
-      human_name: null
-    })
-    return id
-  })
+  seedOAuth2SessionRow(clientId, { created_at: new Date(EPOCH), finished_at: new Date(EPOCH + 1000) })
 
 const clientEntity = (id: Ulid) => ({ id }) as Client
 
@@ -109,67 +103,19 @@ const seedDependents = (clientId: Ulid, tag: string) =>
     const browserSession = yield* addBrowserSession(user)
     const session = yield* seedOAuth2Session(clientEntity(clientId), { browserSession })
     const accessToken = yield* seedAccessToken(session, `access-${tag}`)
-    const refreshId = yield* generateUlid
-    yield* seed.insert("oauth2_refresh_tokens", {
-      oauth2_refresh_token_id: refreshId,
-      oauth2_session_id: session.id,
-      oauth2_access_token_id: accessToken.id,
-      refresh_token: `refresh-${tag}`,
-      created_at: new Date(EPOCH),
-      consumed_at: null,
-      revoked_at: null,
-      next_oauth2_refresh_token_id: null
+    const refreshId = yield* seedRefreshTokenRow(session.id, accessToken.id, `refresh-${tag}`)
+    const exchanged = exchangedGrantColumns(browserSession.id, session.id, new Date(EPOCH))
+    const pendingGrant = yield* seedAuthorizationGrantRow(clientId, {
+      response_type_code: true,
+      authorization_code: `code-${tag}-pending`
     })
-    const grant = (id: Ulid, exchangedInto: Ulid | null) =>
-      seed.insert("oauth2_authorization_grants", {
-        oauth2_authorization_grant_id: id,
-        oauth2_client_id: clientId,
-        redirect_uri: "https://client.example.com/cb",
-        scope_list: ["openid"],
-        state: null,
-        nonce: null,
-        response_mode: "query",
-        response_type_code: true,
-        response_type_id_token: false,
-        authorization_code: `code-${id}`,
-        code_challenge: null,
-        code_challenge_method: null,
-        login_hint: null,
-        locale: null,
-        raw_parameters: {},
-        created_at: new Date(EPOCH),
-        fulfilled_at: exchangedInto === null ? null : new Date(EPOCH),
-        exchanged_at: exchangedInto === null ? null : new Date(EPOCH),
-        cancelled_at: null,
-        user_session_id: exchangedInto === null ? null : browserSession.id,
-        oauth2_session_id: exchangedInto
-      })
-    const pendingGrant = yield* generateUlid
-    yield* grant(pendingGrant, null)
-    const exchangedGrant = yield* generateUlid
-    yield* grant(exchangedGrant, session.id)
-    const deviceGrant = (id: Ulid, exchangedInto: Ulid | null) =>
-      seed.insert("oauth2_device_code_grant", {
-        oauth2_device_code_grant_id: id,
-        oauth2_client_id: clientId,
-        scope_list: ["openid"],
-        device_code: `device-${id}`,
-        user_code: `user-${id}`,
-        created_at: new Date(EPOCH),
-        expires_at: new Date(EPOCH + 600_000),
-        fulfilled_at: exchangedInto === null ? null : new Date(EPOCH),
-        rejected_at: null,
-        exchanged_at: exchangedInto === null ? null : new Date(EPOCH),
-        user_session_id: exchangedInto === null ? null : browserSession.id,
-        oauth2_session_id: exchangedInto,
-        ip_address: null,
-        user_agent: null,
-        locale: null
-      })
-    const pendingDeviceGrant = yield* generateUlid
-    yield* deviceGrant(pendingDeviceGrant, null)
-    const exchangedDeviceGrant = yield* generateUlid
-    yield* deviceGrant(exchangedDeviceGrant, session.id)
+    const exchangedGrant = yield* seedAuthorizationGrantRow(clientId, {
+      response_type_code: true,
+      authorization_code: `code-${tag}-exchanged`,
+      ...exchanged
+    })
+    const pendingDeviceGrant = yield* seedDeviceCodeGrantRow(clientId)
+    const exchangedDeviceGrant = yield* seedDeviceCodeGrantRow(clientId, exchanged)
     const personalId = yield* generateUlid
     yield* seed.insert("personal_sessions", {
       personal_session_id: personalId,
@@ -672,17 +618,15 @@ contract("OAuth2ClientRepository", (test) => {
       // A refresh token of the kept client pointing at the doomed client's tokens: its pointers are cleared, as the
       // foreign keys say, on both backends.
       const seed = yield* Seed
-      const pointing = yield* generateUlid
-      yield* seed.insert("oauth2_refresh_tokens", {
-        oauth2_refresh_token_id: pointing,
-        oauth2_session_id: staying.oauth2_sessions[0],
-        oauth2_access_token_id: gone.oauth2_access_tokens[0],
-        refresh_token: "pointing",
-        created_at: new Date(EPOCH),
-        consumed_at: new Date(EPOCH),
-        revoked_at: null,
-        next_oauth2_refresh_token_id: gone.oauth2_refresh_tokens[0]
-      })
+      const pointing = yield* seedRefreshTokenRow(
+        staying.oauth2_sessions[0]!,
+        gone.oauth2_access_tokens[0]!,
+        "pointing",
+        {
+          consumed_at: new Date(EPOCH),
+          next_oauth2_refresh_token_id: gone.oauth2_refresh_tokens[0]
+        }
+      )
       staying.oauth2_refresh_tokens.push(pointing)
       yield* oauth2Clients.deleteById(doomed!.id)
       const left = yield* remainingIds

@@ -20,7 +20,7 @@ import { RepositoryAccess } from "../../../src/storage/RepositoryAccess.js"
 import { Seed } from "../../support/seed.js"
 import { contract, EPOCH } from "../backends.js"
 import { expectEachToFail, malformedIdsLike } from "../refusals.js"
-import { addBrowserSession, addUser, scope, seedClient, seedOAuth2Session } from "./fixtures.js"
+import { addBrowserSession, addUser, scope, seedClient, seedDeviceCodeGrantRow, seedOAuth2Session } from "./fixtures.js"
 
 const TABLE = "oauth2_device_code_grant"
 const ID = "oauth2_device_code_grant_id"
@@ -68,32 +68,6 @@ const rolledBack = <A>(make: Effect.Effect<A, unknown, RepositoryAccess | Seed>)
     const { transaction } = yield* RepositoryAccess
     const failure = yield* transaction(Effect.flatMap(make, (made) => Effect.fail({ made }))).pipe(Effect.flip)
     return (failure as { made: A }).made
-  })
-
-/** A grant row planted as another program could have left it: pending unless the columns say otherwise. */
-const plant = (clientId: Ulid, columns: Record<string, unknown> = {}) =>
-  Effect.gen(function* () {
-    const seed = yield* Seed
-    const id = yield* generateUlid
-    yield* seed.insert(TABLE, {
-      oauth2_device_code_grant_id: id,
-      oauth2_client_id: clientId,
-      scope_list: ["openid"],
-      device_code: `device-${id}`,
-      user_code: `user-${id}`,
-      created_at: new Date(ulidTimestamp(id)),
-      expires_at: new Date(ulidTimestamp(id) + 600_000),
-      fulfilled_at: null,
-      rejected_at: null,
-      exchanged_at: null,
-      user_session_id: null,
-      oauth2_session_id: null,
-      ip_address: null,
-      user_agent: null,
-      locale: null,
-      ...columns
-    })
-    return id
   })
 
 /** Runs every attempt (each expected to fail with `tag`) and checks the stored grants did not change. */
@@ -414,7 +388,7 @@ contract("OAuth2DeviceCodeGrantRepository", (test) => {
         ["scope_list", { scope_list: ["openid", "bad token"] }]
       ]
       for (const [column, columns] of cases) {
-        const id = yield* plant(client.id, columns)
+        const id = yield* seedDeviceCodeGrantRow(client.id, columns)
         const error = yield* Effect.flip(grants.lookup(id))
         expect([column, columns, error]).toMatchObject([
           column,
@@ -428,10 +402,15 @@ contract("OAuth2DeviceCodeGrantRepository", (test) => {
       }
       // the four states a planted row may hold read as such
       const states = [
-        yield* plant(client.id),
-        yield* plant(client.id, { fulfilled_at: at(1), user_session_id: bs }),
-        yield* plant(client.id, { rejected_at: at(1), user_session_id: bs }),
-        yield* plant(client.id, { fulfilled_at: at(1), exchanged_at: at(2), user_session_id: bs, oauth2_session_id: s })
+        yield* seedDeviceCodeGrantRow(client.id),
+        yield* seedDeviceCodeGrantRow(client.id, { fulfilled_at: at(1), user_session_id: bs }),
+        yield* seedDeviceCodeGrantRow(client.id, { rejected_at: at(1), user_session_id: bs }),
+        yield* seedDeviceCodeGrantRow(client.id, {
+          fulfilled_at: at(1),
+          exchanged_at: at(2),
+          user_session_id: bs,
+          oauth2_session_id: s
+        })
       ]
       const tags: Array<string> = []
       for (const id of states) tags.push((yield* lookupOrThrow(id)).state._tag)

@@ -9,7 +9,14 @@ import { RepositoryAccess } from "../../../src/storage/RepositoryAccess.js"
 import { Seed } from "../../support/seed.js"
 import { contract, EPOCH } from "../backends.js"
 import { expectEachToFail, malformedIdsLike } from "../refusals.js"
-import { addBrowserSession, addUser, seedAccessToken, seedClient, seedOAuth2Session } from "./fixtures.js"
+import {
+  addBrowserSession,
+  addUser,
+  seedAccessToken,
+  seedClient,
+  seedOAuth2Session,
+  seedRefreshTokenRow
+} from "./fixtures.js"
 
 const at = (seconds: number) => new Date(EPOCH + seconds * 1000)
 const END = new Date(8.64e15)
@@ -243,25 +250,10 @@ contract("OAuth2RefreshTokenRepository", (test) => {
   test("stored impossible states are an InconsistencyError naming table, column and row", () =>
     Effect.gen(function* () {
       const { oauth2RefreshTokens } = yield* RepositoryAccess
-      const seed = yield* Seed
       const { accessToken, session } = yield* setup
       const [next] = yield* addTokens(session, accessToken, "mar_next")
       const plant = (text: string, columns: Record<string, unknown>) =>
-        Effect.gen(function* () {
-          const id = yield* generateUlid
-          yield* seed.insert(REFRESH_TOKENS, {
-            oauth2_refresh_token_id: id,
-            oauth2_session_id: session.id,
-            oauth2_access_token_id: accessToken.id,
-            refresh_token: text,
-            created_at: at(0),
-            consumed_at: null,
-            revoked_at: null,
-            next_oauth2_refresh_token_id: null,
-            ...columns
-          })
-          return id
-        })
+        seedRefreshTokenRow(session.id, accessToken.id, text, { created_at: at(0), ...columns })
       const planted = [
         ["consumed and revoked", { consumed_at: at(1), revoked_at: at(2) }],
         [

@@ -3,6 +3,7 @@ import { expect } from "@effect/vitest"
 import { Duration, Effect, Either, Option, TestClock } from "effect"
 import { Finished, Valid } from "../../../src/model/common.js"
 import { InvalidTransition } from "../../../src/model/errors.js"
+import type { Row } from "../../../src/memory/Database.js"
 import { Client } from "../../../src/model/oauth2/client.js"
 import type { OAuth2Session } from "../../../src/model/oauth2/session.js"
 import type { BrowserSession, User } from "../../../src/model/user.js"
@@ -17,11 +18,16 @@ import { expectEachToFail, malformedIdsLike } from "../refusals.js"
 import {
   addBrowserSession,
   addUser,
+  exchangedGrantColumns,
   newClient,
   scope,
   seedAccessToken,
+  seedAuthorizationGrantRow,
   seedClient,
-  seedOAuth2Session
+  seedDeviceCodeGrantRow,
+  seedOAuth2Session,
+  seedOAuth2SessionRow,
+  seedRefreshTokenRow
 } from "./fixtures.js"
 
 const first = (n: number) => Either.getOrThrow(Pagination.first(n))
@@ -38,110 +44,9 @@ const seedStaticClient = Effect.map(
   (id) => new Client({ id, ...newClient({ grantTypes: GRANT_TYPES }), isStatic: true })
 )
 
-/** A refresh token of `sessionId`, seeded as a row (the token repository is built elsewhere). */
-const seedRefreshToken = (sessionId: Ulid, accessTokenId: Ulid | null, text: string) =>
-  Effect.gen(function* () {
-    const seed = yield* Seed
-    const id = yield* generateUlid
-    yield* seed.insert("oauth2_refresh_tokens", {
-      oauth2_refresh_token_id: id,
-      oauth2_session_id: sessionId,
-      oauth2_access_token_id: accessTokenId,
-      refresh_token: text,
-      created_at: new Date(EPOCH),
-      consumed_at: null,
-      revoked_at: null,
-      next_oauth2_refresh_token_id: null
-    })
-    return id
-  })
-
-/** An authorization grant exchanged into `sessionId`, seeded as a row. */
-const seedExchangedAuthorizationGrant = (clientId: Ulid, browserSessionId: Ulid, sessionId: Ulid) =>
-  Effect.gen(function* () {
-    const seed = yield* Seed
-    const id = yield* generateUlid
-    yield* seed.insert("oauth2_authorization_grants", {
-      oauth2_authorization_grant_id: id,
-      oauth2_client_id: clientId,
-      redirect_uri: "https://client.example.com/callback",
-      scope_list: ["openid"],
-      state: null,
-      nonce: null,
-      response_mode: "query",
-      response_type_code: true,
-      response_type_id_token: false,
-      authorization_code: `code-${id}`,
-      code_challenge: null,
-      code_challenge_method: null,
-      login_hint: null,
-      locale: null,
-      raw_parameters: {},
-      created_at: new Date(EPOCH),
-      fulfilled_at: new Date(EPOCH),
-      exchanged_at: new Date(EPOCH),
-      cancelled_at: null,
-      user_session_id: browserSessionId,
-      oauth2_session_id: sessionId
-    })
-    return id
-  })
-
-/** A device-code grant exchanged into `sessionId`, seeded as a row. */
-const seedExchangedDeviceCodeGrant = (clientId: Ulid, browserSessionId: Ulid, sessionId: Ulid) =>
-  Effect.gen(function* () {
-    const seed = yield* Seed
-    const id = yield* generateUlid
-    yield* seed.insert("oauth2_device_code_grant", {
-      oauth2_device_code_grant_id: id,
-      oauth2_client_id: clientId,
-      scope_list: ["openid"],
-      device_code: `device-${id}`,
-      user_code: `user-${id}`,
-      created_at: new Date(EPOCH),
-      expires_at: new Date(EPOCH + 600_000),
-      fulfilled_at: new Date(EPOCH),
-      rejected_at: null,
-      exchanged_at: new Date(EPOCH),
-      user_session_id: browserSessionId,
-      oauth2_session_id: sessionId,
-      ip_address: null,
-      user_agent: null,
-      locale: null
-    })
-    return id
-  })
-
-/** A raw oauth2_sessions row, for states and stored values the repository cannot produce directly. */
-const seedSessionRow = (
-  clientId: Ulid,
-  fields: {
-    readonly userId?: Ulid | null
-    readonly scopeList?: ReadonlyArray<string>
-    readonly finishedAt?: Date | null
-    readonly lastActiveAt?: Date | null
-    readonly lastActiveIp?: string | null
-  } = {}
-) =>
-  Effect.gen(function* () {
-    const seed = yield* Seed
-    const id = yield* generateUlid
-    yield* seed.insert("oauth2_sessions", {
-      oauth2_session_id: id,
-      user_id: fields.userId ?? null,
-      user_session_id: null,
-      oauth2_client_id: clientId,
-      scope_list: [...(fields.scopeList ?? ["openid"])],
-      created_at: new Date(ulidTimestamp(id)),
-      finished_at: fields.finishedAt ?? null,
-      user_agent: null,
-      last_active_at: fields.lastActiveAt ?? null,
-      last_active_ip: fields.lastActiveIp ?? null,
-      human_name: null
-    })
-    yield* TestClock.adjust(Duration.millis(10))
-    return id
-  })
+/** An oauth2_sessions row (for states and stored values the repository cannot produce directly), 10 ms before the next. */
+const seedSessionRow = (clientId: Ulid, columns: Row = {}) =>
+  Effect.tap(seedOAuth2SessionRow(clientId, columns), () => TestClock.adjust(Duration.millis(10)))
 
 const lookupOrThrow = (id: Ulid) =>
   Effect.gen(function* () {
@@ -924,24 +829,31 @@ contract("OAuth2SessionRepository", (test) => {
       const web = yield* addBrowserSession(alice)
       const client = yield* seedClient
       // finishedAt: two at 100 (a tie across a batch boundary), 110, 120, 130 (at the cut-off), and one active.
-      const f100a = yield* seedSessionRow(client.id, { userId: alice.id, finishedAt: at(100) })
-      const f100b = yield* seedSessionRow(client.id, { finishedAt: at(100) })
-      const f110 = yield* seedSessionRow(client.id, { finishedAt: at(110) })
-      const f120 = yield* seedSessionRow(client.id, { finishedAt: at(120) })
-      const f130 = yield* seedSessionRow(client.id, { finishedAt: at(130) })
+      const f100a = yield* seedSessionRow(client.id, { user_id: alice.id, finished_at: at(100) })
+      const f100b = yield* seedSessionRow(client.id, { finished_at: at(100) })
+      const f110 = yield* seedSessionRow(client.id, { finished_at: at(110) })
+      const f120 = yield* seedSessionRow(client.id, { finished_at: at(120) })
+      const f130 = yield* seedSessionRow(client.id, { finished_at: at(130) })
       const active = yield* seedSessionRow(client.id)
       // f100a has an access token, a refresh token pointing at it, a rotated pair, and both kinds of grant
       const doomed = yield* lookupOrThrow(f100a)
       const access = yield* seedAccessToken(doomed, "doomed-access")
-      const nextRefresh = yield* seedRefreshToken(f100a, null, "doomed-refresh-2")
-      const refresh = yield* seedRefreshToken(f100a, access.id, "doomed-refresh-1")
+      const nextRefresh = yield* seedRefreshTokenRow(f100a, null, "doomed-refresh-2")
+      const refresh = yield* seedRefreshTokenRow(f100a, access.id, "doomed-refresh-1")
       yield* seedAccessToken(yield* lookupOrThrow(f110), "doomed-access-2")
-      const authorizationGrant = yield* seedExchangedAuthorizationGrant(client.id, web.id, f100a)
-      const deviceGrant = yield* seedExchangedDeviceCodeGrant(client.id, web.id, f100a)
+      const authorizationGrant = yield* seedAuthorizationGrantRow(client.id, {
+        response_type_code: true,
+        authorization_code: "doomed-code",
+        ...exchangedGrantColumns(web.id, f100a, new Date(EPOCH))
+      })
+      const deviceGrant = yield* seedDeviceCodeGrantRow(
+        client.id,
+        exchangedGrantColumns(web.id, f100a, new Date(EPOCH))
+      )
       // the survivors' tokens stay
       const kept = yield* lookupOrThrow(active)
       const keptAccess = yield* seedAccessToken(kept, "kept-access")
-      yield* seedRefreshToken(active, keptAccess.id, "kept-refresh")
+      yield* seedRefreshTokenRow(active, keptAccess.id, "kept-refresh")
       yield* seedAccessToken(yield* lookupOrThrow(f130), "kept-access-2")
       expect(refresh).not.toBe(nextRefresh)
 
@@ -975,9 +887,9 @@ contract("OAuth2SessionRepository", (test) => {
     Effect.gen(function* () {
       const { oauth2Sessions } = yield* RepositoryAccess
       const client = yield* seedClient
-      const a = yield* seedSessionRow(client.id, { finishedAt: at(100) })
-      const b = yield* seedSessionRow(client.id, { finishedAt: at(100) })
-      const c = yield* seedSessionRow(client.id, { finishedAt: at(200) })
+      const a = yield* seedSessionRow(client.id, { finished_at: at(100) })
+      const b = yield* seedSessionRow(client.id, { finished_at: at(100) })
+      const c = yield* seedSessionRow(client.id, { finished_at: at(200) })
       expect(yield* oauth2Sessions.cleanupFinished(Option.some(at(100)), at(200), 0)).toEqual([0, Option.none()])
       yield* expectEachToFail("InvalidOperationError", [
         ["negative", oauth2Sessions.cleanupFinished(Option.none(), at(200), -1)],
@@ -1004,7 +916,11 @@ contract("OAuth2SessionRepository", (test) => {
       const { oauth2Sessions } = yield* RepositoryAccess
       const client = yield* seedClient
       const seedActive = (lastActiveAt: Date | null, lastActiveIp: string | null, finishedAt: Date | null = null) =>
-        seedSessionRow(client.id, { lastActiveAt, lastActiveIp, finishedAt })
+        seedSessionRow(client.id, {
+          last_active_at: lastActiveAt,
+          last_active_ip: lastActiveIp,
+          finished_at: finishedAt
+        })
       const a = yield* seedActive(at(10), "192.0.2.1")
       const b = yield* seedActive(at(10), "192.0.2.2")
       const c = yield* seedActive(at(20), "2001:db8::2")
@@ -1043,8 +959,8 @@ contract("OAuth2SessionRepository", (test) => {
       const { oauth2Sessions } = yield* RepositoryAccess
       const client = yield* seedClient
       const good = yield* seedSessionRow(client.id)
-      const badScope = yield* seedSessionRow(client.id, { scopeList: ["openid", "two words"] })
-      const badIp = yield* seedSessionRow(client.id, { lastActiveAt: at(5), lastActiveIp: "10.0.0.0/8" })
+      const badScope = yield* seedSessionRow(client.id, { scope_list: ["openid", "two words"] })
+      const badIp = yield* seedSessionRow(client.id, { last_active_at: at(5), last_active_ip: "10.0.0.0/8" })
       const expected = (row: Ulid, column: string) => ({
         _tag: "InconsistencyError",
         table: "oauth2_sessions",

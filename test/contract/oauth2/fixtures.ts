@@ -1,13 +1,14 @@
 // Rows the OAuth2 contract suites start from, made on either backend: users and browser sessions through their
-// repositories, and clients, OAuth2 sessions and access tokens seeded as rows, so that each suite depends only on
+// repositories, and clients, OAuth2 sessions, tokens and grants seeded as rows, so that each suite depends only on
 // the repository it tests.
 import { Effect, Option } from "effect"
+import type { Row } from "../../../src/memory/Database.js"
 import { Valid } from "../../../src/model/common.js"
 import { AccessToken } from "../../../src/model/oauth2/accessToken.js"
 import { Client, type NewClient } from "../../../src/model/oauth2/client.js"
 import { OAuth2Session } from "../../../src/model/oauth2/session.js"
 import type { BrowserSession, User } from "../../../src/model/user.js"
-import { generateUlid, type Ulid } from "../../../src/model/Ulid.js"
+import { generateUlid, type Ulid, ulidTimestamp } from "../../../src/model/Ulid.js"
 import { makeScope, type Scope, type ScopeToken } from "../../../src/model/values.js"
 import { now } from "../../../src/storage/common/time.js"
 import { RepositoryAccess } from "../../../src/storage/RepositoryAccess.js"
@@ -64,24 +65,14 @@ export const seedOAuth2Session = (
   } = {}
 ): Effect.Effect<OAuth2Session, unknown, Seed> =>
   Effect.gen(function* () {
-    const seed = yield* Seed
-    const id = yield* generateUlid
-    const createdAt = yield* now
     const userId: Ulid | null = options.user?.id ?? options.browserSession?.user.id ?? null
     const tokens = options.scope ?? scope("openid")
-    yield* seed.insert("oauth2_sessions", {
-      oauth2_session_id: id,
+    const id = yield* seedOAuth2SessionRow(client.id, {
       user_id: userId,
       user_session_id: options.browserSession?.id ?? null,
-      oauth2_client_id: client.id,
-      scope_list: [...tokens],
-      created_at: createdAt,
-      finished_at: null,
-      user_agent: null,
-      last_active_at: null,
-      last_active_ip: null,
-      human_name: null
+      scope_list: [...tokens]
     })
+    const createdAt = new Date(ulidTimestamp(id))
     return new OAuth2Session({
       id,
       state: new Valid(),
@@ -125,3 +116,128 @@ export const seedAccessToken = (
       firstUsedAt: Option.none()
     })
   })
+
+/**
+ * An oauth2_sessions row of `clientId`, seeded as another program could have left it: valid, of no user, scope
+ * `openid`, created at its id's instant, unless `columns` say otherwise. Returns its id.
+ */
+export const seedOAuth2SessionRow = (clientId: Ulid, columns: Row = {}): Effect.Effect<Ulid, unknown, Seed> =>
+  Effect.gen(function* () {
+    const seed = yield* Seed
+    const id = yield* generateUlid
+    yield* seed.insert("oauth2_sessions", {
+      oauth2_session_id: id,
+      user_id: null,
+      user_session_id: null,
+      oauth2_client_id: clientId,
+      scope_list: ["openid"],
+      created_at: new Date(ulidTimestamp(id)),
+      finished_at: null,
+      user_agent: null,
+      last_active_at: null,
+      last_active_ip: null,
+      human_name: null,
+      ...columns
+    })
+    return id
+  })
+
+/**
+ * An oauth2_refresh_tokens row of `sessionId` issued with `accessTokenId`, seeded as another program could have left
+ * it: valid, created at its id's instant, unless `columns` say otherwise. Returns its id.
+ */
+export const seedRefreshTokenRow = (
+  sessionId: Ulid,
+  accessTokenId: Ulid | null,
+  refreshToken: string,
+  columns: Row = {}
+): Effect.Effect<Ulid, unknown, Seed> =>
+  Effect.gen(function* () {
+    const seed = yield* Seed
+    const id = yield* generateUlid
+    yield* seed.insert("oauth2_refresh_tokens", {
+      oauth2_refresh_token_id: id,
+      oauth2_session_id: sessionId,
+      oauth2_access_token_id: accessTokenId,
+      refresh_token: refreshToken,
+      created_at: new Date(ulidTimestamp(id)),
+      consumed_at: null,
+      revoked_at: null,
+      next_oauth2_refresh_token_id: null,
+      ...columns
+    })
+    return id
+  })
+
+/**
+ * An oauth2_authorization_grants row of `clientId`, seeded as another program could have left it: pending, no code,
+ * created at its id's instant, unless `columns` say otherwise. Returns its id.
+ */
+export const seedAuthorizationGrantRow = (clientId: Ulid, columns: Row = {}): Effect.Effect<Ulid, unknown, Seed> =>
+  Effect.gen(function* () {
+    const seed = yield* Seed
+    const id = yield* generateUlid
+    yield* seed.insert("oauth2_authorization_grants", {
+      oauth2_authorization_grant_id: id,
+      oauth2_client_id: clientId,
+      redirect_uri: "https://client.example.com/callback",
+      scope_list: ["openid"],
+      state: null,
+      nonce: null,
+      response_mode: "query",
+      response_type_code: false,
+      response_type_id_token: false,
+      authorization_code: null,
+      code_challenge: null,
+      code_challenge_method: null,
+      login_hint: null,
+      locale: null,
+      raw_parameters: {},
+      created_at: new Date(ulidTimestamp(id)),
+      fulfilled_at: null,
+      exchanged_at: null,
+      cancelled_at: null,
+      user_session_id: null,
+      oauth2_session_id: null,
+      ...columns
+    })
+    return id
+  })
+
+/**
+ * An oauth2_device_code_grant row of `clientId`, seeded as another program could have left it: pending, its codes
+ * named after its id, created at its id's instant and expiring ten minutes later, unless `columns` say otherwise.
+ * Returns its id.
+ */
+export const seedDeviceCodeGrantRow = (clientId: Ulid, columns: Row = {}): Effect.Effect<Ulid, unknown, Seed> =>
+  Effect.gen(function* () {
+    const seed = yield* Seed
+    const id = yield* generateUlid
+    yield* seed.insert("oauth2_device_code_grant", {
+      oauth2_device_code_grant_id: id,
+      oauth2_client_id: clientId,
+      scope_list: ["openid"],
+      device_code: `device-${id}`,
+      user_code: `user-${id}`,
+      created_at: new Date(ulidTimestamp(id)),
+      expires_at: new Date(ulidTimestamp(id) + 600_000),
+      fulfilled_at: null,
+      rejected_at: null,
+      exchanged_at: null,
+      user_session_id: null,
+      oauth2_session_id: null,
+      ip_address: null,
+      user_agent: null,
+      locale: null,
+      ...columns
+    })
+    return id
+  })
+
+/** The columns of a grant row fulfilled in `browserSessionId` and exchanged into `sessionId`, both at `at`. */
+export const exchangedGrantColumns = (browserSessionId: Ulid, sessionId: Ulid, at: Date): Row => ({
+  fulfilled_at: at,
+  exchanged_at: at,
+  user_session_id: browserSessionId,
+  oauth2_session_id: sessionId
+})
