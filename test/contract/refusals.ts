@@ -34,3 +34,15 @@ export const expectEachToFail = <R>(
       expect([name, got, said]).toEqual([name, tag, true])
     }
   })
+
+/** `expectEachToFail`, then `snapshot` (what the attempts could have written) reads as it did before them. */
+export const expectEachToFailWithoutWriting = <R, S>(
+  snapshot: Effect.Effect<unknown, unknown, S>,
+  tag: DatabaseError["_tag"],
+  attempts: ReadonlyArray<readonly [string, Effect.Effect<unknown, DatabaseError, R>, string?]>
+) =>
+  Effect.gen(function* () {
+    const before = yield* snapshot
+    yield* expectEachToFail(tag, attempts)
+    expect(yield* snapshot).toEqual(before)
+  })

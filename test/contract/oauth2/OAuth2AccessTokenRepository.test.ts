@@ -9,7 +9,7 @@ import { RepositoryAccess } from "../../../src/storage/RepositoryAccess.js"
 import { Seed } from "../../support/seed.js"
 import { contract, EPOCH } from "../backends.js"
 import { expectEachToFail, malformedIdsLike } from "../refusals.js"
-import { addBrowserSession, addUser, seedClient, seedOAuth2Session } from "./fixtures.js"
+import { addBrowserSession, addUser, rolledBack, seedClient, seedOAuth2Session } from "./fixtures.js"
 
 const at = (seconds: number) => new Date(EPOCH + seconds * 1000)
 const second = Duration.seconds(1)
@@ -39,17 +39,7 @@ const lookupOrThrow = (token: AccessToken) =>
 
 /** A token of `session` that was never stored (its add rolled back). */
 const unstoredToken = (session: OAuth2Session, text: string) =>
-  Effect.gen(function* () {
-    const repos = yield* RepositoryAccess
-    return yield* repos
-      .transaction(
-        Effect.flatMap(repos.oauth2AccessTokens.add(session, text, Option.none()), (t) => Effect.fail({ rollback: t }))
-      )
-      .pipe(
-        Effect.flip,
-        Effect.map((e) => (e as { rollback: AccessToken }).rollback)
-      )
-  })
+  rolledBack(Effect.flatMap(RepositoryAccess, (repos) => repos.oauth2AccessTokens.add(session, text, Option.none())))
 
 contract("OAuth2AccessTokenRepository", (test) => {
   test("add stores a valid, unused token of the session with id and createdAt from Clock and Random; lookup and findByToken read it back", () =>

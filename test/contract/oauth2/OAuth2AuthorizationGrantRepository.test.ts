@@ -20,10 +20,11 @@ import { GRANT_CODE_MAX_BYTES } from "../../../src/storage/oauth2/OAuth2Authoriz
 import { RepositoryAccess } from "../../../src/storage/RepositoryAccess.js"
 import { Seed } from "../../support/seed.js"
 import { contract, EPOCH } from "../backends.js"
-import { expectEachToFail, malformedIdsLike } from "../refusals.js"
+import { expectEachToFail, expectEachToFailWithoutWriting, malformedIdsLike } from "../refusals.js"
 import {
   addBrowserSession,
   addUser,
+  rolledBack,
   scope,
   seedAuthorizationGrantRow,
   seedClient,
@@ -75,14 +76,6 @@ const world = Effect.gen(function* () {
   return { alice, browserSession, client }
 })
 
-/** An entity that is not stored: made inside a unit of work that is then cancelled. */
-const rolledBack = <A>(make: Effect.Effect<A, unknown, RepositoryAccess | Seed>) =>
-  Effect.gen(function* () {
-    const { transaction } = yield* RepositoryAccess
-    const failure = yield* transaction(Effect.flatMap(make, (made) => Effect.fail({ made }))).pipe(Effect.flip)
-    return (failure as { made: A }).made
-  })
-
 interface Logged {
   readonly level: string
   readonly message: string
@@ -108,12 +101,7 @@ const withLogs = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
 const refusedWithoutWriting = (
   tag: DatabaseError["_tag"],
   attempts: ReadonlyArray<readonly [string, Effect.Effect<unknown, DatabaseError>, string?]>
-) =>
-  Effect.gen(function* () {
-    const before = yield* dump
-    yield* expectEachToFail(tag, attempts)
-    expect(yield* dump).toEqual(before)
-  })
+) => expectEachToFailWithoutWriting(dump, tag, attempts)
 
 contract("OAuth2AuthorizationGrantRepository", (test, backend) => {
   test("add creates a pending grant with every requested field; id and createdAt from Clock and Random", () =>

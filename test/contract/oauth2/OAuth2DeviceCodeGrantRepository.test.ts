@@ -19,8 +19,16 @@ import { GRANT_CODE_MAX_BYTES } from "../../../src/storage/oauth2/OAuth2Authoriz
 import { RepositoryAccess } from "../../../src/storage/RepositoryAccess.js"
 import { Seed } from "../../support/seed.js"
 import { contract, EPOCH } from "../backends.js"
-import { expectEachToFail, malformedIdsLike } from "../refusals.js"
-import { addBrowserSession, addUser, scope, seedClient, seedDeviceCodeGrantRow, seedOAuth2Session } from "./fixtures.js"
+import { expectEachToFail, expectEachToFailWithoutWriting, malformedIdsLike } from "../refusals.js"
+import {
+  addBrowserSession,
+  addUser,
+  rolledBack,
+  scope,
+  seedClient,
+  seedDeviceCodeGrantRow,
+  seedOAuth2Session
+} from "./fixtures.js"
 
 const TABLE = "oauth2_device_code_grant"
 const ID = "oauth2_device_code_grant_id"
@@ -62,24 +70,11 @@ const world = Effect.gen(function* () {
   return { alice, browserSession, client, session }
 })
 
-/** An entity that is not stored: made inside a unit of work that is then cancelled. */
-const rolledBack = <A>(make: Effect.Effect<A, unknown, RepositoryAccess | Seed>) =>
-  Effect.gen(function* () {
-    const { transaction } = yield* RepositoryAccess
-    const failure = yield* transaction(Effect.flatMap(make, (made) => Effect.fail({ made }))).pipe(Effect.flip)
-    return (failure as { made: A }).made
-  })
-
 /** Runs every attempt (each expected to fail with `tag`) and checks the stored grants did not change. */
 const refusedWithoutWriting = (
   tag: DatabaseError["_tag"],
   attempts: ReadonlyArray<readonly [string, Effect.Effect<unknown, DatabaseError>, string?]>
-) =>
-  Effect.gen(function* () {
-    const before = yield* dump
-    yield* expectEachToFail(tag, attempts)
-    expect(yield* dump).toEqual(before)
-  })
+) => expectEachToFailWithoutWriting(dump, tag, attempts)
 
 contract("OAuth2DeviceCodeGrantRepository", (test) => {
   test("add creates a pending grant expiring at createdAt + expiresIn; the three lookups find it", () =>

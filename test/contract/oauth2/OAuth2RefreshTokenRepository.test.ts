@@ -12,6 +12,7 @@ import { expectEachToFail, malformedIdsLike } from "../refusals.js"
 import {
   addBrowserSession,
   addUser,
+  rolledBack,
   seedAccessToken,
   seedClient,
   seedOAuth2Session,
@@ -34,6 +35,18 @@ const setup = Effect.gen(function* () {
 
 const dumpTokens = Effect.flatMap(Seed, (seed) => seed.dump(REFRESH_TOKENS, "oauth2_refresh_token_id"))
 
+/** The texts of the stored tokens, in id order. */
+const tokenTexts = Effect.map(dumpTokens, (rows) => rows.map((r) => r.refresh_token))
+
+/** Runs `step` on each item with the clock set to its time (seconds after the epoch), in the order given. */
+const atEach = <A>(
+  schedule: ReadonlyArray<readonly [A, number]>,
+  step: (item: A) => Effect.Effect<unknown, unknown, RepositoryAccess>
+) =>
+  Effect.forEach(schedule, ([item, seconds]) => Effect.zipRight(TestClock.setTime(at(seconds).getTime()), step(item)), {
+    discard: true
+  })
+
 const lookupOrThrow = (id: Ulid) =>
   Effect.flatMap(RepositoryAccess, (repos) => Effect.map(repos.oauth2RefreshTokens.lookup(id), Option.getOrThrow))
 
@@ -51,17 +64,7 @@ const addTokens = (session: OAuth2Session, accessToken: AccessToken, ...texts: R
 
 /** A token of `session` that was never stored (its add rolled back). */
 const unstoredToken = (session: OAuth2Session, accessToken: AccessToken, text: string) =>
-  Effect.gen(function* () {
-    const repos = yield* RepositoryAccess
-    return yield* repos
-      .transaction(
-        Effect.flatMap(repos.oauth2RefreshTokens.add(session, accessToken, text), (t) => Effect.fail({ rollback: t }))
-      )
-      .pipe(
-        Effect.flip,
-        Effect.map((e) => (e as { rollback: RefreshToken }).rollback)
-      )
-  })
+  rolledBack(Effect.flatMap(RepositoryAccess, (repos) => repos.oauth2RefreshTokens.add(session, accessToken, text)))
 
 const rowsAffected = { _tag: "RowsAffectedError", expected: 1, actual: 0 }
 
@@ -290,17 +293,16 @@ contract("OAuth2RefreshTokenRepository", (test) => {
       yield* oauth2RefreshTokens.consume(a!, b!)
       yield* TestClock.setTime(at(20).getTime())
       const consumedB = yield* oauth2RefreshTokens.consume(b!, c!)
-      const remaining = () => Effect.map(dumpTokens, (rows) => rows.map((r) => r.refresh_token))
 
       expect(yield* oauth2RefreshTokens.cleanupConsumed(Option.none(), END, 10)).toEqual([1, Option.some(at(10))])
-      expect(yield* remaining()).toEqual(["mar_b", "mar_c", "mar_d"])
+      expect(yield* tokenTexts).toEqual(["mar_b", "mar_c", "mar_d"])
       expect(yield* lookupOrThrow(b!.id)).toEqual(consumedB)
       expect(yield* oauth2RefreshTokens.cleanupConsumed(Option.none(), END, 10)).toEqual([0, Option.none()])
 
       yield* TestClock.setTime(at(30).getTime())
       const consumedC = yield* oauth2RefreshTokens.consume(c!, d!)
       expect(yield* oauth2RefreshTokens.cleanupConsumed(Option.none(), END, 10)).toEqual([1, Option.some(at(20))])
-      expect(yield* remaining()).toEqual(["mar_c", "mar_d"])
+      expect(yield* tokenTexts).toEqual(["mar_c", "mar_d"])
       expect(yield* lookupOrThrow(c!.id)).toEqual(consumedC)
     }))
 
@@ -361,20 +363,19 @@ contract("OAuth2RefreshTokenRepository", (test) => {
       // S is consumed (by the valid U), so every token replaced by S may go; S itself stays
       yield* TestClock.setTime(at(1).getTime())
       yield* oauth2RefreshTokens.consume(s!, u!)
-      for (const [token, seconds] of [
-        [t1, 10],
-        [t2, 10],
-        [t3, 20],
-        [t4, 30],
-        [t5, 40]
-      ] as const) {
-        yield* TestClock.setTime(at(seconds).getTime())
-        yield* oauth2RefreshTokens.consume(token!, s!)
-      }
-      const remaining = () => Effect.map(dumpTokens, (rows) => rows.map((r) => r.refresh_token))
+      yield* atEach(
+        [
+          [t1, 10],
+          [t2, 10],
+          [t3, 20],
+          [t4, 30],
+          [t5, 40]
+        ],
+        (token) => oauth2RefreshTokens.consume(token!, s!)
+      )
       const until = at(40)
       expect(yield* oauth2RefreshTokens.cleanupConsumed(Option.none(), until, 1)).toEqual([1, Option.some(at(10))])
-      expect(yield* remaining()).toEqual(["mar_2", "mar_3", "mar_4", "mar_5", "mar_s", "mar_u"])
+      expect(yield* tokenTexts).toEqual(["mar_2", "mar_3", "mar_4", "mar_5", "mar_s", "mar_u"])
       expect(yield* oauth2RefreshTokens.cleanupConsumed(Option.some(at(10)), until, 2)).toEqual([
         2,
         Option.some(at(20))
@@ -386,12 +387,12 @@ contract("OAuth2RefreshTokenRepository", (test) => {
       expect(yield* oauth2RefreshTokens.cleanupConsumed(Option.some(at(30)), until, 2)).toEqual([0, Option.none()])
       expect(yield* oauth2RefreshTokens.cleanupConsumed(Option.some(at(30)), at(41), 0)).toEqual([0, Option.none()])
       expect(yield* oauth2RefreshTokens.cleanupConsumed(Option.some(at(41)), END, 10)).toEqual([0, Option.none()])
-      expect(yield* remaining()).toEqual(["mar_5", "mar_s", "mar_u"])
+      expect(yield* tokenTexts).toEqual(["mar_5", "mar_s", "mar_u"])
       expect(yield* oauth2RefreshTokens.cleanupConsumed(Option.some(at(30)), at(41), 10)).toEqual([
         1,
         Option.some(at(40))
       ])
-      expect(yield* remaining()).toEqual(["mar_s", "mar_u"])
+      expect(yield* tokenTexts).toEqual(["mar_s", "mar_u"])
     }))
 
   test("cleanupRevoked deletes revoked tokens in batches by revokedAt (ties in id order), resumed from the returned key; valid and consumed tokens stay", () =>
@@ -410,18 +411,17 @@ contract("OAuth2RefreshTokenRepository", (test) => {
       )
       yield* TestClock.setTime(at(5).getTime())
       yield* oauth2RefreshTokens.consume(consumed!, valid!)
-      for (const [token, seconds] of [
-        [t1, 10],
-        [t2, 10],
-        [t3, 20],
-        [t4, 30]
-      ] as const) {
-        yield* TestClock.setTime(at(seconds).getTime())
-        yield* oauth2RefreshTokens.revoke(token!)
-      }
-      const remaining = () => Effect.map(dumpTokens, (rows) => rows.map((r) => r.refresh_token))
+      yield* atEach(
+        [
+          [t1, 10],
+          [t2, 10],
+          [t3, 20],
+          [t4, 30]
+        ],
+        (token) => oauth2RefreshTokens.revoke(token!)
+      )
       expect(yield* oauth2RefreshTokens.cleanupRevoked(Option.none(), at(30), 1)).toEqual([1, Option.some(at(10))])
-      expect(yield* remaining()).toEqual(["mar_2", "mar_3", "mar_4", "mar_valid", "mar_consumed"])
+      expect(yield* tokenTexts).toEqual(["mar_2", "mar_3", "mar_4", "mar_valid", "mar_consumed"])
       expect(yield* oauth2RefreshTokens.cleanupRevoked(Option.some(at(10)), at(30), 5)).toEqual([
         2,
         Option.some(at(20))
@@ -429,7 +429,7 @@ contract("OAuth2RefreshTokenRepository", (test) => {
       expect(yield* oauth2RefreshTokens.cleanupRevoked(Option.some(at(20)), at(30), 5)).toEqual([0, Option.none()])
       expect(yield* oauth2RefreshTokens.cleanupRevoked(Option.some(at(20)), END, 0)).toEqual([0, Option.none()])
       expect(yield* oauth2RefreshTokens.cleanupRevoked(Option.some(at(20)), END, 5)).toEqual([1, Option.some(at(30))])
-      expect(yield* remaining()).toEqual(["mar_valid", "mar_consumed"])
+      expect(yield* tokenTexts).toEqual(["mar_valid", "mar_consumed"])
     }))
 
   test("a cleanup limit that is not a non-negative safe integer is an InvalidOperationError and deletes nothing", () =>

@@ -20,6 +20,7 @@ import {
   addUser,
   exchangedGrantColumns,
   newClient,
+  rolledBack,
   scope,
   seedAccessToken,
   seedAuthorizationGrantRow,
@@ -156,18 +157,13 @@ contract("OAuth2SessionRepository", (test) => {
       const client = yield* seedClient
       const browser = yield* addBrowserSession(alice)
       const ghostClient = new Client({ ...client, id: yield* generateUlid })
-      const [ghostUser, ghostBrowser] = yield* repos
-        .transaction(
-          Effect.gen(function* () {
-            const u = yield* repos.users.add("ghost")
-            const b = yield* repos.browserSessions.add(u, Option.none())
-            return yield* Effect.fail({ rollback: [u, b] as const })
-          })
-        )
-        .pipe(
-          Effect.flip,
-          Effect.map((e) => (e as { rollback: readonly [User, BrowserSession] }).rollback)
-        )
+      const [ghostUser, ghostBrowser] = yield* rolledBack(
+        Effect.gen(function* () {
+          const u = yield* repos.users.add("ghost")
+          const b = yield* repos.browserSessions.add(u, Option.none())
+          return [u, b] as const
+        })
+      )
       for (const attempt of [
         repos.oauth2Sessions.add(ghostClient, Option.some(alice), Option.some(browser), scope("openid")),
         repos.oauth2Sessions.add(client, Option.some(ghostUser), Option.none(), scope("openid")),
@@ -252,16 +248,7 @@ contract("OAuth2SessionRepository", (test) => {
       })
       expect((yield* lookupOrThrow(session.id)).state).toEqual(new Finished({ finishedAt: at(1) }))
 
-      const ghost = yield* repos
-        .transaction(
-          Effect.flatMap(repos.oauth2Sessions.addFromClientCredentials(client, scope()), (s) =>
-            Effect.fail({ rollback: s })
-          )
-        )
-        .pipe(
-          Effect.flip,
-          Effect.map((e) => (e as { rollback: OAuth2Session }).rollback)
-        )
+      const ghost = yield* rolledBack(repos.oauth2Sessions.addFromClientCredentials(client, scope()))
       expect(yield* Effect.flip(repos.oauth2Sessions.finish(ghost))).toMatchObject({
         _tag: "RowsAffectedError",
         expected: 1,
@@ -327,16 +314,7 @@ contract("OAuth2SessionRepository", (test) => {
       ])
       expect(yield* lookupOrThrow(session.id)).toEqual(session)
 
-      const ghost = yield* repos
-        .transaction(
-          Effect.flatMap(repos.oauth2Sessions.addFromClientCredentials(client, scope()), (s) =>
-            Effect.fail({ rollback: s })
-          )
-        )
-        .pipe(
-          Effect.flip,
-          Effect.map((e) => (e as { rollback: OAuth2Session }).rollback)
-        )
+      const ghost = yield* rolledBack(repos.oauth2Sessions.addFromClientCredentials(client, scope()))
       yield* expectEachToFail("RowsAffectedError", [
         ["recordUserAgent", repos.oauth2Sessions.recordUserAgent(ghost, "x")],
         ["setHumanName", repos.oauth2Sessions.setHumanName(ghost, Option.none())]

@@ -241,3 +241,11 @@ export const exchangedGrantColumns = (browserSessionId: Ulid, sessionId: Ulid, a
   user_session_id: browserSessionId,
   oauth2_session_id: sessionId
 })
+
+/** What `make` makes inside a unit of work that is then cancelled: an entity that is not stored. */
+export const rolledBack = <A>(make: Effect.Effect<A, unknown, RepositoryAccess | Seed>) =>
+  Effect.gen(function* () {
+    const { transaction } = yield* RepositoryAccess
+    const failure = yield* transaction(Effect.flatMap(make, (made) => Effect.fail({ made }))).pipe(Effect.flip)
+    return (failure as { made: A }).made
+  })
