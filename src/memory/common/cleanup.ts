@@ -1,7 +1,13 @@
 // Batched cleanups over in-memory rows, selecting what the PostgreSQL statements select (storage rule: Batched cleanup).
-import { Option } from "effect"
+import { Effect, Either, Option } from "effect"
 import type { Ulid } from "../../model/Ulid.js"
 import { CleanupResult } from "../../storage/common/CleanupResult.js"
+import type { DriverError, InvalidOperationError } from "../../storage/common/errors.js"
+import { checkCleanupLimit } from "../../storage/common/limits.js"
+import type { Database } from "../Database.js"
+import type { MemoryStoreShape } from "../MemoryStore.js"
+import type { MemoryTable } from "../Table.js"
+import { requireUlid } from "./parameters.js"
 
 const compareIds = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0)
 
@@ -62,3 +68,71 @@ export const ulidBatch = <Row>(
     .sort((a, b) => compareIds(id(a), id(b)))
     .slice(0, limit)
 }
+
+/**
+ * A timestamp-keyed cleanup method in one write, as PostgreSQL's one statement: the limit checked, the batch
+ * `timestampBatch` takes from `table` (`where` judged on the state before the write, as the statement's CTE sees it),
+ * then `apply` to the ids of the batch; by default their rows are deleted, with the table's ON DELETE rules.
+ */
+export const timestampCleanup =
+  <Row>(
+    store: MemoryStoreShape,
+    table: MemoryTable<Row>,
+    options: {
+      readonly key: (row: Row) => Date | null
+      readonly id: (row: Row) => string
+      readonly where?: (db: Database) => (row: Row) => boolean
+      readonly apply?: (
+        db: Database,
+        ids: ReadonlySet<unknown>
+      ) => Either.Either<readonly [number, Database], DriverError>
+    }
+  ) =>
+  (
+    since: Option.Option<Date>,
+    until: Date,
+    limit: number
+  ): Effect.Effect<CleanupResult<Date>, DriverError | InvalidOperationError> =>
+    Effect.gen(function* () {
+      yield* checkCleanupLimit(limit)
+      const { apply, id, key, where } = options
+      return yield* store.write((db) => {
+        const batch = timestampBatch(table.rows(db), {
+          key,
+          id,
+          since,
+          until,
+          limit,
+          ...(where === undefined ? {} : { where: where(db) })
+        })
+        const ids = new Set<unknown>(batch.map(id))
+        const applied =
+          apply === undefined ? db.deleteWhere(table.name, (r) => ids.has(id(r as unknown as Row))) : apply(db, ids)
+        return Either.map(applied, ([, next]) => [timestampCleanupResult(batch, key), next] as const)
+      })
+    })
+
+/**
+ * A ULID-keyed cleanup method in one write, as PostgreSQL's one statement: the limit checked and `since` and `until`
+ * refused when malformed (the statement encodes them to uuid before anything is sent), then the rows of the batch
+ * `ulidBatch` takes from `table` deleted, with the table's ON DELETE rules.
+ */
+export const ulidCleanup =
+  <Row>(store: MemoryStoreShape, table: MemoryTable<Row>, id: (row: Row) => Ulid) =>
+  (
+    since: Option.Option<Ulid>,
+    until: Ulid,
+    limit: number
+  ): Effect.Effect<CleanupResult<Ulid>, DriverError | InvalidOperationError> =>
+    Effect.gen(function* () {
+      const batch = yield* checkCleanupLimit(limit)
+      yield* requireUlid(...Option.toArray(since), until)
+      return yield* store.write((db) => {
+        const doomed = ulidBatch(table.rows(db), { id, since, until, limit: batch }).map(id)
+        const selected = new Set<string>(doomed)
+        return Either.map(
+          db.deleteWhere(table.name, (r) => selected.has(String(id(r as unknown as Row)))),
+          ([, next]) => [CleanupResult.fromKeys(doomed), next] as const
+        )
+      })
+    })

@@ -1,18 +1,15 @@
 // OAuth2AccessTokenRepository in memory: the same rows and rules as PostgreSQL, over the MemoryStore's tables.
-import { Effect, Either, Layer, Option } from "effect"
+import { Effect, Layer, Option } from "effect"
 import { markAccessTokenUsed, revokeAccessToken } from "../../model/oauth2/accessToken.js"
 import { generateUlid } from "../../model/Ulid.js"
 import { AccessTokenRow, accessTokenFromRow, OAUTH2_ACCESS_TOKENS } from "../../rows/oauth2/accessToken.js"
 import { codeExpiry } from "../../rows/user/userEmail.js"
-import type { CleanupResult } from "../../storage/common/CleanupResult.js"
-import type { DriverError } from "../../storage/common/errors.js"
-import { checkCleanupLimit, checkWellFormed } from "../../storage/common/limits.js"
+import { checkWellFormed } from "../../storage/common/limits.js"
 import { now } from "../../storage/common/time.js"
 import { guardedTransition } from "../../storage/common/transitions.js"
 import { OAuth2AccessTokenRepository } from "../../storage/oauth2/OAuth2AccessTokenRepository.js"
-import { timestampBatch, timestampCleanupResult } from "../common/cleanup.js"
+import { timestampCleanup } from "../common/cleanup.js"
 import { requireUlid } from "../common/parameters.js"
-import type { Database } from "../Database.js"
 import { MemoryStore } from "../MemoryStore.js"
 import { exactlyOne, memoryTable } from "../Table.js"
 
@@ -25,25 +22,8 @@ export const make = Effect.gen(function* () {
   })
 
   /** The twin of the PostgreSQL cleanup statements: a batch by `key`, deleted in one write (refresh tokens' pointers cleared). */
-  const cleanupBy =
-    (key: (row: AccessTokenRow) => Date | null) => (since: Option.Option<Date>, until: Date, limit: number) =>
-      Effect.gen(function* () {
-        yield* checkCleanupLimit(limit)
-        return yield* store.write((db): Either.Either<readonly [CleanupResult<Date>, Database], DriverError> => {
-          const batch = timestampBatch(tokens.rows(db), {
-            key,
-            id: (r) => r.oauth2_access_token_id,
-            since,
-            until,
-            limit
-          })
-          const ids = new Set<unknown>(batch.map((r) => r.oauth2_access_token_id))
-          return Either.map(
-            db.deleteWhere(OAUTH2_ACCESS_TOKENS, (r) => ids.has(r.oauth2_access_token_id)),
-            ([, next]) => [timestampCleanupResult(batch, key), next] as const
-          )
-        })
-      })
+  const cleanupBy = (key: (row: AccessTokenRow) => Date | null) =>
+    timestampCleanup(store, tokens, { key, id: (r) => r.oauth2_access_token_id })
 
   return OAuth2AccessTokenRepository.of({
     lookup: (id) => Effect.map(tokens.get(id), Option.map(accessTokenFromRow)),

@@ -1,5 +1,5 @@
 // OAuth2AuthorizationGrantRepository in memory: the same rows, guards and refusals as PostgreSQL, over the MemoryStore.
-import { Effect, Either, Layer, Option } from "effect"
+import { Effect, Layer, Option } from "effect"
 import { exchangeAuthorizationGrant, fulfillAuthorizationGrant } from "../../model/oauth2/authorizationGrant.js"
 import { generateUlid } from "../../model/Ulid.js"
 import {
@@ -10,9 +10,8 @@ import {
   type RawParameters,
   readOptionalAuthorizationGrant
 } from "../../rows/oauth2/authorizationGrant.js"
-import { CleanupResult } from "../../storage/common/CleanupResult.js"
 import { DriverError } from "../../storage/common/errors.js"
-import { checkCleanupLimit, checkWellFormed } from "../../storage/common/limits.js"
+import { checkWellFormed } from "../../storage/common/limits.js"
 import { now } from "../../storage/common/time.js"
 import { guardedTransition } from "../../storage/common/transitions.js"
 import { abortOnDriverError } from "../../storage/common/UnitOfWork.js"
@@ -20,7 +19,7 @@ import {
   checkNewAuthorizationGrant,
   OAuth2AuthorizationGrantRepository
 } from "../../storage/oauth2/OAuth2AuthorizationGrantRepository.js"
-import { ulidBatch } from "../common/cleanup.js"
+import { ulidCleanup } from "../common/cleanup.js"
 import { rejectNul, requireUlid } from "../common/parameters.js"
 import { MemoryStore } from "../MemoryStore.js"
 import { exactlyOne, memoryTable } from "../Table.js"
@@ -115,26 +114,7 @@ export const make = Effect.gen(function* () {
           }))
       }),
 
-    cleanup: (since, until, limit) =>
-      Effect.gen(function* () {
-        const batch = yield* checkCleanupLimit(limit)
-        // PostgreSQL's statement encodes since and until to uuid, refusing a malformed id before anything is sent.
-        yield* requireUlid(...Option.toArray(since), until)
-        // One write, as PostgreSQL's one statement.
-        return yield* store.write((db) => {
-          const doomed = ulidBatch(grants.rows(db), {
-            id: (r) => r.oauth2_authorization_grant_id,
-            since,
-            until,
-            limit: batch
-          }).map((r) => r.oauth2_authorization_grant_id)
-          const selected = new Set<string>(doomed)
-          return Either.map(
-            db.deleteWhere(AUTHORIZATION_GRANTS, (r) => selected.has(String(r.oauth2_authorization_grant_id))),
-            ([, next]) => [CleanupResult.fromKeys(doomed), next] as const
-          )
-        })
-      })
+    cleanup: ulidCleanup(store, grants, (r) => r.oauth2_authorization_grant_id)
   })
 })
 

@@ -1,5 +1,5 @@
 // OAuth2DeviceCodeGrantRepository in memory: the same rows, guards and refusals as PostgreSQL, over the MemoryStore.
-import { Effect, Either, Layer, Option } from "effect"
+import { Effect, Layer, Option } from "effect"
 import {
   exchangeDeviceCodeGrant,
   fulfillDeviceCodeGrant,
@@ -13,15 +13,14 @@ import {
   deviceCodeGrantFromRow,
   newDeviceCodeGrantRow
 } from "../../rows/oauth2/deviceCodeGrant.js"
-import { CleanupResult } from "../../storage/common/CleanupResult.js"
-import { checkCleanupLimit, checkWellFormed } from "../../storage/common/limits.js"
+import { checkWellFormed } from "../../storage/common/limits.js"
 import { now } from "../../storage/common/time.js"
 import { guardedTransition } from "../../storage/common/transitions.js"
 import {
   checkNewDeviceCodeGrant,
   OAuth2DeviceCodeGrantRepository
 } from "../../storage/oauth2/OAuth2DeviceCodeGrantRepository.js"
-import { ulidBatch } from "../common/cleanup.js"
+import { ulidCleanup } from "../common/cleanup.js"
 import { rejectNul, requireUlid } from "../common/parameters.js"
 import { MemoryStore } from "../MemoryStore.js"
 import { exactlyOne, memoryTable } from "../Table.js"
@@ -128,26 +127,7 @@ export const make = Effect.gen(function* () {
           }))
       }),
 
-    cleanup: (since, until, limit) =>
-      Effect.gen(function* () {
-        const batch = yield* checkCleanupLimit(limit)
-        // PostgreSQL's statement encodes since and until to uuid, refusing a malformed id before anything is sent.
-        yield* requireUlid(...Option.toArray(since), until)
-        // One write, as PostgreSQL's one statement.
-        return yield* store.write((db) => {
-          const doomed = ulidBatch(grants.rows(db), {
-            id: (r) => r.oauth2_device_code_grant_id,
-            since,
-            until,
-            limit: batch
-          }).map((r) => r.oauth2_device_code_grant_id)
-          const selected = new Set<string>(doomed)
-          return Either.map(
-            db.deleteWhere(DEVICE_CODE_GRANTS, (r) => selected.has(String(r.oauth2_device_code_grant_id))),
-            ([, next]) => [CleanupResult.fromKeys(doomed), next] as const
-          )
-        })
-      })
+    cleanup: ulidCleanup(store, grants, (r) => r.oauth2_device_code_grant_id)
   })
 })
 

@@ -1,15 +1,13 @@
 // OAuth2RefreshTokenRepository in memory: the same rows and rules as PostgreSQL, over the MemoryStore's tables.
-import { Effect, Either, Layer, Option } from "effect"
+import { Effect, Layer, Option } from "effect"
 import { consumeRefreshToken, revokeRefreshToken } from "../../model/oauth2/refreshToken.js"
 import { generateUlid } from "../../model/Ulid.js"
 import { OAUTH2_REFRESH_TOKENS, RefreshTokenRow, refreshTokenFromRow } from "../../rows/oauth2/refreshToken.js"
-import type { CleanupResult } from "../../storage/common/CleanupResult.js"
-import type { DriverError } from "../../storage/common/errors.js"
-import { checkCleanupLimit, checkWellFormed } from "../../storage/common/limits.js"
+import { checkWellFormed } from "../../storage/common/limits.js"
 import { now } from "../../storage/common/time.js"
 import { guardedTransition } from "../../storage/common/transitions.js"
 import { OAuth2RefreshTokenRepository } from "../../storage/oauth2/OAuth2RefreshTokenRepository.js"
-import { timestampBatch, timestampCleanupResult } from "../common/cleanup.js"
+import { timestampCleanup } from "../common/cleanup.js"
 import { requireUlid } from "../common/parameters.js"
 import type { Database } from "../Database.js"
 import { MemoryStore } from "../MemoryStore.js"
@@ -28,27 +26,15 @@ export const make = Effect.gen(function* () {
    * state before the delete, as the statement's CTE sees it), deleted in one write; successor pointers to a deleted
    * token are cleared by the foreign key's ON DELETE SET NULL.
    */
-  const cleanupBy =
-    (key: (row: RefreshTokenRow) => Date | null, where?: (db: Database) => (row: RefreshTokenRow) => boolean) =>
-    (since: Option.Option<Date>, until: Date, limit: number) =>
-      Effect.gen(function* () {
-        yield* checkCleanupLimit(limit)
-        return yield* store.write((db): Either.Either<readonly [CleanupResult<Date>, Database], DriverError> => {
-          const batch = timestampBatch(tokens.rows(db), {
-            key,
-            id: (r) => r.oauth2_refresh_token_id,
-            since,
-            until,
-            limit,
-            ...(where === undefined ? {} : { where: where(db) })
-          })
-          const ids = new Set<unknown>(batch.map((r) => r.oauth2_refresh_token_id))
-          return Either.map(
-            db.deleteWhere(OAUTH2_REFRESH_TOKENS, (r) => ids.has(r.oauth2_refresh_token_id)),
-            ([, next]) => [timestampCleanupResult(batch, key), next] as const
-          )
-        })
-      })
+  const cleanupBy = (
+    key: (row: RefreshTokenRow) => Date | null,
+    where?: (db: Database) => (row: RefreshTokenRow) => boolean
+  ) =>
+    timestampCleanup(store, tokens, {
+      key,
+      id: (r) => r.oauth2_refresh_token_id,
+      ...(where === undefined ? {} : { where })
+    })
 
   /** The successor is unset or itself consumed (the LEFT JOIN of the PostgreSQL statement). */
   const successorGoneOrConsumed = (db: Database) => (row: RefreshTokenRow) =>

@@ -3,7 +3,7 @@ import { Effect, Either, Layer, Option } from "effect"
 import { copy } from "../../model/common.js"
 import { finishOAuth2Session, OAuth2Session } from "../../model/oauth2/session.js"
 import { generateUlid, maxUlidAt, minUlidAt } from "../../model/Ulid.js"
-import { type ActivityRecord, deviceToScopeTokens, sortActivity } from "../../model/values.js"
+import { deviceToScopeTokens } from "../../model/values.js"
 import {
   checkActivity,
   checkOAuth2SessionFilter,
@@ -11,15 +11,14 @@ import {
   OAuth2SessionRepository,
   withDerivedMethods
 } from "../../storage/oauth2/OAuth2SessionRepository.js"
-import type { CleanupResult } from "../../storage/common/CleanupResult.js"
-import { type DriverError, expectRowsAffected } from "../../storage/common/errors.js"
 import { now } from "../../storage/common/time.js"
 import { guardedTransition } from "../../storage/common/transitions.js"
-import { checkCleanupLimit, checkScope, checkWellFormed } from "../../storage/common/limits.js"
+import { checkScope, checkWellFormed } from "../../storage/common/limits.js"
 import { optionalEntity } from "../../rows/common.js"
 import { OAuth2SessionRow, oauth2SessionFromRow } from "../../rows/oauth2/session.js"
 import type { BrowserSessionRow } from "../../rows/user/browserSession.js"
-import { timestampBatch, timestampCleanupResult } from "../common/cleanup.js"
+import { clearInactiveIps, recordBatchActivity } from "../common/activity.js"
+import { timestampCleanup } from "../common/cleanup.js"
 import { toSafeCountOrFail } from "../common/count.js"
 import { checkCursors, paginate } from "../common/pagination.js"
 import type { Database, Row } from "../Database.js"
@@ -78,12 +77,7 @@ const matches = (db: Database, filter: OAuth2SessionFilter) => {
     (createdAfter === undefined || row.oauth2_session_id > createdAfter)
 }
 
-/** GREATEST ignores NULL, so a session never active takes the given instant; no IP keeps the stored one (COALESCE). */
-const applyActivity = (row: OAuth2SessionRow, [, at, ip]: ActivityRecord): OAuth2SessionRow => ({
-  ...row,
-  last_active_at: row.last_active_at !== null && row.last_active_at.getTime() > at.getTime() ? row.last_active_at : at,
-  last_active_ip: Option.getOrElse(ip, () => row.last_active_ip)
-})
+const sessionId = (row: OAuth2SessionRow) => row.oauth2_session_id
 
 const toSession = optionalEntity(oauth2SessionFromRow)
 
@@ -159,20 +153,7 @@ export const make = Effect.gen(function* () {
       ),
 
     recordBatchActivity: (activity) =>
-      Effect.gen(function* () {
-        yield* checkActivity(activity)
-        if (activity.length === 0) return
-        const sorted = sortActivity(activity)
-        // UPDATE … FROM touches a row once even when several input rows join it.
-        const byId = new Map<string, ActivityRecord>()
-        for (const record of sorted) if (!byId.has(record[0])) byId.set(record[0], record)
-        // As in PostgreSQL, the rows that exist are updated even when the count then disappoints.
-        const updated = yield* sessions.updateWhere(
-          (row) => byId.has(row.oauth2_session_id),
-          (row) => applyActivity(row, byId.get(row.oauth2_session_id)!)
-        )
-        yield* expectRowsAffected(sorted.length)(updated)
-      }),
+      Effect.zipRight(checkActivity(activity), recordBatchActivity(sessions, sessionId, activity)),
 
     recordUserAgent: (session, userAgent) =>
       Effect.gen(function* () {
@@ -188,55 +169,22 @@ export const make = Effect.gen(function* () {
         return copy(OAuth2Session, session, { humanName })
       }),
 
-    cleanupFinished: (since, until, limit) =>
-      Effect.gen(function* () {
-        yield* checkCleanupLimit(limit)
-        const key = (r: OAuth2SessionRow) => r.finished_at
-        return yield* store.write((db): Either.Either<readonly [CleanupResult<Date>, Database], DriverError> => {
-          const batch = timestampBatch(sessions.rows(db), {
-            key,
-            id: (r) => r.oauth2_session_id,
-            since,
-            until,
-            limit
-          })
-          const ids = new Set<unknown>(batch.map((r) => r.oauth2_session_id))
-          const ofBatch = (r: Row) => ids.has(r.oauth2_session_id)
-          // As the PostgreSQL statement: refresh tokens, then access tokens, then the sessions, whose grants go by
-          // the cascade.
-          return Either.gen(function* () {
-            const [, withoutRefresh] = yield* db.deleteWhere("oauth2_refresh_tokens", ofBatch)
-            const [, withoutAccess] = yield* withoutRefresh.deleteWhere("oauth2_access_tokens", ofBatch)
-            const [, next] = yield* withoutAccess.deleteWhere(SESSIONS, ofBatch)
-            return [timestampCleanupResult(batch, key), next] as const
-          })
+    cleanupFinished: timestampCleanup(store, sessions, {
+      key: (r) => r.finished_at,
+      id: sessionId,
+      // As the PostgreSQL statement: refresh tokens, then access tokens, then the sessions, whose grants go by the
+      // cascade.
+      apply: (db, ids) => {
+        const ofBatch = (r: Row) => ids.has(r.oauth2_session_id)
+        return Either.gen(function* () {
+          const [, withoutRefresh] = yield* db.deleteWhere("oauth2_refresh_tokens", ofBatch)
+          const [, withoutAccess] = yield* withoutRefresh.deleteWhere("oauth2_access_tokens", ofBatch)
+          return yield* withoutAccess.deleteWhere(SESSIONS, ofBatch)
         })
-      }),
+      }
+    }),
 
-    cleanupInactiveIps: (since, threshold, limit) =>
-      Effect.gen(function* () {
-        yield* checkCleanupLimit(limit)
-        const key = (r: OAuth2SessionRow) => r.last_active_at
-        return yield* store.write((db): Either.Either<readonly [CleanupResult<Date>, Database], DriverError> => {
-          const batch = timestampBatch(sessions.rows(db), {
-            key,
-            id: (r) => r.oauth2_session_id,
-            since,
-            until: threshold,
-            limit,
-            where: (r) => r.last_active_ip !== null
-          })
-          const ids = new Set<unknown>(batch.map((r) => r.oauth2_session_id))
-          return Either.map(
-            db.updateWhere(
-              SESSIONS,
-              (r) => ids.has(r.oauth2_session_id),
-              (r) => ({ ...r, last_active_ip: null })
-            ),
-            ([, next]) => [timestampCleanupResult(batch, key), next] as const
-          )
-        })
-      })
+    cleanupInactiveIps: clearInactiveIps(store, sessions, sessionId)
   })
 })
 

@@ -2,17 +2,15 @@
 import { Effect, Either, Layer, Option, Schema } from "effect"
 import { finishBrowserSession } from "../../model/user.js"
 import { generateUlid, maxUlidAt, minUlidAt, type Ulid } from "../../model/Ulid.js"
-import { type ActivityRecord, sortActivity } from "../../model/values.js"
 import {
   type BrowserSessionFilter,
   BrowserSessionRepository,
   checkBrowserSessionFilter,
   type UpstreamOAuthSessionFilter
 } from "../../storage/user/BrowserSessionRepository.js"
-import { CleanupResult } from "../../storage/common/CleanupResult.js"
-import { type DriverError, expectRowsAffected, refusedTransition } from "../../storage/common/errors.js"
+import { type DriverError, refusedTransition } from "../../storage/common/errors.js"
 import { now } from "../../storage/common/time.js"
-import { checkCleanupLimit, checkWellFormed } from "../../storage/common/limits.js"
+import { checkWellFormed } from "../../storage/common/limits.js"
 import { optionalEntity } from "../../rows/common.js"
 import {
   AuthenticationRow,
@@ -23,7 +21,8 @@ import {
   joinUser
 } from "../../rows/user/browserSession.js"
 import { type UserRow, userToRow } from "../../rows/user/user.js"
-import { timestampBatch, timestampCleanupResult } from "../common/cleanup.js"
+import { clearInactiveIps, recordBatchActivity } from "../common/activity.js"
+import { timestampCleanup } from "../common/cleanup.js"
 import { toSafeCountOrFail } from "../common/count.js"
 import { checkCursors, paginate } from "../common/pagination.js"
 import { requireUlid } from "../common/parameters.js"
@@ -116,12 +115,7 @@ const linkUpstreamSession = (db: Database, row: AuthenticationRow): Either.Eithe
 const withUser = (db: Database, row: BrowserSessionRow) =>
   Option.map(db.get<UserRow>("users", row.user_id), (user) => joinUser(row, user))
 
-/** GREATEST ignores NULL, so a session never active takes the given instant; no IP keeps the stored one (COALESCE). */
-const applyActivity = (row: BrowserSessionRow, [, at, ip]: ActivityRecord): BrowserSessionRow => ({
-  ...row,
-  last_active_at: row.last_active_at !== null && row.last_active_at.getTime() > at.getTime() ? row.last_active_at : at,
-  last_active_ip: Option.getOrElse(ip, () => row.last_active_ip)
-})
+const sessionId = (row: BrowserSessionRow) => row.user_session_id
 
 const toSession = optionalEntity(browserSessionFromRow)
 const toAuthentication = optionalEntity(authenticationFromRow)
@@ -270,71 +264,22 @@ export const make = Effect.gen(function* () {
         (row) => Effect.flatMap(Effect.transposeOption(Option.map(row, authentications.decode)), toAuthentication)
       ),
 
-    recordBatchActivity: (activity) =>
-      Effect.gen(function* () {
-        if (activity.length === 0) return
-        const sorted = sortActivity(activity)
-        // UPDATE … FROM touches a row once even when several input rows join it.
-        const byId = new Map<string, ActivityRecord>()
-        for (const record of sorted) if (!byId.has(record[0])) byId.set(record[0], record)
-        // As in PostgreSQL, the rows that exist are updated even when the count then disappoints.
-        const updated = yield* sessions.updateWhere(
-          (row) => byId.has(row.user_session_id),
-          (row) => applyActivity(row, byId.get(row.user_session_id)!)
-        )
-        yield* expectRowsAffected(sorted.length)(updated)
-      }),
+    recordBatchActivity: (activity) => recordBatchActivity(sessions, sessionId, activity),
 
-    cleanupFinished: (since, until, limit) =>
-      Effect.gen(function* () {
-        yield* checkCleanupLimit(limit)
-        const key = (r: BrowserSessionRow) => r.finished_at
-        return yield* store.write((db): Either.Either<readonly [CleanupResult<Date>, Database], DriverError> => {
-          const referenced = new Set<unknown>([
-            ...db.rows<Row>("oauth2_sessions").map((r) => r.user_session_id),
-            ...db.rows<Row>("compat_sessions").map((r) => r.user_session_id)
-          ])
-          const batch = timestampBatch(sessions.rows(db), {
-            key,
-            id: (r) => r.user_session_id,
-            since,
-            until,
-            limit,
-            where: (r) => !referenced.has(r.user_session_id)
-          })
-          const ids = new Set<unknown>(batch.map((r) => r.user_session_id))
-          // Authentications go by the cascade, as in the PostgreSQL statement.
-          return Either.map(
-            db.deleteWhere(SESSIONS, (r) => ids.has(r.user_session_id)),
-            ([, next]) => [timestampCleanupResult(batch, key), next] as const
-          )
-        })
-      }),
+    // Authentications go by the cascade, as in the PostgreSQL statement.
+    cleanupFinished: timestampCleanup(store, sessions, {
+      key: (r) => r.finished_at,
+      id: sessionId,
+      where: (db) => {
+        const referenced = new Set<unknown>([
+          ...db.rows<Row>("oauth2_sessions").map((r) => r.user_session_id),
+          ...db.rows<Row>("compat_sessions").map((r) => r.user_session_id)
+        ])
+        return (r) => !referenced.has(r.user_session_id)
+      }
+    }),
 
-    cleanupInactiveIps: (since, threshold, limit) =>
-      Effect.gen(function* () {
-        yield* checkCleanupLimit(limit)
-        const key = (r: BrowserSessionRow) => r.last_active_at
-        return yield* store.write((db): Either.Either<readonly [CleanupResult<Date>, Database], DriverError> => {
-          const batch = timestampBatch(sessions.rows(db), {
-            key,
-            id: (r) => r.user_session_id,
-            since,
-            until: threshold,
-            limit,
-            where: (r) => r.last_active_ip !== null
-          })
-          const ids = new Set<unknown>(batch.map((r) => r.user_session_id))
-          return Either.map(
-            db.updateWhere(
-              SESSIONS,
-              (r) => ids.has(r.user_session_id),
-              (r) => ({ ...r, last_active_ip: null })
-            ),
-            ([, next]) => [timestampCleanupResult(batch, key), next] as const
-          )
-        })
-      })
+    cleanupInactiveIps: clearInactiveIps(store, sessions, sessionId)
   })
 })
 

@@ -6,11 +6,11 @@ import { generateUlid, UlidFromUuid } from "../../model/Ulid.js"
 import { optionalEntity } from "../../rows/common.js"
 import { codeExpiry } from "../../rows/user/userEmail.js"
 import { AccessTokenRow, accessTokenFromRow, OAUTH2_ACCESS_TOKENS } from "../../rows/oauth2/accessToken.js"
-import { checkCleanupLimit, checkWellFormed } from "../../storage/common/limits.js"
+import { checkWellFormed } from "../../storage/common/limits.js"
 import { now } from "../../storage/common/time.js"
 import { guardedTransition } from "../../storage/common/transitions.js"
 import { OAuth2AccessTokenRepository } from "../../storage/oauth2/OAuth2AccessTokenRepository.js"
-import { timestampCleanupResult, TimestampCleanupRow } from "../common/cleanup.js"
+import { timestampCleanup, TimestampCleanupParams, TimestampCleanupRow } from "../common/cleanup.js"
 import { traced } from "../common/tracing.js"
 import { bindAll, declarationsOf, NoRows, repositoryQueries } from "../query.js"
 
@@ -75,12 +75,12 @@ const statements = q.statements({
   },
   cleanupRevoked: {
     text: cleanupBy("revoked_at"),
-    params: Schema.Tuple(NullableDate, Schema.DateFromSelf, Schema.NonNegativeInt),
+    params: TimestampCleanupParams,
     row: TimestampCleanupRow
   },
   cleanupExpired: {
     text: cleanupBy("expires_at"),
-    params: Schema.Tuple(NullableDate, Schema.DateFromSelf, Schema.NonNegativeInt),
+    params: TimestampCleanupParams,
     row: TimestampCleanupRow
   }
 })
@@ -131,17 +131,8 @@ export const make = Effect.gen(function* () {
         return markAccessTokenUsed(accessToken, at)
       }),
 
-    cleanupRevoked: (since, until, limit) =>
-      Effect.gen(function* () {
-        yield* checkCleanupLimit(limit)
-        return yield* timestampCleanupResult(yield* db.cleanupRevoked.all(Option.getOrNull(since), until, limit))
-      }),
-
-    cleanupExpired: (since, until, limit) =>
-      Effect.gen(function* () {
-        yield* checkCleanupLimit(limit)
-        return yield* timestampCleanupResult(yield* db.cleanupExpired.all(Option.getOrNull(since), until, limit))
-      })
+    cleanupRevoked: timestampCleanup(db.cleanupRevoked),
+    cleanupExpired: timestampCleanup(db.cleanupExpired)
   })
 })
 

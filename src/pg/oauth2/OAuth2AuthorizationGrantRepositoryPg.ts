@@ -20,6 +20,7 @@ import {
   checkNewAuthorizationGrant,
   OAuth2AuthorizationGrantRepository
 } from "../../storage/oauth2/OAuth2AuthorizationGrantRepository.js"
+import { ulidCleanupText, UlidCleanupParams } from "../common/cleanup.js"
 import { traced } from "../common/tracing.js"
 import { bindAll, declarationsOf, NoRows, repositoryQueries } from "../query.js"
 
@@ -118,18 +119,8 @@ const statements = q.statements({
     row: NoRows
   },
   cleanup: {
-    text: [
-      "WITH to_delete AS (",
-      "SELECT oauth2_authorization_grant_id FROM oauth2_authorization_grants",
-      "WHERE ($1::uuid IS NULL OR oauth2_authorization_grant_id > $1::uuid) AND oauth2_authorization_grant_id <= $2",
-      "ORDER BY oauth2_authorization_grant_id",
-      "LIMIT $3",
-      ")",
-      "DELETE FROM oauth2_authorization_grants USING to_delete",
-      "WHERE oauth2_authorization_grants.oauth2_authorization_grant_id = to_delete.oauth2_authorization_grant_id",
-      "RETURNING oauth2_authorization_grants.oauth2_authorization_grant_id"
-    ].join(" "),
-    params: Schema.Tuple(Schema.NullOr(UlidFromUuid), UlidFromUuid, Schema.Int),
+    text: ulidCleanupText("oauth2_authorization_grants", "oauth2_authorization_grant_id"),
+    params: UlidCleanupParams,
     row: Schema.Struct({ oauth2_authorization_grant_id: UlidFromUuid })
   }
 })

@@ -23,6 +23,7 @@ import {
   checkNewDeviceCodeGrant,
   OAuth2DeviceCodeGrantRepository
 } from "../../storage/oauth2/OAuth2DeviceCodeGrantRepository.js"
+import { ulidCleanupText, UlidCleanupParams } from "../common/cleanup.js"
 import { traced } from "../common/tracing.js"
 import { bindAll, declarationsOf, NoRows, repositoryQueries } from "../query.js"
 
@@ -103,18 +104,8 @@ const statements = q.statements({
     row: NoRows
   },
   cleanup: {
-    text: [
-      "WITH to_delete AS (",
-      "SELECT oauth2_device_code_grant_id FROM oauth2_device_code_grant",
-      "WHERE ($1::uuid IS NULL OR oauth2_device_code_grant_id > $1::uuid) AND oauth2_device_code_grant_id <= $2",
-      "ORDER BY oauth2_device_code_grant_id",
-      "LIMIT $3",
-      ")",
-      "DELETE FROM oauth2_device_code_grant USING to_delete",
-      "WHERE oauth2_device_code_grant.oauth2_device_code_grant_id = to_delete.oauth2_device_code_grant_id",
-      "RETURNING oauth2_device_code_grant.oauth2_device_code_grant_id"
-    ].join(" "),
-    params: Schema.Tuple(Schema.NullOr(UlidFromUuid), UlidFromUuid, Schema.Int),
+    text: ulidCleanupText("oauth2_device_code_grant", "oauth2_device_code_grant_id"),
+    params: UlidCleanupParams,
     row: Schema.Struct({ oauth2_device_code_grant_id: UlidFromUuid })
   }
 })

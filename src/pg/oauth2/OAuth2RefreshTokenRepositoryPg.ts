@@ -1,24 +1,21 @@
 // OAuth2RefreshTokenRepository on PostgreSQL: every statement is declared (and prepared); no query is assembled at run time.
 import { SqlClient } from "@effect/sql"
-import { Effect, Layer, Option, Schema } from "effect"
+import { Effect, Layer, Schema } from "effect"
 import { consumeRefreshToken, revokeRefreshToken } from "../../model/oauth2/refreshToken.js"
 import { generateUlid, UlidFromUuid } from "../../model/Ulid.js"
 import { optionalEntity } from "../../rows/common.js"
 import { OAUTH2_REFRESH_TOKENS, RefreshTokenRow, refreshTokenFromRow } from "../../rows/oauth2/refreshToken.js"
-import { checkCleanupLimit, checkWellFormed } from "../../storage/common/limits.js"
+import { checkWellFormed } from "../../storage/common/limits.js"
 import { now } from "../../storage/common/time.js"
 import { guardedTransition } from "../../storage/common/transitions.js"
 import { OAuth2RefreshTokenRepository } from "../../storage/oauth2/OAuth2RefreshTokenRepository.js"
-import { timestampCleanupResult, TimestampCleanupRow } from "../common/cleanup.js"
+import { timestampCleanup, TimestampCleanupParams, TimestampCleanupRow } from "../common/cleanup.js"
 import { traced } from "../common/tracing.js"
 import { bindAll, declarationsOf, NoRows, repositoryQueries } from "../query.js"
 
 const columns =
   "oauth2_refresh_token_id, oauth2_session_id, oauth2_access_token_id, refresh_token, created_at, consumed_at, " +
   "revoked_at, next_oauth2_refresh_token_id"
-
-const NullableDate = Schema.NullOr(Schema.DateFromSelf)
-const CleanupParams = Schema.Tuple(NullableDate, Schema.DateFromSelf, Schema.NonNegativeInt)
 
 const q = repositoryQueries({
   prefix: "oauth2RefreshToken",
@@ -82,7 +79,7 @@ const statements = q.statements({
       "FOR UPDATE",
       ...deleteSelected("revoked_at")
     ].join(" "),
-    params: CleanupParams,
+    params: TimestampCleanupParams,
     row: TimestampCleanupRow
   },
   // A consumed token goes only once its successor is gone or consumed too, so the live end of a chain stays.
@@ -101,7 +98,7 @@ const statements = q.statements({
       "FOR UPDATE OF token",
       ...deleteSelected("consumed_at")
     ].join(" "),
-    params: CleanupParams,
+    params: TimestampCleanupParams,
     row: TimestampCleanupRow
   }
 })
@@ -114,12 +111,6 @@ const toToken = optionalEntity(refreshTokenFromRow)
 export const make = Effect.gen(function* () {
   const sql = yield* SqlClient.SqlClient
   const db = bindAll(sql, statements)
-
-  const cleanup = (statement: typeof db.cleanupRevoked) => (since: Option.Option<Date>, until: Date, limit: number) =>
-    Effect.gen(function* () {
-      yield* checkCleanupLimit(limit)
-      return yield* timestampCleanupResult(yield* statement.all(Option.getOrNull(since), until, limit))
-    })
 
   return OAuth2RefreshTokenRepository.of({
     lookup: (id) => Effect.flatMap(db.lookup.one(id), toToken),
@@ -157,8 +148,8 @@ export const make = Effect.gen(function* () {
         write: (at) => db.revoke.affectedOne(refreshToken.id, at)
       }),
 
-    cleanupRevoked: cleanup(db.cleanupRevoked),
-    cleanupConsumed: cleanup(db.cleanupConsumed)
+    cleanupRevoked: timestampCleanup(db.cleanupRevoked),
+    cleanupConsumed: timestampCleanup(db.cleanupConsumed)
   })
 })
 

@@ -5,7 +5,7 @@ import { Effect, Either, Layer, Option, Schema } from "effect"
 import { copy } from "../../model/common.js"
 import { finishOAuth2Session, OAuth2Session } from "../../model/oauth2/session.js"
 import { generateUlid, maxUlidAt, minUlidAt, UlidFromUuid, ulidToUuid } from "../../model/Ulid.js"
-import { deviceToScopeTokens, IpAddressFromSelf, sortActivity } from "../../model/values.js"
+import { deviceToScopeTokens } from "../../model/values.js"
 import {
   checkActivity,
   checkOAuth2SessionFilter,
@@ -13,13 +13,18 @@ import {
   OAuth2SessionRepository,
   withDerivedMethods
 } from "../../storage/oauth2/OAuth2SessionRepository.js"
-import { expectRowsAffected } from "../../storage/common/errors.js"
 import { now } from "../../storage/common/time.js"
 import { guardedTransition } from "../../storage/common/transitions.js"
-import { checkCleanupLimit, checkScope, checkWellFormed } from "../../storage/common/limits.js"
+import { checkScope, checkWellFormed } from "../../storage/common/limits.js"
 import { optionalEntity, ScopeListColumn } from "../../rows/common.js"
 import { OAuth2SessionRow, oauth2SessionFromRow } from "../../rows/oauth2/session.js"
-import { timestampCleanupResult, TimestampCleanupRow } from "../common/cleanup.js"
+import {
+  BatchActivityParams,
+  batchActivityText,
+  clearInactiveIpsText,
+  recordBatchActivity
+} from "../common/activity.js"
+import { timestampCleanup, TimestampCleanupParams, TimestampCleanupRow } from "../common/cleanup.js"
 import { countRows } from "../common/count.js"
 import { executorOf } from "../common/execute.js"
 import { listPage } from "../common/pagination.js"
@@ -40,8 +45,6 @@ const columns = [
   "oauth2_sessions.last_active_ip",
   "oauth2_sessions.human_name"
 ].join(", ")
-
-const NullableDate = Schema.NullOr(Schema.DateFromSelf)
 
 const q = repositoryQueries({
   prefix: "oauth2Session",
@@ -75,19 +78,9 @@ const statements = q.statements({
     params: Schema.Tuple(UlidFromUuid, Schema.DateFromSelf),
     row: NoRows
   },
-  // GREATEST ignores NULL, so a session never active takes the given instant; the id-ordered input is the lock order.
   recordBatchActivity: {
-    text:
-      `UPDATE oauth2_sessions SET last_active_at = GREATEST(t.last_active_at, oauth2_sessions.last_active_at), ` +
-      `last_active_ip = COALESCE(t.last_active_ip, oauth2_sessions.last_active_ip) ` +
-      `FROM (SELECT * FROM UNNEST($1::uuid[], $2::timestamptz[], $3::inet[]) AS u(oauth2_session_id, last_active_at, last_active_ip) ` +
-      `ORDER BY u.oauth2_session_id) AS t ` +
-      `WHERE oauth2_sessions.oauth2_session_id = t.oauth2_session_id`,
-    params: Schema.Tuple(
-      Schema.Array(UlidFromUuid),
-      Schema.Array(Schema.DateFromSelf),
-      Schema.Array(Schema.NullOr(IpAddressFromSelf))
-    ),
+    text: batchActivityText("oauth2_sessions", "oauth2_session_id"),
+    params: BatchActivityParams,
     row: NoRows
   },
   recordUserAgent: {
@@ -125,28 +118,12 @@ const statements = q.statements({
       ")",
       "SELECT COUNT(*) AS count, MAX(deleted.finished_at) AS last FROM deleted"
     ].join(" "),
-    params: Schema.Tuple(NullableDate, Schema.DateFromSelf, Schema.NonNegativeInt),
+    params: TimestampCleanupParams,
     row: TimestampCleanupRow
   },
   cleanupInactiveIps: {
-    text: [
-      "WITH to_update AS (",
-      "SELECT oauth2_sessions.oauth2_session_id FROM oauth2_sessions",
-      "WHERE oauth2_sessions.last_active_ip IS NOT NULL",
-      "AND oauth2_sessions.last_active_at IS NOT NULL",
-      "AND ($1::timestamptz IS NULL OR oauth2_sessions.last_active_at >= $1)",
-      "AND oauth2_sessions.last_active_at < $2",
-      "ORDER BY oauth2_sessions.last_active_at ASC, oauth2_sessions.oauth2_session_id ASC",
-      "LIMIT $3",
-      "FOR UPDATE OF oauth2_sessions",
-      "), updated AS (",
-      "UPDATE oauth2_sessions SET last_active_ip = NULL FROM to_update",
-      "WHERE oauth2_sessions.oauth2_session_id = to_update.oauth2_session_id",
-      "RETURNING oauth2_sessions.last_active_at",
-      ")",
-      "SELECT COUNT(*) AS count, MAX(updated.last_active_at) AS last FROM updated"
-    ].join(" "),
-    params: Schema.Tuple(NullableDate, Schema.DateFromSelf, Schema.NonNegativeInt),
+    text: clearInactiveIpsText("oauth2_sessions", "oauth2_session_id"),
+    params: TimestampCleanupParams,
     row: TimestampCleanupRow
   }
 })
@@ -287,17 +264,7 @@ export const make = Effect.gen(function* () {
       ),
 
     recordBatchActivity: (activity) =>
-      Effect.gen(function* () {
-        yield* checkActivity(activity)
-        if (activity.length === 0) return
-        const sorted = sortActivity(activity)
-        const updated = yield* db.recordBatchActivity.affected(
-          sorted.map(([id]) => id),
-          sorted.map(([, at]) => at),
-          sorted.map(([, , ip]) => Option.getOrNull(ip))
-        )
-        yield* expectRowsAffected(sorted.length)(updated)
-      }),
+      Effect.zipRight(checkActivity(activity), recordBatchActivity(db.recordBatchActivity, activity)),
 
     recordUserAgent: (session, userAgent) =>
       Effect.gen(function* () {
@@ -313,19 +280,8 @@ export const make = Effect.gen(function* () {
         return copy(OAuth2Session, session, { humanName })
       }),
 
-    cleanupFinished: (since, until, limit) =>
-      Effect.gen(function* () {
-        yield* checkCleanupLimit(limit)
-        const rows = yield* db.cleanupFinished.all(Option.getOrNull(since), until, limit)
-        return yield* timestampCleanupResult(rows)
-      }),
-
-    cleanupInactiveIps: (since, threshold, limit) =>
-      Effect.gen(function* () {
-        yield* checkCleanupLimit(limit)
-        const rows = yield* db.cleanupInactiveIps.all(Option.getOrNull(since), threshold, limit)
-        return yield* timestampCleanupResult(rows)
-      })
+    cleanupFinished: timestampCleanup(db.cleanupFinished),
+    cleanupInactiveIps: timestampCleanup(db.cleanupInactiveIps)
   })
 })
 

@@ -4,16 +4,15 @@ import type { Fragment } from "@effect/sql/Statement"
 import { Effect, Either, Layer, Option, Schema } from "effect"
 import { finishBrowserSession } from "../../model/user.js"
 import { generateUlid, maxUlidAt, minUlidAt, UlidFromUuid, ulidToUuid } from "../../model/Ulid.js"
-import { IpAddressFromSelf, sortActivity } from "../../model/values.js"
 import {
   type BrowserSessionFilter,
   BrowserSessionRepository,
   checkBrowserSessionFilter,
   type UpstreamOAuthSessionFilter
 } from "../../storage/user/BrowserSessionRepository.js"
-import { expectRowsAffected, refusedTransition } from "../../storage/common/errors.js"
+import { refusedTransition } from "../../storage/common/errors.js"
 import { now } from "../../storage/common/time.js"
-import { checkCleanupLimit, checkWellFormed } from "../../storage/common/limits.js"
+import { checkWellFormed } from "../../storage/common/limits.js"
 import { optionalEntity } from "../../rows/common.js"
 import {
   AuthenticationRow,
@@ -21,7 +20,13 @@ import {
   BrowserSessionWithUserRow,
   browserSessionFromRow
 } from "../../rows/user/browserSession.js"
-import { timestampCleanupResult, TimestampCleanupRow } from "../common/cleanup.js"
+import {
+  BatchActivityParams,
+  batchActivityText,
+  clearInactiveIpsText,
+  recordBatchActivity
+} from "../common/activity.js"
+import { timestampCleanup, TimestampCleanupParams, TimestampCleanupRow } from "../common/cleanup.js"
 import { countRows } from "../common/count.js"
 import { executorOf } from "../common/execute.js"
 import { listPage } from "../common/pagination.js"
@@ -48,8 +53,6 @@ const fromSessionsWithUsers = "user_sessions INNER JOIN users ON users.user_id =
 
 const authenticationColumns =
   "user_session_authentication_id, user_session_id, created_at, user_password_id, upstream_oauth_authorization_session_id"
-
-const NullableDate = Schema.NullOr(Schema.DateFromSelf)
 
 const q = repositoryQueries({
   prefix: "browserSession",
@@ -82,19 +85,9 @@ const statements = q.statements({
     params: Schema.Tuple(UlidFromUuid, Schema.DateFromSelf),
     row: NoRows
   },
-  // GREATEST ignores NULL, so a session never active takes the given instant; the id-ordered input is MAS's lock order.
   recordBatchActivity: {
-    text:
-      `UPDATE user_sessions SET last_active_at = GREATEST(t.last_active_at, user_sessions.last_active_at), ` +
-      `last_active_ip = COALESCE(t.last_active_ip, user_sessions.last_active_ip) ` +
-      `FROM (SELECT * FROM UNNEST($1::uuid[], $2::timestamptz[], $3::inet[]) AS u(user_session_id, last_active_at, last_active_ip) ` +
-      `ORDER BY u.user_session_id) AS t ` +
-      `WHERE user_sessions.user_session_id = t.user_session_id`,
-    params: Schema.Tuple(
-      Schema.Array(UlidFromUuid),
-      Schema.Array(Schema.DateFromSelf),
-      Schema.Array(Schema.NullOr(IpAddressFromSelf))
-    ),
+    text: batchActivityText("user_sessions", "user_session_id"),
+    params: BatchActivityParams,
     row: NoRows
   },
   // Rows sharing a finished_at are taken in id order, so a batch boundary inside them is the same on both backends.
@@ -120,28 +113,12 @@ const statements = q.statements({
       ")",
       "SELECT COUNT(*) AS count, MAX(deleted.finished_at) AS last FROM deleted"
     ].join(" "),
-    params: Schema.Tuple(NullableDate, Schema.DateFromSelf, Schema.NonNegativeInt),
+    params: TimestampCleanupParams,
     row: TimestampCleanupRow
   },
   cleanupInactiveIps: {
-    text: [
-      "WITH to_update AS (",
-      "SELECT user_sessions.user_session_id FROM user_sessions",
-      "WHERE user_sessions.last_active_ip IS NOT NULL",
-      "AND user_sessions.last_active_at IS NOT NULL",
-      "AND ($1::timestamptz IS NULL OR user_sessions.last_active_at >= $1)",
-      "AND user_sessions.last_active_at < $2",
-      "ORDER BY user_sessions.last_active_at ASC, user_sessions.user_session_id ASC",
-      "LIMIT $3",
-      "FOR UPDATE OF user_sessions",
-      "), updated AS (",
-      "UPDATE user_sessions SET last_active_ip = NULL FROM to_update",
-      "WHERE user_sessions.user_session_id = to_update.user_session_id",
-      "RETURNING user_sessions.last_active_at",
-      ")",
-      "SELECT COUNT(*) AS count, MAX(updated.last_active_at) AS last FROM updated"
-    ].join(" "),
-    params: Schema.Tuple(NullableDate, Schema.DateFromSelf, Schema.NonNegativeInt),
+    text: clearInactiveIpsText("user_sessions", "user_session_id"),
+    params: TimestampCleanupParams,
     row: TimestampCleanupRow
   }
 })
@@ -324,31 +301,9 @@ export const make = Effect.gen(function* () {
 
     getLastAuthentication: (session) => Effect.flatMap(db.getLastAuthentication.one(session.id), toAuthentication),
 
-    recordBatchActivity: (activity) =>
-      Effect.gen(function* () {
-        if (activity.length === 0) return
-        const sorted = sortActivity(activity)
-        const updated = yield* db.recordBatchActivity.affected(
-          sorted.map(([id]) => id),
-          sorted.map(([, at]) => at),
-          sorted.map(([, , ip]) => Option.getOrNull(ip))
-        )
-        yield* expectRowsAffected(sorted.length)(updated)
-      }),
-
-    cleanupFinished: (since, until, limit) =>
-      Effect.gen(function* () {
-        yield* checkCleanupLimit(limit)
-        const rows = yield* db.cleanupFinished.all(Option.getOrNull(since), until, limit)
-        return yield* timestampCleanupResult(rows)
-      }),
-
-    cleanupInactiveIps: (since, threshold, limit) =>
-      Effect.gen(function* () {
-        yield* checkCleanupLimit(limit)
-        const rows = yield* db.cleanupInactiveIps.all(Option.getOrNull(since), threshold, limit)
-        return yield* timestampCleanupResult(rows)
-      })
+    recordBatchActivity: (activity) => recordBatchActivity(db.recordBatchActivity, activity),
+    cleanupFinished: timestampCleanup(db.cleanupFinished),
+    cleanupInactiveIps: timestampCleanup(db.cleanupInactiveIps)
   })
 })
 
