@@ -24,6 +24,7 @@ import { expectEachToFail, expectEachToFailWithoutWriting, malformedIdsLike } fr
 import {
   addBrowserSession,
   addUser,
+  newAuthorizationGrant as request,
   rolledBack,
   scope,
   seedAuthorizationGrantRow,
@@ -42,25 +43,6 @@ const END = maxUlidAt(new Date(EPOCH + 365 * 24 * 3600 * 1000))
 
 const code = (text: string, pkce?: Pkce) =>
   Option.some(new AuthorizationCode({ code: text, pkce: Option.fromNullable(pkce) }))
-
-/** The parameters of a grant of `client`: a code without PKCE unless told otherwise, no optional text. */
-const request = (
-  client: Client,
-  fields: Partial<Omit<NewAuthorizationGrant, "client">> = {}
-): NewAuthorizationGrant => ({
-  client,
-  code: code("code-1"),
-  redirectUri: url("https://client.example.com/callback"),
-  scope: scope("openid"),
-  state: Option.none(),
-  nonce: Option.none(),
-  responseMode: "query",
-  responseTypeIdToken: false,
-  loginHint: Option.none(),
-  locale: Option.none(),
-  rawParameters: new Map(),
-  ...fields
-})
 
 const repos = Effect.map(RepositoryAccess, (r) => r.oauth2AuthorizationGrants)
 

@@ -7,8 +7,7 @@ import {
   type DeviceCodeGrant,
   DeviceCodeGrantExchanged,
   DeviceCodeGrantFulfilled,
-  DeviceCodeGrantRejected,
-  type NewDeviceCodeGrant
+  DeviceCodeGrantRejected
 } from "../../../src/model/oauth2/deviceCodeGrant.js"
 import type { OAuth2Session } from "../../../src/model/oauth2/session.js"
 import type { BrowserSession } from "../../../src/model/user.js"
@@ -23,8 +22,8 @@ import { expectEachToFail, expectEachToFailWithoutWriting, malformedIdsLike } fr
 import {
   addBrowserSession,
   addUser,
+  newDeviceCodeGrant as request,
   rolledBack,
-  scope,
   seedClient,
   seedDeviceCodeGrantRow,
   seedOAuth2Session
@@ -38,22 +37,6 @@ const ip = (text: string) => text as IpAddress
 
 /** Far beyond every row a test creates: cleanup up to here sees every grant. */
 const END = maxUlidAt(new Date(EPOCH + 365 * 24 * 3600 * 1000))
-
-/** The parameters of a grant of `client`, with codes named by `n`, ten minutes to live, no IP or user agent. */
-const request = (
-  client: Client,
-  n: number | string = 1,
-  fields: Partial<Omit<NewDeviceCodeGrant, "client">> = {}
-): NewDeviceCodeGrant => ({
-  client,
-  scope: scope("openid", "urn:matrix:client:api:*"),
-  deviceCode: `device-${n}`,
-  userCode: `USER-${n}`,
-  expiresIn: Duration.minutes(10),
-  ipAddress: Option.none(),
-  userAgent: Option.none(),
-  ...fields
-})
 
 const repos = Effect.map(RepositoryAccess, (r) => r.oauth2DeviceCodeGrants)
 

@@ -1,15 +1,17 @@
 // Rows the OAuth2 contract suites start from, made on either backend: users and browser sessions through their
 // repositories, and clients, OAuth2 sessions, tokens and grants seeded as rows, so that each suite depends only on
 // the repository it tests.
-import { Effect, Option } from "effect"
+import { Duration, Effect, Option } from "effect"
 import type { Row } from "../../../src/memory/Database.js"
 import { Valid } from "../../../src/model/common.js"
 import { AccessToken } from "../../../src/model/oauth2/accessToken.js"
+import { AuthorizationCode, type NewAuthorizationGrant } from "../../../src/model/oauth2/authorizationGrant.js"
 import { Client, type NewClient } from "../../../src/model/oauth2/client.js"
+import type { NewDeviceCodeGrant } from "../../../src/model/oauth2/deviceCodeGrant.js"
 import { OAuth2Session } from "../../../src/model/oauth2/session.js"
 import type { BrowserSession, User } from "../../../src/model/user.js"
 import { generateUlid, type Ulid, ulidTimestamp } from "../../../src/model/Ulid.js"
-import { makeScope, type Scope, type ScopeToken } from "../../../src/model/values.js"
+import { makeScope, type Scope, type ScopeToken, type Url } from "../../../src/model/values.js"
 import { now } from "../../../src/storage/common/time.js"
 import { RepositoryAccess } from "../../../src/storage/RepositoryAccess.js"
 import { Seed, seedOAuth2Client } from "../../support/seed.js"
@@ -249,3 +251,41 @@ export const rolledBack = <A>(make: Effect.Effect<A, unknown, RepositoryAccess |
     const failure = yield* transaction(Effect.flatMap(make, (made) => Effect.fail({ made }))).pipe(Effect.flip)
     return (failure as { made: A }).made
   })
+
+/** The parameters of an authorization grant of `client`: code `code-1` without PKCE, no optional text, unless `overrides` say otherwise. */
+export const newAuthorizationGrant = (
+  client: Client,
+  overrides: Partial<Omit<NewAuthorizationGrant, "client">> = {}
+): NewAuthorizationGrant => ({
+  client,
+  code: Option.some(new AuthorizationCode({ code: "code-1", pkce: Option.none() })),
+  redirectUri: "https://client.example.com/callback" as Url,
+  scope: scope("openid"),
+  state: Option.none(),
+  nonce: Option.none(),
+  responseMode: "query",
+  responseTypeIdToken: false,
+  loginHint: Option.none(),
+  locale: Option.none(),
+  rawParameters: new Map(),
+  ...overrides
+})
+
+/**
+ * The parameters of a device-code grant of `client`: codes named by `n`, scope `openid` and the client API, ten
+ * minutes to live, no IP or user agent, unless `overrides` say otherwise.
+ */
+export const newDeviceCodeGrant = (
+  client: Client,
+  n: number | string = 1,
+  overrides: Partial<Omit<NewDeviceCodeGrant, "client">> = {}
+): NewDeviceCodeGrant => ({
+  client,
+  scope: scope("openid", "urn:matrix:client:api:*"),
+  deviceCode: `device-${n}`,
+  userCode: `USER-${n}`,
+  expiresIn: Duration.minutes(10),
+  ipAddress: Option.none(),
+  userAgent: Option.none(),
+  ...overrides
+})

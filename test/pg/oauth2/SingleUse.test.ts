@@ -4,12 +4,18 @@ import { Deferred, Duration, Effect, Either, Layer, Option, Random, Ref } from "
 import * as RepositoryAccessMemory from "../../../src/memory/RepositoryAccessMemory.js"
 import { AuthorizationCode } from "../../../src/model/oauth2/authorizationGrant.js"
 import type { Client } from "../../../src/model/oauth2/client.js"
-import type { Url } from "../../../src/model/values.js"
 import type { BrowserSession, User } from "../../../src/model/user.js"
 import * as RepositoryAccessPg from "../../../src/pg/RepositoryAccessPg.js"
 import type { DatabaseError } from "../../../src/storage/common/errors.js"
 import { RepositoryAccess } from "../../../src/storage/RepositoryAccess.js"
-import { addBrowserSession, addUser, scope, seedClient, seedOAuth2Session } from "../../contract/oauth2/fixtures.js"
+import {
+  addBrowserSession,
+  addUser,
+  newAuthorizationGrant,
+  newDeviceCodeGrant,
+  seedClient,
+  seedOAuth2Session
+} from "../../contract/oauth2/fixtures.js"
 import { migratedDatabaseLayer } from "../../support/database.js"
 import { Seed, SeedMemory, SeedPg } from "../../support/seed.js"
 
@@ -121,32 +127,17 @@ type World = { readonly user: User; readonly browserSession: BrowserSession; rea
 
 const authorizationRequest = (client: Client, round: number) =>
   Effect.flatMap(RepositoryAccess, (repos) =>
-    repos.oauth2AuthorizationGrants.add({
-      client,
-      code: Option.some(new AuthorizationCode({ code: `race-code-${round}`, pkce: Option.none() })),
-      redirectUri: "https://client.example.com/cb" as Url,
-      scope: scope("openid"),
-      state: Option.none(),
-      nonce: Option.none(),
-      responseMode: "query",
-      responseTypeIdToken: false,
-      loginHint: Option.none(),
-      locale: Option.none(),
-      rawParameters: new Map()
-    })
+    repos.oauth2AuthorizationGrants.add(
+      newAuthorizationGrant(client, {
+        code: Option.some(new AuthorizationCode({ code: `race-code-${round}`, pkce: Option.none() }))
+      })
+    )
   )
 
+/** A pending device-code grant whose codes are `device-race-<round>` and `USER-race-<round>`. */
 const deviceRequest = (client: Client, round: number) =>
   Effect.flatMap(RepositoryAccess, (repos) =>
-    repos.oauth2DeviceCodeGrants.add({
-      client,
-      scope: scope("openid"),
-      deviceCode: `race-device-${round}`,
-      userCode: `RACE-${round}`,
-      expiresIn: Duration.minutes(10),
-      ipAddress: Option.none(),
-      userAgent: Option.none()
-    })
+    repos.oauth2DeviceCodeGrants.add(newDeviceCodeGrant(client, `race-${round}`))
   )
 
 /** Each racer's own browser session, made in its unit (only the winner's is kept). */
@@ -238,7 +229,9 @@ for (const backend of backends) {
           )
           const [, won] = oneWinner(outcomes)
           expect(won.rejected.state).toMatchObject({ _tag: "Rejected", browserSessionId: won.bs.id })
-          expect(yield* repos.oauth2DeviceCodeGrants.findByUserCode(`RACE-${round}`)).toEqual(Option.some(won.rejected))
+          expect(yield* repos.oauth2DeviceCodeGrants.findByUserCode(`USER-race-${round}`)).toEqual(
+            Option.some(won.rejected)
+          )
         }
       }))
 
@@ -278,7 +271,7 @@ for (const backend of backends) {
           )
           const [, won] = oneWinner(outcomes)
           expect(won.exchanged.state).toMatchObject({ _tag: "Exchanged", sessionId: won.session.id })
-          expect(yield* repos.oauth2DeviceCodeGrants.findByDeviceCode(`race-device-${round}`)).toEqual(
+          expect(yield* repos.oauth2DeviceCodeGrants.findByDeviceCode(`device-race-${round}`)).toEqual(
             Option.some(won.exchanged)
           )
           expect(yield* counts).toEqual({ ...before, sessions: before.sessions + 1 })
