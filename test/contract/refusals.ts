@@ -46,3 +46,6 @@ export const expectEachToFailWithoutWriting = <R, S>(
     yield* expectEachToFail(tag, attempts)
     expect(yield* snapshot).toEqual(before)
   })
+
+/** The error of a guarded single-row write that touched no row (`toMatchObject` it). */
+export const noRowAffected = { _tag: "RowsAffectedError", expected: 1, actual: 0 } as const

@@ -11,7 +11,7 @@ import { OAuth2ClientFilter as Filters } from "../../../src/storage/oauth2/OAuth
 import { RepositoryAccess } from "../../../src/storage/RepositoryAccess.js"
 import { Seed, seedOAuth2ClientRow } from "../../support/seed.js"
 import { contract, EPOCH } from "../backends.js"
-import { expectEachToFail, malformedIdsLike } from "../refusals.js"
+import { expectEachToFail, malformedIdsLike, noRowAffected } from "../refusals.js"
 import {
   addBrowserSession,
   addUser,
@@ -323,7 +323,7 @@ contract("OAuth2ClientRepository", (test) => {
               newClient({ metadataDigest: Option.some("digest"), clientName: Option.some("second") })
             )
           )
-          expect(duplicate).toMatchObject({ _tag: "RowsAffectedError", expected: 1, actual: 0 })
+          expect(duplicate).toMatchObject(noRowAffected)
           // clients without a digest never collide
           yield* repos.oauth2Clients.add(newClient())
           const other = yield* repos.oauth2Clients.add(newClient())
@@ -668,11 +668,7 @@ contract("OAuth2ClientRepository", (test) => {
       const ghost = yield* generateUlid
       const added = yield* repos.transaction(
         Effect.gen(function* () {
-          expect(yield* Effect.flip(repos.oauth2Clients.deleteById(ghost))).toMatchObject({
-            _tag: "RowsAffectedError",
-            expected: 1,
-            actual: 0
-          })
+          expect(yield* Effect.flip(repos.oauth2Clients.deleteById(ghost))).toMatchObject(noRowAffected)
           expect(yield* Effect.flip(repos.oauth2Clients.delete(clientEntity(ghost)))).toMatchObject({
             _tag: "RowsAffectedError"
           })

@@ -8,7 +8,7 @@ import { generateUlid, type Ulid, ulidTimestamp } from "../../../src/model/Ulid.
 import { RepositoryAccess } from "../../../src/storage/RepositoryAccess.js"
 import { Seed } from "../../support/seed.js"
 import { contract, EPOCH } from "../backends.js"
-import { expectEachToFail, malformedIdsLike } from "../refusals.js"
+import { expectEachToFail, malformedIdsLike, noRowAffected } from "../refusals.js"
 import {
   addBrowserSession,
   addUser,
@@ -66,8 +66,6 @@ const addTokens = (session: OAuth2Session, accessToken: AccessToken, ...texts: R
 const unstoredToken = (session: OAuth2Session, accessToken: AccessToken, text: string) =>
   rolledBack(Effect.flatMap(RepositoryAccess, (repos) => repos.oauth2RefreshTokens.add(session, accessToken, text)))
 
-const rowsAffected = { _tag: "RowsAffectedError", expected: 1, actual: 0 }
-
 contract("OAuth2RefreshTokenRepository", (test) => {
   test("add stores a valid token of the session issued with the access token; lookup and findByToken read it back", () =>
     Effect.gen(function* () {
@@ -100,7 +98,7 @@ contract("OAuth2RefreshTokenRepository", (test) => {
         Effect.gen(function* () {
           const kept = yield* repos.oauth2RefreshTokens.add(session, accessToken, "mar_same")
           const error = yield* Effect.flip(repos.oauth2RefreshTokens.add(other, otherAccess, "mar_same"))
-          expect(error).toMatchObject(rowsAffected)
+          expect(error).toMatchObject(noRowAffected)
           const after = yield* repos.oauth2RefreshTokens.add(session, accessToken, "mar_after")
           return [kept, after] as const
         })
@@ -203,7 +201,7 @@ contract("OAuth2RefreshTokenRepository", (test) => {
       expect(yield* dumpTokens).toEqual(before)
 
       // the entity says Valid, the row says revoked: the guarded write decides
-      expect(yield* Effect.flip(oauth2RefreshTokens.consume(token!, b!))).toMatchObject(rowsAffected)
+      expect(yield* Effect.flip(oauth2RefreshTokens.consume(token!, b!))).toMatchObject(noRowAffected)
       expect(yield* dumpTokens).toEqual(before)
       expect(yield* lookupOrThrow(token!.id)).toEqual(revoked)
     }))
@@ -215,7 +213,7 @@ contract("OAuth2RefreshTokenRepository", (test) => {
       const [token] = yield* addTokens(session, accessToken, "mar_a")
       const ghost = yield* unstoredToken(session, accessToken, "mar_ghost")
       const before = yield* dumpTokens
-      expect(yield* Effect.flip(oauth2RefreshTokens.consume(ghost, token!))).toMatchObject(rowsAffected)
+      expect(yield* Effect.flip(oauth2RefreshTokens.consume(ghost, token!))).toMatchObject(noRowAffected)
       expect(yield* Effect.flip(oauth2RefreshTokens.consume(token!, ghost))).toMatchObject({
         _tag: "DriverError",
         sqlState: Option.some("23503")
