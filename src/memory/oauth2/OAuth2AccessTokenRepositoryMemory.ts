@@ -3,9 +3,8 @@ import { Effect, Layer, Option } from "effect"
 import { markAccessTokenUsed, revokeAccessToken } from "../../model/oauth2/accessToken.js"
 import { generateUlid } from "../../model/Ulid.js"
 import { AccessTokenRow, accessTokenFromRow, OAUTH2_ACCESS_TOKENS } from "../../rows/oauth2/accessToken.js"
-import { codeExpiry } from "../../rows/user/userEmail.js"
 import { checkWellFormed } from "../../storage/common/limits.js"
-import { now } from "../../storage/common/time.js"
+import { expiryAfter, now } from "../../storage/common/time.js"
 import { guardedTransition } from "../../storage/common/transitions.js"
 import { OAuth2AccessTokenRepository } from "../../storage/oauth2/OAuth2AccessTokenRepository.js"
 import { timestampCleanup } from "../common/cleanup.js"
@@ -42,7 +41,7 @@ export const make = Effect.gen(function* () {
       Effect.gen(function* () {
         yield* checkWellFormed({ accessToken })
         const at = yield* now
-        const expiresAt = Option.isSome(expiresAfter) ? yield* codeExpiry(at, expiresAfter.value) : null
+        const expiresAt = Option.isSome(expiresAfter) ? yield* expiryAfter(at, expiresAfter.value) : null
         const id = yield* generateUlid
         yield* requireUlid(session.id)
         const row: AccessTokenRow = {

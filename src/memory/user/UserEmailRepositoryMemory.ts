@@ -5,12 +5,10 @@ import { generateUlid, type Ulid } from "../../model/Ulid.js"
 import { CleanupResult } from "../../storage/common/CleanupResult.js"
 import { refusedTransition } from "../../storage/common/errors.js"
 import { checkCleanupLimit, checkMaxBytes, checkWellFormed, EMAIL_MAX_BYTES } from "../../storage/common/limits.js"
-import { lowerEmail } from "../../storage/common/filters.js"
-import { now } from "../../storage/common/time.js"
+import { compareCodePoints, lowerEmail } from "../../storage/common/filters.js"
+import { expiryAfter, now } from "../../storage/common/time.js"
 import { optionalEntity } from "../../rows/common.js"
 import {
-  codeExpiry,
-  compareCodePoints,
   inCleanupRange,
   onlyMatch,
   pickCaseVariant,
@@ -169,7 +167,7 @@ export const make = Effect.gen(function* () {
       Effect.gen(function* () {
         yield* checkWellFormed({ code })
         const at = yield* now
-        const expiresAt = yield* codeExpiry(at, duration)
+        const expiresAt = yield* expiryAfter(at, duration)
         const id = yield* generateUlid
         const row: UserEmailAuthenticationCodeRow = {
           user_email_authentication_code_id: id,

@@ -4,10 +4,9 @@ import { Effect, Layer, Option, Schema } from "effect"
 import { markAccessTokenUsed, revokeAccessToken } from "../../model/oauth2/accessToken.js"
 import { generateUlid, UlidFromUuid } from "../../model/Ulid.js"
 import { optionalEntity } from "../../rows/common.js"
-import { codeExpiry } from "../../rows/user/userEmail.js"
 import { AccessTokenRow, accessTokenFromRow, OAUTH2_ACCESS_TOKENS } from "../../rows/oauth2/accessToken.js"
 import { checkWellFormed } from "../../storage/common/limits.js"
-import { now } from "../../storage/common/time.js"
+import { expiryAfter, now } from "../../storage/common/time.js"
 import { guardedTransition } from "../../storage/common/transitions.js"
 import { OAuth2AccessTokenRepository } from "../../storage/oauth2/OAuth2AccessTokenRepository.js"
 import { timestampCleanup, TimestampCleanupParams, TimestampCleanupRow } from "../common/cleanup.js"
@@ -104,7 +103,7 @@ export const make = Effect.gen(function* () {
       Effect.gen(function* () {
         yield* checkWellFormed({ accessToken })
         const at = yield* now
-        const expiresAt = Option.isSome(expiresAfter) ? yield* codeExpiry(at, expiresAfter.value) : null
+        const expiresAt = Option.isSome(expiresAfter) ? yield* expiryAfter(at, expiresAfter.value) : null
         const id = yield* generateUlid
         yield* db.add.affectedOne(id, session.id, accessToken, at, expiresAt)
         return accessTokenFromRow({

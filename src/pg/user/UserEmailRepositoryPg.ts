@@ -7,10 +7,9 @@ import { generateUlid, type Ulid, UlidFromUuid, ulidToUuid } from "../../model/U
 import { CleanupResult } from "../../storage/common/CleanupResult.js"
 import { refusedTransition } from "../../storage/common/errors.js"
 import { checkCleanupLimit, checkMaxBytes, checkWellFormed, EMAIL_MAX_BYTES } from "../../storage/common/limits.js"
-import { now } from "../../storage/common/time.js"
+import { expiryAfter, now } from "../../storage/common/time.js"
 import { optionalEntity } from "../../rows/common.js"
 import {
-  codeExpiry,
   onlyMatch,
   pickCaseVariant,
   UserEmailAuthenticationCodeRow,
@@ -260,7 +259,7 @@ export const make = Effect.gen(function* () {
       Effect.gen(function* () {
         yield* checkWellFormed({ code })
         const at = yield* now
-        const expiresAt = yield* codeExpiry(at, duration)
+        const expiresAt = yield* expiryAfter(at, duration)
         const id = yield* generateUlid
         yield* db.addAuthenticationCode.affectedOne(id, authentication.id, code, at, expiresAt)
         return userEmailAuthenticationCodeFromRow({

@@ -13,7 +13,7 @@ import {
 import { type Ulid, UlidFromUuid } from "../../model/Ulid.js"
 import { Pkce, PkceChallengeMethod, ResponseMode, Url } from "../../model/values.js"
 import { ScopeListColumn, scopeOfList, storedEntity } from "../common.js"
-import { compareCodePoints } from "../user/userEmail.js"
+import { compareCodePoints } from "../../storage/common/filters.js"
 import { describeTuple, refusedState, stateDecodeFailure, type StateDecodeResult } from "../state.js"
 
 /** Stage columns of `oauth2_authorization_grants`. */

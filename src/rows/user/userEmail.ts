@@ -1,8 +1,7 @@
 // Stored rows of user_emails and the email-authentication tables, shared by both backends: schemas, entity mapping, and the rules both apply alike.
-import { Duration, Either, Option, Schema } from "effect"
+import { Option, Schema } from "effect"
 import { UserEmail, UserEmailAuthentication, UserEmailAuthenticationCode } from "../../model/user.js"
 import { type Ulid, UlidFromUuid } from "../../model/Ulid.js"
-import { InvalidOperationError } from "../../storage/common/errors.js"
 import { storedEntity } from "../common.js"
 
 const storedUserEmail = storedEntity(UserEmail)
@@ -108,32 +107,6 @@ export const pickCaseVariant = <R extends { readonly email: string }>(
 /** `findByEmail`: an address only when exactly one row matched. */
 export const onlyMatch = <R>(rows: ReadonlyArray<R>): Option.Option<R> =>
   rows.length === 1 ? Option.some(rows[0]!) : Option.none()
-
-/** Code-point order, what PostgreSQL's `COLLATE "C"` gives on UTF-8 text (UTF-16 code-unit order differs above U+FFFF). */
-export const compareCodePoints = (a: string, b: string): number => {
-  const x = Array.from(a, (c) => c.codePointAt(0)!)
-  const y = Array.from(b, (c) => c.codePointAt(0)!)
-  for (let i = 0; i < Math.min(x.length, y.length); i++) {
-    if (x[i] !== y[i]) return x[i]! - y[i]!
-  }
-  return x.length - y.length
-}
-
-/** `createdAt + duration`, refused when it is not a representable instant (infinite or beyond Date's range). */
-export const codeExpiry = (
-  createdAt: Date,
-  duration: Duration.Duration
-): Either.Either<Date, InvalidOperationError> => {
-  const millis = Duration.toMillis(duration)
-  const expiresAt = new Date(createdAt.getTime() + Math.floor(millis))
-  return Number.isFinite(millis) && !Number.isNaN(expiresAt.getTime())
-    ? Either.right(expiresAt)
-    : Either.left(
-        new InvalidOperationError({
-          cause: Option.some(`Code duration ${Duration.format(duration)} gives no valid expiry instant`)
-        })
-      )
-}
 
 /** ULID-keyed cleanup selects `since < id <= until` (storage rule: Cleanups). */
 export const inCleanupRange = (id: Ulid, since: Option.Option<Ulid>, until: Ulid): boolean =>

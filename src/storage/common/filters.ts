@@ -1,4 +1,4 @@
-// Criteria helpers shared by the backends: id checks, LIKE escaping and case folding that matches PostgreSQL's LOWER/ILIKE.
+// Criteria helpers shared by the backends: id checks, LIKE escaping, and case folding and text order that match PostgreSQL's.
 import { Effect, Option } from "effect"
 import { isUlid, type Ulid } from "../../model/Ulid.js"
 import { InvalidOperationError } from "./errors.js"
@@ -107,6 +107,16 @@ export const lowerLikePostgres = (s: string): string => {
  */
 export const containsInsensitive = (haystack: string, term: string): boolean =>
   lowerLikePostgres(haystack).includes(lowerLikePostgres(term))
+
+/** Code-point order, what PostgreSQL's `COLLATE "C"` gives on UTF-8 text (UTF-16 code-unit order differs above U+FFFF). */
+export const compareCodePoints = (a: string, b: string): number => {
+  const x = Array.from(a, (c) => c.codePointAt(0)!)
+  const y = Array.from(b, (c) => c.codePointAt(0)!)
+  for (let i = 0; i < Math.min(x.length, y.length); i++) {
+    if (x[i] !== y[i]) return x[i]! - y[i]!
+  }
+  return x.length - y.length
+}
 
 /** The form emails are compared in, on both sides (`LOWER(email) = LOWER($1)`). */
 export const lowerEmail = (email: string): string => lowerLikePostgres(email)

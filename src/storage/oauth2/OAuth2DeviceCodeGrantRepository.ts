@@ -5,10 +5,10 @@ import type { OAuth2Session } from "../../model/oauth2/session.js"
 import type { BrowserSession } from "../../model/user.js"
 import type { Ulid } from "../../model/Ulid.js"
 import { IpAddressFromSelf } from "../../model/values.js"
-import { codeExpiry } from "../../rows/user/userEmail.js"
 import type { CleanupResult } from "../common/CleanupResult.js"
 import { type DatabaseError, InvalidOperationError } from "../common/errors.js"
 import { checkMaxBytes, checkScope, checkWellFormed } from "../common/limits.js"
+import { expiryAfter } from "../common/time.js"
 import { GRANT_CODE_MAX_BYTES } from "./OAuth2AuthorizationGrantRepository.js"
 
 const isIpAddress = Schema.is(IpAddressFromSelf)
@@ -41,7 +41,7 @@ export const checkNewDeviceCodeGrant = (
         })
       )
     }
-    return yield* codeExpiry(createdAt, params.expiresIn)
+    return yield* expiryAfter(createdAt, params.expiresIn)
   })
 
 export interface OAuth2DeviceCodeGrantRepositoryShape {
