@@ -2,7 +2,12 @@
 import { Effect, Layer, Option } from "effect"
 import { markAccessTokenUsed, revokeAccessToken } from "../../model/oauth2/accessToken.js"
 import { generateUlid } from "../../model/Ulid.js"
-import { AccessTokenRow, accessTokenFromRow, OAUTH2_ACCESS_TOKENS } from "../../rows/oauth2/accessToken.js"
+import {
+  AccessTokenRow,
+  accessTokenFromRow,
+  newAccessTokenRow,
+  OAUTH2_ACCESS_TOKENS
+} from "../../rows/oauth2/accessToken.js"
 import { checkWellFormed } from "../../storage/common/limits.js"
 import { expiryAfter, now } from "../../storage/common/time.js"
 import { guardedTransition } from "../../storage/common/transitions.js"
@@ -44,15 +49,7 @@ export const make = Effect.gen(function* () {
         const expiresAt = Option.isSome(expiresAfter) ? yield* expiryAfter(at, expiresAfter.value) : null
         const id = yield* generateUlid
         yield* requireUlid(session.id)
-        const row: AccessTokenRow = {
-          oauth2_access_token_id: id,
-          oauth2_session_id: session.id,
-          access_token: accessToken,
-          created_at: at,
-          expires_at: expiresAt,
-          revoked_at: null,
-          first_used_at: null
-        }
+        const row = newAccessTokenRow(session, accessToken, id, at, expiresAt)
         yield* exactlyOne(tokens.insertIgnoringConflict(row))
         return accessTokenFromRow(row)
       }),

@@ -2,7 +2,12 @@
 import { Effect, Layer, Option } from "effect"
 import { consumeRefreshToken, revokeRefreshToken } from "../../model/oauth2/refreshToken.js"
 import { generateUlid } from "../../model/Ulid.js"
-import { OAUTH2_REFRESH_TOKENS, RefreshTokenRow, refreshTokenFromRow } from "../../rows/oauth2/refreshToken.js"
+import {
+  newRefreshTokenRow,
+  OAUTH2_REFRESH_TOKENS,
+  RefreshTokenRow,
+  refreshTokenFromRow
+} from "../../rows/oauth2/refreshToken.js"
 import { checkWellFormed } from "../../storage/common/limits.js"
 import { now } from "../../storage/common/time.js"
 import { guardedTransition } from "../../storage/common/transitions.js"
@@ -63,16 +68,7 @@ export const make = Effect.gen(function* () {
         const at = yield* now
         const id = yield* generateUlid
         yield* requireUlid(session.id, accessToken.id)
-        const row: RefreshTokenRow = {
-          oauth2_refresh_token_id: id,
-          oauth2_session_id: session.id,
-          oauth2_access_token_id: accessToken.id,
-          refresh_token: refreshToken,
-          created_at: at,
-          consumed_at: null,
-          revoked_at: null,
-          next_oauth2_refresh_token_id: null
-        }
+        const row = newRefreshTokenRow(session, accessToken, refreshToken, id, at)
         yield* exactlyOne(tokens.insertIgnoringConflict(row))
         return refreshTokenFromRow(row)
       }),

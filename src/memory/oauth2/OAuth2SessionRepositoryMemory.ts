@@ -15,7 +15,7 @@ import { now } from "../../storage/common/time.js"
 import { guardedTransition } from "../../storage/common/transitions.js"
 import { checkScope, checkWellFormed } from "../../storage/common/limits.js"
 import { optionalEntity } from "../../rows/common.js"
-import { OAuth2SessionRow, oauth2SessionFromRow } from "../../rows/oauth2/session.js"
+import { newOAuth2SessionRow, OAuth2SessionRow, oauth2SessionFromRow } from "../../rows/oauth2/session.js"
 import type { BrowserSessionRow } from "../../rows/user/browserSession.js"
 import { clearInactiveIps, recordBatchActivity } from "../common/activity.js"
 import { timestampCleanup } from "../common/cleanup.js"
@@ -95,21 +95,8 @@ export const make = Effect.gen(function* () {
       Effect.gen(function* () {
         yield* checkScope("scope", scope)
         const at = yield* now
-        const id = yield* generateUlid
-        const row: OAuth2SessionRow = {
-          oauth2_session_id: id,
-          user_id: Option.getOrNull(Option.map(user, (u) => u.id)),
-          user_session_id: Option.getOrNull(Option.map(browserSession, (s) => s.id)),
-          oauth2_client_id: client.id,
-          // a private copy, as a database holds its own
-          scope_list: [...scope],
-          created_at: at,
-          finished_at: null,
-          user_agent: null,
-          last_active_at: null,
-          last_active_ip: null,
-          human_name: null
-        }
+        // the row holds a private copy of the scope, as a database holds its own
+        const row = newOAuth2SessionRow(client, user, browserSession, scope, yield* generateUlid, at)
         yield* sessions.insert(row)
         return oauth2SessionFromRow(row)
       }),

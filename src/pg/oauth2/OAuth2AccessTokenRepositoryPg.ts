@@ -4,7 +4,12 @@ import { Effect, Layer, Option, Schema } from "effect"
 import { markAccessTokenUsed, revokeAccessToken } from "../../model/oauth2/accessToken.js"
 import { generateUlid, UlidFromUuid } from "../../model/Ulid.js"
 import { optionalEntity } from "../../rows/common.js"
-import { AccessTokenRow, accessTokenFromRow, OAUTH2_ACCESS_TOKENS } from "../../rows/oauth2/accessToken.js"
+import {
+  AccessTokenRow,
+  accessTokenFromRow,
+  newAccessTokenRow,
+  OAUTH2_ACCESS_TOKENS
+} from "../../rows/oauth2/accessToken.js"
 import { checkWellFormed } from "../../storage/common/limits.js"
 import { expiryAfter, now } from "../../storage/common/time.js"
 import { guardedTransition } from "../../storage/common/transitions.js"
@@ -104,17 +109,15 @@ export const make = Effect.gen(function* () {
         yield* checkWellFormed({ accessToken })
         const at = yield* now
         const expiresAt = Option.isSome(expiresAfter) ? yield* expiryAfter(at, expiresAfter.value) : null
-        const id = yield* generateUlid
-        yield* db.add.affectedOne(id, session.id, accessToken, at, expiresAt)
-        return accessTokenFromRow({
-          oauth2_access_token_id: id,
-          oauth2_session_id: session.id,
-          access_token: accessToken,
-          created_at: at,
-          expires_at: expiresAt,
-          revoked_at: null,
-          first_used_at: null
-        })
+        const row = newAccessTokenRow(session, accessToken, yield* generateUlid, at, expiresAt)
+        yield* db.add.affectedOne(
+          row.oauth2_access_token_id,
+          row.oauth2_session_id,
+          row.access_token,
+          row.created_at,
+          row.expires_at
+        )
+        return accessTokenFromRow(row)
       }),
 
     revoke: (accessToken) =>

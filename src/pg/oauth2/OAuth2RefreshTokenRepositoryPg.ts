@@ -4,7 +4,12 @@ import { Effect, Layer, Schema } from "effect"
 import { consumeRefreshToken, revokeRefreshToken } from "../../model/oauth2/refreshToken.js"
 import { generateUlid, UlidFromUuid } from "../../model/Ulid.js"
 import { optionalEntity } from "../../rows/common.js"
-import { OAUTH2_REFRESH_TOKENS, RefreshTokenRow, refreshTokenFromRow } from "../../rows/oauth2/refreshToken.js"
+import {
+  newRefreshTokenRow,
+  OAUTH2_REFRESH_TOKENS,
+  RefreshTokenRow,
+  refreshTokenFromRow
+} from "../../rows/oauth2/refreshToken.js"
 import { checkWellFormed } from "../../storage/common/limits.js"
 import { now } from "../../storage/common/time.js"
 import { guardedTransition } from "../../storage/common/transitions.js"
@@ -124,16 +129,7 @@ export const make = Effect.gen(function* () {
         const at = yield* now
         const id = yield* generateUlid
         yield* db.add.affectedOne(id, session.id, accessToken.id, refreshToken, at)
-        return refreshTokenFromRow({
-          oauth2_refresh_token_id: id,
-          oauth2_session_id: session.id,
-          oauth2_access_token_id: accessToken.id,
-          refresh_token: refreshToken,
-          created_at: at,
-          consumed_at: null,
-          revoked_at: null,
-          next_oauth2_refresh_token_id: null
-        })
+        return refreshTokenFromRow(newRefreshTokenRow(session, accessToken, refreshToken, id, at))
       }),
 
     consume: (refreshToken, replacedBy) =>

@@ -17,7 +17,7 @@ import { now } from "../../storage/common/time.js"
 import { guardedTransition } from "../../storage/common/transitions.js"
 import { checkScope, checkWellFormed } from "../../storage/common/limits.js"
 import { optionalEntity, ScopeListColumn } from "../../rows/common.js"
-import { OAuth2SessionRow, oauth2SessionFromRow } from "../../rows/oauth2/session.js"
+import { newOAuth2SessionRow, OAuth2SessionRow, oauth2SessionFromRow } from "../../rows/oauth2/session.js"
 import {
   BatchActivityParams,
   batchActivityText,
@@ -202,23 +202,16 @@ export const make = Effect.gen(function* () {
       Effect.gen(function* () {
         yield* checkScope("scope", scope)
         const at = yield* now
-        const id = yield* generateUlid
-        const userId = Option.getOrNull(Option.map(user, (u) => u.id))
-        const userSessionId = Option.getOrNull(Option.map(browserSession, (s) => s.id))
-        yield* db.add.affectedOne(id, userId, userSessionId, client.id, scope, at)
-        return oauth2SessionFromRow({
-          oauth2_session_id: id,
-          user_id: userId,
-          user_session_id: userSessionId,
-          oauth2_client_id: client.id,
-          scope_list: scope,
-          created_at: at,
-          finished_at: null,
-          user_agent: null,
-          last_active_at: null,
-          last_active_ip: null,
-          human_name: null
-        })
+        const row = newOAuth2SessionRow(client, user, browserSession, scope, yield* generateUlid, at)
+        yield* db.add.affectedOne(
+          row.oauth2_session_id,
+          row.user_id,
+          row.user_session_id,
+          row.oauth2_client_id,
+          row.scope_list,
+          row.created_at
+        )
+        return oauth2SessionFromRow(row)
       }),
 
     finish: (session) =>

@@ -2,7 +2,8 @@
 import { Either, Option, Schema } from "effect"
 import { Timestamp } from "../../model/common.js"
 import { AccessToken } from "../../model/oauth2/accessToken.js"
-import { UlidFromUuid } from "../../model/Ulid.js"
+import type { OAuth2Session } from "../../model/oauth2/session.js"
+import { type Ulid, UlidFromUuid } from "../../model/Ulid.js"
 import { storedEntity } from "../common.js"
 import { decodeRevocableState, encodeRevocableState } from "../state.js"
 
@@ -48,4 +49,21 @@ export const accessTokenToRow = (token: AccessToken): AccessTokenRow => ({
   expires_at: Option.getOrNull(token.expiresAt),
   revoked_at: encodeAccessTokenState(token.state).revokedAt,
   first_used_at: Option.getOrNull(token.firstUsedAt)
+})
+
+/** The row of a new, valid and unused token of `session` (both backends build the entity they return from it). */
+export const newAccessTokenRow = (
+  session: OAuth2Session,
+  accessToken: string,
+  id: Ulid,
+  createdAt: Date,
+  expiresAt: Date | null
+): AccessTokenRow => ({
+  oauth2_access_token_id: id,
+  oauth2_session_id: session.id,
+  access_token: accessToken,
+  created_at: createdAt,
+  expires_at: expiresAt,
+  revoked_at: null,
+  first_used_at: null
 })

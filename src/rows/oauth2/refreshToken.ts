@@ -1,7 +1,9 @@
 // Stored rows of `oauth2_refresh_tokens`, shared by both backends: the row Schema, the token state from its consumed, revoked and successor columns (and back), and the mapping to entities.
 import { Either, Option, Schema } from "effect"
 import { Revoked, Timestamp, Valid } from "../../model/common.js"
+import type { AccessToken } from "../../model/oauth2/accessToken.js"
 import { RefreshToken, RefreshTokenConsumed, type RefreshTokenState } from "../../model/oauth2/refreshToken.js"
+import type { OAuth2Session } from "../../model/oauth2/session.js"
 import { type Ulid, UlidFromUuid } from "../../model/Ulid.js"
 import { storedEntity } from "../common.js"
 import { describeTuple, refusedState, stateDecodeFailure, type StateDecodeResult } from "../state.js"
@@ -100,3 +102,21 @@ export const refreshTokenToRow = (token: RefreshToken): RefreshTokenRow => {
     next_oauth2_refresh_token_id: state.nextOAuth2RefreshTokenId
   }
 }
+
+/** The row of a new, valid token of `session` for `accessToken` (both backends build the entity they return from it). */
+export const newRefreshTokenRow = (
+  session: OAuth2Session,
+  accessToken: AccessToken,
+  refreshToken: string,
+  id: Ulid,
+  createdAt: Date
+): RefreshTokenRow => ({
+  oauth2_refresh_token_id: id,
+  oauth2_session_id: session.id,
+  oauth2_access_token_id: accessToken.id,
+  refresh_token: refreshToken,
+  created_at: createdAt,
+  consumed_at: null,
+  revoked_at: null,
+  next_oauth2_refresh_token_id: null
+})

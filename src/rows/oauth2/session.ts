@@ -1,8 +1,10 @@
 // Stored rows of `oauth2_sessions`, shared by both backends: the row Schema, the state from `finished_at`, and the mapping to entities.
 import { Either, Option, Schema } from "effect"
+import type { Client } from "../../model/oauth2/client.js"
 import { OAuth2Session } from "../../model/oauth2/session.js"
-import { UlidFromUuid } from "../../model/Ulid.js"
-import { IpAddressFromSelf } from "../../model/values.js"
+import type { BrowserSession, User } from "../../model/user.js"
+import { type Ulid, UlidFromUuid } from "../../model/Ulid.js"
+import { IpAddressFromSelf, type Scope } from "../../model/values.js"
 import { ScopeListColumn, scopeOfList, storedEntity } from "../common.js"
 import { decodeSessionState, encodeSessionState } from "../state.js"
 
@@ -60,4 +62,26 @@ export const oauth2SessionToRow = (session: OAuth2Session): OAuth2SessionRow => 
   last_active_at: Option.getOrNull(session.lastActiveAt),
   last_active_ip: Option.getOrNull(session.lastActiveIp),
   human_name: Option.getOrNull(session.humanName)
+})
+
+/** The row of a new, valid session (both backends build the entity they return from it); the scope is copied. */
+export const newOAuth2SessionRow = (
+  client: Client,
+  user: Option.Option<User>,
+  browserSession: Option.Option<BrowserSession>,
+  scope: Scope,
+  id: Ulid,
+  createdAt: Date
+): OAuth2SessionRow => ({
+  oauth2_session_id: id,
+  user_id: Option.getOrNull(Option.map(user, (u) => u.id)),
+  user_session_id: Option.getOrNull(Option.map(browserSession, (s) => s.id)),
+  oauth2_client_id: client.id,
+  scope_list: [...scope],
+  created_at: createdAt,
+  finished_at: null,
+  user_agent: null,
+  last_active_at: null,
+  last_active_ip: null,
+  human_name: null
 })
