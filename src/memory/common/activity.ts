@@ -1,8 +1,14 @@
 // Session activity in memory, the same for every kind of session: batched activity and the clearing of inactive IPs,
 // as the PostgreSQL statements make them.
 import { Effect, Option } from "effect"
+import { checkActivity } from "../../storage/common/limits.js"
 import { type ActivityRecord, type IpAddress, sortActivity } from "../../model/values.js"
-import { type DriverError, expectRowsAffected, type RowsAffectedError } from "../../storage/common/errors.js"
+import {
+  type DriverError,
+  expectRowsAffected,
+  type InvalidOperationError,
+  type RowsAffectedError
+} from "../../storage/common/errors.js"
 import type { MemoryStoreShape } from "../MemoryStore.js"
 import type { MemoryTable } from "../Table.js"
 import { timestampCleanup } from "./cleanup.js"
@@ -25,8 +31,9 @@ export const recordBatchActivity = <Row extends ActivityColumns>(
   table: MemoryTable<Row>,
   id: (row: Row) => string,
   activity: ReadonlyArray<ActivityRecord>
-): Effect.Effect<void, DriverError | RowsAffectedError> =>
+): Effect.Effect<void, DriverError | InvalidOperationError | RowsAffectedError> =>
   Effect.gen(function* () {
+    yield* checkActivity(activity)
     if (activity.length === 0) return
     const sorted = sortActivity(activity)
     // UPDATE … FROM touches a row once even when several input rows join it.

@@ -5,7 +5,6 @@ import { finishOAuth2Session, OAuth2Session } from "../../model/oauth2/session.j
 import { generateUlid, maxUlidAt, minUlidAt } from "../../model/Ulid.js"
 import { deviceToScopeTokens } from "../../model/values.js"
 import {
-  checkActivity,
   checkOAuth2SessionFilter,
   type OAuth2SessionFilter,
   OAuth2SessionRepository,
@@ -139,8 +138,7 @@ export const make = Effect.gen(function* () {
         Effect.flatMap(select(filter), (rows) => toSafeCountOrFail(rows.length))
       ),
 
-    recordBatchActivity: (activity) =>
-      Effect.zipRight(checkActivity(activity), recordBatchActivity(sessions, sessionId, activity)),
+    recordBatchActivity: (activity) => recordBatchActivity(sessions, sessionId, activity),
 
     recordUserAgent: (session, userAgent) =>
       Effect.gen(function* () {

@@ -2,6 +2,7 @@
 // cleanup that clears the IPs of inactive sessions.
 import { Effect, Option, Schema } from "effect"
 import { UlidFromUuid } from "../../model/Ulid.js"
+import { checkActivity } from "../../storage/common/limits.js"
 import { type ActivityRecord, IpAddressFromSelf, sortActivity } from "../../model/values.js"
 import {
   type DriverError,
@@ -35,6 +36,7 @@ export const recordBatchActivity = (
   activity: ReadonlyArray<ActivityRecord>
 ): Effect.Effect<void, DriverError | InvalidOperationError | RowsAffectedError> =>
   Effect.gen(function* () {
+    yield* checkActivity(activity)
     if (activity.length === 0) return
     const sorted = sortActivity(activity)
     const updated = yield* statement.affected(

@@ -7,7 +7,6 @@ import { finishOAuth2Session, OAuth2Session } from "../../model/oauth2/session.j
 import { generateUlid, maxUlidAt, minUlidAt, UlidFromUuid, ulidToUuid } from "../../model/Ulid.js"
 import { deviceToScopeTokens } from "../../model/values.js"
 import {
-  checkActivity,
   checkOAuth2SessionFilter,
   type OAuth2SessionFilter,
   OAuth2SessionRepository,
@@ -256,8 +255,7 @@ export const make = Effect.gen(function* () {
         )
       ),
 
-    recordBatchActivity: (activity) =>
-      Effect.zipRight(checkActivity(activity), recordBatchActivity(db.recordBatchActivity, activity)),
+    recordBatchActivity: (activity) => recordBatchActivity(db.recordBatchActivity, activity),
 
     recordUserAgent: (session, userAgent) =>
       Effect.gen(function* () {

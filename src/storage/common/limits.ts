@@ -2,7 +2,7 @@
 // form, the length limits of indexed text, scope tokens, and the ranges of the numeric and timestamp columns.
 import { Effect, Either, Option, Schema } from "effect"
 import { PasswordVersion } from "../../model/user.js"
-import { ScopeToken } from "../../model/values.js"
+import { ActivityRecord, ScopeToken } from "../../model/values.js"
 import { InvalidOperationError } from "./errors.js"
 
 /**
@@ -126,4 +126,20 @@ export const checkCleanupLimit = (limit: number): Effect.Effect<number, InvalidO
     ? Effect.succeed(limit)
     : Effect.fail(
         new InvalidOperationError({ cause: Option.some(`Cleanup limit ${limit} is not a non-negative safe integer`) })
+      )
+
+const isActivity = Schema.is(Schema.Array(ActivityRecord))
+
+/**
+ * Activity entries whose id is not canonical ULID text, whose instant is not a valid Date or whose IP is not a
+ * canonical address are refused before anything is written, the same way on both backends and for every kind of session (the
+ * batched-activity runs of src/pg/common/activity.ts and src/memory/common/activity.ts call it).
+ */
+export const checkActivity = (activity: ReadonlyArray<ActivityRecord>): Effect.Effect<void, InvalidOperationError> =>
+  isActivity(activity)
+    ? Effect.void
+    : Effect.fail(
+        new InvalidOperationError({
+          cause: Option.some("activity holds an entry with a malformed id, an invalid instant or a non-canonical IP")
+        })
       )

@@ -1,5 +1,5 @@
 // The port for OAuth 2.0 sessions (one per client login): its filter, its shape, and the Tag both backends implement.
-import { Context, Effect, Option, Schema } from "effect"
+import { Context, Effect, Option } from "effect"
 import type { Client, ClientKind } from "../../model/oauth2/client.js"
 import type { OAuth2Session, SessionStateFilter } from "../../model/oauth2/session.js"
 import type { BrowserSession, User } from "../../model/user.js"
@@ -72,21 +72,6 @@ export const checkOAuth2SessionFilter = (filter: OAuth2SessionFilter): Effect.Ef
     { discard: true }
   )
 
-const isActivity = Schema.is(Schema.Array(ActivityRecord))
-
-/**
- * Activity entries whose id is not canonical ULID text, whose instant is not a valid Date or whose IP is not a
- * canonical address are refused before anything is written, the same way on both backends.
- */
-export const checkActivity = (activity: ReadonlyArray<ActivityRecord>): Effect.Effect<void, InvalidOperationError> =>
-  isActivity(activity)
-    ? Effect.void
-    : Effect.fail(
-        new InvalidOperationError({
-          cause: Option.some("activity holds an entry with a malformed id, an invalid instant or a non-canonical IP")
-        })
-      )
-
 export interface OAuth2SessionRepositoryShape {
   readonly lookup: (id: Ulid) => Effect.Effect<Option.Option<OAuth2Session>, DatabaseError>
   /**
@@ -128,7 +113,7 @@ export interface OAuth2SessionRepositoryShape {
   readonly count: (filter: OAuth2SessionFilter) => Effect.Effect<number, DatabaseError>
   /**
    * Storage rule "Batched activity": ids must be distinct and exist, else RowsAffectedError; a malformed entry is an
-   * InvalidOperationError (see `checkActivity`), nothing written.
+   * InvalidOperationError (see `checkActivity` in storage/common/limits.ts), nothing written.
    */
   readonly recordBatchActivity: (activity: ReadonlyArray<ActivityRecord>) => Effect.Effect<void, DatabaseError>
   /**

@@ -801,6 +801,25 @@ contract("BrowserSessionRepository", (test) => {
       })
     }))
 
+  test("recordBatchActivity with a malformed id is an InvalidOperationError and writes nothing", () =>
+    Effect.gen(function* () {
+      const { browserSessions, users } = yield* RepositoryAccess
+      const alice = yield* users.add("alice")
+      const [s1] = yield* addSessions(alice, "s1")
+      for (const bad of malformedIdsLike(s1!.id)) {
+        const activity: ReadonlyArray<ActivityRecord> = [
+          [s1!.id, at(10), Option.some(ip("203.0.113.9"))],
+          [bad, at(10), Option.none()]
+        ]
+        expect([bad, (yield* Effect.flip(browserSessions.recordBatchActivity(activity)))._tag]).toEqual([
+          bad,
+          "InvalidOperationError"
+        ])
+      }
+      // the valid entry beside the malformed one was not written either
+      expect((yield* lookupOrThrow(s1!.id)).lastActiveAt).toEqual(Option.none())
+    }))
+
   test("cleanupFinished deletes unreferenced finished sessions in batches by finishedAt, with their authentications", () =>
     Effect.gen(function* () {
       const { browserSessions, users } = yield* RepositoryAccess
