@@ -116,6 +116,10 @@ export class Database {
     return Either.void
   }
 
+  /**
+   * The first violated foreign key, in the table's listed order: the order PostgreSQL checks them (its check triggers
+   * fire by name, i.e. by creation), so that a row violating two keys names the same one on both backends.
+   */
   private checkForeignKeys(spec: TableSpec, row: Row): Either.Either<void, DriverError> {
     for (const fk of spec.foreignKeys) {
       const values = fk.columns.map((c) => row[c])

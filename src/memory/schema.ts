@@ -35,13 +35,13 @@ export const tables: ReadonlyArray<TableSpec> = [
     name: "user_passwords",
     primaryKey: ["user_password_id"],
     foreignKeys: [
+      { name: "user_passwords_user_id_fkey", columns: ["user_id"], references: "users", onDelete: "restrict" },
       {
         name: "user_passwords_upgraded_from_id_fkey",
         columns: ["upgraded_from_id"],
         references: "user_passwords",
         onDelete: "restrict"
-      },
-      { name: "user_passwords_user_id_fkey", columns: ["user_id"], references: "users", onDelete: "restrict" }
+      }
     ],
     unique: []
   },
@@ -58,10 +58,10 @@ export const tables: ReadonlyArray<TableSpec> = [
     primaryKey: ["user_session_authentication_id"],
     foreignKeys: [
       {
-        name: "user_session_authentications_upstream_session_fkey",
-        columns: ["upstream_oauth_authorization_session_id"],
-        references: "upstream_oauth_authorization_sessions",
-        onDelete: "set null"
+        name: "user_session_authentications_user_session_id_fkey",
+        columns: ["user_session_id"],
+        references: "user_sessions",
+        onDelete: "cascade"
       },
       {
         name: "user_session_authentications_user_password_id_fkey",
@@ -70,10 +70,10 @@ export const tables: ReadonlyArray<TableSpec> = [
         onDelete: "set null"
       },
       {
-        name: "user_session_authentications_user_session_id_fkey",
-        columns: ["user_session_id"],
-        references: "user_sessions",
-        onDelete: "cascade"
+        name: "user_session_authentications_upstream_session_fkey",
+        columns: ["upstream_oauth_authorization_session_id"],
+        references: "upstream_oauth_authorization_sessions",
+        onDelete: "set null"
       }
     ],
     unique: []
@@ -89,15 +89,15 @@ export const tables: ReadonlyArray<TableSpec> = [
     primaryKey: ["user_recovery_ticket_id"],
     foreignKeys: [
       {
-        name: "user_recovery_tickets_user_email_id_fkey",
-        columns: ["user_email_id"],
-        references: "user_emails",
-        onDelete: "cascade"
-      },
-      {
         name: "user_recovery_tickets_user_recovery_session_id_fkey",
         columns: ["user_recovery_session_id"],
         references: "user_recovery_sessions",
+        onDelete: "cascade"
+      },
+      {
+        name: "user_recovery_tickets_user_email_id_fkey",
+        columns: ["user_email_id"],
+        references: "user_emails",
         onDelete: "cascade"
       }
     ],
@@ -114,6 +114,12 @@ export const tables: ReadonlyArray<TableSpec> = [
     primaryKey: ["user_registration_id"],
     foreignKeys: [
       {
+        name: "user_registrations_user_registration_token_id_fkey",
+        columns: ["user_registration_token_id"],
+        references: "user_registration_tokens",
+        onDelete: "set null"
+      },
+      {
         name: "user_registrations_email_authentication_id_fkey",
         columns: ["email_authentication_id"],
         references: "user_email_authentications",
@@ -124,12 +130,6 @@ export const tables: ReadonlyArray<TableSpec> = [
         columns: ["upstream_oauth_authorization_session_id"],
         references: "upstream_oauth_authorization_sessions",
         onDelete: "set null"
-      },
-      {
-        name: "user_registrations_user_registration_token_id_fkey",
-        columns: ["user_registration_token_id"],
-        references: "user_registration_tokens",
-        onDelete: "set null"
       }
     ],
     unique: []
@@ -139,16 +139,16 @@ export const tables: ReadonlyArray<TableSpec> = [
     primaryKey: ["user_email_authentication_id"],
     foreignKeys: [
       {
-        name: "user_email_authentications_user_registration_id_fkey",
-        columns: ["user_registration_id"],
-        references: "user_registrations",
-        onDelete: "cascade"
-      },
-      {
         name: "user_email_authentications_user_session_id_fkey",
         columns: ["user_session_id"],
         references: "user_sessions",
         onDelete: "set null"
+      },
+      {
+        name: "user_email_authentications_user_registration_id_fkey",
+        columns: ["user_registration_id"],
+        references: "user_registrations",
+        onDelete: "cascade"
       }
     ],
     unique: []
@@ -184,17 +184,17 @@ export const tables: ReadonlyArray<TableSpec> = [
     name: "oauth2_sessions",
     primaryKey: ["oauth2_session_id"],
     foreignKeys: [
-      {
-        name: "oauth2_sessions_oauth2_client_id_fkey",
-        columns: ["oauth2_client_id"],
-        references: "oauth2_clients",
-        onDelete: "restrict"
-      },
       { name: "oauth2_sessions_user_id_fkey", columns: ["user_id"], references: "users", onDelete: "restrict" },
       {
         name: "oauth2_sessions_user_session_id_fkey",
         columns: ["user_session_id"],
         references: "user_sessions",
+        onDelete: "restrict"
+      },
+      {
+        name: "oauth2_sessions_oauth2_client_id_fkey",
+        columns: ["oauth2_client_id"],
+        references: "oauth2_clients",
         onDelete: "restrict"
       }
     ],
@@ -218,10 +218,10 @@ export const tables: ReadonlyArray<TableSpec> = [
     primaryKey: ["oauth2_refresh_token_id"],
     foreignKeys: [
       {
-        name: "oauth2_refresh_tokens_next_oauth2_refresh_token_id_fkey",
-        columns: ["next_oauth2_refresh_token_id"],
-        references: "oauth2_refresh_tokens",
-        onDelete: "set null"
+        name: "oauth2_refresh_tokens_oauth2_session_id_fkey",
+        columns: ["oauth2_session_id"],
+        references: "oauth2_sessions",
+        onDelete: "cascade"
       },
       {
         name: "oauth2_refresh_tokens_oauth2_access_token_id_fkey",
@@ -230,10 +230,10 @@ export const tables: ReadonlyArray<TableSpec> = [
         onDelete: "set null"
       },
       {
-        name: "oauth2_refresh_tokens_oauth2_session_id_fkey",
-        columns: ["oauth2_session_id"],
-        references: "oauth2_sessions",
-        onDelete: "cascade"
+        name: "oauth2_refresh_tokens_next_oauth2_refresh_token_id_fkey",
+        columns: ["next_oauth2_refresh_token_id"],
+        references: "oauth2_refresh_tokens",
+        onDelete: "set null"
       }
     ],
     unique: [{ name: "oauth2_refresh_tokens_refresh_token_unique", columns: ["refresh_token"] }]
@@ -249,16 +249,16 @@ export const tables: ReadonlyArray<TableSpec> = [
         onDelete: "restrict"
       },
       {
-        name: "oauth2_authorization_grants_oauth2_session_id_fkey",
-        columns: ["oauth2_session_id"],
-        references: "oauth2_sessions",
-        onDelete: "cascade"
-      },
-      {
         name: "oauth2_authorization_grants_user_session_id_fkey",
         columns: ["user_session_id"],
         references: "user_sessions",
         onDelete: "set null"
+      },
+      {
+        name: "oauth2_authorization_grants_oauth2_session_id_fkey",
+        columns: ["oauth2_session_id"],
+        references: "oauth2_sessions",
+        onDelete: "cascade"
       }
     ],
     unique: [{ name: "oauth2_authorization_grants_authorization_code_unique", columns: ["authorization_code"] }]
@@ -310,15 +310,15 @@ export const tables: ReadonlyArray<TableSpec> = [
     primaryKey: ["compat_sso_login_id"],
     foreignKeys: [
       {
-        name: "compat_sso_logins_compat_session_id_fkey",
-        columns: ["compat_session_id"],
-        references: "compat_sessions",
-        onDelete: "cascade"
-      },
-      {
         name: "compat_sso_logins_user_session_id_fkey",
         columns: ["user_session_id"],
         references: "user_sessions",
+        onDelete: "cascade"
+      },
+      {
+        name: "compat_sso_logins_compat_session_id_fkey",
+        columns: ["compat_session_id"],
+        references: "compat_sessions",
         onDelete: "cascade"
       }
     ],
@@ -342,15 +342,15 @@ export const tables: ReadonlyArray<TableSpec> = [
     primaryKey: ["compat_refresh_token_id"],
     foreignKeys: [
       {
-        name: "compat_refresh_tokens_compat_access_token_id_fkey",
-        columns: ["compat_access_token_id"],
-        references: "compat_access_tokens",
-        onDelete: "cascade"
-      },
-      {
         name: "compat_refresh_tokens_compat_session_id_fkey",
         columns: ["compat_session_id"],
         references: "compat_sessions",
+        onDelete: "cascade"
+      },
+      {
+        name: "compat_refresh_tokens_compat_access_token_id_fkey",
+        columns: ["compat_access_token_id"],
+        references: "compat_access_tokens",
         onDelete: "cascade"
       }
     ],
@@ -408,8 +408,8 @@ export const tables: ReadonlyArray<TableSpec> = [
     primaryKey: ["personal_session_id"],
     foreignKeys: [
       {
-        name: "personal_sessions_actor_user_id_fkey",
-        columns: ["actor_user_id"],
+        name: "personal_sessions_owner_user_id_fkey",
+        columns: ["owner_user_id"],
         references: "users",
         onDelete: "restrict"
       },
@@ -420,8 +420,8 @@ export const tables: ReadonlyArray<TableSpec> = [
         onDelete: "restrict"
       },
       {
-        name: "personal_sessions_owner_user_id_fkey",
-        columns: ["owner_user_id"],
+        name: "personal_sessions_actor_user_id_fkey",
+        columns: ["actor_user_id"],
         references: "users",
         onDelete: "restrict"
       }
@@ -487,6 +487,12 @@ export const tables: ReadonlyArray<TableSpec> = [
     primaryKey: ["queue_job_id"],
     foreignKeys: [
       {
+        name: "queue_jobs_started_by_fkey",
+        columns: ["started_by"],
+        references: "queue_workers",
+        onDelete: "restrict"
+      },
+      {
         name: "queue_jobs_next_attempt_id_fkey",
         columns: ["next_attempt_id"],
         references: "queue_jobs",
@@ -497,8 +503,7 @@ export const tables: ReadonlyArray<TableSpec> = [
         columns: ["schedule_name"],
         references: "queue_schedules",
         onDelete: "restrict"
-      },
-      { name: "queue_jobs_started_by_fkey", columns: ["started_by"], references: "queue_workers", onDelete: "restrict" }
+      }
     ],
     unique: []
   }

@@ -32,7 +32,10 @@ const catalog = Effect.gen(function* () {
                           JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.attnum),
             'references', con.confrelid::regclass::text,
             'onDelete', CASE con.confdeltype WHEN 'c' THEN 'cascade' WHEN 'n' THEN 'set null' ELSE 'restrict' END)
-          ORDER BY con.conname) FROM pg_constraint con WHERE con.conrelid = c.oid AND con.contype = 'f') AS fks,
+          -- in the order PostgreSQL checks them (its check triggers fire by name), which memory follows
+          ORDER BY (SELECT min(tg.tgname) FROM pg_trigger tg
+                     WHERE tg.tgconstraint = con.oid AND tg.tgname LIKE 'RI\\_ConstraintTrigger\\_c\\_%'))
+          FROM pg_constraint con WHERE con.conrelid = c.oid AND con.contype = 'f') AS fks,
         (SELECT json_agg(json_build_object('name', ic.relname, 'columns',
             (SELECT json_agg(a.attname ORDER BY k.n) FROM unnest(i.indkey) WITH ORDINALITY k(attnum, n)
                JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum))
@@ -45,7 +48,7 @@ const catalog = Effect.gen(function* () {
 
 layer(migratedDatabaseLayer())("memory schema", (it) => {
   it.effect(
-    "lists every table, primary key, foreign key (with its ON DELETE rule) and unique index of PostgreSQL",
+    "lists every table, primary key, foreign key (with its ON DELETE rule, in the order PostgreSQL checks them) and unique index of PostgreSQL",
     () =>
       Effect.gen(function* () {
         const actual = (yield* catalog)
