@@ -28,6 +28,36 @@ export const ulidCleanupText = (table: string, idColumn: string): string =>
     `RETURNING ${table}.${idColumn}`
   ].join(" ")
 
+/**
+ * The end of a timestamp-keyed cleanup statement, after its `WITH to_delete AS (SELECT idColumn …` selection: the
+ * DELETE of the selected rows and the one result row (`count`, greatest `key`).
+ */
+export const deleteSelectedText = (table: string, idColumn: string, key: string): ReadonlyArray<string> => [
+  "), deleted AS (",
+  `DELETE FROM ${table} USING to_delete`,
+  `WHERE ${table}.${idColumn} = to_delete.${idColumn}`,
+  `RETURNING ${table}.${key}`,
+  ")",
+  `SELECT COUNT(*) AS count, MAX(deleted.${key}) AS last FROM deleted`
+]
+
+/**
+ * Storage rule "Cleanups", timestamp key: deletes the rows of `table` with `$1 <= key < $2` (no lower bound when `$1`
+ * is NULL; rows whose key is NULL never), locked, in key order then id, at most `$3`, ending with the one result row.
+ */
+export const timestampCleanupText = (table: string, idColumn: string, key: string): string =>
+  [
+    "WITH to_delete AS (",
+    `SELECT ${idColumn} FROM ${table}`,
+    `WHERE ${key} IS NOT NULL`,
+    `AND ($1::timestamptz IS NULL OR ${key} >= $1)`,
+    `AND ${key} < $2`,
+    `ORDER BY ${key} ASC, ${idColumn} ASC`,
+    "LIMIT $3",
+    "FOR UPDATE",
+    ...deleteSelectedText(table, idColumn, key)
+  ].join(" ")
+
 /** `since` (NULL: from the start), `until` and the limit of a timestamp-keyed cleanup statement. */
 export const TimestampCleanupParams = Schema.Tuple(
   Schema.NullOr(Schema.DateFromSelf),

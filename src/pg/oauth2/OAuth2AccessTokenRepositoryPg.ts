@@ -14,7 +14,12 @@ import { checkWellFormed } from "../../storage/common/limits.js"
 import { expiryAfter, now } from "../../storage/common/time.js"
 import { guardedTransition } from "../../storage/common/transitions.js"
 import { OAuth2AccessTokenRepository } from "../../storage/oauth2/OAuth2AccessTokenRepository.js"
-import { timestampCleanup, TimestampCleanupParams, TimestampCleanupRow } from "../common/cleanup.js"
+import {
+  timestampCleanup,
+  TimestampCleanupParams,
+  TimestampCleanupRow,
+  timestampCleanupText
+} from "../common/cleanup.js"
 import { traced } from "../common/tracing.js"
 import { bindAll, declarationsOf, NoRows, repositoryQueries } from "../query.js"
 
@@ -32,22 +37,7 @@ const q = repositoryQueries({
 
 /** A timestamp-keyed cleanup of tokens by `key`; rows sharing an instant go in id order, as memory takes them. */
 const cleanupBy = (key: "revoked_at" | "expires_at") =>
-  [
-    "WITH to_delete AS (",
-    "SELECT oauth2_access_token_id FROM oauth2_access_tokens",
-    `WHERE ${key} IS NOT NULL`,
-    `AND ($1::timestamptz IS NULL OR ${key} >= $1)`,
-    `AND ${key} < $2`,
-    `ORDER BY ${key} ASC, oauth2_access_token_id ASC`,
-    "LIMIT $3",
-    "FOR UPDATE",
-    "), deleted AS (",
-    "DELETE FROM oauth2_access_tokens USING to_delete",
-    "WHERE oauth2_access_tokens.oauth2_access_token_id = to_delete.oauth2_access_token_id",
-    `RETURNING oauth2_access_tokens.${key}`,
-    ")",
-    `SELECT COUNT(*) AS count, MAX(deleted.${key}) AS last FROM deleted`
-  ].join(" ")
+  timestampCleanupText(OAUTH2_ACCESS_TOKENS, "oauth2_access_token_id", key)
 
 const statements = q.statements({
   lookup: {

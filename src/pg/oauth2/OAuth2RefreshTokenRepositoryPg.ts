@@ -14,7 +14,13 @@ import { checkWellFormed } from "../../storage/common/limits.js"
 import { now } from "../../storage/common/time.js"
 import { guardedTransition } from "../../storage/common/transitions.js"
 import { OAuth2RefreshTokenRepository } from "../../storage/oauth2/OAuth2RefreshTokenRepository.js"
-import { timestampCleanup, TimestampCleanupParams, TimestampCleanupRow } from "../common/cleanup.js"
+import {
+  deleteSelectedText,
+  timestampCleanup,
+  TimestampCleanupParams,
+  TimestampCleanupRow,
+  timestampCleanupText
+} from "../common/cleanup.js"
 import { traced } from "../common/tracing.js"
 import { bindAll, declarationsOf, NoRows, repositoryQueries } from "../query.js"
 
@@ -28,16 +34,6 @@ const q = repositoryQueries({
   idColumn: "oauth2_refresh_token_id",
   row: RefreshTokenRow
 })
-
-/** The DELETE of the selected rows and the cleanup's one result row, keyed by `key`. */
-const deleteSelected = (key: "revoked_at" | "consumed_at") => [
-  "), deleted AS (",
-  "DELETE FROM oauth2_refresh_tokens USING to_delete",
-  "WHERE oauth2_refresh_tokens.oauth2_refresh_token_id = to_delete.oauth2_refresh_token_id",
-  `RETURNING oauth2_refresh_tokens.${key}`,
-  ")",
-  `SELECT COUNT(*) AS count, MAX(deleted.${key}) AS last FROM deleted`
-]
 
 const statements = q.statements({
   lookup: {
@@ -73,17 +69,7 @@ const statements = q.statements({
     row: NoRows
   },
   cleanupRevoked: {
-    text: [
-      "WITH to_delete AS (",
-      "SELECT oauth2_refresh_token_id FROM oauth2_refresh_tokens",
-      "WHERE revoked_at IS NOT NULL",
-      "AND ($1::timestamptz IS NULL OR revoked_at >= $1)",
-      "AND revoked_at < $2",
-      "ORDER BY revoked_at ASC, oauth2_refresh_token_id ASC",
-      "LIMIT $3",
-      "FOR UPDATE",
-      ...deleteSelected("revoked_at")
-    ].join(" "),
+    text: timestampCleanupText(OAUTH2_REFRESH_TOKENS, "oauth2_refresh_token_id", "revoked_at"),
     params: TimestampCleanupParams,
     row: TimestampCleanupRow
   },
@@ -101,7 +87,7 @@ const statements = q.statements({
       "ORDER BY token.consumed_at ASC, token.oauth2_refresh_token_id ASC",
       "LIMIT $3",
       "FOR UPDATE OF token",
-      ...deleteSelected("consumed_at")
+      ...deleteSelectedText(OAUTH2_REFRESH_TOKENS, "oauth2_refresh_token_id", "consumed_at")
     ].join(" "),
     params: TimestampCleanupParams,
     row: TimestampCleanupRow
