@@ -6,12 +6,15 @@ import {
   RepositoryAccess,
   type RepositoryLayers
 } from "../storage/RepositoryAccess.js"
+import * as CompatAccessTokenRepositoryMemory from "./compat/CompatAccessTokenRepositoryMemory.js"
+import * as CompatRefreshTokenRepositoryMemory from "./compat/CompatRefreshTokenRepositoryMemory.js"
 import * as OAuth2AccessTokenRepositoryMemory from "./oauth2/OAuth2AccessTokenRepositoryMemory.js"
 import * as OAuth2AuthorizationGrantRepositoryMemory from "./oauth2/OAuth2AuthorizationGrantRepositoryMemory.js"
 import * as OAuth2ClientRepositoryMemory from "./oauth2/OAuth2ClientRepositoryMemory.js"
 import * as OAuth2DeviceCodeGrantRepositoryMemory from "./oauth2/OAuth2DeviceCodeGrantRepositoryMemory.js"
 import * as OAuth2RefreshTokenRepositoryMemory from "./oauth2/OAuth2RefreshTokenRepositoryMemory.js"
 import * as OAuth2SessionRepositoryMemory from "./oauth2/OAuth2SessionRepositoryMemory.js"
+import * as UpstreamOAuthProviderRepositoryMemory from "./upstream/UpstreamOAuthProviderRepositoryMemory.js"
 import * as BrowserSessionRepositoryMemory from "./user/BrowserSessionRepositoryMemory.js"
 import * as MemoryStore from "./MemoryStore.js"
 import * as UserEmailRepositoryMemory from "./user/UserEmailRepositoryMemory.js"
@@ -37,7 +40,10 @@ const layers: RepositoryLayers<MemoryStore.MemoryStore> = {
   oauth2Clients: OAuth2ClientRepositoryMemory.layer,
   oauth2DeviceCodeGrants: OAuth2DeviceCodeGrantRepositoryMemory.layer,
   oauth2RefreshTokens: OAuth2RefreshTokenRepositoryMemory.layer,
-  oauth2Sessions: OAuth2SessionRepositoryMemory.layer
+  oauth2Sessions: OAuth2SessionRepositoryMemory.layer,
+  compatAccessTokens: CompatAccessTokenRepositoryMemory.layer,
+  compatRefreshTokens: CompatRefreshTokenRepositoryMemory.layer,
+  upstreamOAuthProviders: UpstreamOAuthProviderRepositoryMemory.layer
 }
 
 const access = Layer.effect(

@@ -2,12 +2,15 @@
 import type { SqlClient } from "@effect/sql"
 import type { RepositoryLayers } from "../storage/RepositoryAccess.js"
 import type { AnyQuery } from "./query.js"
+import * as CompatAccessTokenRepositoryPg from "./compat/CompatAccessTokenRepositoryPg.js"
+import * as CompatRefreshTokenRepositoryPg from "./compat/CompatRefreshTokenRepositoryPg.js"
 import * as OAuth2AccessTokenRepositoryPg from "./oauth2/OAuth2AccessTokenRepositoryPg.js"
 import * as OAuth2AuthorizationGrantRepositoryPg from "./oauth2/OAuth2AuthorizationGrantRepositoryPg.js"
 import * as OAuth2ClientRepositoryPg from "./oauth2/OAuth2ClientRepositoryPg.js"
 import * as OAuth2DeviceCodeGrantRepositoryPg from "./oauth2/OAuth2DeviceCodeGrantRepositoryPg.js"
 import * as OAuth2RefreshTokenRepositoryPg from "./oauth2/OAuth2RefreshTokenRepositoryPg.js"
 import * as OAuth2SessionRepositoryPg from "./oauth2/OAuth2SessionRepositoryPg.js"
+import * as UpstreamOAuthProviderRepositoryPg from "./upstream/UpstreamOAuthProviderRepositoryPg.js"
 import * as BrowserSessionRepositoryPg from "./user/BrowserSessionRepositoryPg.js"
 import * as UserEmailRepositoryPg from "./user/UserEmailRepositoryPg.js"
 import * as UserPasswordRepositoryPg from "./user/UserPasswordRepositoryPg.js"
@@ -34,7 +37,10 @@ export const repositoryModules = {
   oauth2Clients: OAuth2ClientRepositoryPg,
   oauth2DeviceCodeGrants: OAuth2DeviceCodeGrantRepositoryPg,
   oauth2RefreshTokens: OAuth2RefreshTokenRepositoryPg,
-  oauth2Sessions: OAuth2SessionRepositoryPg
+  oauth2Sessions: OAuth2SessionRepositoryPg,
+  compatAccessTokens: CompatAccessTokenRepositoryPg,
+  compatRefreshTokens: CompatRefreshTokenRepositoryPg,
+  upstreamOAuthProviders: UpstreamOAuthProviderRepositoryPg
 } satisfies { readonly [K in keyof Layers]: { readonly layer: Layers[K]; readonly queries: ReadonlyArray<AnyQuery> } }
 
 /** The layers of the table, for RepositoryAccessPg. */

@@ -1,12 +1,15 @@
 // One service that gives every repository and the unit of work (MAS's RepositoryAccess): what application code depends on.
 import { Context, Effect, Layer } from "effect"
 import type { DriverError } from "./common/errors.js"
+import { CompatAccessTokenRepository } from "./compat/CompatAccessTokenRepository.js"
+import { CompatRefreshTokenRepository } from "./compat/CompatRefreshTokenRepository.js"
 import { OAuth2AccessTokenRepository } from "./oauth2/OAuth2AccessTokenRepository.js"
 import { OAuth2AuthorizationGrantRepository } from "./oauth2/OAuth2AuthorizationGrantRepository.js"
 import { OAuth2ClientRepository } from "./oauth2/OAuth2ClientRepository.js"
 import { OAuth2DeviceCodeGrantRepository } from "./oauth2/OAuth2DeviceCodeGrantRepository.js"
 import { OAuth2RefreshTokenRepository } from "./oauth2/OAuth2RefreshTokenRepository.js"
 import { OAuth2SessionRepository } from "./oauth2/OAuth2SessionRepository.js"
+import { UpstreamOAuthProviderRepository } from "./upstream/UpstreamOAuthProviderRepository.js"
 import { BrowserSessionRepository } from "./user/BrowserSessionRepository.js"
 import { UserEmailRepository } from "./user/UserEmailRepository.js"
 import { UserPasswordRepository } from "./user/UserPasswordRepository.js"
@@ -37,7 +40,10 @@ export const repositoryTags = {
   oauth2Clients: OAuth2ClientRepository,
   oauth2DeviceCodeGrants: OAuth2DeviceCodeGrantRepository,
   oauth2RefreshTokens: OAuth2RefreshTokenRepository,
-  oauth2Sessions: OAuth2SessionRepository
+  oauth2Sessions: OAuth2SessionRepository,
+  compatAccessTokens: CompatAccessTokenRepository,
+  compatRefreshTokens: CompatRefreshTokenRepository,
+  upstreamOAuthProviders: UpstreamOAuthProviderRepository
 } as const
 
 type RepositoryTagTable = typeof repositoryTags
