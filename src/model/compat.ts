@@ -47,6 +47,10 @@ export const finishCompatSession = (session: CompatSession, now: Date): Transiti
     ? Either.right(copy(CompatSession, session, { state: new Finished({ finishedAt: now }) }))
     : invalidTransition("CompatSession", session.state._tag, "finish")
 
+/** The state names of the compat session filter. */
+export const CompatSessionStateFilter = Schema.Literal("active", "finished")
+export type CompatSessionStateFilter = typeof CompatSessionStateFilter.Type
+
 /** Whether an SSO login was exchanged into the session. */
 export const CompatSessionAuthType = Schema.Literal("sso_login", "unknown")
 export type CompatSessionAuthType = typeof CompatSessionAuthType.Type
