@@ -21,6 +21,14 @@ export class PersonalSessionOwnerOAuth2Client extends Schema.TaggedClass<Persona
 export const PersonalSessionOwner = Schema.Union(PersonalSessionOwnerUser, PersonalSessionOwnerOAuth2Client)
 export type PersonalSessionOwner = typeof PersonalSessionOwner.Type
 
+/** The owner of a session owned by `user` (MAS's `From<&User>`). */
+export const ownedByUser = (user: { readonly id: Ulid }): PersonalSessionOwner =>
+  new PersonalSessionOwnerUser({ userId: user.id })
+
+/** The owner of a session owned by the OAuth2 `client` (MAS's `From<&Client>`: the client credentials case). */
+export const ownedByOAuth2Client = (client: { readonly id: Ulid }): PersonalSessionOwner =>
+  new PersonalSessionOwnerOAuth2Client({ clientId: client.id })
+
 export class PersonalSession extends Schema.Class<PersonalSession>("PersonalSession")({
   id: Ulid,
   state: RevocableState,
@@ -69,6 +77,11 @@ export class PersonalAccessToken extends Schema.Class<PersonalAccessToken>("Pers
   }
 }
 
-/** Stamps `revokedAt`; no state union here, so a revoked token is re-stamped rather than refused. */
+/**
+ * Stamps `revokedAt`. The token keeps MAS's shape (an optional `revokedAt`, no state union), but a token already
+ * revoked is refused as any other single-use transition is, rather than re-stamped.
+ */
 export const revokePersonalAccessToken = (token: PersonalAccessToken, now: Date): Transition<PersonalAccessToken> =>
-  Either.right(copy(PersonalAccessToken, token, { revokedAt: Option.some(now) }))
+  Option.isNone(token.revokedAt)
+    ? Either.right(copy(PersonalAccessToken, token, { revokedAt: Option.some(now) }))
+    : invalidTransition("PersonalAccessToken", "Revoked", "revoke")
