@@ -14,6 +14,8 @@ import * as OAuth2ClientRepositoryMemory from "./oauth2/OAuth2ClientRepositoryMe
 import * as OAuth2DeviceCodeGrantRepositoryMemory from "./oauth2/OAuth2DeviceCodeGrantRepositoryMemory.js"
 import * as OAuth2RefreshTokenRepositoryMemory from "./oauth2/OAuth2RefreshTokenRepositoryMemory.js"
 import * as OAuth2SessionRepositoryMemory from "./oauth2/OAuth2SessionRepositoryMemory.js"
+import * as PersonalAccessTokenRepositoryMemory from "./personal/PersonalAccessTokenRepositoryMemory.js"
+import * as PersonalSessionRepositoryMemory from "./personal/PersonalSessionRepositoryMemory.js"
 import * as UpstreamOAuthProviderRepositoryMemory from "./upstream/UpstreamOAuthProviderRepositoryMemory.js"
 import * as BrowserSessionRepositoryMemory from "./user/BrowserSessionRepositoryMemory.js"
 import * as MemoryStore from "./MemoryStore.js"
@@ -43,7 +45,9 @@ const layers: RepositoryLayers<MemoryStore.MemoryStore> = {
   oauth2Sessions: OAuth2SessionRepositoryMemory.layer,
   compatAccessTokens: CompatAccessTokenRepositoryMemory.layer,
   compatRefreshTokens: CompatRefreshTokenRepositoryMemory.layer,
-  upstreamOAuthProviders: UpstreamOAuthProviderRepositoryMemory.layer
+  upstreamOAuthProviders: UpstreamOAuthProviderRepositoryMemory.layer,
+  personalSessions: PersonalSessionRepositoryMemory.layer,
+  personalAccessTokens: PersonalAccessTokenRepositoryMemory.layer
 }
 
 const access = Layer.effect(

@@ -10,6 +10,8 @@ import * as OAuth2ClientRepositoryPg from "./oauth2/OAuth2ClientRepositoryPg.js"
 import * as OAuth2DeviceCodeGrantRepositoryPg from "./oauth2/OAuth2DeviceCodeGrantRepositoryPg.js"
 import * as OAuth2RefreshTokenRepositoryPg from "./oauth2/OAuth2RefreshTokenRepositoryPg.js"
 import * as OAuth2SessionRepositoryPg from "./oauth2/OAuth2SessionRepositoryPg.js"
+import * as PersonalAccessTokenRepositoryPg from "./personal/PersonalAccessTokenRepositoryPg.js"
+import * as PersonalSessionRepositoryPg from "./personal/PersonalSessionRepositoryPg.js"
 import * as UpstreamOAuthProviderRepositoryPg from "./upstream/UpstreamOAuthProviderRepositoryPg.js"
 import * as BrowserSessionRepositoryPg from "./user/BrowserSessionRepositoryPg.js"
 import * as UserEmailRepositoryPg from "./user/UserEmailRepositoryPg.js"
@@ -40,7 +42,9 @@ export const repositoryModules = {
   oauth2Sessions: OAuth2SessionRepositoryPg,
   compatAccessTokens: CompatAccessTokenRepositoryPg,
   compatRefreshTokens: CompatRefreshTokenRepositoryPg,
-  upstreamOAuthProviders: UpstreamOAuthProviderRepositoryPg
+  upstreamOAuthProviders: UpstreamOAuthProviderRepositoryPg,
+  personalSessions: PersonalSessionRepositoryPg,
+  personalAccessTokens: PersonalAccessTokenRepositoryPg
 } satisfies { readonly [K in keyof Layers]: { readonly layer: Layers[K]; readonly queries: ReadonlyArray<AnyQuery> } }
 
 /** The layers of the table, for RepositoryAccessPg. */

@@ -9,6 +9,8 @@ import { OAuth2ClientRepository } from "./oauth2/OAuth2ClientRepository.js"
 import { OAuth2DeviceCodeGrantRepository } from "./oauth2/OAuth2DeviceCodeGrantRepository.js"
 import { OAuth2RefreshTokenRepository } from "./oauth2/OAuth2RefreshTokenRepository.js"
 import { OAuth2SessionRepository } from "./oauth2/OAuth2SessionRepository.js"
+import { PersonalAccessTokenRepository } from "./personal/PersonalAccessTokenRepository.js"
+import { PersonalSessionRepository } from "./personal/PersonalSessionRepository.js"
 import { UpstreamOAuthProviderRepository } from "./upstream/UpstreamOAuthProviderRepository.js"
 import { BrowserSessionRepository } from "./user/BrowserSessionRepository.js"
 import { UserEmailRepository } from "./user/UserEmailRepository.js"
@@ -43,7 +45,9 @@ export const repositoryTags = {
   oauth2Sessions: OAuth2SessionRepository,
   compatAccessTokens: CompatAccessTokenRepository,
   compatRefreshTokens: CompatRefreshTokenRepository,
-  upstreamOAuthProviders: UpstreamOAuthProviderRepository
+  upstreamOAuthProviders: UpstreamOAuthProviderRepository,
+  personalSessions: PersonalSessionRepository,
+  personalAccessTokens: PersonalAccessTokenRepository
 } as const
 
 type RepositoryTagTable = typeof repositoryTags
