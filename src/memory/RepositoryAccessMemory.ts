@@ -8,6 +8,8 @@ import {
 } from "../storage/RepositoryAccess.js"
 import * as CompatAccessTokenRepositoryMemory from "./compat/CompatAccessTokenRepositoryMemory.js"
 import * as CompatRefreshTokenRepositoryMemory from "./compat/CompatRefreshTokenRepositoryMemory.js"
+import * as CompatSessionRepositoryMemory from "./compat/CompatSessionRepositoryMemory.js"
+import * as CompatSsoLoginRepositoryMemory from "./compat/CompatSsoLoginRepositoryMemory.js"
 import * as OAuth2AccessTokenRepositoryMemory from "./oauth2/OAuth2AccessTokenRepositoryMemory.js"
 import * as OAuth2AuthorizationGrantRepositoryMemory from "./oauth2/OAuth2AuthorizationGrantRepositoryMemory.js"
 import * as OAuth2ClientRepositoryMemory from "./oauth2/OAuth2ClientRepositoryMemory.js"
@@ -45,6 +47,8 @@ const layers: RepositoryLayers<MemoryStore.MemoryStore> = {
   oauth2Sessions: OAuth2SessionRepositoryMemory.layer,
   compatAccessTokens: CompatAccessTokenRepositoryMemory.layer,
   compatRefreshTokens: CompatRefreshTokenRepositoryMemory.layer,
+  compatSessions: CompatSessionRepositoryMemory.layer,
+  compatSsoLogins: CompatSsoLoginRepositoryMemory.layer,
   upstreamOAuthProviders: UpstreamOAuthProviderRepositoryMemory.layer,
   personalSessions: PersonalSessionRepositoryMemory.layer,
   personalAccessTokens: PersonalAccessTokenRepositoryMemory.layer

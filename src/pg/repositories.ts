@@ -4,6 +4,8 @@ import type { RepositoryLayers } from "../storage/RepositoryAccess.js"
 import type { AnyQuery } from "./query.js"
 import * as CompatAccessTokenRepositoryPg from "./compat/CompatAccessTokenRepositoryPg.js"
 import * as CompatRefreshTokenRepositoryPg from "./compat/CompatRefreshTokenRepositoryPg.js"
+import * as CompatSessionRepositoryPg from "./compat/CompatSessionRepositoryPg.js"
+import * as CompatSsoLoginRepositoryPg from "./compat/CompatSsoLoginRepositoryPg.js"
 import * as OAuth2AccessTokenRepositoryPg from "./oauth2/OAuth2AccessTokenRepositoryPg.js"
 import * as OAuth2AuthorizationGrantRepositoryPg from "./oauth2/OAuth2AuthorizationGrantRepositoryPg.js"
 import * as OAuth2ClientRepositoryPg from "./oauth2/OAuth2ClientRepositoryPg.js"
@@ -42,6 +44,8 @@ export const repositoryModules = {
   oauth2Sessions: OAuth2SessionRepositoryPg,
   compatAccessTokens: CompatAccessTokenRepositoryPg,
   compatRefreshTokens: CompatRefreshTokenRepositoryPg,
+  compatSessions: CompatSessionRepositoryPg,
+  compatSsoLogins: CompatSsoLoginRepositoryPg,
   upstreamOAuthProviders: UpstreamOAuthProviderRepositoryPg,
   personalSessions: PersonalSessionRepositoryPg,
   personalAccessTokens: PersonalAccessTokenRepositoryPg

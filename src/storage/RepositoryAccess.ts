@@ -3,6 +3,8 @@ import { Context, Effect, Layer } from "effect"
 import type { DriverError } from "./common/errors.js"
 import { CompatAccessTokenRepository } from "./compat/CompatAccessTokenRepository.js"
 import { CompatRefreshTokenRepository } from "./compat/CompatRefreshTokenRepository.js"
+import { CompatSessionRepository } from "./compat/CompatSessionRepository.js"
+import { CompatSsoLoginRepository } from "./compat/CompatSsoLoginRepository.js"
 import { OAuth2AccessTokenRepository } from "./oauth2/OAuth2AccessTokenRepository.js"
 import { OAuth2AuthorizationGrantRepository } from "./oauth2/OAuth2AuthorizationGrantRepository.js"
 import { OAuth2ClientRepository } from "./oauth2/OAuth2ClientRepository.js"
@@ -45,6 +47,8 @@ export const repositoryTags = {
   oauth2Sessions: OAuth2SessionRepository,
   compatAccessTokens: CompatAccessTokenRepository,
   compatRefreshTokens: CompatRefreshTokenRepository,
+  compatSessions: CompatSessionRepository,
+  compatSsoLogins: CompatSsoLoginRepository,
   upstreamOAuthProviders: UpstreamOAuthProviderRepository,
   personalSessions: PersonalSessionRepository,
   personalAccessTokens: PersonalAccessTokenRepository
