@@ -6,6 +6,7 @@ import {
   RepositoryAccess,
   type RepositoryLayers
 } from "../storage/RepositoryAccess.js"
+import * as AppSessionRepositoryMemory from "./appSession/AppSessionRepositoryMemory.js"
 import * as CompatAccessTokenRepositoryMemory from "./compat/CompatAccessTokenRepositoryMemory.js"
 import * as CompatRefreshTokenRepositoryMemory from "./compat/CompatRefreshTokenRepositoryMemory.js"
 import * as CompatSessionRepositoryMemory from "./compat/CompatSessionRepositoryMemory.js"
@@ -51,7 +52,8 @@ const layers: RepositoryLayers<MemoryStore.MemoryStore> = {
   compatSsoLogins: CompatSsoLoginRepositoryMemory.layer,
   upstreamOAuthProviders: UpstreamOAuthProviderRepositoryMemory.layer,
   personalSessions: PersonalSessionRepositoryMemory.layer,
-  personalAccessTokens: PersonalAccessTokenRepositoryMemory.layer
+  personalAccessTokens: PersonalAccessTokenRepositoryMemory.layer,
+  appSessions: AppSessionRepositoryMemory.layer
 }
 
 const access = Layer.effect(

@@ -2,6 +2,7 @@
 import type { SqlClient } from "@effect/sql"
 import type { RepositoryLayers } from "../storage/RepositoryAccess.js"
 import type { AnyQuery } from "./query.js"
+import * as AppSessionRepositoryPg from "./appSession/AppSessionRepositoryPg.js"
 import * as CompatAccessTokenRepositoryPg from "./compat/CompatAccessTokenRepositoryPg.js"
 import * as CompatRefreshTokenRepositoryPg from "./compat/CompatRefreshTokenRepositoryPg.js"
 import * as CompatSessionRepositoryPg from "./compat/CompatSessionRepositoryPg.js"
@@ -48,7 +49,8 @@ export const repositoryModules = {
   compatSsoLogins: CompatSsoLoginRepositoryPg,
   upstreamOAuthProviders: UpstreamOAuthProviderRepositoryPg,
   personalSessions: PersonalSessionRepositoryPg,
-  personalAccessTokens: PersonalAccessTokenRepositoryPg
+  personalAccessTokens: PersonalAccessTokenRepositoryPg,
+  appSessions: AppSessionRepositoryPg
 } satisfies { readonly [K in keyof Layers]: { readonly layer: Layers[K]; readonly queries: ReadonlyArray<AnyQuery> } }
 
 /** The layers of the table, for RepositoryAccessPg. */

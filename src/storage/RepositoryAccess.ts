@@ -1,5 +1,6 @@
 // One service that gives every repository and the unit of work (MAS's RepositoryAccess): what application code depends on.
 import { Context, Effect, Layer } from "effect"
+import { AppSessionRepository } from "./appSession/AppSessionRepository.js"
 import type { DriverError } from "./common/errors.js"
 import { CompatAccessTokenRepository } from "./compat/CompatAccessTokenRepository.js"
 import { CompatRefreshTokenRepository } from "./compat/CompatRefreshTokenRepository.js"
@@ -51,7 +52,8 @@ export const repositoryTags = {
   compatSsoLogins: CompatSsoLoginRepository,
   upstreamOAuthProviders: UpstreamOAuthProviderRepository,
   personalSessions: PersonalSessionRepository,
-  personalAccessTokens: PersonalAccessTokenRepository
+  personalAccessTokens: PersonalAccessTokenRepository,
+  appSessions: AppSessionRepository
 } as const
 
 type RepositoryTagTable = typeof repositoryTags
