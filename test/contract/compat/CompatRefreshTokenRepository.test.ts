@@ -1,7 +1,6 @@
 // Contract suite for CompatRefreshTokenRepository: every method, consumeAndReplace (every unconsumed token of the session but the successor, refused and stale tokens), the unique token text and refused input, on PostgreSQL and in memory.
 import { expect } from "@effect/vitest"
 import { Duration, Effect, Option, TestClock } from "effect"
-import { Valid } from "../../../src/model/common.js"
 import {
   type CompatAccessToken,
   CompatRefreshToken,
@@ -10,51 +9,15 @@ import {
 } from "../../../src/model/compat.js"
 import type { User } from "../../../src/model/user.js"
 import { generateUlid, type Ulid, ulidTimestamp } from "../../../src/model/Ulid.js"
-import { Device } from "../../../src/model/values.js"
-import { now } from "../../../src/storage/common/time.js"
 import { RepositoryAccess } from "../../../src/storage/RepositoryAccess.js"
 import { Seed } from "../../support/seed.js"
 import { contract, EPOCH } from "../backends.js"
-import { addUser, rolledBack } from "../oauth2/fixtures.js"
+import { addUser, rolledBack, seedCompatSession } from "./fixtures.js"
 import { expectEachToFail, expectEachToFailWithoutWriting, malformedIdsLike, noRowAffected } from "../refusals.js"
 
 const at = (seconds: number) => new Date(EPOCH + seconds * 1000)
 
 const TOKENS = "compat_refresh_tokens"
-
-/** A valid compat session of `user`, seeded as a row (created now). */
-const seedCompatSession = (user: User) =>
-  Effect.gen(function* () {
-    const seed = yield* Seed
-    const id = yield* generateUlid
-    const createdAt = yield* now
-    yield* seed.insert("compat_sessions", {
-      compat_session_id: id,
-      user_id: user.id,
-      device_id: "ABCDEF",
-      human_name: null,
-      user_session_id: null,
-      created_at: createdAt,
-      finished_at: null,
-      is_synapse_admin: false,
-      user_agent: null,
-      last_active_at: null,
-      last_active_ip: null
-    })
-    return new CompatSession({
-      id,
-      state: new Valid(),
-      userId: user.id,
-      device: Option.some(new Device({ id: "ABCDEF" })),
-      humanName: Option.none(),
-      userSessionId: Option.none(),
-      createdAt,
-      isSynapseAdmin: false,
-      userAgent: Option.none(),
-      lastActiveAt: Option.none(),
-      lastActiveIp: Option.none()
-    })
-  })
 
 /** A compat session of `user` with one access token. */
 const sessionWithAccessToken = (user: User, accessToken: string) =>
