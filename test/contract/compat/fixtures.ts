@@ -15,7 +15,7 @@ import type { BrowserSession, User } from "../../../src/model/user.js"
 import { generateUlid, type Ulid, ulidTimestamp } from "../../../src/model/Ulid.js"
 import { Device, type Url } from "../../../src/model/values.js"
 import { now } from "../../../src/storage/common/time.js"
-import { CompatSessionRepository } from "../../../src/storage/compat/CompatSessionRepository.js"
+import { RepositoryAccess } from "../../../src/storage/RepositoryAccess.js"
 import { Seed } from "../../support/seed.js"
 
 export { addBrowserSession, addUser, rolledBack } from "../oauth2/fixtures.js"
@@ -92,9 +92,9 @@ export const seedCompatSession = (
 export const addCompatSession = (
   user: User,
   options: Omit<CompatSessionOptions, "device"> & { readonly device?: Device } = {}
-): Effect.Effect<CompatSession, unknown, CompatSessionRepository> =>
-  Effect.flatMap(CompatSessionRepository, (sessions) =>
-    sessions.add(
+): Effect.Effect<CompatSession, unknown, RepositoryAccess> =>
+  Effect.flatMap(RepositoryAccess, ({ compatSessions }) =>
+    compatSessions.add(
       user,
       options.device ?? device("DEVICE"),
       Option.fromNullable(options.browserSession),
