@@ -69,6 +69,7 @@ export const make = Effect.gen(function* () {
     // `… AND revoked_at IS NULL`, as PostgreSQL's guarded statement.
     revoke: (token) =>
       guardedTransition({
+        ids: { token: token.id },
         transition: (at) => revokePersonalAccessToken(token, at),
         write: (at) =>
           tokens.updateGuarded(

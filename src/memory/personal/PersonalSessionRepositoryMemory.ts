@@ -123,6 +123,7 @@ export const make = Effect.gen(function* () {
     // tokens stamped only when the session was.
     revoke: (session) =>
       guardedTransition({
+        ids: { session: session.id },
         transition: (at) => revokePersonalSession(session, at),
         write: (at) =>
           Effect.zipRight(

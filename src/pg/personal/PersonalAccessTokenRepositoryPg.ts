@@ -97,6 +97,7 @@ export const make = Effect.gen(function* () {
 
     revoke: (token) =>
       guardedTransition({
+        ids: { token: token.id },
         transition: (at) => revokePersonalAccessToken(token, at),
         write: (at) => db.revoke.affectedOne(token.id, at)
       })

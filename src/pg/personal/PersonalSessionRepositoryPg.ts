@@ -193,6 +193,7 @@ export const make = Effect.gen(function* () {
 
     revoke: (session) =>
       guardedTransition({
+        ids: { session: session.id },
         transition: (at) => revokePersonalSession(session, at),
         write: (at) => db.revoke.affectedOne(session.id, at)
       }),
