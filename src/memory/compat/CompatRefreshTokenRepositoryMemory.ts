@@ -60,11 +60,10 @@ export const make = Effect.gen(function* () {
         write: (at) =>
           Effect.flatMap(
             store.write((db) => {
-              const presented = tokens.rows(db).find((r) => r.compat_refresh_token_id === refreshToken.id)
-              const guard =
-                presented !== undefined &&
-                presented.compat_session_id === refreshToken.sessionId &&
-                presented.consumed_at === null
+              const guard = Option.exists(
+                db.get<CompatRefreshTokenRow>(COMPAT_REFRESH_TOKENS, refreshToken.id),
+                (presented) => presented.compat_session_id === refreshToken.sessionId && presented.consumed_at === null
+              )
               return guard
                 ? db.updateWhere(
                     COMPAT_REFRESH_TOKENS,
