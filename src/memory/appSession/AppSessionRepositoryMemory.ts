@@ -1,7 +1,7 @@
 // AppSessionRepository in memory: the same rows and rules as PostgreSQL, the compat and OAuth2 sessions of one state paged as one list.
 import { Effect, Either, Layer } from "effect"
 import { type AppSession, AppSessionCompat, AppSessionOAuth2 } from "../../model/appSession.js"
-import { maxUlidAt, minUlidAt, type Ulid } from "../../model/Ulid.js"
+import type { Ulid } from "../../model/Ulid.js"
 import { deviceToScopeTokens } from "../../model/values.js"
 import { COMPAT_SESSIONS, CompatSessionRow, compatSessionFromRow } from "../../rows/compat/compatSession.js"
 import { OAuth2SessionRow, oauth2SessionFromRow } from "../../rows/oauth2/session.js"
@@ -15,8 +15,8 @@ import type { InconsistencyError } from "../../storage/common/errors.js"
 import { checkArgumentIds } from "../../storage/common/filters.js"
 import { checkWellFormed } from "../../storage/common/limits.js"
 import { now } from "../../storage/common/time.js"
-import type { OAuth2SessionFilter } from "../../storage/oauth2/OAuth2SessionRepository.js"
 import { matchesCompatSession } from "../compat/CompatSessionRepositoryMemory.js"
+import { matchesOAuth2Session } from "../oauth2/OAuth2SessionRepositoryMemory.js"
 import { toSafeCountOrFail } from "../common/count.js"
 import { checkCursors, paginate } from "../common/pagination.js"
 import { rejectNul } from "../common/parameters.js"
@@ -25,32 +25,6 @@ import { MemoryStore } from "../MemoryStore.js"
 import { memoryTable } from "../Table.js"
 
 const OAUTH2_SESSIONS = "oauth2_sessions"
-
-/**
- * The criteria a split AppSession filter gives the OAuth2 half (user, browser session, state, device, activity and
- * creation bounds), as oauth2SessionFilterFragment applies them: the device by either scope token (none when it
- * cannot be encoded), the time bounds strict.
- */
-const matchesOAuth2Part = (filter: OAuth2SessionFilter) => {
-  const createdBefore = filter.createdBefore === undefined ? undefined : minUlidAt(filter.createdBefore)
-  const createdAfter = filter.createdAfter === undefined ? undefined : maxUlidAt(filter.createdAfter)
-  const deviceTokens =
-    filter.device === undefined
-      ? undefined
-      : Either.getOrElse(deviceToScopeTokens(filter.device), (): ReadonlyArray<string> => [])
-  return (row: OAuth2SessionRow): boolean =>
-    (filter.user === undefined || row.user_id === filter.user) &&
-    (filter.browserSession === undefined || row.user_session_id === filter.browserSession) &&
-    (filter.state !== "active" || row.finished_at === null) &&
-    (filter.state !== "finished" || row.finished_at !== null) &&
-    (deviceTokens === undefined || deviceTokens.some((t) => row.scope_list.includes(t as never))) &&
-    (filter.lastActiveBefore === undefined ||
-      (row.last_active_at !== null && row.last_active_at.getTime() < filter.lastActiveBefore.getTime())) &&
-    (filter.lastActiveAfter === undefined ||
-      (row.last_active_at !== null && row.last_active_at.getTime() > filter.lastActiveAfter.getTime())) &&
-    (createdBefore === undefined || row.oauth2_session_id < createdBefore) &&
-    (createdAfter === undefined || row.oauth2_session_id > createdAfter)
-}
 
 /** A selected session, not decoded yet: its id (the keyset of both kinds) and its kind's raw row. */
 type Entry =
@@ -80,7 +54,7 @@ export const make = Effect.gen(function* () {
         return [
           ...oauth2Sessions
             .rows(db)
-            .filter(matchesOAuth2Part(oauth2))
+            .filter(matchesOAuth2Session(db, oauth2))
             .map((row): Entry => ({ id: row.oauth2_session_id, kind: "oauth2", row })),
           ...compatSessions
             .rows(db)

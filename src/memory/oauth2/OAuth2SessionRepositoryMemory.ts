@@ -27,8 +27,11 @@ import { matchesBrowserSession } from "../user/BrowserSessionRepositoryMemory.js
 
 const SESSIONS = "oauth2_sessions"
 
-/** The twin of the PostgreSQL filter fragment; the clients and browser sessions it looks at are read from the same state. */
-const matches = (db: Database, filter: OAuth2SessionFilter) => {
+/**
+ * The twin of the PostgreSQL filter fragment (oauth2SessionFilterFragment); the clients and browser sessions it looks
+ * at are read from the same state. Exported for the filters that nest it (app sessions).
+ */
+export const matchesOAuth2Session = (db: Database, filter: OAuth2SessionFilter) => {
   const createdBefore = filter.createdBefore === undefined ? undefined : minUlidAt(filter.createdBefore)
   const createdAfter = filter.createdAfter === undefined ? undefined : maxUlidAt(filter.createdAfter)
   const clients = filter.clients === undefined ? undefined : new Set<string>(filter.clients)
@@ -85,7 +88,8 @@ export const make = Effect.gen(function* () {
   const sessions = memoryTable(store, { table: SESSIONS, idColumn: "oauth2_session_id", row: OAuth2SessionRow })
 
   // Not decoded yet: as in PostgreSQL, a page decodes only its own rows and counting decodes none.
-  const select = (filter: OAuth2SessionFilter) => store.read((db) => sessions.rows(db).filter(matches(db, filter)))
+  const select = (filter: OAuth2SessionFilter) =>
+    store.read((db) => sessions.rows(db).filter(matchesOAuth2Session(db, filter)))
 
   return withDerivedMethods({
     lookup: (id) => Effect.flatMap(sessions.get(id), toSession),
@@ -118,7 +122,10 @@ export const make = Effect.gen(function* () {
         yield* checkOAuth2SessionFilter(filter)
         const at = yield* now
         return yield* store.write((db) =>
-          db.updateWhere(SESSIONS, matches(db, filter) as (row: Row) => boolean, (row) => ({ ...row, finished_at: at }))
+          db.updateWhere(SESSIONS, matchesOAuth2Session(db, filter) as (row: Row) => boolean, (row) => ({
+            ...row,
+            finished_at: at
+          }))
         )
       }),
 
