@@ -32,8 +32,13 @@ const keyOf = (spec: TableSpec, row: Row): string =>
     ? String(row[spec.primaryKey[0]!])
     : spec.primaryKey.map((c) => String(row[c])).join("\u0000")
 
+/** Equality as a unique index or a key compares: instants by time, bytes (`bytea`) by content. */
 const sameValue = (a: unknown, b: unknown): boolean =>
-  a instanceof Date && b instanceof Date ? a.getTime() === b.getTime() : a === b
+  a instanceof Date && b instanceof Date
+    ? a.getTime() === b.getTime()
+    : a instanceof Uint8Array && b instanceof Uint8Array
+      ? Buffer.compare(a, b) === 0
+      : a === b
 
 const violation = (sqlState: string, constraint: string, detail: string) =>
   Either.left(DriverError.constraintViolation(sqlState, constraint, detail))

@@ -3,7 +3,7 @@ import { Effect, Layer, Option } from "effect"
 import { revokePersonalAccessToken } from "../../model/personal.js"
 import { generateUlid } from "../../model/Ulid.js"
 import {
-  accessTokenSha256Hex,
+  accessTokenSha256,
   newPersonalAccessTokenRow,
   PERSONAL_ACCESS_TOKENS,
   PersonalAccessTokenRow,
@@ -18,7 +18,7 @@ import { MemoryStore } from "../MemoryStore.js"
 import { exactlyOne, memoryTable } from "../Table.js"
 
 /** A stored row: the columns read back, and the digest beside them (never read back, only compared). */
-type StoredToken = PersonalAccessTokenRow & { readonly access_token_sha256: string }
+type StoredToken = PersonalAccessTokenRow & { readonly access_token_sha256: Uint8Array }
 
 export const make = Effect.gen(function* () {
   const store = yield* MemoryStore
@@ -35,9 +35,9 @@ export const make = Effect.gen(function* () {
       Effect.zipRight(
         checkWellFormed({ accessToken }),
         Effect.suspend(() => {
-          const digest = accessTokenSha256Hex(accessToken)
+          const digest = accessTokenSha256(accessToken)
           return Effect.map(
-            tokens.find((r) => (r as StoredToken).access_token_sha256 === digest),
+            tokens.find((r) => digest.equals((r as StoredToken).access_token_sha256)),
             Option.map(personalAccessTokenFromRow)
           )
         })
@@ -61,7 +61,7 @@ export const make = Effect.gen(function* () {
         const id = yield* generateUlid
         yield* requireUlid(session.id)
         const row = newPersonalAccessTokenRow(session, id, at, expiresAt)
-        const stored: StoredToken = { ...row, access_token_sha256: accessTokenSha256Hex(accessToken) }
+        const stored: StoredToken = { ...row, access_token_sha256: accessTokenSha256(accessToken) }
         yield* exactlyOne(tokens.insertIgnoringConflict(stored))
         return personalAccessTokenFromRow(row)
       }),

@@ -16,12 +16,6 @@ export const PERSONAL_ACCESS_TOKENS = "personal_access_tokens"
 export const accessTokenSha256 = (accessToken: string): Buffer =>
   createHash("sha256").update(accessToken, "utf8").digest()
 
-/**
- * The digest as the in-memory table keeps it: lower-case hex text, because the in-memory unique constraints compare
- * values with `===`, which two byte arrays never satisfy. PostgreSQL keeps the bytes (`bytea`).
- */
-export const accessTokenSha256Hex = (accessToken: string): string => accessTokenSha256(accessToken).toString("hex")
-
 // Valid dates only: PostgreSQL can hold instants JavaScript cannot ('infinity', years past 275760).
 const NullableTimestamp = Schema.NullOr(Timestamp)
 

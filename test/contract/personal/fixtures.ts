@@ -57,9 +57,8 @@ export const seedPersonalSessionRow = (userId: Ulid, columns: Row = {}): Effect.
     return id
   })
 
-/** The 32 bytes a dumped `access_token_sha256` holds: bytes from PostgreSQL (`bytea`), hex text from memory. */
-export const storedDigest = (value: unknown): Buffer =>
-  typeof value === "string" ? Buffer.from(value, "hex") : Buffer.from(value as Uint8Array)
+/** The 32 bytes a dumped `access_token_sha256` (`bytea`) holds, on both backends. */
+export const storedDigest = (value: unknown): Buffer => Buffer.from(value as Uint8Array)
 
 /** The dumped token rows, their digest read as bytes on both backends (comparable with `toEqual`). */
 export const dumpTokenRows = Effect.gen(function* () {
