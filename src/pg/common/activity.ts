@@ -22,12 +22,16 @@ export const BatchActivityParams = Schema.Tuple(
 /**
  * Storage rule "Batched activity" on `table` (keyed by `idColumn`): GREATEST ignores NULL, so a session never active
  * takes the given instant, and COALESCE keeps the stored IP when none is given; the id-ordered input is the lock order.
+ * An id given twice keeps its first entry (DISTINCT ON over the input order): UPDATE … FROM would otherwise take an
+ * unpredictable one of the joined rows, and memory takes the first.
  */
 export const batchActivityText = (table: string, idColumn: string): string =>
   `UPDATE ${table} SET last_active_at = GREATEST(t.last_active_at, ${table}.last_active_at), ` +
   `last_active_ip = COALESCE(t.last_active_ip, ${table}.last_active_ip) ` +
-  `FROM (SELECT * FROM UNNEST($1::uuid[], $2::timestamptz[], $3::inet[]) AS u(${idColumn}, last_active_at, last_active_ip) ` +
-  `ORDER BY u.${idColumn}) AS t ` +
+  `FROM (SELECT DISTINCT ON (u.${idColumn}) u.${idColumn}, u.last_active_at, u.last_active_ip ` +
+  `FROM UNNEST($1::uuid[], $2::timestamptz[], $3::inet[]) WITH ORDINALITY ` +
+  `AS u(${idColumn}, last_active_at, last_active_ip, position) ` +
+  `ORDER BY u.${idColumn}, u.position) AS t ` +
   `WHERE ${table}.${idColumn} = t.${idColumn}`
 
 /** Runs a `batchActivityText` statement: nothing for an empty batch, else every id must name exactly one row. */

@@ -534,6 +534,25 @@ contract("CompatSessionRepository", (test) => {
       expect(yield* lookupOrThrow(s1.id)).toEqual(before)
     }))
 
+  test("recordBatchActivity: an id given twice is updated once, from its first entry, before the RowsAffectedError", () =>
+    Effect.gen(function* () {
+      const { compatSessions } = yield* RepositoryAccess
+      const alice = yield* addUser("alice")
+      const s1 = yield* addCompatSession(alice)
+      // the second entry is the later one with another IP: PostgreSQL's UPDATE … FROM would pick either
+      const repeated: ReadonlyArray<ActivityRecord> = [
+        [s1.id, at(2), Option.some(ip("192.0.2.1"))],
+        [s1.id, at(3), Option.some(ip("192.0.2.2"))]
+      ]
+      expect(yield* Effect.flip(compatSessions.recordBatchActivity(repeated))).toMatchObject({
+        _tag: "RowsAffectedError",
+        expected: 2,
+        actual: 1
+      })
+      const after = yield* lookupOrThrow(s1.id)
+      expect([after.lastActiveAt, after.lastActiveIp]).toEqual([Option.some(at(2)), Option.some("192.0.2.1")])
+    }))
+
   test("cleanupFinished deletes finished sessions in batches by finishedAt, with their refresh tokens, access tokens and SSO logins", () =>
     Effect.gen(function* () {
       const { compatSessions } = yield* RepositoryAccess
