@@ -1,6 +1,6 @@
-// Backend equivalence by random testing: random operation sequences over the user and OAuth2 families, run on both backends, results compared.
+// Backend equivalence by random testing: random operation sequences over the user, OAuth2 and session families (the last in equivalence-sessions.ts), run on both backends, results compared.
 import { SqlClient } from "@effect/sql"
-import { Cause, Duration, Effect, Either, Exit, FastCheck as fc, Option, Random, TestClock } from "effect"
+import { Duration, Effect, FastCheck as fc, Option, Random, TestClock } from "effect"
 import type { TestServices } from "effect/TestServices"
 import * as RepositoryAccessMemory from "../../src/memory/RepositoryAccessMemory.js"
 import type { AccessToken } from "../../src/model/oauth2/accessToken.js"
@@ -11,34 +11,53 @@ import type { RefreshToken } from "../../src/model/oauth2/refreshToken.js"
 import type { OAuth2Session } from "../../src/model/oauth2/session.js"
 import type { BrowserSession, User, UserEmail, UserRegistrationToken } from "../../src/model/user.js"
 import { maxUlidAt, type Ulid } from "../../src/model/Ulid.js"
-import { Device, GRANT_TYPES, type GrantType, makeScope, type ScopeToken, type Url } from "../../src/model/values.js"
+import { Device, GRANT_TYPES, type GrantType } from "../../src/model/values.js"
 import type { OAuth2ClientFilter } from "../../src/storage/oauth2/OAuth2ClientRepository.js"
 import type { OAuth2SessionFilter } from "../../src/storage/oauth2/OAuth2SessionRepository.js"
 import * as RepositoryAccessPg from "../../src/pg/RepositoryAccessPg.js"
 import type { BrowserSessionFilter } from "../../src/storage/user/BrowserSessionRepository.js"
-import { Page, Pagination } from "../../src/storage/common/Pagination.js"
 import { RepositoryAccess, type RepositoryAccessShape } from "../../src/storage/RepositoryAccess.js"
 import type { UserEmailFilter } from "../../src/storage/user/UserEmailRepository.js"
 import type { UserRegistrationTokenFilter } from "../../src/storage/user/UserRegistrationTokenRepository.js"
 import type { UserFilter } from "../../src/storage/user/UserRepository.js"
 import { newClient } from "../contract/oauth2/fixtures.js"
+import {
+  isSessionsOp,
+  noSessionsEntities,
+  runSessionsOp,
+  type SessionsEntities,
+  sessionsFinalState,
+  type SessionsOp,
+  sessionsOp,
+  sessionsSetup,
+  sessionsTables
+} from "./equivalence-sessions.js"
+import {
+  cleanupLimit,
+  everything,
+  fromPool,
+  offset,
+  outcome,
+  type Paging,
+  paging,
+  pick,
+  randomUlid,
+  type Ref,
+  ref,
+  replacing,
+  scopeOf,
+  SKIPPED,
+  toPagination,
+  url,
+  withEntities,
+  withEntity
+} from "./equivalence-support.js"
 
 /** MAS's test epoch, where every sequence starts. */
 export const EPOCH = Date.parse("2022-01-16T14:40:00Z")
 
 // ---------------------------------------------------------------------------------------------
 // Operations
-
-/** Which entity of a kind an operation refers to: an index into the entities seen so far (modulo their number). */
-type Ref = number
-
-export interface Paging {
-  readonly direction: "first" | "last"
-  readonly count: number
-  /** Cursors: an entity of the listed kind, or a random id. */
-  readonly after?: Ref | string
-  readonly before?: Ref | string
-}
 
 export type Op =
   | { readonly _tag: "tick"; readonly ms: number }
@@ -82,6 +101,7 @@ export type Op =
   | { readonly _tag: "tokenList"; readonly filter: TokenFilterSpec; readonly paging: Paging }
   | { readonly _tag: "tokenCount"; readonly filter: TokenFilterSpec }
   | OAuth2Op
+  | SessionsOp
   | { readonly _tag: "transaction"; readonly ops: ReadonlyArray<Op>; readonly rollback: boolean }
 
 /** Operations of the OAuth2 family (refs index the entities of their kind seen so far). */
@@ -230,25 +250,6 @@ const emails = [
 const tokens = ["tok", "TOK", "t%k", "t_k", "t\\k", "other"]
 const agents = [null, "Mozilla/5.0", "", "agent\\%_"]
 
-const ref = fc.nat({ max: 9 })
-const fromPool = <T>(pool: ReadonlyArray<T>) => fc.constantFrom(...pool)
-/** Offsets within a few seconds of now, on half-second steps so exact boundaries come up. */
-const offset = fc.integer({ min: -8, max: 8 }).map((n) => n * 500)
-// A random ULID, not necessarily of a stored row (cursors may point anywhere).
-const randomUlid = fc
-  .tuple(fc.constantFrom(..."01"), fc.stringMatching(/^[0-9A-HJKMNP-TV-Z]{25}$/))
-  .map(([a, b]) => `${a}${b}`)
-
-const paging: fc.Arbitrary<Paging> = fc.record(
-  {
-    direction: fc.constantFrom("first" as const, "last" as const),
-    count: fc.oneof(fc.nat({ max: 4 }), fc.constant(Number.MAX_SAFE_INTEGER)),
-    after: fc.oneof(ref, randomUlid),
-    before: fc.oneof(ref, randomUlid)
-  },
-  { requiredKeys: ["direction", "count"] }
-)
-
 const userFilter: fc.Arbitrary<UserFilter> = fc.record(
   {
     state: fc.constantFrom("active" as const, "locked" as const, "deactivated" as const),
@@ -300,7 +301,6 @@ const refreshTokenTexts = ["rt-a", "rt-b", "rt-c"]
 const authorizationCodes = ["code-a", "code-b"]
 const deviceCodes = ["dc-a", "dc-b"]
 const userCodes = ["UC-A", "UC-B"]
-const cleanupLimit = fc.nat({ max: 3 })
 
 const clientFilter: fc.Arbitrary<ClientFilterSpec> = fc.record(
   {
@@ -570,10 +570,11 @@ const simpleOp: fc.Arbitrary<Op> = fc.oneof(
 export const op: fc.Arbitrary<Op> = fc.oneof(
   { arbitrary: simpleOp, weight: 12 },
   { arbitrary: oauth2Op, weight: 12 },
+  { arbitrary: sessionsOp, weight: 16 },
   {
     arbitrary: fc.record({
       _tag: fc.constant("transaction" as const),
-      ops: fc.array(fc.oneof(simpleOp, oauth2Op), { minLength: 1, maxLength: 4 }),
+      ops: fc.array(fc.oneof(simpleOp, oauth2Op, sessionsOp), { minLength: 1, maxLength: 4 }),
       rollback: fc.boolean()
     }),
     weight: 1
@@ -667,64 +668,19 @@ const setup: fc.Arbitrary<ReadonlyArray<Op>> = fc
 
 export const sequence: fc.Arbitrary<Sequence> = fc.record({
   seed: fc.integer(),
-  ops: fc.tuple(setup, fc.array(op, { minLength: 1, maxLength: 32 })).map(([a, b]) => [...a, ...b])
+  // the session families' setup after the others' (it needs users, browser sessions, clients and OAuth2 sessions)
+  ops: fc
+    .tuple(setup, sessionsSetup, fc.array(op, { minLength: 1, maxLength: 40 }))
+    .map(([a, b, c]) => [...a, ...b, ...c])
 })
 
 // ---------------------------------------------------------------------------------------------
 // Comparable outcomes
 
-/** A plain, JSON-like rendering of a result: Options, Dates, Pages and entity classes made comparable with toEqual. */
-export const normalize = (u: unknown): unknown => {
-  if (typeof u === "bigint") return `${u}n`
-  if (u === null || u === undefined || typeof u !== "object") return u
-  if (u instanceof Date) return Number.isNaN(u.getTime()) ? "Invalid Date" : u.toISOString()
-  if (u instanceof Map) return { map: [...u.entries()].map(([k, v]) => [normalize(k), normalize(v)]).sort() }
-  if (Option.isOption(u)) return Option.isSome(u) ? { some: normalize(u.value) } : "none"
-  if (Array.isArray(u)) return u.map(normalize)
-  if (u instanceof Page) {
-    return {
-      edges: u.edges.map((e) => [e.cursor, normalize(e.node)]),
-      next: u.hasNextPage,
-      previous: u.hasPreviousPage
-    }
-  }
-  const out: Record<string, unknown> = {}
-  for (const key of Object.keys(u).sort()) out[key] = normalize((u as Record<string, unknown>)[key])
-  return out
-}
-
-/** Failures by tag and the fields callers branch on (not messages nor driver causes, which differ by design). */
-const normalizeError = (e: unknown): unknown => {
-  if (typeof e !== "object" || e === null || !("_tag" in e)) return { error: String(e) }
-  const error = e as Record<string, unknown>
-  switch (error._tag) {
-    case "DriverError":
-      return { error: "DriverError", sqlState: normalize(error.sqlState), constraint: normalize(error.constraint) }
-    case "RowsAffectedError":
-      return { error: "RowsAffectedError", expected: error.expected, actual: error.actual }
-    case "InconsistencyError":
-      return { error: "InconsistencyError", table: error.table, column: normalize(error.column) }
-    default:
-      return { error: error._tag }
-  }
-}
-
-const outcome = <R>(effect: Effect.Effect<unknown, unknown, R>) =>
-  Effect.map(Effect.exit(effect), (exit) =>
-    Exit.match(exit, {
-      onSuccess: (value) => ({ ok: normalize(value) }),
-      onFailure: (cause) =>
-        Either.match(Cause.failureOrCause(cause), {
-          onLeft: normalizeError,
-          onRight: (c) => ({ defect: Cause.pretty(c).split("\n")[0] })
-        })
-    })
-  )
-
 // ---------------------------------------------------------------------------------------------
 // Running a sequence on the RepositoryAccess of the environment
 
-interface Entities {
+interface Entities extends SessionsEntities {
   users: Array<User>
   emails: Array<UserEmail>
   sessions: Array<BrowserSession>
@@ -747,37 +703,9 @@ const noEntities = (): Entities => ({
   accessTokens: [],
   refreshTokens: [],
   grants: [],
-  deviceGrants: []
+  deviceGrants: [],
+  ...noSessionsEntities()
 })
-
-const pick = <T>(list: ReadonlyArray<T>, i: Ref): Option.Option<[T, number]> =>
-  list.length === 0 ? Option.none() : Option.some([list[i % list.length]!, i % list.length])
-
-const SKIPPED = { skipped: true } as const
-
-/** Records the entity a successful call returned in place of the one it was called with. */
-const replacing =
-  <T>(list: Array<T>, index: number) =>
-  (value: T) => {
-    list[index] = value
-    return value
-  }
-
-const toPagination = (p: Paging, ids: ReadonlyArray<string>): Pagination => {
-  const base = Either.getOrThrow(p.direction === "first" ? Pagination.first(p.count) : Pagination.last(p.count))
-  const cursor = (c: Ref | string | undefined): Option.Option<Ulid> =>
-    c === undefined
-      ? Option.none()
-      : typeof c === "string"
-        ? Option.some(c as Ulid)
-        : Option.map(pick(ids, c), ([id]) => id as Ulid)
-  const after = cursor(p.after)
-  const before = cursor(p.before)
-  let result = base
-  if (Option.isSome(after)) result = result.withAfter(after.value)
-  if (Option.isSome(before)) result = result.withBefore(before.value)
-  return result
-}
 
 const runOp = (repos: RepositoryAccessShape, state: Entities, op: Op): Effect.Effect<unknown, never, TestServices> =>
   Effect.gen(function* () {
@@ -944,30 +872,8 @@ const runOp = (repos: RepositoryAccessShape, state: Entities, op: Op): Effect.Ef
         return { transaction: result, inner }
       }
       default:
-        return yield* runOAuth2Op(repos, state, op, at)
+        return yield* isSessionsOp(op) ? runSessionsOp(repos, state, op, at) : runOAuth2Op(repos, state, op, at)
     }
-  })
-
-const scopeOf = (tokens: ReadonlyArray<string>) => makeScope(tokens as ReadonlyArray<ScopeToken>)
-const url = (text: string) => text as Url
-
-/** Runs `f` on the entity `r` picks from `list`, or skips when there is none. */
-const withEntity = <T, A, E>(
-  list: ReadonlyArray<T>,
-  r: Ref,
-  f: (entity: T, i: number) => Effect.Effect<A, E>
-): Effect.Effect<unknown> =>
-  Option.match(pick(list, r), { onNone: () => Effect.succeed(SKIPPED), onSome: ([e, i]) => outcome(f(e, i)) })
-
-/** Runs `f` on two entities, or skips when either list is empty. */
-const withEntities = <T, U, A, E>(
-  a: readonly [ReadonlyArray<T>, Ref],
-  b: readonly [ReadonlyArray<U>, Ref],
-  f: (x: T, y: U, i: number) => Effect.Effect<A, E>
-): Effect.Effect<unknown> =>
-  Option.match(Option.all([pick(a[0], a[1]), pick(b[0], b[1])]), {
-    onNone: () => Effect.succeed(SKIPPED),
-    onSome: ([[x, i], [y]]) => outcome(f(x, y, i))
   })
 
 const runOAuth2Op = (
@@ -1212,8 +1118,6 @@ const runOAuth2Op = (
   }
 }
 
-const everything = Either.getOrThrow(Pagination.first(10_000))
-
 /** Every row of the repositories with a list method (through it, empty filter), and every token and grant made. */
 const finalState = (repos: RepositoryAccessShape, state: Entities) =>
   Effect.gen(function* () {
@@ -1229,7 +1133,10 @@ const finalState = (repos: RepositoryAccessShape, state: Entities) =>
       accessTokens: yield* Effect.forEach(state.accessTokens, (t) => outcome(repos.oauth2AccessTokens.lookup(t.id))),
       refreshTokens: yield* Effect.forEach(state.refreshTokens, (t) => outcome(repos.oauth2RefreshTokens.lookup(t.id))),
       grants: yield* Effect.forEach(state.grants, (g) => outcome(repos.oauth2AuthorizationGrants.lookup(g.id))),
-      deviceGrants: yield* Effect.forEach(state.deviceGrants, (g) => outcome(repos.oauth2DeviceCodeGrants.lookup(g.id)))
+      deviceGrants: yield* Effect.forEach(state.deviceGrants, (g) =>
+        outcome(repos.oauth2DeviceCodeGrants.lookup(g.id))
+      ),
+      ...(yield* sessionsFinalState(repos, state))
     }
   })
 
@@ -1252,6 +1159,7 @@ export const runSequence = (
 
 // The tables the operations write, children first (TRUNCATE of the whole schema costs ~100 ms; these DELETEs ~1 ms).
 const touchedTables = [
+  ...sessionsTables,
   "user_emails",
   "oauth2_refresh_tokens",
   "oauth2_access_tokens",
