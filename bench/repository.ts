@@ -1,5 +1,5 @@
 // Benchmarks (a) repository calls vs the same SQL through raw pg, with and without a tracer, and (a′) the same calls through Kysely, Drizzle and SqlSchema.
-import { randomUUID } from "node:crypto"
+import { createHash, randomUUID } from "node:crypto"
 import { PgClient } from "@effect/sql-pg"
 import {
   type Context,
@@ -347,32 +347,92 @@ export const seedAccessTokensSql = (n: number) => `
     FROM generate_series(1, ${n}) AS i JOIN numbered ON numbered.s = 1 + (i % ${Math.max(1, Math.floor(n / 10))})`
 
 /**
- * (a) for the OAuth2 hot path: `OAuth2AccessToken.findByToken` (every authenticated request makes one) against raw pg,
- * with the same rounds and rows as the user calls; the tokens are seeded here.
+ * Compat and personal sessions with one access token each, `n` of each kind, for the legacy and personal-token hot
+ * paths: compat tokens are `compat-<i>`, personal tokens `personal-<i>` (stored as the SHA-256 of the text, as the
+ * repository stores them); owners and actors are the bulk-loaded users.
  */
-export const benchOAuth2 = async (url: string, options: RepositoryOptions): Promise<ReadonlyArray<Row>> => {
+export const seedLegacyAndPersonalTokensSql = (n: number) => `
+  WITH owners AS (
+    SELECT user_id, row_number() OVER (ORDER BY user_id) AS u FROM users
+  ), compat AS (
+    INSERT INTO compat_sessions (compat_session_id, user_id, device_id, created_at)
+    SELECT (lpad(to_hex(1710000000000 + i), 12, '0') || substr(md5(i::text), 1, 20))::uuid, owners.user_id,
+           'DEVICE' || i, to_timestamp((1710000000000 + i) / 1000.0)
+      FROM generate_series(1, ${n}) AS i JOIN owners ON owners.u = 1 + (i % (SELECT count(*) FROM owners))
+    RETURNING compat_session_id, device_id, created_at
+  ), compat_tokens AS (
+    INSERT INTO compat_access_tokens (compat_access_token_id, compat_session_id, access_token, created_at)
+    SELECT (lpad(to_hex(1720000000000 + substr(device_id, 7)::bigint), 12, '0') || substr(md5(device_id), 1, 20))::uuid,
+           compat_session_id, 'compat-' || substr(device_id, 7), created_at
+      FROM compat
+  ), personal AS (
+    INSERT INTO personal_sessions (personal_session_id, owner_user_id, actor_user_id, human_name, scope_list, created_at)
+    SELECT (lpad(to_hex(1730000000000 + i), 12, '0') || substr(md5(i::text), 1, 20))::uuid, owners.user_id,
+           owners.user_id, 'token ' || i, ARRAY['urn:matrix:client:api:*'], to_timestamp((1730000000000 + i) / 1000.0)
+      FROM generate_series(1, ${n}) AS i JOIN owners ON owners.u = 1 + (i % (SELECT count(*) FROM owners))
+    RETURNING personal_session_id, human_name, created_at
+  )
+  INSERT INTO personal_access_tokens (personal_access_token_id, personal_session_id, access_token_sha256, created_at)
+  SELECT (lpad(to_hex(1740000000000 + substr(human_name, 7)::bigint), 12, '0') || substr(md5(human_name), 1, 20))::uuid,
+         personal_session_id, sha256(convert_to('personal-' || substr(human_name, 7), 'UTF8')), created_at
+    FROM personal`
+
+/** A lookup that must find its row: a miss is a defect of the bench, not a result. */
+const mustFind =
+  (what: string) =>
+  <E, R>(lookup: Effect.Effect<Option.Option<unknown>, E, R>) =>
+    Effect.flatMap(lookup, (found) => (Option.isSome(found) ? Effect.void : Effect.die(new Error(`no ${what}`))))
+
+/**
+ * (a) for the token hot paths, each against raw pg with the same rounds and rows as the user calls: every
+ * authenticated request makes one of these lookups. `OAuth2AccessToken.findByToken` and
+ * `CompatAccessToken.findByToken` look text up; `PersonalAccessToken.findByToken` hashes its input first (the raw
+ * calls pass the digest, so the hashing is part of what the repository's column measures).
+ */
+export const benchTokenLookups = async (url: string, options: RepositoryOptions): Promise<ReadonlyArray<Row>> => {
   const runtime = pgRuntime(url)
   const pool = new pg.Pool({ connectionString: url, max: POOL_SIZE })
   pool.on("error", ignoreClosingConnection)
   try {
     await runtime.runtime()
     await pool.query(seedAccessTokensSql(options.seededUsers))
-    await pool.query("VACUUM ANALYZE oauth2_access_tokens")
-    const tokens = Array.from({ length: options.seededUsers }, (_, i) => `token-${i + 1}`)
-    const pick = (i: number) => tokens[(i * 7919) % tokens.length]!
-    const findText = staticText("oauth2AccessToken.findByToken")
+    await pool.query(seedLegacyAndPersonalTokensSql(options.seededUsers))
+    await pool.query("VACUUM ANALYZE oauth2_access_tokens, compat_access_tokens, personal_access_tokens")
+    const spread = (i: number) => ((i * 7919) % options.seededUsers) + 1
+    const oauth2 = (i: number) => `token-${spread(i)}`
+    const compat = (i: number) => `compat-${spread(i)}`
+    const personal = (i: number) => `personal-${spread(i)}`
+    const digest = (i: number) => createHash("sha256").update(personal(i), "utf8").digest()
+    const lookup = (name: string, value: (i: number) => unknown) => {
+      const text = staticText(name)
+      return {
+        raw: (p: pg.Pool, i: number) => p.query(text, [value(i)]),
+        named: (p: pg.Pool, i: number) => p.query({ name, text, values: [value(i)] })
+      }
+    }
     const operations: ReadonlyArray<RawOperation> = [
       {
         name: "OAuth2AccessToken.findByToken",
         weight: 1,
         repo: (i) =>
+          Effect.flatMap(RepositoryAccess, (r) => mustFind(oauth2(i))(r.oauth2AccessTokens.findByToken(oauth2(i)))),
+        ...lookup("oauth2AccessToken.findByToken", oauth2)
+      },
+      {
+        name: "CompatAccessToken.findByToken",
+        weight: 1,
+        repo: (i) =>
+          Effect.flatMap(RepositoryAccess, (r) => mustFind(compat(i))(r.compatAccessTokens.findByToken(compat(i)))),
+        ...lookup("compatAccessToken.findByToken", compat)
+      },
+      {
+        name: "PersonalAccessToken.findByToken",
+        weight: 1,
+        repo: (i) =>
           Effect.flatMap(RepositoryAccess, (r) =>
-            Effect.flatMap(r.oauth2AccessTokens.findByToken(pick(i)), (found) =>
-              Option.isSome(found) ? Effect.void : Effect.die(new Error(`no access token ${pick(i)}`))
-            )
+            mustFind(personal(i))(r.personalAccessTokens.findByToken(personal(i)))
           ),
-        raw: (p, i) => p.query(findText, [pick(i)]),
-        named: (p, i) => p.query({ name: "oauth2AccessToken.findByToken", text: findText, values: [pick(i)] })
+        ...lookup("personalAccessToken.findByToken", digest)
       }
     ]
     await checkSameTexts(runtime, pool, operations)

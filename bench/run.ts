@@ -8,7 +8,7 @@ import { createScratchDatabase, dropLeftovers, onAdmin, renderTable, type Row } 
 import { benchMigrate, benchValidate, PSQL } from "./migrations.js"
 import { benchPagination } from "./pagination.js"
 import { benchMemoryVsPg, benchMix } from "./mix.js"
-import { benchOAuth2, benchRepository, migrateShipped, seedUsersSql } from "./repository.js"
+import { benchTokenLookups, benchRepository, migrateShipped, seedUsersSql } from "./repository.js"
 import { benchSpanCost } from "./spans.js"
 
 class BenchError extends Schema.TaggedError<BenchError>()("BenchError", {
@@ -85,7 +85,11 @@ const program = Effect.gen(function* () {
     benchRepository(main.url, plan.repository)
   )
   rows.push(...repository.raw)
-  rows.push(...(yield* step("(a) OAuth2 access-token lookup vs raw pg", () => benchOAuth2(main.url, plan.repository))))
+  rows.push(
+    ...(yield* step("(a) OAuth2, compat and personal access-token lookups vs raw pg", () =>
+      benchTokenLookups(main.url, plan.repository)
+    ))
+  )
   rows.push(...repository.peers)
   rows.push(yield* step("(a) tracing cost with no tracer", () => benchSpanCost(plan.spans)))
   rows.push(...(yield* step("(e) user-family mix, repository vs raw pg", () => benchMix(main.url, plan.mix))))
