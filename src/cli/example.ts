@@ -1,8 +1,9 @@
 // A worked example of the data layer: one unit of work that registers a user, paging through their sessions, then an
-// OAuth 2.0 authorization-code flow that ends with an access token a request can be checked against.
+// OAuth 2.0 authorization-code flow that ends with an access token a request can be checked against, and a legacy
+// (compat) SSO login, with both kinds of session listed as the user's app sessions.
 import { Console, Duration, Effect, Option } from "effect"
 import { AuthorizationCode } from "../model/oauth2/authorizationGrant.js"
-import { makeScope, ScopeToken, type Url } from "../model/values.js"
+import { Device, makeScope, ScopeToken, type Url } from "../model/values.js"
 import { Pagination } from "../storage/common/Pagination.js"
 import { RepositoryAccess } from "../storage/RepositoryAccess.js"
 
@@ -99,5 +100,27 @@ export const example = (username: string) =>
         onNone: () => "access token not found",
         onSome: (t) => `access token of session ${t.sessionId}: ${t.isValid(now) ? "valid" : "not valid"}`
       })
+    )
+
+    // A legacy client signs in through SSO: the login token is fulfilled in the browser, then exchanged for a session.
+    yield* repos.transaction(
+      Effect.gen(function* () {
+        const loginToken = `sso-login-token-for-${user.sub}`
+        const login = yield* repos.compatSsoLogins.add(loginToken, "https://legacy.example.com/after-sso" as Url)
+        yield* repos.compatSsoLogins.fulfill(login, firstSession)
+        const fulfilled = Option.getOrThrow(yield* repos.compatSsoLogins.findByToken(loginToken))
+        const device = new Device({ id: "EXAMPLEDEVICE" })
+        const session = yield* repos.compatSessions.add(user, device, Option.some(firstSession), false, Option.none())
+        yield* repos.compatSsoLogins.exchange(fulfilled, session)
+        const accessToken = yield* repos.compatAccessTokens.add(session, `legacy-${token}`, Option.none())
+        yield* repos.compatRefreshTokens.add(session, accessToken, `legacy-refresh-token-for-${user.sub}`)
+        yield* Console.log(`legacy client on device ${device.id} signed in: compat session ${session.id}`)
+      })
+    )
+
+    // Both kinds of session as one list, in id order, as a "your devices" page shows them.
+    const apps = yield* repos.appSessions.list({ user: user.id, state: "active" }, yield* Pagination.first(10))
+    yield* Console.log(
+      `${apps.edges.length} app sessions: ${apps.edges.map((e) => `${e.node._tag} ${e.node.session.id}`).join(", ")}`
     )
   })

@@ -17,7 +17,18 @@ const expectExampleOutput = (stdout: ReadonlyArray<string>, username: string) =>
     /^client [0-7][0-9A-HJKMNP-TV-Z]{25} signed in with code code-for-\S+: OAuth2 session (\S+)$/
   )
   const session = signedIn!.split(" ").at(-1)
-  expect(stdout.at(-1)).toBe(`access token of session ${session}: valid`)
+  expect(stdout).toContain(`access token of session ${session}: valid`)
+  const legacy = stdout.find((l) => l.startsWith("legacy client "))
+  expect(legacy).toMatch(
+    /^legacy client on device EXAMPLEDEVICE signed in: compat session [0-7][0-9A-HJKMNP-TV-Z]{25}$/
+  )
+  const compatSession = legacy!.split(" ").at(-1)
+  // in id order; both made in the same millisecond (memory can be that fast) may come either way round
+  const listed = stdout.at(-1)!
+  expect(listed).toMatch(/^2 app sessions: \w+ \S+, \w+ \S+$/)
+  expect(listed.slice("2 app sessions: ".length).split(", ").sort()).toEqual(
+    [`Compat ${compatSession}`, `OAuth2 ${session}`].sort()
+  )
 }
 
 it.live("runs in memory", () =>
