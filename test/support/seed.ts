@@ -22,14 +22,31 @@ export class Seed extends Context.Tag("test/Seed")<
   }
 >() {}
 
-// Id columns hold ULIDs in memory and uuids in PostgreSQL.
+/** The jsonb columns of the schema: node-postgres would send a JS array as a PostgreSQL array literal (`[]` as `{}`). */
+const JSONB_COLUMNS: ReadonlySet<string> = new Set([
+  "additional_parameters",
+  "claims_imports",
+  "data",
+  "extra_callback_parameters",
+  "id_token_claims",
+  "jwks",
+  "metadata",
+  "payload",
+  "post_auth_action",
+  "raw_parameters",
+  "userinfo"
+])
+
+// Id columns hold ULIDs in memory and uuids in PostgreSQL; an array bound for a jsonb column goes as its JSON text.
 const toPg = (row: Row): Record<string, unknown> =>
   Object.fromEntries(
     Object.entries(row).map(([k, v]) => [
       k,
       typeof v === "string" && (k.endsWith("_id") || k === "id") && parseUlid(v)._tag === "Some"
         ? ulidToUuid(parseUlid(v).pipe((o) => (o._tag === "Some" ? o.value : (v as never))))
-        : v
+        : Array.isArray(v) && JSONB_COLUMNS.has(k)
+          ? JSON.stringify(v)
+          : v
     ])
   )
 

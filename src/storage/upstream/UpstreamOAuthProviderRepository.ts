@@ -2,6 +2,7 @@
 import { Context, Effect, Either, Option, Schema } from "effect"
 import type { Ulid } from "../../model/Ulid.js"
 import {
+  ClaimsImports,
   type UpstreamOAuthProvider,
   UpstreamOAuthProviderParams as ProviderParamsSchema,
   type UpstreamOAuthProviderParams
@@ -75,6 +76,11 @@ export const checkUpstreamOAuthProviderParams = (
       )
     }
     const claims = decoded.claimsImports
+    // The params schema checks the document is a ClaimsImports; encoding it checks every member, which an instance
+    // built without validation (`new ClaimsImports(…, true)`) may not hold.
+    yield* Either.mapLeft(Schema.encodeUnknownEither(ClaimsImports)(claims), (cause) =>
+      invalid(`Invalid upstream provider parameters: claimsImports: ${cause.message}`)
+    )
     yield* checkWellFormed({
       issuer: Option.getOrNull(decoded.issuer),
       humanName: Option.getOrNull(decoded.humanName),
