@@ -1,15 +1,17 @@
-// Stored state of `upstream_oauth_authorization_sessions`: the session state from its state and callback columns, and back.
-import { Either, Option } from "effect"
-import { Pending } from "../../model/common.js"
-import type { Ulid } from "../../model/Ulid.js"
+// Stored rows of `upstream_oauth_authorization_sessions`, shared by both backends: the row Schema, the session state from its state and callback columns (and back), and the mapping to entities.
+import { Either, Option, Schema } from "effect"
+import { Pending, Timestamp } from "../../model/common.js"
+import { type Ulid, UlidFromUuid } from "../../model/Ulid.js"
 import {
+  UpstreamOAuthAuthorizationSession,
   UpstreamSessionCompleted,
   UpstreamSessionConsumed,
   type UpstreamSessionState,
   UpstreamSessionUnlinked
 } from "../../model/upstream.js"
 import { isJson, type Json } from "../../model/values.js"
-import { describeTuple, stateDecodeFailure, type StateDecodeResult } from "../state.js"
+import { storedEntity } from "../common.js"
+import { describeTuple, refusedState, stateDecodeFailure, type StateDecodeResult } from "../state.js"
 
 /** State columns of `upstream_oauth_authorization_sessions` (JSON columns as read, validated here). */
 export interface UpstreamSessionStateColumns {
@@ -49,7 +51,8 @@ export const decodeUpstreamSessionState = (c: UpstreamSessionStateColumns): Stat
   if (completedAt !== null && consumedAt !== null && unlinkedAt === null && linkId !== null) {
     return Either.right(new UpstreamSessionConsumed({ completedAt, consumedAt, linkId, ...data }))
   }
-  if (completedAt !== null && unlinkedAt !== null && linkId === null) {
+  // As MAS reads it: an unlinked session is unlinked whether or not a link is still recorded.
+  if (completedAt !== null && unlinkedAt !== null) {
     return Either.right(
       new UpstreamSessionUnlinked({
         completedAt,
@@ -118,3 +121,124 @@ export const encodeUpstreamSessionState = (
 /** `decode<Entity>State` spelling of the session-state decoder. */
 export const decodeUpstreamOAuthAuthorizationSessionState = decodeUpstreamSessionState
 export const encodeUpstreamOAuthAuthorizationSessionState = encodeUpstreamSessionState
+
+export const UPSTREAM_OAUTH_AUTHORIZATION_SESSIONS = "upstream_oauth_authorization_sessions"
+
+const NullableDate = Schema.NullOr(Timestamp)
+const NullableUlid = Schema.NullOr(UlidFromUuid)
+const NullableString = Schema.NullOr(Schema.String)
+
+const stateColumns = (row: {
+  readonly completed_at: Date | null
+  readonly consumed_at: Date | null
+  readonly unlinked_at: Date | null
+  readonly upstream_oauth_link_id: Ulid | null
+  readonly id_token: string | null
+  readonly id_token_claims: unknown
+  readonly extra_callback_parameters: unknown
+  readonly userinfo: unknown
+}): UpstreamSessionStateColumns => ({
+  completedAt: row.completed_at,
+  consumedAt: row.consumed_at,
+  unlinkedAt: row.unlinked_at,
+  upstreamOAuthLinkId: row.upstream_oauth_link_id,
+  idToken: row.id_token,
+  idTokenClaims: row.id_token_claims ?? null,
+  extraCallbackParameters: row.extra_callback_parameters ?? null,
+  userinfo: row.userinfo ?? null
+})
+
+/**
+ * `upstream_oauth_authorization_sessions`. The jsonb columns are read as the driver parses them (a JSON `null`
+ * document and SQL NULL both arrive as null); an impossible state tuple, or a document that is not a JSON value, is an
+ * inconsistency on the column the state decoder names. `user_session_id` is not part of the entity; memory needs it
+ * for the cleanup and the browser-session filter.
+ */
+export const UpstreamOAuthAuthorizationSessionRow = Schema.Struct({
+  upstream_oauth_authorization_session_id: UlidFromUuid,
+  upstream_oauth_provider_id: UlidFromUuid,
+  upstream_oauth_link_id: NullableUlid,
+  user_session_id: NullableUlid,
+  state: Schema.String,
+  code_challenge_verifier: NullableString,
+  nonce: NullableString,
+  id_token: NullableString,
+  id_token_claims: Schema.Unknown,
+  extra_callback_parameters: Schema.Unknown,
+  userinfo: Schema.Unknown,
+  created_at: Timestamp,
+  completed_at: NullableDate,
+  consumed_at: NullableDate,
+  unlinked_at: NullableDate
+}).pipe(Schema.filter((row) => refusedState(decodeUpstreamSessionState(stateColumns(row)))))
+export type UpstreamOAuthAuthorizationSessionRow = typeof UpstreamOAuthAuthorizationSessionRow.Type
+
+/** The selected columns, unqualified, in the row's order. */
+export const upstreamOAuthAuthorizationSessionColumnNames: ReadonlyArray<string> = Object.keys(
+  UpstreamOAuthAuthorizationSessionRow.from.fields
+)
+
+const storedSession = storedEntity(UpstreamOAuthAuthorizationSession)
+
+/** Only for rows the row schema accepted, whose state decodes. */
+export const upstreamOAuthAuthorizationSessionFromRow = (
+  row: UpstreamOAuthAuthorizationSessionRow
+): UpstreamOAuthAuthorizationSession =>
+  storedSession({
+    id: row.upstream_oauth_authorization_session_id,
+    providerId: row.upstream_oauth_provider_id,
+    stateStr: row.state,
+    codeChallengeVerifier: Option.fromNullable(row.code_challenge_verifier),
+    nonce: Option.fromNullable(row.nonce),
+    createdAt: row.created_at,
+    state: Either.getOrElse(decodeUpstreamSessionState(stateColumns(row)), (failure) => {
+      throw new Error(`a row the row schema refuses: ${failure.reason}`)
+    })
+  })
+
+/** The state and callback columns of a session moving to `state` (an unlinked one keeps `previous` documents). */
+export const upstreamOAuthAuthorizationSessionStateRow = (
+  state: UpstreamSessionState,
+  previous?: Pick<UpstreamSessionStateColumns, "extraCallbackParameters" | "userinfo">
+): Pick<
+  UpstreamOAuthAuthorizationSessionRow,
+  | "completed_at"
+  | "consumed_at"
+  | "unlinked_at"
+  | "upstream_oauth_link_id"
+  | "id_token"
+  | "id_token_claims"
+  | "extra_callback_parameters"
+  | "userinfo"
+> => {
+  const c = encodeUpstreamSessionState(state, previous)
+  return {
+    completed_at: c.completedAt,
+    consumed_at: c.consumedAt,
+    unlinked_at: c.unlinkedAt,
+    upstream_oauth_link_id: c.upstreamOAuthLinkId,
+    id_token: c.idToken,
+    id_token_claims: c.idTokenClaims,
+    extra_callback_parameters: c.extraCallbackParameters,
+    userinfo: c.userinfo
+  }
+}
+
+/** The row of a new, pending session (both backends insert it and build the entity they return from it). */
+export const newUpstreamOAuthAuthorizationSessionRow = (
+  providerId: Ulid,
+  state: string,
+  codeChallengeVerifier: Option.Option<string>,
+  nonce: Option.Option<string>,
+  id: Ulid,
+  createdAt: Date
+): UpstreamOAuthAuthorizationSessionRow => ({
+  upstream_oauth_authorization_session_id: id,
+  upstream_oauth_provider_id: providerId,
+  user_session_id: null,
+  state,
+  code_challenge_verifier: Option.getOrNull(codeChallengeVerifier),
+  nonce: Option.getOrNull(nonce),
+  created_at: createdAt,
+  ...upstreamOAuthAuthorizationSessionStateRow(new Pending())
+})
