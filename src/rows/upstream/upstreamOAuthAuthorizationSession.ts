@@ -51,8 +51,9 @@ export const decodeUpstreamSessionState = (c: UpstreamSessionStateColumns): Stat
   if (completedAt !== null && consumedAt !== null && unlinkedAt === null && linkId !== null) {
     return Either.right(new UpstreamSessionConsumed({ completedAt, consumedAt, linkId, ...data }))
   }
-  // As MAS reads it: an unlinked session is unlinked whether or not a link is still recorded.
-  if (completedAt !== null && unlinkedAt !== null) {
+  // MAS also reads an unlinked row that still names a link as unlinked; here that tuple is an inconsistency, as
+  // unlinking clears the link (and removing a link deletes its sessions through the foreign key).
+  if (completedAt !== null && unlinkedAt !== null && linkId === null) {
     return Either.right(
       new UpstreamSessionUnlinked({
         completedAt,
