@@ -13,13 +13,15 @@ export const UlidCleanupParams = Schema.Tuple(Schema.NullOr(UlidFromUuid), UlidF
 
 /**
  * Storage rule "Cleanups", ULID key: deletes the rows of `table` with `$1 < idColumn <= $2` (no lower bound when `$1`
- * is NULL), in id order, at most `$3`, returning their ids (read with `CleanupResult.fromKeys`).
+ * is NULL) and `where` (a further condition of the selection, if given), in id order, at most `$3`, returning their
+ * ids (read with `CleanupResult.fromKeys`).
  */
-export const ulidCleanupText = (table: string, idColumn: string): string =>
+export const ulidCleanupText = (table: string, idColumn: string, where?: string): string =>
   [
     "WITH to_delete AS (",
     `SELECT ${idColumn} FROM ${table}`,
-    `WHERE ($1::uuid IS NULL OR ${idColumn} > $1::uuid) AND ${idColumn} <= $2`,
+    `WHERE ($1::uuid IS NULL OR ${idColumn} > $1::uuid) AND ${idColumn} <= $2` +
+      (where === undefined ? "" : ` AND ${where}`),
     `ORDER BY ${idColumn}`,
     "LIMIT $3",
     ")",

@@ -157,8 +157,11 @@ const dynamic = q.dynamic({
 /** Every query this repository sends, for the offline check. */
 export const queries = declarationsOf(statements, authenticationStatements, dynamic)
 
-/** The upstream authorization sessions a nested UpstreamOAuthSessionFilter selects (alias `upstream`). */
-const upstreamFilterFragment = (sql: SqlClient.SqlClient, filter: UpstreamOAuthSessionFilter): Fragment => {
+/**
+ * The upstream authorization sessions an UpstreamOAuthSessionFilter selects (alias `upstream`), nested here and the
+ * whole filter of the upstream session repository.
+ */
+export const upstreamFilterFragment = (sql: SqlClient.SqlClient, filter: UpstreamOAuthSessionFilter): Fragment => {
   const clauses: Array<Fragment> = []
   if (filter.provider !== undefined)
     clauses.push(sql`upstream.upstream_oauth_provider_id = ${ulidToUuid(filter.provider)}`)
