@@ -60,11 +60,16 @@ export const ulidBatch = <Row>(
     readonly since: Option.Option<Ulid>
     readonly until: Ulid
     readonly limit: number
+    /** Further conditions of the statement's selection. */
+    readonly where?: (row: Row) => boolean
   }
 ): ReadonlyArray<Row> => {
-  const { id, limit, since, until } = options
+  const { id, limit, since, until, where } = options
   return rows
-    .filter((row) => (Option.isNone(since) || id(row) > since.value) && id(row) <= until)
+    .filter(
+      (row) =>
+        (Option.isNone(since) || id(row) > since.value) && id(row) <= until && (where === undefined || where(row))
+    )
     .sort((a, b) => compareIds(id(a), id(b)))
     .slice(0, limit)
 }
@@ -115,10 +120,16 @@ export const timestampCleanup =
 /**
  * A ULID-keyed cleanup method in one write, as PostgreSQL's one statement: the limit checked and `since` and `until`
  * refused when malformed (the statement encodes them to uuid before anything is sent), then the rows of the batch
- * `ulidBatch` takes from `table` deleted, with the table's ON DELETE rules.
+ * `ulidBatch` takes from `table` (`where` judged on the state before the write) deleted, with the table's ON DELETE
+ * rules.
  */
 export const ulidCleanup =
-  <Row>(store: MemoryStoreShape, table: MemoryTable<Row>, id: (row: Row) => Ulid) =>
+  <Row>(
+    store: MemoryStoreShape,
+    table: MemoryTable<Row>,
+    id: (row: Row) => Ulid,
+    where?: (db: Database) => (row: Row) => boolean
+  ) =>
   (
     since: Option.Option<Ulid>,
     until: Ulid,
@@ -128,7 +139,13 @@ export const ulidCleanup =
       const batch = yield* checkCleanupLimit(limit)
       yield* requireUlid(...Option.toArray(since), until)
       return yield* store.write((db) => {
-        const doomed = ulidBatch(table.rows(db), { id, since, until, limit: batch }).map(id)
+        const doomed = ulidBatch(table.rows(db), {
+          id,
+          since,
+          until,
+          limit: batch,
+          ...(where === undefined ? {} : { where: where(db) })
+        }).map(id)
         const selected = new Set<string>(doomed)
         return Either.map(
           db.deleteWhere(table.name, (r) => selected.has(String(id(r as unknown as Row)))),
