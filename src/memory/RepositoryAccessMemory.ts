@@ -20,6 +20,7 @@ import * as OAuth2SessionRepositoryMemory from "./oauth2/OAuth2SessionRepository
 import * as PersonalAccessTokenRepositoryMemory from "./personal/PersonalAccessTokenRepositoryMemory.js"
 import * as PersonalSessionRepositoryMemory from "./personal/PersonalSessionRepositoryMemory.js"
 import * as UpstreamOAuthProviderRepositoryMemory from "./upstream/UpstreamOAuthProviderRepositoryMemory.js"
+import * as UpstreamOAuthSessionRepositoryMemory from "./upstream/UpstreamOAuthSessionRepositoryMemory.js"
 import * as BrowserSessionRepositoryMemory from "./user/BrowserSessionRepositoryMemory.js"
 import * as MemoryStore from "./MemoryStore.js"
 import * as UserEmailRepositoryMemory from "./user/UserEmailRepositoryMemory.js"
@@ -51,6 +52,7 @@ const layers: RepositoryLayers<MemoryStore.MemoryStore> = {
   compatSessions: CompatSessionRepositoryMemory.layer,
   compatSsoLogins: CompatSsoLoginRepositoryMemory.layer,
   upstreamOAuthProviders: UpstreamOAuthProviderRepositoryMemory.layer,
+  upstreamOAuthSessions: UpstreamOAuthSessionRepositoryMemory.layer,
   personalSessions: PersonalSessionRepositoryMemory.layer,
   personalAccessTokens: PersonalAccessTokenRepositoryMemory.layer,
   appSessions: AppSessionRepositoryMemory.layer

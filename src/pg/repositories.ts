@@ -16,6 +16,7 @@ import * as OAuth2SessionRepositoryPg from "./oauth2/OAuth2SessionRepositoryPg.j
 import * as PersonalAccessTokenRepositoryPg from "./personal/PersonalAccessTokenRepositoryPg.js"
 import * as PersonalSessionRepositoryPg from "./personal/PersonalSessionRepositoryPg.js"
 import * as UpstreamOAuthProviderRepositoryPg from "./upstream/UpstreamOAuthProviderRepositoryPg.js"
+import * as UpstreamOAuthSessionRepositoryPg from "./upstream/UpstreamOAuthSessionRepositoryPg.js"
 import * as BrowserSessionRepositoryPg from "./user/BrowserSessionRepositoryPg.js"
 import * as UserEmailRepositoryPg from "./user/UserEmailRepositoryPg.js"
 import * as UserPasswordRepositoryPg from "./user/UserPasswordRepositoryPg.js"
@@ -48,6 +49,7 @@ export const repositoryModules = {
   compatSessions: CompatSessionRepositoryPg,
   compatSsoLogins: CompatSsoLoginRepositoryPg,
   upstreamOAuthProviders: UpstreamOAuthProviderRepositoryPg,
+  upstreamOAuthSessions: UpstreamOAuthSessionRepositoryPg,
   personalSessions: PersonalSessionRepositoryPg,
   personalAccessTokens: PersonalAccessTokenRepositoryPg,
   appSessions: AppSessionRepositoryPg

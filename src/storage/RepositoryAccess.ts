@@ -15,6 +15,7 @@ import { OAuth2SessionRepository } from "./oauth2/OAuth2SessionRepository.js"
 import { PersonalAccessTokenRepository } from "./personal/PersonalAccessTokenRepository.js"
 import { PersonalSessionRepository } from "./personal/PersonalSessionRepository.js"
 import { UpstreamOAuthProviderRepository } from "./upstream/UpstreamOAuthProviderRepository.js"
+import { UpstreamOAuthSessionRepository } from "./upstream/UpstreamOAuthSessionRepository.js"
 import { BrowserSessionRepository } from "./user/BrowserSessionRepository.js"
 import { UserEmailRepository } from "./user/UserEmailRepository.js"
 import { UserPasswordRepository } from "./user/UserPasswordRepository.js"
@@ -51,6 +52,7 @@ export const repositoryTags = {
   compatSessions: CompatSessionRepository,
   compatSsoLogins: CompatSsoLoginRepository,
   upstreamOAuthProviders: UpstreamOAuthProviderRepository,
+  upstreamOAuthSessions: UpstreamOAuthSessionRepository,
   personalSessions: PersonalSessionRepository,
   personalAccessTokens: PersonalAccessTokenRepository,
   appSessions: AppSessionRepository
