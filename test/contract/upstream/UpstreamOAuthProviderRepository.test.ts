@@ -678,6 +678,19 @@ contract("UpstreamOAuthProviderRepository", (test) => {
             )
           }
         ],
+        [
+          "unknown conflict policy in a preference built without validation",
+          {
+            claimsImports: new ClaimsImports({
+              ...defaultClaimsImports(),
+              localpart: new LocalpartPreference(
+                { action: "force", template: Option.none(), onConflict: "merge" as never },
+                true
+              )
+            })
+          },
+          "claims imports"
+        ],
         ["claims imports not a document", { claimsImports: { localpart: "x" } as never }],
         ["claims imports missing", { claimsImports: undefined as never }],
         ["parameters not pairs", { additionalAuthorizationParameters: [["only-a-name"]] as never }],
