@@ -689,7 +689,7 @@ contract("UpstreamOAuthProviderRepository", (test) => {
               )
             })
           },
-          "claims imports"
+          "claimsImports"
         ],
         ["claims imports not a document", { claimsImports: { localpart: "x" } as never }],
         ["claims imports missing", { claimsImports: undefined as never }],
