@@ -19,6 +19,7 @@ import * as OAuth2RefreshTokenRepositoryMemory from "./oauth2/OAuth2RefreshToken
 import * as OAuth2SessionRepositoryMemory from "./oauth2/OAuth2SessionRepositoryMemory.js"
 import * as PersonalAccessTokenRepositoryMemory from "./personal/PersonalAccessTokenRepositoryMemory.js"
 import * as PersonalSessionRepositoryMemory from "./personal/PersonalSessionRepositoryMemory.js"
+import * as UpstreamOAuthLinkRepositoryMemory from "./upstream/UpstreamOAuthLinkRepositoryMemory.js"
 import * as UpstreamOAuthProviderRepositoryMemory from "./upstream/UpstreamOAuthProviderRepositoryMemory.js"
 import * as UpstreamOAuthSessionRepositoryMemory from "./upstream/UpstreamOAuthSessionRepositoryMemory.js"
 import * as BrowserSessionRepositoryMemory from "./user/BrowserSessionRepositoryMemory.js"
@@ -52,6 +53,7 @@ const layers: RepositoryLayers<MemoryStore.MemoryStore> = {
   compatSessions: CompatSessionRepositoryMemory.layer,
   compatSsoLogins: CompatSsoLoginRepositoryMemory.layer,
   upstreamOAuthProviders: UpstreamOAuthProviderRepositoryMemory.layer,
+  upstreamOAuthLinks: UpstreamOAuthLinkRepositoryMemory.layer,
   upstreamOAuthSessions: UpstreamOAuthSessionRepositoryMemory.layer,
   personalSessions: PersonalSessionRepositoryMemory.layer,
   personalAccessTokens: PersonalAccessTokenRepositoryMemory.layer,

@@ -15,6 +15,7 @@ import * as OAuth2RefreshTokenRepositoryPg from "./oauth2/OAuth2RefreshTokenRepo
 import * as OAuth2SessionRepositoryPg from "./oauth2/OAuth2SessionRepositoryPg.js"
 import * as PersonalAccessTokenRepositoryPg from "./personal/PersonalAccessTokenRepositoryPg.js"
 import * as PersonalSessionRepositoryPg from "./personal/PersonalSessionRepositoryPg.js"
+import * as UpstreamOAuthLinkRepositoryPg from "./upstream/UpstreamOAuthLinkRepositoryPg.js"
 import * as UpstreamOAuthProviderRepositoryPg from "./upstream/UpstreamOAuthProviderRepositoryPg.js"
 import * as UpstreamOAuthSessionRepositoryPg from "./upstream/UpstreamOAuthSessionRepositoryPg.js"
 import * as BrowserSessionRepositoryPg from "./user/BrowserSessionRepositoryPg.js"
@@ -49,6 +50,7 @@ export const repositoryModules = {
   compatSessions: CompatSessionRepositoryPg,
   compatSsoLogins: CompatSsoLoginRepositoryPg,
   upstreamOAuthProviders: UpstreamOAuthProviderRepositoryPg,
+  upstreamOAuthLinks: UpstreamOAuthLinkRepositoryPg,
   upstreamOAuthSessions: UpstreamOAuthSessionRepositoryPg,
   personalSessions: PersonalSessionRepositoryPg,
   personalAccessTokens: PersonalAccessTokenRepositoryPg,

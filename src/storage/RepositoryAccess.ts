@@ -14,6 +14,7 @@ import { OAuth2RefreshTokenRepository } from "./oauth2/OAuth2RefreshTokenReposit
 import { OAuth2SessionRepository } from "./oauth2/OAuth2SessionRepository.js"
 import { PersonalAccessTokenRepository } from "./personal/PersonalAccessTokenRepository.js"
 import { PersonalSessionRepository } from "./personal/PersonalSessionRepository.js"
+import { UpstreamOAuthLinkRepository } from "./upstream/UpstreamOAuthLinkRepository.js"
 import { UpstreamOAuthProviderRepository } from "./upstream/UpstreamOAuthProviderRepository.js"
 import { UpstreamOAuthSessionRepository } from "./upstream/UpstreamOAuthSessionRepository.js"
 import { BrowserSessionRepository } from "./user/BrowserSessionRepository.js"
@@ -52,6 +53,7 @@ export const repositoryTags = {
   compatSessions: CompatSessionRepository,
   compatSsoLogins: CompatSsoLoginRepository,
   upstreamOAuthProviders: UpstreamOAuthProviderRepository,
+  upstreamOAuthLinks: UpstreamOAuthLinkRepository,
   upstreamOAuthSessions: UpstreamOAuthSessionRepository,
   personalSessions: PersonalSessionRepository,
   personalAccessTokens: PersonalAccessTokenRepository,
