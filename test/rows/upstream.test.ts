@@ -105,6 +105,27 @@ describe("upstream_oauth_authorization_sessions state", () => {
     )
   })
 
+  it("reads an unlinked row that still names its link as unlinked (unlinked_at decides)", () => {
+    const decoded = decodeUpstreamSessionState({
+      ...none,
+      completedAt: at(1),
+      unlinkedAt: at(3),
+      upstreamOAuthLinkId: linkId,
+      idToken: "t"
+    })
+    expect(decoded).toEqual(
+      Either.right(
+        new UpstreamSessionUnlinked({
+          completedAt: at(1),
+          consumedAt: Option.none(),
+          unlinkedAt: at(3),
+          idToken: Option.some("t"),
+          idTokenClaims: Option.none()
+        })
+      )
+    )
+  })
+
   it("rejects impossible tuples", () => {
     const impossible = [
       { ...none, upstreamOAuthLinkId: linkId },
@@ -112,7 +133,6 @@ describe("upstream_oauth_authorization_sessions state", () => {
       { ...none, idToken: "t" },
       { ...none, consumedAt: at(2), upstreamOAuthLinkId: linkId },
       { ...none, unlinkedAt: at(3) },
-      { ...none, completedAt: at(1), unlinkedAt: at(3), upstreamOAuthLinkId: linkId },
       { ...none, completedAt: at(1), consumedAt: at(2) }
     ]
     for (const tuple of impossible) inconsistent(decodeUpstreamSessionState(tuple), "state")

@@ -51,9 +51,9 @@ export const decodeUpstreamSessionState = (c: UpstreamSessionStateColumns): Stat
   if (completedAt !== null && consumedAt !== null && unlinkedAt === null && linkId !== null) {
     return Either.right(new UpstreamSessionConsumed({ completedAt, consumedAt, linkId, ...data }))
   }
-  // MAS also reads an unlinked row that still names a link as unlinked; here that tuple is an inconsistency, as
-  // unlinking clears the link (and removing a link deletes its sessions through the foreign key).
-  if (completedAt !== null && unlinkedAt !== null && linkId === null) {
+  // Unlinking clears the link, but a row that still names one reads as unlinked too: `unlinked_at` decides, as the
+  // catalogue's decoding rule says and MAS reads it.
+  if (completedAt !== null && unlinkedAt !== null) {
     return Either.right(
       new UpstreamSessionUnlinked({
         completedAt,
