@@ -2,6 +2,9 @@
 
 /* eslint-disable */
 export interface CachedRows {
+  "appSession.finishSessionsToReplaceDevice": {
+    readonly "finished": boolean
+  }
   "browserSession.add": {}
   "browserSession.authenticateWithPassword": {}
   "browserSession.authenticateWithUpstream": {}
@@ -37,6 +40,99 @@ export interface CachedRows {
     readonly "user_is_guest": boolean
   }
   "browserSession.recordBatchActivity": {}
+  "compatAccessToken.add": {}
+  "compatAccessToken.expire": {}
+  "compatAccessToken.findByToken": {
+    readonly "compat_access_token_id": string
+    readonly "compat_session_id": string
+    readonly "access_token": string
+    readonly "created_at": Date
+    readonly "expires_at": Date | null
+  }
+  "compatAccessToken.lookup": {
+    readonly "compat_access_token_id": string
+    readonly "compat_session_id": string
+    readonly "access_token": string
+    readonly "created_at": Date
+    readonly "expires_at": Date | null
+  }
+  "compatRefreshToken.add": {}
+  "compatRefreshToken.consumeAndReplace": {}
+  "compatRefreshToken.findByToken": {
+    readonly "compat_refresh_token_id": string
+    readonly "compat_session_id": string
+    readonly "compat_access_token_id": string
+    readonly "refresh_token": string
+    readonly "created_at": Date
+    readonly "consumed_at": Date | null
+  }
+  "compatRefreshToken.lookup": {
+    readonly "compat_refresh_token_id": string
+    readonly "compat_session_id": string
+    readonly "compat_access_token_id": string
+    readonly "refresh_token": string
+    readonly "created_at": Date
+    readonly "consumed_at": Date | null
+  }
+  "compatSession.add": {}
+  "compatSession.cleanupFinished": {
+    readonly "count": string
+    readonly "last": Date | null
+  }
+  "compatSession.cleanupInactiveIps": {
+    readonly "count": string
+    readonly "last": Date | null
+  }
+  "compatSession.finish": {}
+  "compatSession.lookup": {
+    readonly "compat_session_id": string
+    readonly "user_id": string
+    readonly "device_id": string | null
+    readonly "human_name": string | null
+    readonly "user_session_id": string | null
+    readonly "created_at": Date
+    readonly "finished_at": Date | null
+    readonly "is_synapse_admin": boolean
+    readonly "user_agent": string | null
+    readonly "last_active_at": Date | null
+    readonly "last_active_ip": string | null
+  }
+  "compatSession.recordBatchActivity": {}
+  "compatSession.recordUserAgent": {}
+  "compatSession.setHumanName": {}
+  "compatSsoLogin.add": {}
+  "compatSsoLogin.exchange": {}
+  "compatSsoLogin.findByToken": {
+    readonly "compat_sso_login_id": string
+    readonly "login_token": string
+    readonly "redirect_uri": string
+    readonly "created_at": Date
+    readonly "fulfilled_at": Date | null
+    readonly "exchanged_at": Date | null
+    readonly "user_session_id": string | null
+    readonly "compat_session_id": string | null
+  }
+  "compatSsoLogin.findForSession": {
+    readonly "compat_sso_login_id": string
+    readonly "login_token": string
+    readonly "redirect_uri": string
+    readonly "created_at": Date
+    readonly "fulfilled_at": Date | null
+    readonly "exchanged_at": Date | null
+    readonly "user_session_id": string | null
+    readonly "compat_session_id": string | null
+  }
+  "compatSsoLogin.fulfill": {}
+  "compatSsoLogin.lookup": {
+    readonly "compat_sso_login_id": string
+    readonly "login_token": string
+    readonly "redirect_uri": string
+    readonly "created_at": Date
+    readonly "fulfilled_at": Date | null
+    readonly "exchanged_at": Date | null
+    readonly "user_session_id": string | null
+    readonly "compat_session_id": string | null
+  }
   "oauth2AccessToken.add": {}
   "oauth2AccessToken.cleanupExpired": {
     readonly "count": string
@@ -378,6 +474,209 @@ export interface CachedRows {
   "oauth2Session.recordBatchActivity": {}
   "oauth2Session.recordUserAgent": {}
   "oauth2Session.setHumanName": {}
+  "personalAccessToken.add": {}
+  "personalAccessToken.findActiveForSession": {
+    readonly "personal_access_token_id": string
+    readonly "personal_session_id": string
+    readonly "created_at": Date
+    readonly "expires_at": Date | null
+    readonly "revoked_at": Date | null
+  }
+  "personalAccessToken.findByToken": {
+    readonly "personal_access_token_id": string
+    readonly "personal_session_id": string
+    readonly "created_at": Date
+    readonly "expires_at": Date | null
+    readonly "revoked_at": Date | null
+  }
+  "personalAccessToken.lookup": {
+    readonly "personal_access_token_id": string
+    readonly "personal_session_id": string
+    readonly "created_at": Date
+    readonly "expires_at": Date | null
+    readonly "revoked_at": Date | null
+  }
+  "personalAccessToken.revoke": {}
+  "personalSession.add": {}
+  "personalSession.lookup": {
+    readonly "personal_session_id": string
+    readonly "owner_user_id": string | null
+    readonly "owner_oauth2_client_id": string | null
+    readonly "actor_user_id": string
+    readonly "human_name": string
+    readonly "scope_list": ReadonlyArray<string>
+    readonly "created_at": Date
+    readonly "revoked_at": Date | null
+    readonly "last_active_at": Date | null
+    readonly "last_active_ip": string | null
+  }
+  "personalSession.recordBatchActivity": {}
+  "personalSession.revoke": {
+    readonly "personal_session_id": string
+  }
+  "upstreamOAuthLink.add": {}
+  "upstreamOAuthLink.associateToUser": {}
+  "upstreamOAuthLink.cleanupOrphaned": {
+    readonly "upstream_oauth_link_id": string
+  }
+  "upstreamOAuthLink.findBySubject": {
+    readonly "upstream_oauth_link_id": string
+    readonly "upstream_oauth_provider_id": string
+    readonly "user_id": string | null
+    readonly "subject": string
+    readonly "human_account_name": string | null
+    readonly "created_at": Date
+  }
+  "upstreamOAuthLink.lookup": {
+    readonly "upstream_oauth_link_id": string
+    readonly "upstream_oauth_provider_id": string
+    readonly "user_id": string | null
+    readonly "subject": string
+    readonly "human_account_name": string | null
+    readonly "created_at": Date
+  }
+  "upstreamOAuthLink.remove": {}
+  "upstreamOAuthProvider.add": {
+    readonly "upstream_oauth_provider_id": string
+    readonly "issuer": string | null
+    readonly "human_name": string | null
+    readonly "brand_name": string | null
+    readonly "discovery_mode": string
+    readonly "pkce_mode": string
+    readonly "jwks_uri_override": string | null
+    readonly "authorization_endpoint_override": string | null
+    readonly "token_endpoint_override": string | null
+    readonly "userinfo_endpoint_override": string | null
+    readonly "scope_list": ReadonlyArray<string>
+    readonly "fetch_userinfo": boolean
+    readonly "userinfo_signed_response_alg": string | null
+    readonly "client_id": string
+    readonly "encrypted_client_secret": string | null
+    readonly "token_endpoint_signing_alg": string | null
+    readonly "token_endpoint_auth_method": string
+    readonly "id_token_signed_response_alg": string
+    readonly "response_mode": string | null
+    readonly "claims_imports": unknown
+    readonly "additional_parameters": unknown
+    readonly "forward_login_hint": boolean
+    readonly "on_backchannel_logout": string
+    readonly "registration_token_required": boolean
+    readonly "ui_order": number
+    readonly "created_at": Date
+    readonly "disabled_at": Date | null
+  }
+  "upstreamOAuthProvider.allEnabled": {
+    readonly "upstream_oauth_provider_id": string
+    readonly "issuer": string | null
+    readonly "human_name": string | null
+    readonly "brand_name": string | null
+    readonly "discovery_mode": string
+    readonly "pkce_mode": string
+    readonly "jwks_uri_override": string | null
+    readonly "authorization_endpoint_override": string | null
+    readonly "token_endpoint_override": string | null
+    readonly "userinfo_endpoint_override": string | null
+    readonly "scope_list": ReadonlyArray<string>
+    readonly "fetch_userinfo": boolean
+    readonly "userinfo_signed_response_alg": string | null
+    readonly "client_id": string
+    readonly "encrypted_client_secret": string | null
+    readonly "token_endpoint_signing_alg": string | null
+    readonly "token_endpoint_auth_method": string
+    readonly "id_token_signed_response_alg": string
+    readonly "response_mode": string | null
+    readonly "claims_imports": unknown
+    readonly "additional_parameters": unknown
+    readonly "forward_login_hint": boolean
+    readonly "on_backchannel_logout": string
+    readonly "registration_token_required": boolean
+    readonly "ui_order": number
+    readonly "created_at": Date
+    readonly "disabled_at": Date | null
+  }
+  "upstreamOAuthProvider.deleteById": {}
+  "upstreamOAuthProvider.disable": {}
+  "upstreamOAuthProvider.lookup": {
+    readonly "upstream_oauth_provider_id": string
+    readonly "issuer": string | null
+    readonly "human_name": string | null
+    readonly "brand_name": string | null
+    readonly "discovery_mode": string
+    readonly "pkce_mode": string
+    readonly "jwks_uri_override": string | null
+    readonly "authorization_endpoint_override": string | null
+    readonly "token_endpoint_override": string | null
+    readonly "userinfo_endpoint_override": string | null
+    readonly "scope_list": ReadonlyArray<string>
+    readonly "fetch_userinfo": boolean
+    readonly "userinfo_signed_response_alg": string | null
+    readonly "client_id": string
+    readonly "encrypted_client_secret": string | null
+    readonly "token_endpoint_signing_alg": string | null
+    readonly "token_endpoint_auth_method": string
+    readonly "id_token_signed_response_alg": string
+    readonly "response_mode": string | null
+    readonly "claims_imports": unknown
+    readonly "additional_parameters": unknown
+    readonly "forward_login_hint": boolean
+    readonly "on_backchannel_logout": string
+    readonly "registration_token_required": boolean
+    readonly "ui_order": number
+    readonly "created_at": Date
+    readonly "disabled_at": Date | null
+  }
+  "upstreamOAuthProvider.upsert": {
+    readonly "upstream_oauth_provider_id": string
+    readonly "issuer": string | null
+    readonly "human_name": string | null
+    readonly "brand_name": string | null
+    readonly "discovery_mode": string
+    readonly "pkce_mode": string
+    readonly "jwks_uri_override": string | null
+    readonly "authorization_endpoint_override": string | null
+    readonly "token_endpoint_override": string | null
+    readonly "userinfo_endpoint_override": string | null
+    readonly "scope_list": ReadonlyArray<string>
+    readonly "fetch_userinfo": boolean
+    readonly "userinfo_signed_response_alg": string | null
+    readonly "client_id": string
+    readonly "encrypted_client_secret": string | null
+    readonly "token_endpoint_signing_alg": string | null
+    readonly "token_endpoint_auth_method": string
+    readonly "id_token_signed_response_alg": string
+    readonly "response_mode": string | null
+    readonly "claims_imports": unknown
+    readonly "additional_parameters": unknown
+    readonly "forward_login_hint": boolean
+    readonly "on_backchannel_logout": string
+    readonly "registration_token_required": boolean
+    readonly "ui_order": number
+    readonly "created_at": Date
+    readonly "disabled_at": Date | null
+  }
+  "upstreamOAuthSession.add": {}
+  "upstreamOAuthSession.cleanupOrphaned": {
+    readonly "upstream_oauth_authorization_session_id": string
+  }
+  "upstreamOAuthSession.completeWithLink": {}
+  "upstreamOAuthSession.consume": {}
+  "upstreamOAuthSession.lookup": {
+    readonly "upstream_oauth_authorization_session_id": string
+    readonly "upstream_oauth_provider_id": string
+    readonly "upstream_oauth_link_id": string | null
+    readonly "user_session_id": string | null
+    readonly "state": string
+    readonly "code_challenge_verifier": string | null
+    readonly "nonce": string | null
+    readonly "id_token": string | null
+    readonly "id_token_claims": unknown | null
+    readonly "extra_callback_parameters": unknown | null
+    readonly "userinfo": unknown | null
+    readonly "created_at": Date
+    readonly "completed_at": Date | null
+    readonly "consumed_at": Date | null
+    readonly "unlinked_at": Date | null
+  }
   "user.acquireLockForSync": {
     readonly "pg_advisory_xact_lock": unknown | null
   }
