@@ -1,4 +1,4 @@
-// Backend equivalence for the session families of #13: compat sessions, SSO logins and tokens, upstream providers, personal sessions and tokens, app sessions.
+// Backend equivalence for the session families of #13: compat sessions, SSO logins and tokens, upstream providers, links and authorization sessions, personal sessions and tokens, app sessions.
 import { Duration, Effect, FastCheck as fc, Option } from "effect"
 import type {
   CompatAccessToken,
@@ -16,13 +16,21 @@ import {
   type PersonalAccessToken,
   type PersonalSession
 } from "../../src/model/personal.js"
-import type { UpstreamOAuthProvider, UpstreamOAuthProviderParams } from "../../src/model/upstream.js"
+import {
+  associateUpstreamOAuthLinkToUser,
+  type UpstreamOAuthAuthorizationSession,
+  type UpstreamOAuthLink,
+  type UpstreamOAuthProvider,
+  type UpstreamOAuthProviderParams
+} from "../../src/model/upstream.js"
 import type { BrowserSession, User } from "../../src/model/user.js"
-import type { Ulid } from "../../src/model/Ulid.js"
-import { type ActivityRecord, Device, type IpAddress } from "../../src/model/values.js"
+import { type Ulid, ulidAt } from "../../src/model/Ulid.js"
+import { type ActivityRecord, Device, type IpAddress, type Json } from "../../src/model/values.js"
 import type { AppSessionFilter } from "../../src/storage/appSession/AppSessionRepository.js"
 import type { CompatSessionFilter } from "../../src/storage/compat/CompatSessionRepository.js"
 import type { PersonalSessionFilter } from "../../src/storage/personal/PersonalSessionRepository.js"
+import type { UpstreamOAuthLinkFilter } from "../../src/storage/upstream/UpstreamOAuthLinkRepository.js"
+import type { UpstreamOAuthSessionFilter } from "../../src/storage/upstream/UpstreamOAuthSessionRepository.js"
 import type { RepositoryAccessShape } from "../../src/storage/RepositoryAccess.js"
 import { newProviderParams } from "../contract/upstream/fixtures.js"
 import {
@@ -113,6 +121,32 @@ export type SessionsOp =
   | { readonly _tag: "providerCount"; readonly filter: ProviderFilterSpec }
   | { readonly _tag: "providerAllEnabled" }
   | {
+      readonly _tag: "linkAdd"
+      readonly provider: Ref
+      readonly subject: string
+      readonly humanAccountName: string | null
+    }
+  | { readonly _tag: "linkFindBySubject"; readonly provider: Ref; readonly subject: string }
+  | { readonly _tag: "linkAssociate"; readonly link: Ref; readonly user: Ref }
+  | { readonly _tag: "linkRemove"; readonly link: Ref }
+  | { readonly _tag: "linkList"; readonly filter: LinkFilterSpec; readonly paging: Paging }
+  | { readonly _tag: "linkCount"; readonly filter: LinkFilterSpec }
+  | { readonly _tag: "linkCleanupOrphaned"; readonly bounds: UlidBoundsSpec; readonly limit: number }
+  | { readonly _tag: "upstreamSessionAdd"; readonly provider: Ref; readonly state: string; readonly nonce: boolean }
+  | {
+      readonly _tag: "upstreamSessionComplete"
+      readonly session: Ref
+      readonly link: Ref
+      /** The ID-token claims stored (none, or a document with `sub` / `sid` from the pools). */
+      readonly claims: ClaimsSpec | null
+    }
+  | { readonly _tag: "upstreamSessionConsume"; readonly session: Ref; readonly browserSession: Ref }
+  | { readonly _tag: "upstreamSessionLookup"; readonly session: Ref }
+  | { readonly _tag: "upstreamSessionList"; readonly filter: UpstreamSessionFilterSpec; readonly paging: Paging }
+  | { readonly _tag: "upstreamSessionCount"; readonly filter: UpstreamSessionFilterSpec }
+  | { readonly _tag: "upstreamSessionCleanupOrphaned"; readonly bounds: UlidBoundsSpec; readonly limit: number }
+  | { readonly _tag: "browserSessionAuthenticateWithUpstream"; readonly browserSession: Ref; readonly session: Ref }
+  | {
       readonly _tag: "personalSessionAdd"
       /** Owned by a user or by an OAuth2 client. */
       readonly owner: { readonly user: Ref } | { readonly client: Ref }
@@ -168,6 +202,35 @@ export interface CompatSessionFilterSpec {
 
 export interface ProviderFilterSpec {
   readonly enabled?: boolean
+}
+
+export interface LinkFilterSpec {
+  readonly user?: Ref
+  readonly provider?: Ref
+  readonly providerEnabled?: boolean
+  readonly subject?: string
+  readonly humanAccountName?: string
+}
+
+export interface UpstreamSessionFilterSpec {
+  readonly provider?: Ref
+  readonly subClaim?: string
+  readonly sidClaim?: string
+}
+
+/** `sub` / `sid` members of a claims document (absent when unset); a number among the `sub` values. */
+export interface ClaimsSpec {
+  readonly sub?: string | number
+  readonly sid?: string
+}
+
+/**
+ * The bounds of a ULID-keyed cleanup: `since` none or the id of an entity of the kind; `until` the id of an entity
+ * of the kind, or the largest id of an instant offset from now.
+ */
+export interface UlidBoundsSpec {
+  readonly since: Ref | null
+  readonly until: { readonly entity: Ref } | { readonly at: number }
 }
 
 export interface PersonalSessionFilterSpec {
@@ -228,6 +291,21 @@ const SESSIONS_OP_TAGS: ReadonlySet<string> = new Set<SessionsOp["_tag"]>([
   "providerList",
   "providerCount",
   "providerAllEnabled",
+  "linkAdd",
+  "linkFindBySubject",
+  "linkAssociate",
+  "linkRemove",
+  "linkList",
+  "linkCount",
+  "linkCleanupOrphaned",
+  "upstreamSessionAdd",
+  "upstreamSessionComplete",
+  "upstreamSessionConsume",
+  "upstreamSessionLookup",
+  "upstreamSessionList",
+  "upstreamSessionCount",
+  "upstreamSessionCleanupOrphaned",
+  "browserSessionAuthenticateWithUpstream",
   "personalSessionAdd",
   "personalSessionRevoke",
   "personalSessionRevokeBulk",
@@ -282,6 +360,43 @@ const personalFilterScopes: ReadonlyArray<ReadonlyArray<string>> = [
   ["urn:matrix:client:device:DEV1"],
   []
 ]
+
+// case variants so that the exact subject / state / claim matches and the case-insensitive name search differ
+const linkSubjects = ["sub-a", "sub-b", "SUB-A"]
+const accountNames = [null, "Alice", "alice", "a%_b"]
+const accountNameSearches = ["ali", "ALI", "%", "_", "x"]
+const upstreamStates = ["st-a", "st-b", "ST-A"]
+const subClaims = ["sub-a", "SUB-A", "1"]
+const sidClaims = ["sid-a", "sid-b"]
+
+const ulidBounds: fc.Arbitrary<UlidBoundsSpec> = fc.record({
+  since: fc.oneof(fc.constant(null), ref),
+  until: fc.oneof(fc.record({ entity: ref }), fc.record({ at: offset }))
+})
+
+const linkFilter: fc.Arbitrary<LinkFilterSpec> = fc.record(
+  {
+    user: ref,
+    provider: ref,
+    providerEnabled: fc.boolean(),
+    subject: fromPool(linkSubjects),
+    humanAccountName: fromPool(accountNameSearches)
+  },
+  { requiredKeys: [] }
+)
+
+const upstreamSessionFilter: fc.Arbitrary<UpstreamSessionFilterSpec> = fc.record(
+  { provider: ref, subClaim: fromPool(subClaims), sidClaim: fromPool(sidClaims) },
+  { requiredKeys: [] }
+)
+
+const claimsSpec: fc.Arbitrary<ClaimsSpec | null> = fc.oneof(
+  fc.constant(null),
+  fc.record(
+    { sub: fc.oneof(fromPool<string | number>(["sub-a", "SUB-A"]), fc.constant(1)), sid: fromPool(sidClaims) },
+    { requiredKeys: [] }
+  )
+)
 
 const providerSpec: fc.Arbitrary<ProviderSpec> = fc.record({
   uiOrder: fc.constantFrom(0, 1, -1, 2 ** 31),
@@ -381,6 +496,35 @@ const providerUpsert = fc.record({
   _tag: fc.constant("providerUpsert" as const),
   which: fc.nat({ max: PROVIDER_IDS.length - 1 }),
   params: providerSpec
+})
+const linkAdd = fc.record({
+  _tag: fc.constant("linkAdd" as const),
+  provider: ref,
+  subject: fromPool(linkSubjects),
+  humanAccountName: fromPool(accountNames)
+})
+const linkAssociate = fc.record({ _tag: fc.constant("linkAssociate" as const), link: ref, user: ref })
+const upstreamSessionAdd = fc.record({
+  _tag: fc.constant("upstreamSessionAdd" as const),
+  provider: ref,
+  state: fromPool(upstreamStates),
+  nonce: fc.boolean()
+})
+const upstreamSessionComplete = fc.record({
+  _tag: fc.constant("upstreamSessionComplete" as const),
+  session: ref,
+  link: ref,
+  claims: claimsSpec
+})
+const upstreamSessionConsume = fc.record({
+  _tag: fc.constant("upstreamSessionConsume" as const),
+  session: ref,
+  browserSession: ref
+})
+const authenticateWithUpstream = fc.record({
+  _tag: fc.constant("browserSessionAuthenticateWithUpstream" as const),
+  browserSession: ref,
+  session: ref
 })
 const personalSessionAdd = fc.record({
   _tag: fc.constant("personalSessionAdd" as const),
@@ -491,6 +635,52 @@ export const sessionsOp: fc.Arbitrary<SessionsOp> = fc.oneof(
   { arbitrary: fc.record({ _tag: fc.constant("providerList" as const), filter: providerFilter, paging }), weight: 1 },
   { arbitrary: fc.record({ _tag: fc.constant("providerCount" as const), filter: providerFilter }), weight: 1 },
   { arbitrary: fc.record({ _tag: fc.constant("providerAllEnabled" as const) }), weight: 1 },
+  { arbitrary: linkAdd, weight: 3 },
+  {
+    arbitrary: fc.record({
+      _tag: fc.constant("linkFindBySubject" as const),
+      provider: ref,
+      subject: fromPool(linkSubjects)
+    }),
+    weight: 2
+  },
+  { arbitrary: linkAssociate, weight: 2 },
+  { arbitrary: fc.record({ _tag: fc.constant("linkRemove" as const), link: ref }), weight: 1 },
+  { arbitrary: fc.record({ _tag: fc.constant("linkList" as const), filter: linkFilter, paging }), weight: 3 },
+  { arbitrary: fc.record({ _tag: fc.constant("linkCount" as const), filter: linkFilter }), weight: 2 },
+  {
+    arbitrary: fc.record({
+      _tag: fc.constant("linkCleanupOrphaned" as const),
+      bounds: ulidBounds,
+      limit: cleanupLimit
+    }),
+    weight: 2
+  },
+  { arbitrary: upstreamSessionAdd, weight: 3 },
+  { arbitrary: upstreamSessionComplete, weight: 3 },
+  { arbitrary: upstreamSessionConsume, weight: 3 },
+  { arbitrary: fc.record({ _tag: fc.constant("upstreamSessionLookup" as const), session: ref }), weight: 2 },
+  {
+    arbitrary: fc.record({
+      _tag: fc.constant("upstreamSessionList" as const),
+      filter: upstreamSessionFilter,
+      paging
+    }),
+    weight: 3
+  },
+  {
+    arbitrary: fc.record({ _tag: fc.constant("upstreamSessionCount" as const), filter: upstreamSessionFilter }),
+    weight: 2
+  },
+  {
+    arbitrary: fc.record({
+      _tag: fc.constant("upstreamSessionCleanupOrphaned" as const),
+      bounds: ulidBounds,
+      limit: cleanupLimit
+    }),
+    weight: 2
+  },
+  { arbitrary: authenticateWithUpstream, weight: 2 },
   { arbitrary: personalSessionAdd, weight: 3 },
   { arbitrary: fc.record({ _tag: fc.constant("personalSessionRevoke" as const), session: ref }), weight: 2 },
   {
@@ -551,7 +741,12 @@ export const sessionsSetup: fc.Arbitrary<ReadonlyArray<SessionsOp>> = fc
     fc.array(ssoLoginExchange, { maxLength: 1 }),
     fc.array(compatAccessTokenAdd, { minLength: 1, maxLength: 2 }),
     fc.array(compatRefreshTokenAdd, { minLength: 1, maxLength: 3 }),
-    fc.array(fc.oneof(providerAdd, providerUpsert), { maxLength: 2 }),
+    // a provider at least, so that links and authorization sessions have one; a link and a session perhaps completed
+    fc.array(fc.oneof(providerAdd, providerUpsert), { minLength: 1, maxLength: 2 }),
+    fc.array(linkAdd, { minLength: 1, maxLength: 2 }),
+    fc.array(linkAssociate, { maxLength: 1 }),
+    fc.array(upstreamSessionAdd, { minLength: 1, maxLength: 2 }),
+    fc.array(upstreamSessionComplete, { maxLength: 1 }),
     fc.array(personalSessionAdd, { minLength: 1, maxLength: 2 }),
     fc.array(personalTokenAdd, { maxLength: 2 })
   )
@@ -574,6 +769,8 @@ export interface SessionsEntities {
   compatAccessTokens: Array<CompatAccessToken>
   compatRefreshTokens: Array<CompatRefreshToken>
   providers: Array<UpstreamOAuthProvider>
+  links: Array<UpstreamOAuthLink>
+  upstreamSessions: Array<UpstreamOAuthAuthorizationSession>
   personalSessions: Array<PersonalSession>
   personalTokens: Array<PersonalAccessToken>
 }
@@ -584,6 +781,8 @@ export const noSessionsEntities = (): SessionsEntities => ({
   compatAccessTokens: [],
   compatRefreshTokens: [],
   providers: [],
+  links: [],
+  upstreamSessions: [],
   personalSessions: [],
   personalTokens: []
 })
@@ -665,6 +864,36 @@ export const runSessionsOp = (
       })
     )
   const ids = (list: ReadonlyArray<{ readonly id: Ulid }>) => list.map((e) => e.id)
+  const linkFilter = (f: LinkFilterSpec): UpstreamOAuthLinkFilter => ({
+    ...criteria("user", idAt(state.users, f.user)),
+    ...criteria("provider", idAt(state.providers, f.provider)),
+    ...criteria("providerEnabled", f.providerEnabled),
+    ...criteria("subject", f.subject),
+    ...criteria("humanAccountName", f.humanAccountName)
+  })
+  const upstreamSessionFilter = (f: UpstreamSessionFilterSpec): UpstreamOAuthSessionFilter => ({
+    ...criteria("provider", idAt(state.providers, f.provider)),
+    ...criteria("subClaim", f.subClaim),
+    ...criteria("sidClaim", f.sidClaim)
+  })
+  // the largest id of an instant keeps every row created then inside the bound
+  const bounds = (list: ReadonlyArray<{ readonly id: Ulid }>, b: UlidBoundsSpec) => ({
+    since: b.since === null ? Option.none<Ulid>() : Option.fromNullable(idAt(list, b.since)),
+    until:
+      "at" in b.until
+        ? Option.some(ulidAt(Math.max(0, at(b.until.at).getTime()), new Uint8Array(10).fill(255)))
+        : Option.fromNullable(idAt(list, b.until.entity))
+  })
+  const cleanup = (
+    list: ReadonlyArray<{ readonly id: Ulid }>,
+    b: UlidBoundsSpec,
+    run: (since: Option.Option<Ulid>, until: Ulid) => Effect.Effect<unknown, unknown>
+  ) => {
+    const { since, until } = bounds(list, b)
+    return Option.match(until, { onNone: () => Effect.succeed(SKIPPED), onSome: (u) => outcome(run(since, u)) })
+  }
+  const claims = (c: ClaimsSpec | null): Option.Option<Json> =>
+    c === null ? Option.none() : Option.some({ ...c, iss: "https://upstream.example.com" } as Json)
   switch (op._tag) {
     case "ssoLoginAdd":
       return outcome(
@@ -793,6 +1022,79 @@ export const runSessionsOp = (
       return outcome(repos.upstreamOAuthProviders.count(op.filter))
     case "providerAllEnabled":
       return outcome(repos.upstreamOAuthProviders.allEnabled())
+    case "linkAdd":
+      return withEntity(state.providers, op.provider, (p) =>
+        Effect.tap(repos.upstreamOAuthLinks.add(p, op.subject, Option.fromNullable(op.humanAccountName)), (l) =>
+          state.links.push(l)
+        )
+      )
+    case "linkFindBySubject":
+      return withEntity(state.providers, op.provider, (p) => repos.upstreamOAuthLinks.findBySubject(p, op.subject))
+    case "linkAssociate":
+      return withEntities([state.links, op.link], [state.users, op.user], (l, u, i) =>
+        Effect.tap(repos.upstreamOAuthLinks.associateToUser(l, u), () => {
+          state.links[i] = associateUpstreamOAuthLinkToUser(l, u.id)
+        })
+      )
+    case "linkRemove":
+      return withEntity(state.links, op.link, (l) => repos.upstreamOAuthLinks.remove(l))
+    case "linkList":
+      return outcome(repos.upstreamOAuthLinks.list(linkFilter(op.filter), toPagination(op.paging, ids(state.links))))
+    case "linkCount":
+      return outcome(repos.upstreamOAuthLinks.count(linkFilter(op.filter)))
+    case "linkCleanupOrphaned":
+      return cleanup(state.links, op.bounds, (since, until) =>
+        repos.upstreamOAuthLinks.cleanupOrphaned(since, until, op.limit)
+      )
+    case "upstreamSessionAdd":
+      return withEntity(state.providers, op.provider, (p) =>
+        Effect.tap(
+          repos.upstreamOAuthSessions.add(
+            p,
+            op.state,
+            Option.some("verifier"),
+            op.nonce ? Option.some("nonce") : Option.none()
+          ),
+          (s) => state.upstreamSessions.push(s)
+        )
+      )
+    case "upstreamSessionComplete":
+      return withEntities([state.upstreamSessions, op.session], [state.links, op.link], (s, l, i) =>
+        Effect.map(
+          repos.upstreamOAuthSessions.completeWithLink(
+            s,
+            l,
+            op.claims === null ? Option.none() : Option.some("header.payload.signature"),
+            claims(op.claims),
+            Option.none(),
+            op.claims === null ? Option.none() : Option.some({ email: "alice@example.com" })
+          ),
+          replacing(state.upstreamSessions, i)
+        )
+      )
+    case "upstreamSessionConsume":
+      return withEntities([state.upstreamSessions, op.session], [state.sessions, op.browserSession], (s, bs, i) =>
+        Effect.map(repos.upstreamOAuthSessions.consume(s, bs), replacing(state.upstreamSessions, i))
+      )
+    case "upstreamSessionLookup":
+      return withEntity(state.upstreamSessions, op.session, (s) => repos.upstreamOAuthSessions.lookup(s.id))
+    case "upstreamSessionList":
+      return outcome(
+        repos.upstreamOAuthSessions.list(
+          upstreamSessionFilter(op.filter),
+          toPagination(op.paging, ids(state.upstreamSessions))
+        )
+      )
+    case "upstreamSessionCount":
+      return outcome(repos.upstreamOAuthSessions.count(upstreamSessionFilter(op.filter)))
+    case "upstreamSessionCleanupOrphaned":
+      return cleanup(state.upstreamSessions, op.bounds, (since, until) =>
+        repos.upstreamOAuthSessions.cleanupOrphaned(since, until, op.limit)
+      )
+    case "browserSessionAuthenticateWithUpstream":
+      return withEntities([state.sessions, op.browserSession], [state.upstreamSessions, op.session], (bs, s) =>
+        repos.browserSessions.authenticateWithUpstream(bs, s)
+      )
     case "personalSessionAdd": {
       const owner = op.owner
       const scope = scopeOf(personalScopes[op.scope]!)
@@ -864,6 +1166,8 @@ export const sessionsFinalState = (repos: RepositoryAccessShape, state: Sessions
     ),
     providers: outcome(repos.upstreamOAuthProviders.list({}, everything)),
     enabledProviders: outcome(repos.upstreamOAuthProviders.allEnabled()),
+    links: outcome(repos.upstreamOAuthLinks.list({}, everything)),
+    upstreamSessions: outcome(repos.upstreamOAuthSessions.list({}, everything)),
     personalSessions: outcome(repos.personalSessions.list({}, everything)),
     personalTokens: Effect.forEach(state.personalTokens, (t) => outcome(repos.personalAccessTokens.lookup(t.id))),
     appSessions: outcome(repos.appSessions.list({}, everything))
@@ -877,5 +1181,10 @@ export const sessionsTables = [
   "compat_sessions",
   "personal_access_tokens",
   "personal_sessions",
+  // the authentications and registrations name upstream sessions; those name links; both name providers
+  "user_session_authentications",
+  "user_registrations",
+  "upstream_oauth_authorization_sessions",
+  "upstream_oauth_links",
   "upstream_oauth_providers"
 ]
