@@ -1,6 +1,5 @@
 // CompatSessionRepository in memory: the same rows and rules as PostgreSQL, over the MemoryStore's tables.
 import { Effect, Either, Layer, Option } from "effect"
-import { copy } from "../../model/common.js"
 import { CompatSession, finishCompatSession } from "../../model/compat.js"
 import { generateUlid, maxUlidAt, minUlidAt } from "../../model/Ulid.js"
 import {
@@ -30,6 +29,7 @@ import type { Database, Row } from "../Database.js"
 import { MemoryStore } from "../MemoryStore.js"
 import { memoryTable } from "../Table.js"
 import { matchesBrowserSession } from "../user/BrowserSessionRepositoryMemory.js"
+import { recordUserAgentWith, setHumanNameWith } from "../../storage/common/sessionLabels.js"
 
 /** The ids of the sessions some SSO login was exchanged into. */
 const exchangedInto = (db: Database): ReadonlySet<string> =>
@@ -173,19 +173,12 @@ export const make = Effect.gen(function* () {
 
     recordBatchActivity: (activity) => recordBatchActivity(sessions, sessionId, activity),
 
-    recordUserAgent: (session, userAgent) =>
-      Effect.gen(function* () {
-        yield* checkWellFormed({ userAgent })
-        yield* sessions.updateOne(session.id, (row) => ({ ...row, user_agent: userAgent }))
-        return copy(CompatSession, session, { userAgent: Option.some(userAgent) })
-      }),
-
-    setHumanName: (session, humanName) =>
-      Effect.gen(function* () {
-        yield* checkWellFormed({ humanName: Option.getOrNull(humanName) })
-        yield* sessions.updateOne(session.id, (row) => ({ ...row, human_name: Option.getOrNull(humanName) }))
-        return copy(CompatSession, session, { humanName })
-      }),
+    recordUserAgent: recordUserAgentWith(CompatSession, (id, userAgent) =>
+      sessions.updateOne(id, (row) => ({ ...row, user_agent: userAgent }))
+    ),
+    setHumanName: setHumanNameWith(CompatSession, (id, humanName) =>
+      sessions.updateOne(id, (row) => ({ ...row, human_name: humanName }))
+    ),
 
     cleanupFinished: timestampCleanup(store, sessions, {
       key: (r) => r.finished_at,

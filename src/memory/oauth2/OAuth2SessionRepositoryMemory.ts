@@ -1,6 +1,5 @@
 // OAuth2SessionRepository in memory: the same rows and rules as PostgreSQL, over the MemoryStore's tables.
-import { Effect, Either, Layer, Option } from "effect"
-import { copy } from "../../model/common.js"
+import { Effect, Either, Layer } from "effect"
 import { finishOAuth2Session, OAuth2Session } from "../../model/oauth2/session.js"
 import { generateUlid, maxUlidAt, minUlidAt } from "../../model/Ulid.js"
 import { deviceToScopeTokens } from "../../model/values.js"
@@ -12,7 +11,7 @@ import {
 } from "../../storage/oauth2/OAuth2SessionRepository.js"
 import { now } from "../../storage/common/time.js"
 import { guardedTransition } from "../../storage/common/transitions.js"
-import { checkScope, checkWellFormed } from "../../storage/common/limits.js"
+import { checkScope } from "../../storage/common/limits.js"
 import { optionalEntity } from "../../rows/common.js"
 import { newOAuth2SessionRow, OAuth2SessionRow, oauth2SessionFromRow } from "../../rows/oauth2/session.js"
 import type { BrowserSessionRow } from "../../rows/user/browserSession.js"
@@ -24,6 +23,7 @@ import type { Database, Row } from "../Database.js"
 import { MemoryStore } from "../MemoryStore.js"
 import { memoryTable } from "../Table.js"
 import { matchesBrowserSession } from "../user/BrowserSessionRepositoryMemory.js"
+import { recordUserAgentWith, setHumanNameWith } from "../../storage/common/sessionLabels.js"
 
 const SESSIONS = "oauth2_sessions"
 
@@ -147,19 +147,12 @@ export const make = Effect.gen(function* () {
 
     recordBatchActivity: (activity) => recordBatchActivity(sessions, sessionId, activity),
 
-    recordUserAgent: (session, userAgent) =>
-      Effect.gen(function* () {
-        yield* checkWellFormed({ userAgent })
-        yield* sessions.updateOne(session.id, (row) => ({ ...row, user_agent: userAgent }))
-        return copy(OAuth2Session, session, { userAgent: Option.some(userAgent) })
-      }),
-
-    setHumanName: (session, humanName) =>
-      Effect.gen(function* () {
-        yield* checkWellFormed({ humanName: Option.getOrNull(humanName) })
-        yield* sessions.updateOne(session.id, (row) => ({ ...row, human_name: Option.getOrNull(humanName) }))
-        return copy(OAuth2Session, session, { humanName })
-      }),
+    recordUserAgent: recordUserAgentWith(OAuth2Session, (id, userAgent) =>
+      sessions.updateOne(id, (row) => ({ ...row, user_agent: userAgent }))
+    ),
+    setHumanName: setHumanNameWith(OAuth2Session, (id, humanName) =>
+      sessions.updateOne(id, (row) => ({ ...row, human_name: humanName }))
+    ),
 
     cleanupFinished: timestampCleanup(store, sessions, {
       key: (r) => r.finished_at,

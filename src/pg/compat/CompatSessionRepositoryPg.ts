@@ -2,7 +2,6 @@
 import { SqlClient } from "@effect/sql"
 import type { Fragment } from "@effect/sql/Statement"
 import { Effect, Either, Layer, Option, Schema } from "effect"
-import { copy } from "../../model/common.js"
 import { CompatSession, finishCompatSession } from "../../model/compat.js"
 import { generateUlid, maxUlidAt, minUlidAt, UlidFromUuid, ulidToUuid } from "../../model/Ulid.js"
 import {
@@ -37,6 +36,7 @@ import { listPage } from "../common/pagination.js"
 import { traced } from "../common/tracing.js"
 import { bindAll, declarationsOf, NoRows, repositoryQueries } from "../query.js"
 import { browserSessionFilterFragment } from "../user/BrowserSessionRepositoryPg.js"
+import { recordUserAgentWith, setHumanNameWith } from "../../storage/common/sessionLabels.js"
 
 const columns = compatSessionColumns.join(", ")
 
@@ -278,19 +278,8 @@ export const make = Effect.gen(function* () {
 
     recordBatchActivity: (activity) => recordBatchActivity(db.recordBatchActivity, activity),
 
-    recordUserAgent: (session, userAgent) =>
-      Effect.gen(function* () {
-        yield* checkWellFormed({ userAgent })
-        yield* db.recordUserAgent.affectedOne(session.id, userAgent)
-        return copy(CompatSession, session, { userAgent: Option.some(userAgent) })
-      }),
-
-    setHumanName: (session, humanName) =>
-      Effect.gen(function* () {
-        yield* checkWellFormed({ humanName: Option.getOrNull(humanName) })
-        yield* db.setHumanName.affectedOne(session.id, Option.getOrNull(humanName))
-        return copy(CompatSession, session, { humanName })
-      }),
+    recordUserAgent: recordUserAgentWith(CompatSession, db.recordUserAgent.affectedOne),
+    setHumanName: setHumanNameWith(CompatSession, db.setHumanName.affectedOne),
 
     cleanupFinished: timestampCleanup(db.cleanupFinished),
     cleanupInactiveIps: timestampCleanup(db.cleanupInactiveIps)

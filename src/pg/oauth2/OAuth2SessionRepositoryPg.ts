@@ -1,8 +1,7 @@
 // OAuth2SessionRepository on PostgreSQL: its declared static queries, plus the filter, page and bulk queries assembled from fragments.
 import { SqlClient } from "@effect/sql"
 import type { Fragment } from "@effect/sql/Statement"
-import { Effect, Either, Layer, Option, Schema } from "effect"
-import { copy } from "../../model/common.js"
+import { Effect, Either, Layer, Schema } from "effect"
 import { finishOAuth2Session, OAuth2Session } from "../../model/oauth2/session.js"
 import { generateUlid, maxUlidAt, minUlidAt, UlidFromUuid, ulidToUuid } from "../../model/Ulid.js"
 import { deviceToScopeTokens } from "../../model/values.js"
@@ -14,7 +13,7 @@ import {
 } from "../../storage/oauth2/OAuth2SessionRepository.js"
 import { now } from "../../storage/common/time.js"
 import { guardedTransition } from "../../storage/common/transitions.js"
-import { checkScope, checkWellFormed } from "../../storage/common/limits.js"
+import { checkScope } from "../../storage/common/limits.js"
 import { optionalEntity, ScopeListColumn } from "../../rows/common.js"
 import { newOAuth2SessionRow, OAuth2SessionRow, oauth2SessionFromRow } from "../../rows/oauth2/session.js"
 import {
@@ -30,6 +29,7 @@ import { listPage } from "../common/pagination.js"
 import { traced } from "../common/tracing.js"
 import { bindAll, declarationsOf, NoRows, repositoryQueries } from "../query.js"
 import { browserSessionFilterFragment } from "../user/BrowserSessionRepositoryPg.js"
+import { recordUserAgentWith, setHumanNameWith } from "../../storage/common/sessionLabels.js"
 
 const columns = [
   "oauth2_sessions.oauth2_session_id",
@@ -257,19 +257,8 @@ export const make = Effect.gen(function* () {
 
     recordBatchActivity: (activity) => recordBatchActivity(db.recordBatchActivity, activity),
 
-    recordUserAgent: (session, userAgent) =>
-      Effect.gen(function* () {
-        yield* checkWellFormed({ userAgent })
-        yield* db.recordUserAgent.affectedOne(session.id, userAgent)
-        return copy(OAuth2Session, session, { userAgent: Option.some(userAgent) })
-      }),
-
-    setHumanName: (session, humanName) =>
-      Effect.gen(function* () {
-        yield* checkWellFormed({ humanName: Option.getOrNull(humanName) })
-        yield* db.setHumanName.affectedOne(session.id, Option.getOrNull(humanName))
-        return copy(OAuth2Session, session, { humanName })
-      }),
+    recordUserAgent: recordUserAgentWith(OAuth2Session, db.recordUserAgent.affectedOne),
+    setHumanName: setHumanNameWith(OAuth2Session, db.setHumanName.affectedOne),
 
     cleanupFinished: timestampCleanup(db.cleanupFinished),
     cleanupInactiveIps: timestampCleanup(db.cleanupInactiveIps)
