@@ -1,20 +1,18 @@
 // CompatAccessTokenRepository in memory: the same rows and rules as PostgreSQL, over the MemoryStore's tables.
 import { Effect, Layer, Option } from "effect"
 import { expireCompatAccessToken } from "../../model/compat.js"
-import { generateUlid } from "../../model/Ulid.js"
 import {
   COMPAT_ACCESS_TOKENS,
   CompatAccessTokenRow,
   compatAccessTokenFromRow,
   newCompatAccessTokenRow
 } from "../../rows/compat/compatAccessToken.js"
-import { checkWellFormed } from "../../storage/common/limits.js"
-import { expiryAfter, now } from "../../storage/common/time.js"
 import { guardedTransition } from "../../storage/common/transitions.js"
 import { CompatAccessTokenRepository } from "../../storage/compat/CompatAccessTokenRepository.js"
-import { requireUlid } from "../common/parameters.js"
 import { MemoryStore } from "../MemoryStore.js"
-import { exactlyOne, memoryTable } from "../Table.js"
+import { memoryTable } from "../Table.js"
+import { addAccessTokenWith } from "../../storage/common/tokens.js"
+import { findByTokenText, insertTokenRow } from "../common/tokens.js"
 
 export const make = Effect.gen(function* () {
   const store = yield* MemoryStore
@@ -27,27 +25,14 @@ export const make = Effect.gen(function* () {
   return CompatAccessTokenRepository.of({
     lookup: (id) => Effect.map(tokens.get(id), Option.map(compatAccessTokenFromRow)),
 
-    findByToken: (accessToken) =>
-      Effect.zipRight(
-        checkWellFormed({ accessToken }),
-        Effect.map(
-          tokens.find((r) => r.access_token === accessToken, accessToken),
-          Option.map(compatAccessTokenFromRow)
-        )
-      ),
+    findByToken: findByTokenText(tokens, "accessToken", (r) => r.access_token, compatAccessTokenFromRow),
 
     // In PostgreSQL's order: the arguments, then the parameters as they are encoded, then the statement.
-    add: (session, accessToken, expiresAfter) =>
-      Effect.gen(function* () {
-        yield* checkWellFormed({ accessToken })
-        const at = yield* now
-        const expiresAt = Option.isSome(expiresAfter) ? yield* expiryAfter(at, expiresAfter.value) : null
-        const id = yield* generateUlid
-        yield* requireUlid(session.id)
-        const row = newCompatAccessTokenRow(session, accessToken, id, at, expiresAt)
-        yield* exactlyOne(tokens.insertIgnoringConflict(row))
-        return compatAccessTokenFromRow(row)
-      }),
+    add: addAccessTokenWith({
+      newRow: newCompatAccessTokenRow,
+      insert: insertTokenRow(tokens),
+      fromRow: compatAccessTokenFromRow
+    }),
 
     // Unguarded, as PostgreSQL's statement: only a missing row fails.
     expire: (accessToken) =>

@@ -1,21 +1,20 @@
 // OAuth2AccessTokenRepository in memory: the same rows and rules as PostgreSQL, over the MemoryStore's tables.
 import { Effect, Layer, Option } from "effect"
 import { markAccessTokenUsed, revokeAccessToken } from "../../model/oauth2/accessToken.js"
-import { generateUlid } from "../../model/Ulid.js"
 import {
   AccessTokenRow,
   accessTokenFromRow,
   newAccessTokenRow,
   OAUTH2_ACCESS_TOKENS
 } from "../../rows/oauth2/accessToken.js"
-import { checkWellFormed } from "../../storage/common/limits.js"
-import { expiryAfter, now } from "../../storage/common/time.js"
+import { now } from "../../storage/common/time.js"
 import { guardedTransition } from "../../storage/common/transitions.js"
 import { OAuth2AccessTokenRepository } from "../../storage/oauth2/OAuth2AccessTokenRepository.js"
 import { timestampCleanup } from "../common/cleanup.js"
-import { requireUlid } from "../common/parameters.js"
 import { MemoryStore } from "../MemoryStore.js"
-import { exactlyOne, memoryTable } from "../Table.js"
+import { memoryTable } from "../Table.js"
+import { addAccessTokenWith } from "../../storage/common/tokens.js"
+import { findByTokenText, insertTokenRow } from "../common/tokens.js"
 
 export const make = Effect.gen(function* () {
   const store = yield* MemoryStore
@@ -32,27 +31,10 @@ export const make = Effect.gen(function* () {
   return OAuth2AccessTokenRepository.of({
     lookup: (id) => Effect.map(tokens.get(id), Option.map(accessTokenFromRow)),
 
-    findByToken: (accessToken) =>
-      Effect.zipRight(
-        checkWellFormed({ accessToken }),
-        Effect.map(
-          tokens.find((r) => r.access_token === accessToken, accessToken),
-          Option.map(accessTokenFromRow)
-        )
-      ),
+    findByToken: findByTokenText(tokens, "accessToken", (r) => r.access_token, accessTokenFromRow),
 
     // In PostgreSQL's order: the arguments, then the parameters as they are encoded, then the statement.
-    add: (session, accessToken, expiresAfter) =>
-      Effect.gen(function* () {
-        yield* checkWellFormed({ accessToken })
-        const at = yield* now
-        const expiresAt = Option.isSome(expiresAfter) ? yield* expiryAfter(at, expiresAfter.value) : null
-        const id = yield* generateUlid
-        yield* requireUlid(session.id)
-        const row = newAccessTokenRow(session, accessToken, id, at, expiresAt)
-        yield* exactlyOne(tokens.insertIgnoringConflict(row))
-        return accessTokenFromRow(row)
-      }),
+    add: addAccessTokenWith({ newRow: newAccessTokenRow, insert: insertTokenRow(tokens), fromRow: accessTokenFromRow }),
 
     // `… AND revoked_at IS NULL`, as PostgreSQL's guarded statement.
     revoke: (accessToken) =>

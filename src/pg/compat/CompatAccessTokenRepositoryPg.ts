@@ -1,8 +1,8 @@
 // CompatAccessTokenRepository on PostgreSQL: every statement is declared (and prepared); no query is assembled at run time.
 import { SqlClient } from "@effect/sql"
-import { Effect, Layer, Option, Schema } from "effect"
+import { Effect, Layer, Schema } from "effect"
 import { expireCompatAccessToken } from "../../model/compat.js"
-import { generateUlid, UlidFromUuid } from "../../model/Ulid.js"
+import { UlidFromUuid } from "../../model/Ulid.js"
 import { optionalEntity } from "../../rows/common.js"
 import {
   COMPAT_ACCESS_TOKENS,
@@ -11,11 +11,11 @@ import {
   newCompatAccessTokenRow
 } from "../../rows/compat/compatAccessToken.js"
 import { checkWellFormed } from "../../storage/common/limits.js"
-import { expiryAfter, now } from "../../storage/common/time.js"
 import { guardedTransition } from "../../storage/common/transitions.js"
 import { CompatAccessTokenRepository } from "../../storage/compat/CompatAccessTokenRepository.js"
 import { traced } from "../common/tracing.js"
 import { bindAll, declarationsOf, NoRows, repositoryQueries } from "../query.js"
+import { addAccessTokenWith } from "../../storage/common/tokens.js"
 
 const columns = "compat_access_token_id, compat_session_id, access_token, created_at, expires_at"
 
@@ -72,21 +72,18 @@ export const make = Effect.gen(function* () {
     findByToken: (accessToken) =>
       Effect.zipRight(checkWellFormed({ accessToken }), Effect.flatMap(db.findByToken.one(accessToken), toToken)),
 
-    add: (session, accessToken, expiresAfter) =>
-      Effect.gen(function* () {
-        yield* checkWellFormed({ accessToken })
-        const at = yield* now
-        const expiresAt = Option.isSome(expiresAfter) ? yield* expiryAfter(at, expiresAfter.value) : null
-        const row = newCompatAccessTokenRow(session, accessToken, yield* generateUlid, at, expiresAt)
-        yield* db.add.affectedOne(
+    add: addAccessTokenWith({
+      newRow: newCompatAccessTokenRow,
+      insert: (row) =>
+        db.add.affectedOne(
           row.compat_access_token_id,
           row.compat_session_id,
           row.access_token,
           row.created_at,
           row.expires_at
-        )
-        return compatAccessTokenFromRow(row)
-      }),
+        ),
+      fromRow: compatAccessTokenFromRow
+    }),
 
     expire: (accessToken) =>
       guardedTransition({

@@ -1,8 +1,8 @@
 // OAuth2AccessTokenRepository on PostgreSQL: every statement is declared (and prepared); no query is assembled at run time.
 import { SqlClient } from "@effect/sql"
-import { Effect, Layer, Option, Schema } from "effect"
+import { Effect, Layer, Schema } from "effect"
 import { markAccessTokenUsed, revokeAccessToken } from "../../model/oauth2/accessToken.js"
-import { generateUlid, UlidFromUuid } from "../../model/Ulid.js"
+import { UlidFromUuid } from "../../model/Ulid.js"
 import { optionalEntity } from "../../rows/common.js"
 import {
   AccessTokenRow,
@@ -11,7 +11,7 @@ import {
   OAUTH2_ACCESS_TOKENS
 } from "../../rows/oauth2/accessToken.js"
 import { checkWellFormed } from "../../storage/common/limits.js"
-import { expiryAfter, now } from "../../storage/common/time.js"
+import { now } from "../../storage/common/time.js"
 import { guardedTransition } from "../../storage/common/transitions.js"
 import { OAuth2AccessTokenRepository } from "../../storage/oauth2/OAuth2AccessTokenRepository.js"
 import {
@@ -22,6 +22,7 @@ import {
 } from "../common/cleanup.js"
 import { traced } from "../common/tracing.js"
 import { bindAll, declarationsOf, NoRows, repositoryQueries } from "../query.js"
+import { addAccessTokenWith } from "../../storage/common/tokens.js"
 
 const columns =
   "oauth2_access_token_id, oauth2_session_id, access_token, created_at, expires_at, revoked_at, first_used_at"
@@ -94,21 +95,18 @@ export const make = Effect.gen(function* () {
     findByToken: (accessToken) =>
       Effect.zipRight(checkWellFormed({ accessToken }), Effect.flatMap(db.findByToken.one(accessToken), toToken)),
 
-    add: (session, accessToken, expiresAfter) =>
-      Effect.gen(function* () {
-        yield* checkWellFormed({ accessToken })
-        const at = yield* now
-        const expiresAt = Option.isSome(expiresAfter) ? yield* expiryAfter(at, expiresAfter.value) : null
-        const row = newAccessTokenRow(session, accessToken, yield* generateUlid, at, expiresAt)
-        yield* db.add.affectedOne(
+    add: addAccessTokenWith({
+      newRow: newAccessTokenRow,
+      insert: (row) =>
+        db.add.affectedOne(
           row.oauth2_access_token_id,
           row.oauth2_session_id,
           row.access_token,
           row.created_at,
           row.expires_at
-        )
-        return accessTokenFromRow(row)
-      }),
+        ),
+      fromRow: accessTokenFromRow
+    }),
 
     revoke: (accessToken) =>
       guardedTransition({
