@@ -1,6 +1,5 @@
 // CompatRefreshTokenRepository in memory: the same rows and rules as PostgreSQL, over the MemoryStore's tables.
 import { Effect, Either, Layer, Option } from "effect"
-import { generateUlid } from "../../model/Ulid.js"
 import {
   COMPAT_REFRESH_TOKENS,
   CompatRefreshTokenRow,
@@ -8,16 +7,15 @@ import {
   newCompatRefreshTokenRow
 } from "../../rows/compat/compatRefreshToken.js"
 import { expectRowsAffected } from "../../storage/common/errors.js"
-import { checkWellFormed } from "../../storage/common/limits.js"
-import { now } from "../../storage/common/time.js"
 import { guardedTransition } from "../../storage/common/transitions.js"
 import {
   CompatRefreshTokenRepository,
   consumeAndReplaceTransition
 } from "../../storage/compat/CompatRefreshTokenRepository.js"
-import { requireUlid } from "../common/parameters.js"
 import { MemoryStore } from "../MemoryStore.js"
-import { exactlyOne, memoryTable } from "../Table.js"
+import { memoryTable } from "../Table.js"
+import { addRefreshTokenWith } from "../../storage/common/tokens.js"
+import { findByTokenText, insertTokenRow } from "../common/tokens.js"
 
 export const make = Effect.gen(function* () {
   const store = yield* MemoryStore
@@ -30,26 +28,14 @@ export const make = Effect.gen(function* () {
   return CompatRefreshTokenRepository.of({
     lookup: (id) => Effect.map(tokens.get(id), Option.map(compatRefreshTokenFromRow)),
 
-    findByToken: (refreshToken) =>
-      Effect.zipRight(
-        checkWellFormed({ refreshToken }),
-        Effect.map(
-          tokens.find((r) => r.refresh_token === refreshToken, refreshToken),
-          Option.map(compatRefreshTokenFromRow)
-        )
-      ),
+    findByToken: findByTokenText(tokens, "refreshToken", (r) => r.refresh_token, compatRefreshTokenFromRow),
 
     // In PostgreSQL's order: the arguments, then the parameters as they are encoded, then the statement.
-    add: (session, accessToken, refreshToken) =>
-      Effect.gen(function* () {
-        yield* checkWellFormed({ refreshToken })
-        const at = yield* now
-        const id = yield* generateUlid
-        yield* requireUlid(session.id, accessToken.id)
-        const row = newCompatRefreshTokenRow(session, accessToken, refreshToken, id, at)
-        yield* exactlyOne(tokens.insertIgnoringConflict(row))
-        return compatRefreshTokenFromRow(row)
-      }),
+    add: addRefreshTokenWith({
+      newRow: newCompatRefreshTokenRow,
+      insert: insertTokenRow(tokens),
+      fromRow: compatRefreshTokenFromRow
+    }),
 
     // The twin of the PostgreSQL statement: nothing unless the presented token is still unconsumed in its session,
     // then every unconsumed token of the session but the successor, in one write.

@@ -1,22 +1,21 @@
 // OAuth2RefreshTokenRepository in memory: the same rows and rules as PostgreSQL, over the MemoryStore's tables.
 import { Effect, Layer, Option } from "effect"
 import { consumeRefreshToken, revokeRefreshToken } from "../../model/oauth2/refreshToken.js"
-import { generateUlid } from "../../model/Ulid.js"
 import {
   newRefreshTokenRow,
   OAUTH2_REFRESH_TOKENS,
   RefreshTokenRow,
   refreshTokenFromRow
 } from "../../rows/oauth2/refreshToken.js"
-import { checkWellFormed } from "../../storage/common/limits.js"
-import { now } from "../../storage/common/time.js"
 import { guardedTransition } from "../../storage/common/transitions.js"
 import { OAuth2RefreshTokenRepository } from "../../storage/oauth2/OAuth2RefreshTokenRepository.js"
 import { timestampCleanup } from "../common/cleanup.js"
 import { requireUlid } from "../common/parameters.js"
 import type { Database } from "../Database.js"
 import { MemoryStore } from "../MemoryStore.js"
-import { exactlyOne, memoryTable } from "../Table.js"
+import { memoryTable } from "../Table.js"
+import { addRefreshTokenWith } from "../../storage/common/tokens.js"
+import { findByTokenText, insertTokenRow } from "../common/tokens.js"
 
 export const make = Effect.gen(function* () {
   const store = yield* MemoryStore
@@ -52,26 +51,14 @@ export const make = Effect.gen(function* () {
   return OAuth2RefreshTokenRepository.of({
     lookup: (id) => Effect.map(tokens.get(id), Option.map(refreshTokenFromRow)),
 
-    findByToken: (refreshToken) =>
-      Effect.zipRight(
-        checkWellFormed({ refreshToken }),
-        Effect.map(
-          tokens.find((r) => r.refresh_token === refreshToken, refreshToken),
-          Option.map(refreshTokenFromRow)
-        )
-      ),
+    findByToken: findByTokenText(tokens, "refreshToken", (r) => r.refresh_token, refreshTokenFromRow),
 
     // In PostgreSQL's order: the arguments, then the parameters as they are encoded, then the statement.
-    add: (session, accessToken, refreshToken) =>
-      Effect.gen(function* () {
-        yield* checkWellFormed({ refreshToken })
-        const at = yield* now
-        const id = yield* generateUlid
-        yield* requireUlid(session.id, accessToken.id)
-        const row = newRefreshTokenRow(session, accessToken, refreshToken, id, at)
-        yield* exactlyOne(tokens.insertIgnoringConflict(row))
-        return refreshTokenFromRow(row)
-      }),
+    add: addRefreshTokenWith({
+      newRow: newRefreshTokenRow,
+      insert: insertTokenRow(tokens),
+      fromRow: refreshTokenFromRow
+    }),
 
     // `… AND revoked_at IS NULL`, as PostgreSQL's guarded statement; a missing successor fails its foreign key.
     consume: (refreshToken, replacedBy) =>

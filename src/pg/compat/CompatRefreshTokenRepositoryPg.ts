@@ -1,7 +1,7 @@
 // CompatRefreshTokenRepository on PostgreSQL: every statement is declared (and prepared); no query is assembled at run time.
 import { SqlClient } from "@effect/sql"
 import { Effect, Layer, Schema } from "effect"
-import { generateUlid, UlidFromUuid } from "../../model/Ulid.js"
+import { UlidFromUuid } from "../../model/Ulid.js"
 import { optionalEntity } from "../../rows/common.js"
 import {
   COMPAT_REFRESH_TOKENS,
@@ -11,7 +11,6 @@ import {
 } from "../../rows/compat/compatRefreshToken.js"
 import { expectRowsAffected } from "../../storage/common/errors.js"
 import { checkWellFormed } from "../../storage/common/limits.js"
-import { now } from "../../storage/common/time.js"
 import { guardedTransition } from "../../storage/common/transitions.js"
 import {
   CompatRefreshTokenRepository,
@@ -19,6 +18,7 @@ import {
 } from "../../storage/compat/CompatRefreshTokenRepository.js"
 import { traced } from "../common/tracing.js"
 import { bindAll, declarationsOf, NoRows, repositoryQueries } from "../query.js"
+import { addRefreshTokenWith } from "../../storage/common/tokens.js"
 
 const columns =
   "compat_refresh_token_id, compat_session_id, compat_access_token_id, refresh_token, created_at, consumed_at"
@@ -79,20 +79,18 @@ export const make = Effect.gen(function* () {
     findByToken: (refreshToken) =>
       Effect.zipRight(checkWellFormed({ refreshToken }), Effect.flatMap(db.findByToken.one(refreshToken), toToken)),
 
-    add: (session, accessToken, refreshToken) =>
-      Effect.gen(function* () {
-        yield* checkWellFormed({ refreshToken })
-        const at = yield* now
-        const row = newCompatRefreshTokenRow(session, accessToken, refreshToken, yield* generateUlid, at)
-        yield* db.add.affectedOne(
+    add: addRefreshTokenWith({
+      newRow: newCompatRefreshTokenRow,
+      insert: (row) =>
+        db.add.affectedOne(
           row.compat_refresh_token_id,
           row.compat_session_id,
           row.compat_access_token_id,
           row.refresh_token,
           row.created_at
-        )
-        return compatRefreshTokenFromRow(row)
-      }),
+        ),
+      fromRow: compatRefreshTokenFromRow
+    }),
 
     // Several rows may be consumed (tokens imported from Synapse): only none is a failure.
     consumeAndReplace: (refreshToken, successor) =>

@@ -2,7 +2,7 @@
 import { SqlClient } from "@effect/sql"
 import { Effect, Layer, Schema } from "effect"
 import { consumeRefreshToken, revokeRefreshToken } from "../../model/oauth2/refreshToken.js"
-import { generateUlid, UlidFromUuid } from "../../model/Ulid.js"
+import { UlidFromUuid } from "../../model/Ulid.js"
 import { optionalEntity } from "../../rows/common.js"
 import {
   newRefreshTokenRow,
@@ -11,7 +11,6 @@ import {
   refreshTokenFromRow
 } from "../../rows/oauth2/refreshToken.js"
 import { checkWellFormed } from "../../storage/common/limits.js"
-import { now } from "../../storage/common/time.js"
 import { guardedTransition } from "../../storage/common/transitions.js"
 import { OAuth2RefreshTokenRepository } from "../../storage/oauth2/OAuth2RefreshTokenRepository.js"
 import {
@@ -23,6 +22,7 @@ import {
 } from "../common/cleanup.js"
 import { traced } from "../common/tracing.js"
 import { bindAll, declarationsOf, NoRows, repositoryQueries } from "../query.js"
+import { addRefreshTokenWith } from "../../storage/common/tokens.js"
 
 const columns =
   "oauth2_refresh_token_id, oauth2_session_id, oauth2_access_token_id, refresh_token, created_at, consumed_at, " +
@@ -109,14 +109,12 @@ export const make = Effect.gen(function* () {
     findByToken: (refreshToken) =>
       Effect.zipRight(checkWellFormed({ refreshToken }), Effect.flatMap(db.findByToken.one(refreshToken), toToken)),
 
-    add: (session, accessToken, refreshToken) =>
-      Effect.gen(function* () {
-        yield* checkWellFormed({ refreshToken })
-        const at = yield* now
-        const id = yield* generateUlid
-        yield* db.add.affectedOne(id, session.id, accessToken.id, refreshToken, at)
-        return refreshTokenFromRow(newRefreshTokenRow(session, accessToken, refreshToken, id, at))
-      }),
+    add: addRefreshTokenWith({
+      newRow: newRefreshTokenRow,
+      insert: (row, session, accessToken) =>
+        db.add.affectedOne(row.oauth2_refresh_token_id, session.id, accessToken.id, row.refresh_token, row.created_at),
+      fromRow: refreshTokenFromRow
+    }),
 
     consume: (refreshToken, replacedBy) =>
       guardedTransition({
