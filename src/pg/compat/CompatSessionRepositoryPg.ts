@@ -30,13 +30,12 @@ import {
   recordBatchActivity
 } from "../common/activity.js"
 import { timestampCleanup, TimestampCleanupParams, TimestampCleanupRow } from "../common/cleanup.js"
-import { countRows } from "../common/count.js"
-import { executorOf } from "../common/execute.js"
 import { listPage } from "../common/pagination.js"
 import { traced } from "../common/tracing.js"
 import { bindAll, declarationsOf, NoRows, repositoryQueries } from "../query.js"
 import { browserSessionFilterFragment } from "../user/BrowserSessionRepositoryPg.js"
 import { recordUserAgentWith, setHumanNameWith } from "../../storage/common/sessionLabels.js"
+import { countFilteredWith, finishBulkWith } from "../common/filteredSessions.js"
 
 const columns = compatSessionColumns.join(", ")
 
@@ -240,16 +239,12 @@ export const make = Effect.gen(function* () {
         write: (at) => db.finish.affectedOne(session.id, at)
       }),
 
-    finishBulk: (filter) =>
-      dynamic.finishBulk.run(
-        Effect.gen(function* () {
-          yield* checkCompatSessionFilter(filter)
-          const at = yield* now
-          return yield* executorOf(sql).statementRowCount(
-            sql`UPDATE compat_sessions SET finished_at = ${at} WHERE ${compatSessionFilterFragment(sql, filter)}`
-          )
-        })
-      ),
+    finishBulk: finishBulkWith(sql, {
+      check: checkCompatSessionFilter,
+      query: dynamic.finishBulk,
+      fragment: compatSessionFilterFragment,
+      update: (at, where) => sql`UPDATE compat_sessions SET finished_at = ${at} WHERE ${where}`
+    }),
 
     list: (filter, pagination) =>
       dynamic.list.run(
@@ -266,15 +261,12 @@ export const make = Effect.gen(function* () {
         })
       ),
 
-    count: (filter) =>
-      Effect.zipRight(
-        checkCompatSessionFilter(filter),
-        Effect.suspend(() =>
-          dynamic.count.run(
-            countRows(sql, { from: sql`compat_sessions`, filter: compatSessionFilterFragment(sql, filter) })
-          )
-        )
-      ),
+    count: countFilteredWith(sql, {
+      check: checkCompatSessionFilter,
+      query: dynamic.count,
+      fragment: compatSessionFilterFragment,
+      from: () => sql`compat_sessions`
+    }),
 
     recordBatchActivity: (activity) => recordBatchActivity(db.recordBatchActivity, activity),
 

@@ -23,13 +23,12 @@ import {
   recordBatchActivity
 } from "../common/activity.js"
 import { timestampCleanup, TimestampCleanupParams, TimestampCleanupRow } from "../common/cleanup.js"
-import { countRows } from "../common/count.js"
-import { executorOf } from "../common/execute.js"
 import { listPage } from "../common/pagination.js"
 import { traced } from "../common/tracing.js"
 import { bindAll, declarationsOf, NoRows, repositoryQueries } from "../query.js"
 import { browserSessionFilterFragment } from "../user/BrowserSessionRepositoryPg.js"
 import { recordUserAgentWith, setHumanNameWith } from "../../storage/common/sessionLabels.js"
+import { countFilteredWith, finishBulkWith } from "../common/filteredSessions.js"
 
 const columns = [
   "oauth2_sessions.oauth2_session_id",
@@ -219,16 +218,12 @@ export const make = Effect.gen(function* () {
         write: (at) => db.finish.affectedOne(session.id, at)
       }),
 
-    finishBulk: (filter) =>
-      dynamic.finishBulk.run(
-        Effect.gen(function* () {
-          yield* checkOAuth2SessionFilter(filter)
-          const at = yield* now
-          return yield* executorOf(sql).statementRowCount(
-            sql`UPDATE oauth2_sessions SET finished_at = ${at} WHERE ${oauth2SessionFilterFragment(sql, filter)}`
-          )
-        })
-      ),
+    finishBulk: finishBulkWith(sql, {
+      check: checkOAuth2SessionFilter,
+      query: dynamic.finishBulk,
+      fragment: oauth2SessionFilterFragment,
+      update: (at, where) => sql`UPDATE oauth2_sessions SET finished_at = ${at} WHERE ${where}`
+    }),
 
     list: (filter, pagination) =>
       dynamic.list.run(
@@ -245,15 +240,12 @@ export const make = Effect.gen(function* () {
         })
       ),
 
-    count: (filter) =>
-      Effect.zipRight(
-        checkOAuth2SessionFilter(filter),
-        Effect.suspend(() =>
-          dynamic.count.run(
-            countRows(sql, { from: sql`oauth2_sessions`, filter: oauth2SessionFilterFragment(sql, filter) })
-          )
-        )
-      ),
+    count: countFilteredWith(sql, {
+      check: checkOAuth2SessionFilter,
+      query: dynamic.count,
+      fragment: oauth2SessionFilterFragment,
+      from: () => sql`oauth2_sessions`
+    }),
 
     recordBatchActivity: (activity) => recordBatchActivity(db.recordBatchActivity, activity),
 
