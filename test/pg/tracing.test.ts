@@ -1,10 +1,12 @@
 // Every PostgreSQL repository method runs in one span db.<repository>.<method>; its statements are @effect/sql's sql.execute spans below it, with their SQL text.
 import { expect, layer } from "@effect/vitest"
-import { Effect, Layer } from "effect"
+import { Effect, Layer, Option } from "effect"
+import { Device, type Url } from "../../src/model/values.js"
 import * as RepositoryAccessPg from "../../src/pg/RepositoryAccessPg.js"
 import { Pagination } from "../../src/storage/common/Pagination.js"
 import { RepositoryAccess } from "../../src/storage/RepositoryAccess.js"
 import { migratedDatabaseLayer } from "../support/database.js"
+import { newProviderParams } from "../contract/upstream/fixtures.js"
 import { queryText, recordSpans, statementsOf } from "../support/spans.js"
 
 layer(Layer.provideMerge(RepositoryAccessPg.layer, migratedDatabaseLayer()))("repository spans", (it) => {
@@ -40,6 +42,62 @@ layer(Layer.provideMerge(RepositoryAccessPg.layer, migratedDatabaseLayer()))("re
         const listStatements = statementsOf(spans, "db.user.list")
         expect(listStatements.length).toBe(1)
         expect(String(queryText(listStatements[0]))).toMatch(/FROM users WHERE .*ORDER BY .*LIMIT \$\d+$/s)
+      })
+  )
+
+  it.effect(
+    "the repositories of the compat, upstream, personal and app-session families: one span per method, statements below it",
+    () =>
+      Effect.gen(function* () {
+        const repos = yield* RepositoryAccess
+        const page = yield* Pagination.first(10)
+        const [, spans] = yield* recordSpans(
+          Effect.gen(function* () {
+            const bob = yield* repos.users.add("bob")
+            const browserSession = yield* repos.browserSessions.add(bob, Option.none())
+            const login = yield* repos.compatSsoLogins.add("login-token", "https://app.example.com/" as Url)
+            const session = yield* repos.compatSessions.add(
+              bob,
+              new Device({ id: "DEVICE" }),
+              Option.some(browserSession),
+              false,
+              Option.none()
+            )
+            yield* repos.compatSessions.list({ user: bob.id }, page)
+            const access = yield* repos.compatAccessTokens.add(session, "access", Option.none())
+            yield* repos.compatRefreshTokens.add(session, access, "refresh")
+            yield* repos.compatSsoLogins.findByToken(login.loginToken)
+            const provider = yield* repos.upstreamOAuthProviders.add(newProviderParams())
+            yield* repos.upstreamOAuthLinks.add(provider, "subject", Option.none())
+            yield* repos.upstreamOAuthSessions.add(provider, "state", Option.none(), Option.none())
+            yield* repos.personalSessions.count({ actorUser: bob.id })
+            yield* repos.personalAccessTokens.findByToken("personal")
+            yield* repos.appSessions.list({ user: bob.id }, page)
+          })
+        )
+        const methods = [
+          "db.compatSsoLogin.add",
+          "db.compatSession.add",
+          "db.compatSession.list",
+          "db.compatAccessToken.add",
+          "db.compatRefreshToken.add",
+          "db.compatSsoLogin.findByToken",
+          "db.upstreamOAuthProvider.add",
+          "db.upstreamOAuthLink.add",
+          "db.upstreamOAuthSession.add",
+          "db.personalSession.count",
+          "db.personalAccessToken.findByToken",
+          "db.appSession.list"
+        ]
+        const names = spans.map((s) => s.name)
+        for (const method of methods) {
+          expect(names.filter((n) => n === method)).toEqual([method])
+          const statements = statementsOf(spans, method)
+          expect(statements.length).toBeGreaterThan(0)
+          for (const statement of statements) expect(typeof queryText(statement)).toBe("string")
+        }
+        expect(new Set(names)).toEqual(new Set(["db.user.add", "db.browserSession.add", ...methods, "sql.execute"]))
+        expect(String(queryText(statementsOf(spans, "db.appSession.list")[0]))).toMatch(/UNION ALL/)
       })
   )
 })
