@@ -19,6 +19,7 @@ import * as OAuth2RefreshTokenRepositoryMemory from "./oauth2/OAuth2RefreshToken
 import * as OAuth2SessionRepositoryMemory from "./oauth2/OAuth2SessionRepositoryMemory.js"
 import * as PersonalAccessTokenRepositoryMemory from "./personal/PersonalAccessTokenRepositoryMemory.js"
 import * as PersonalSessionRepositoryMemory from "./personal/PersonalSessionRepositoryMemory.js"
+import * as PolicyDataRepositoryMemory from "./policy/PolicyDataRepositoryMemory.js"
 import * as UpstreamOAuthLinkRepositoryMemory from "./upstream/UpstreamOAuthLinkRepositoryMemory.js"
 import * as UpstreamOAuthProviderRepositoryMemory from "./upstream/UpstreamOAuthProviderRepositoryMemory.js"
 import * as UpstreamOAuthSessionRepositoryMemory from "./upstream/UpstreamOAuthSessionRepositoryMemory.js"
@@ -57,7 +58,8 @@ const layers: RepositoryLayers<MemoryStore.MemoryStore> = {
   upstreamOAuthSessions: UpstreamOAuthSessionRepositoryMemory.layer,
   personalSessions: PersonalSessionRepositoryMemory.layer,
   personalAccessTokens: PersonalAccessTokenRepositoryMemory.layer,
-  appSessions: AppSessionRepositoryMemory.layer
+  appSessions: AppSessionRepositoryMemory.layer,
+  policyData: PolicyDataRepositoryMemory.layer
 }
 
 const access = Layer.effect(

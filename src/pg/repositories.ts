@@ -15,6 +15,7 @@ import * as OAuth2RefreshTokenRepositoryPg from "./oauth2/OAuth2RefreshTokenRepo
 import * as OAuth2SessionRepositoryPg from "./oauth2/OAuth2SessionRepositoryPg.js"
 import * as PersonalAccessTokenRepositoryPg from "./personal/PersonalAccessTokenRepositoryPg.js"
 import * as PersonalSessionRepositoryPg from "./personal/PersonalSessionRepositoryPg.js"
+import * as PolicyDataRepositoryPg from "./policy/PolicyDataRepositoryPg.js"
 import * as UpstreamOAuthLinkRepositoryPg from "./upstream/UpstreamOAuthLinkRepositoryPg.js"
 import * as UpstreamOAuthProviderRepositoryPg from "./upstream/UpstreamOAuthProviderRepositoryPg.js"
 import * as UpstreamOAuthSessionRepositoryPg from "./upstream/UpstreamOAuthSessionRepositoryPg.js"
@@ -54,7 +55,8 @@ export const repositoryModules = {
   upstreamOAuthSessions: UpstreamOAuthSessionRepositoryPg,
   personalSessions: PersonalSessionRepositoryPg,
   personalAccessTokens: PersonalAccessTokenRepositoryPg,
-  appSessions: AppSessionRepositoryPg
+  appSessions: AppSessionRepositoryPg,
+  policyData: PolicyDataRepositoryPg
 } satisfies { readonly [K in keyof Layers]: { readonly layer: Layers[K]; readonly queries: ReadonlyArray<AnyQuery> } }
 
 /** The layers of the table, for RepositoryAccessPg. */

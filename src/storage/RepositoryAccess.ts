@@ -14,6 +14,7 @@ import { OAuth2RefreshTokenRepository } from "./oauth2/OAuth2RefreshTokenReposit
 import { OAuth2SessionRepository } from "./oauth2/OAuth2SessionRepository.js"
 import { PersonalAccessTokenRepository } from "./personal/PersonalAccessTokenRepository.js"
 import { PersonalSessionRepository } from "./personal/PersonalSessionRepository.js"
+import { PolicyDataRepository } from "./policy/PolicyDataRepository.js"
 import { UpstreamOAuthLinkRepository } from "./upstream/UpstreamOAuthLinkRepository.js"
 import { UpstreamOAuthProviderRepository } from "./upstream/UpstreamOAuthProviderRepository.js"
 import { UpstreamOAuthSessionRepository } from "./upstream/UpstreamOAuthSessionRepository.js"
@@ -57,7 +58,8 @@ export const repositoryTags = {
   upstreamOAuthSessions: UpstreamOAuthSessionRepository,
   personalSessions: PersonalSessionRepository,
   personalAccessTokens: PersonalAccessTokenRepository,
-  appSessions: AppSessionRepository
+  appSessions: AppSessionRepository,
+  policyData: PolicyDataRepository
 } as const
 
 type RepositoryTagTable = typeof repositoryTags

@@ -122,11 +122,13 @@ export const checkPasswordVersion = (version: number): Effect.Effect<number, Inv
  * is an InvalidOperationError on both backends (PostgreSQL alone would reject only some of them).
  */
 export const checkCleanupLimit = (limit: number): Effect.Effect<number, InvalidOperationError> =>
-  Number.isSafeInteger(limit) && limit >= 0
-    ? Effect.succeed(limit)
-    : Effect.fail(
-        new InvalidOperationError({ cause: Option.some(`Cleanup limit ${limit} is not a non-negative safe integer`) })
-      )
+  checkCount("Cleanup limit", limit)
+
+/** A count argument (named by `what`) that is not a non-negative safe integer is an InvalidOperationError. */
+export const checkCount = (what: string, n: number): Effect.Effect<number, InvalidOperationError> =>
+  isCount(n)
+    ? Effect.succeed(n)
+    : Effect.fail(new InvalidOperationError({ cause: Option.some(`${what} ${n} is not a non-negative safe integer`) }))
 
 const isActivity = Schema.is(Schema.Array(ActivityRecord))
 
@@ -143,3 +145,40 @@ export const checkActivity = (activity: ReadonlyArray<ActivityRecord>): Effect.E
           cause: Option.some("activity holds an entry with a malformed id, an invalid instant or a non-canonical IP")
         })
       )
+
+/**
+ * Refuses a JSON document argument (named by `what`) before anything is sent or written: a value that is not JSON
+ * (a non-finite number, a function, a class instance, a cycle: the parameter could not be encoded) or text holding an
+ * unpaired surrogate, in member names as in values (it has no UTF-8 form; jsonb would refuse it on PostgreSQL alone).
+ * NUL is left to the write, where PostgreSQL's jsonb refuses it (22P05).
+ */
+export const checkJsonArgument = (what: string, value: unknown): Effect.Effect<void, InvalidOperationError> => {
+  const ancestors = new Set<object>()
+  const problem = (v: unknown): string | undefined => {
+    if (v === null || typeof v === "boolean") return undefined
+    if (typeof v === "number") return Number.isFinite(v) ? undefined : "is not a JSON value"
+    if (typeof v === "string") return hasLoneSurrogate(v) ? "holds an unpaired UTF-16 surrogate" : undefined
+    if (typeof v !== "object") return "is not a JSON value"
+    if (ancestors.has(v)) return "is not a JSON value (it holds a cycle)"
+    const isArray = Array.isArray(v)
+    if (!isArray) {
+      const proto: unknown = Object.getPrototypeOf(v)
+      if (proto !== Object.prototype && proto !== null) return "is not a JSON value"
+    }
+    ancestors.add(v)
+    try {
+      for (const [key, inner] of Object.entries(v)) {
+        if (!isArray && hasLoneSurrogate(key)) return "holds an unpaired UTF-16 surrogate"
+        const found = problem(inner)
+        if (found !== undefined) return found
+      }
+      return undefined
+    } finally {
+      ancestors.delete(v)
+    }
+  }
+  const found = problem(value)
+  return found === undefined
+    ? Effect.void
+    : Effect.fail(new InvalidOperationError({ cause: Option.some(`${what} ${found}`) }))
+}
