@@ -20,6 +20,7 @@ import * as OAuth2SessionRepositoryMemory from "./oauth2/OAuth2SessionRepository
 import * as PersonalAccessTokenRepositoryMemory from "./personal/PersonalAccessTokenRepositoryMemory.js"
 import * as PersonalSessionRepositoryMemory from "./personal/PersonalSessionRepositoryMemory.js"
 import * as PolicyDataRepositoryMemory from "./policy/PolicyDataRepositoryMemory.js"
+import * as QueueJobRepositoryMemory from "./queue/QueueJobRepositoryMemory.js"
 import * as UpstreamOAuthLinkRepositoryMemory from "./upstream/UpstreamOAuthLinkRepositoryMemory.js"
 import * as UpstreamOAuthProviderRepositoryMemory from "./upstream/UpstreamOAuthProviderRepositoryMemory.js"
 import * as UpstreamOAuthSessionRepositoryMemory from "./upstream/UpstreamOAuthSessionRepositoryMemory.js"
@@ -59,7 +60,8 @@ const layers: RepositoryLayers<MemoryStore.MemoryStore> = {
   personalSessions: PersonalSessionRepositoryMemory.layer,
   personalAccessTokens: PersonalAccessTokenRepositoryMemory.layer,
   appSessions: AppSessionRepositoryMemory.layer,
-  policyData: PolicyDataRepositoryMemory.layer
+  policyData: PolicyDataRepositoryMemory.layer,
+  queueJobs: QueueJobRepositoryMemory.layer
 }
 
 const access = Layer.effect(

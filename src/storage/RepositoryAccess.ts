@@ -15,6 +15,7 @@ import { OAuth2SessionRepository } from "./oauth2/OAuth2SessionRepository.js"
 import { PersonalAccessTokenRepository } from "./personal/PersonalAccessTokenRepository.js"
 import { PersonalSessionRepository } from "./personal/PersonalSessionRepository.js"
 import { PolicyDataRepository } from "./policy/PolicyDataRepository.js"
+import { QueueJobRepository } from "./queue/QueueJobRepository.js"
 import { UpstreamOAuthLinkRepository } from "./upstream/UpstreamOAuthLinkRepository.js"
 import { UpstreamOAuthProviderRepository } from "./upstream/UpstreamOAuthProviderRepository.js"
 import { UpstreamOAuthSessionRepository } from "./upstream/UpstreamOAuthSessionRepository.js"
@@ -59,7 +60,8 @@ export const repositoryTags = {
   personalSessions: PersonalSessionRepository,
   personalAccessTokens: PersonalAccessTokenRepository,
   appSessions: AppSessionRepository,
-  policyData: PolicyDataRepository
+  policyData: PolicyDataRepository,
+  queueJobs: QueueJobRepository
 } as const
 
 type RepositoryTagTable = typeof repositoryTags
