@@ -20,6 +20,7 @@ import * as OAuth2SessionRepositoryMemory from "./oauth2/OAuth2SessionRepository
 import * as PersonalAccessTokenRepositoryMemory from "./personal/PersonalAccessTokenRepositoryMemory.js"
 import * as PersonalSessionRepositoryMemory from "./personal/PersonalSessionRepositoryMemory.js"
 import * as PolicyDataRepositoryMemory from "./policy/PolicyDataRepositoryMemory.js"
+import * as QueueScheduleRepositoryMemory from "./queue/QueueScheduleRepositoryMemory.js"
 import * as QueueJobRepositoryMemory from "./queue/QueueJobRepositoryMemory.js"
 import * as UpstreamOAuthLinkRepositoryMemory from "./upstream/UpstreamOAuthLinkRepositoryMemory.js"
 import * as UpstreamOAuthProviderRepositoryMemory from "./upstream/UpstreamOAuthProviderRepositoryMemory.js"
@@ -61,6 +62,7 @@ const layers: RepositoryLayers<MemoryStore.MemoryStore> = {
   personalAccessTokens: PersonalAccessTokenRepositoryMemory.layer,
   appSessions: AppSessionRepositoryMemory.layer,
   policyData: PolicyDataRepositoryMemory.layer,
+  queueSchedules: QueueScheduleRepositoryMemory.layer,
   queueJobs: QueueJobRepositoryMemory.layer
 }
 

@@ -16,6 +16,7 @@ import * as OAuth2SessionRepositoryPg from "./oauth2/OAuth2SessionRepositoryPg.j
 import * as PersonalAccessTokenRepositoryPg from "./personal/PersonalAccessTokenRepositoryPg.js"
 import * as PersonalSessionRepositoryPg from "./personal/PersonalSessionRepositoryPg.js"
 import * as PolicyDataRepositoryPg from "./policy/PolicyDataRepositoryPg.js"
+import * as QueueScheduleRepositoryPg from "./queue/QueueScheduleRepositoryPg.js"
 import * as QueueJobRepositoryPg from "./queue/QueueJobRepositoryPg.js"
 import * as UpstreamOAuthLinkRepositoryPg from "./upstream/UpstreamOAuthLinkRepositoryPg.js"
 import * as UpstreamOAuthProviderRepositoryPg from "./upstream/UpstreamOAuthProviderRepositoryPg.js"
@@ -58,6 +59,7 @@ export const repositoryModules = {
   personalAccessTokens: PersonalAccessTokenRepositoryPg,
   appSessions: AppSessionRepositoryPg,
   policyData: PolicyDataRepositoryPg,
+  queueSchedules: QueueScheduleRepositoryPg,
   queueJobs: QueueJobRepositoryPg
 } satisfies { readonly [K in keyof Layers]: { readonly layer: Layers[K]; readonly queries: ReadonlyArray<AnyQuery> } }
 

@@ -15,6 +15,7 @@ import { OAuth2SessionRepository } from "./oauth2/OAuth2SessionRepository.js"
 import { PersonalAccessTokenRepository } from "./personal/PersonalAccessTokenRepository.js"
 import { PersonalSessionRepository } from "./personal/PersonalSessionRepository.js"
 import { PolicyDataRepository } from "./policy/PolicyDataRepository.js"
+import { QueueScheduleRepository } from "./queue/QueueScheduleRepository.js"
 import { QueueJobRepository } from "./queue/QueueJobRepository.js"
 import { UpstreamOAuthLinkRepository } from "./upstream/UpstreamOAuthLinkRepository.js"
 import { UpstreamOAuthProviderRepository } from "./upstream/UpstreamOAuthProviderRepository.js"
@@ -61,6 +62,7 @@ export const repositoryTags = {
   personalAccessTokens: PersonalAccessTokenRepository,
   appSessions: AppSessionRepository,
   policyData: PolicyDataRepository,
+  queueSchedules: QueueScheduleRepository,
   queueJobs: QueueJobRepository
 } as const
 
