@@ -22,6 +22,7 @@ import * as PersonalSessionRepositoryMemory from "./personal/PersonalSessionRepo
 import * as PolicyDataRepositoryMemory from "./policy/PolicyDataRepositoryMemory.js"
 import * as QueueScheduleRepositoryMemory from "./queue/QueueScheduleRepositoryMemory.js"
 import * as QueueJobRepositoryMemory from "./queue/QueueJobRepositoryMemory.js"
+import * as QueueWorkerRepositoryMemory from "./queue/QueueWorkerRepositoryMemory.js"
 import * as UpstreamOAuthLinkRepositoryMemory from "./upstream/UpstreamOAuthLinkRepositoryMemory.js"
 import * as UpstreamOAuthProviderRepositoryMemory from "./upstream/UpstreamOAuthProviderRepositoryMemory.js"
 import * as UpstreamOAuthSessionRepositoryMemory from "./upstream/UpstreamOAuthSessionRepositoryMemory.js"
@@ -63,7 +64,8 @@ const layers: RepositoryLayers<MemoryStore.MemoryStore> = {
   appSessions: AppSessionRepositoryMemory.layer,
   policyData: PolicyDataRepositoryMemory.layer,
   queueSchedules: QueueScheduleRepositoryMemory.layer,
-  queueJobs: QueueJobRepositoryMemory.layer
+  queueJobs: QueueJobRepositoryMemory.layer,
+  queueWorkers: QueueWorkerRepositoryMemory.layer
 }
 
 const access = Layer.effect(

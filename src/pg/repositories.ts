@@ -18,6 +18,7 @@ import * as PersonalSessionRepositoryPg from "./personal/PersonalSessionReposito
 import * as PolicyDataRepositoryPg from "./policy/PolicyDataRepositoryPg.js"
 import * as QueueScheduleRepositoryPg from "./queue/QueueScheduleRepositoryPg.js"
 import * as QueueJobRepositoryPg from "./queue/QueueJobRepositoryPg.js"
+import * as QueueWorkerRepositoryPg from "./queue/QueueWorkerRepositoryPg.js"
 import * as UpstreamOAuthLinkRepositoryPg from "./upstream/UpstreamOAuthLinkRepositoryPg.js"
 import * as UpstreamOAuthProviderRepositoryPg from "./upstream/UpstreamOAuthProviderRepositoryPg.js"
 import * as UpstreamOAuthSessionRepositoryPg from "./upstream/UpstreamOAuthSessionRepositoryPg.js"
@@ -60,7 +61,8 @@ export const repositoryModules = {
   appSessions: AppSessionRepositoryPg,
   policyData: PolicyDataRepositoryPg,
   queueSchedules: QueueScheduleRepositoryPg,
-  queueJobs: QueueJobRepositoryPg
+  queueJobs: QueueJobRepositoryPg,
+  queueWorkers: QueueWorkerRepositoryPg
 } satisfies { readonly [K in keyof Layers]: { readonly layer: Layers[K]; readonly queries: ReadonlyArray<AnyQuery> } }
 
 /** The layers of the table, for RepositoryAccessPg. */

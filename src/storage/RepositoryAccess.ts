@@ -17,6 +17,7 @@ import { PersonalSessionRepository } from "./personal/PersonalSessionRepository.
 import { PolicyDataRepository } from "./policy/PolicyDataRepository.js"
 import { QueueScheduleRepository } from "./queue/QueueScheduleRepository.js"
 import { QueueJobRepository } from "./queue/QueueJobRepository.js"
+import { QueueWorkerRepository } from "./queue/QueueWorkerRepository.js"
 import { UpstreamOAuthLinkRepository } from "./upstream/UpstreamOAuthLinkRepository.js"
 import { UpstreamOAuthProviderRepository } from "./upstream/UpstreamOAuthProviderRepository.js"
 import { UpstreamOAuthSessionRepository } from "./upstream/UpstreamOAuthSessionRepository.js"
@@ -63,7 +64,8 @@ export const repositoryTags = {
   appSessions: AppSessionRepository,
   policyData: PolicyDataRepository,
   queueSchedules: QueueScheduleRepository,
-  queueJobs: QueueJobRepository
+  queueJobs: QueueJobRepository,
+  queueWorkers: QueueWorkerRepository
 } as const
 
 type RepositoryTagTable = typeof repositoryTags

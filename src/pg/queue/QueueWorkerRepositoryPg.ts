@@ -2,10 +2,10 @@
 import { SqlClient } from "@effect/sql"
 import { Effect, Layer, Schema } from "effect"
 import { UlidFromUuid } from "../../model/Ulid.js"
+import { QUEUE_JOBS } from "../../rows/queue/job.js"
 import {
   JobIdRow,
   newQueueWorkerRow,
-  QUEUE_JOBS,
   QUEUE_LEADER,
   QUEUE_WORKERS,
   QueueWorkerRow,

@@ -9,8 +9,6 @@ const storedWorker = storedEntity(Worker)
 
 export const QUEUE_WORKERS = "queue_workers"
 export const QUEUE_LEADER = "queue_leader"
-export const QUEUE_JOBS = "queue_jobs"
-export const QUEUE_SCHEDULES = "queue_schedules"
 
 /** `queue_workers`: a worker is live until `shutdown_at` is set; no tuple of its columns is refused. */
 export const QueueWorkerRow = Schema.Struct({
