@@ -49,6 +49,12 @@ describe("layer rules", () => {
     expect(offending("querycheck", (s) => s.startsWith("src/pg/"))).toEqual([])
   })
 
+  it("the worker runtime is backend-agnostic: it imports only the ports, the model, itself and effect", () => {
+    const allowed = (s: string) =>
+      s.startsWith("src/storage/") || s.startsWith("src/model/") || s.startsWith("src/worker/") || s === "effect"
+    expect(offending("worker", (s) => !allowed(s))).toEqual([])
+  })
+
   it("the rules see the imports they are about (this test can fail)", () => {
     expect(importsOf(path.join(src, "pg", "query.ts"))).toContain("src/querycheck/declaration.js")
   })
