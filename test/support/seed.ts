@@ -37,12 +37,15 @@ const JSONB_COLUMNS: ReadonlySet<string> = new Set([
   "userinfo"
 ])
 
+/** Columns holding ids: `…_id`, `id`, and the few foreign keys named otherwise. */
+const isIdColumn = (k: string): boolean => k.endsWith("_id") || k === "id" || k === "started_by"
+
 // Id columns hold ULIDs in memory and uuids in PostgreSQL; an array bound for a jsonb column goes as its JSON text.
 const toPg = (row: Row): Record<string, unknown> =>
   Object.fromEntries(
     Object.entries(row).map(([k, v]) => [
       k,
-      typeof v === "string" && (k.endsWith("_id") || k === "id") && parseUlid(v)._tag === "Some"
+      typeof v === "string" && isIdColumn(k) && parseUlid(v)._tag === "Some"
         ? ulidToUuid(parseUlid(v).pipe((o) => (o._tag === "Some" ? o.value : (v as never))))
         : Array.isArray(v) && JSONB_COLUMNS.has(k)
           ? JSON.stringify(v)
@@ -57,7 +60,7 @@ const fromPg = (row: Record<string, unknown>): Row =>
   Object.fromEntries(
     Object.entries(row).map(([k, v]) => [
       k,
-      typeof v === "string" && (k.endsWith("_id") || k === "id") && UUID.test(v)
+      typeof v === "string" && isIdColumn(k) && UUID.test(v)
         ? uuidToUlid(v).pipe((o) => (o._tag === "Some" ? o.value : v))
         : v
     ])
