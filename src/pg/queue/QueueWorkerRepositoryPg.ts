@@ -54,10 +54,11 @@ const statements = q.statements({
     params: Schema.Tuple(UlidFromUuid),
     row: NoRows
   },
-  // Delivered when the unit of work commits, so followers never hear of a stepdown that was rolled back.
+  // Delivered when the unit of work commits, so followers never hear of a stepdown that was rolled back. The payload
+  // (the worker's id) is what makes it heard at all through @effect/sql-pg's listen, which drops empty payloads.
   notifyStepdown: {
-    text: `NOTIFY queue_leader_stepdown`,
-    params: Schema.Tuple(),
+    text: `SELECT pg_notify('queue_leader_stepdown', $1)`,
+    params: Schema.Tuple(Schema.String),
     row: NoRows
   },
   shutdownDead: {
@@ -171,7 +172,7 @@ export const make = Effect.gen(function* () {
         return yield* atomic(
           Effect.gen(function* () {
             yield* db.shutdown.affectedOne(worker.id, at)
-            if ((yield* db.releaseLease.affected(worker.id)) > 0) yield* db.notifyStepdown.affected()
+            if ((yield* db.releaseLease.affected(worker.id)) > 0) yield* db.notifyStepdown.affected(worker.id)
             return yield* loseJobsOf([worker.id], at, false)
           })
         )
