@@ -49,8 +49,9 @@ export interface QueueJobRepositoryShape {
    * Retries a failed (or lost) job: inserts a new job (attempt + 1; same queue, payload, metadata and schedule name),
    * `scheduled` at `now + delay`, repoints any schedule whose last job was the old one, and links the old job to it
    * (`nextAttemptId`). A job that is not failed or lost, does not exist, or was already retried is a
-   * RowsAffectedError (a job is retried once, so no attempt runs twice); a negative delay, or one that gives no
-   * representable instant, is an InvalidOperationError. Nothing is written when it fails.
+   * RowsAffectedError (a job is retried once, so no attempt runs twice); a delay that gives no representable instant
+   * (infinite; Effect's Duration has no negative values) is an InvalidOperationError. Nothing is written when it
+   * fails.
    */
   readonly retry: (id: Ulid, delay: Duration.Duration) => Effect.Effect<void, DatabaseError>
   /** Makes every scheduled job whose `scheduledAt <= now` available, and returns how many. */
