@@ -1,6 +1,6 @@
 // Every PostgreSQL repository method runs in one span db.<repository>.<method>; its statements are @effect/sql's sql.execute spans below it, with their SQL text.
 import { expect, layer } from "@effect/vitest"
-import { Effect, Layer, Option } from "effect"
+import { Duration, Effect, Layer, Option } from "effect"
 import { Device, type Url } from "../../src/model/values.js"
 import * as RepositoryAccessPg from "../../src/pg/RepositoryAccessPg.js"
 import { Pagination } from "../../src/storage/common/Pagination.js"
@@ -98,6 +98,72 @@ layer(Layer.provideMerge(RepositoryAccessPg.layer, migratedDatabaseLayer()))("re
         }
         expect(new Set(names)).toEqual(new Set(["db.user.add", "db.browserSession.add", ...methods, "sql.execute"]))
         expect(String(queryText(statementsOf(spans, "db.appSession.list")[0]))).toMatch(/UNION ALL/)
+      })
+  )
+
+  it.effect(
+    "the queue and policy repositories in a unit of work: one span per method (multi-statement ones too), statements below it",
+    () =>
+      Effect.gen(function* () {
+        const repos = yield* RepositoryAccess
+        // In one unit of work, as the worker calls them: outside one, a multi-statement method opens its own
+        // transaction, whose sql.transaction span sits between the method's span and its statements.
+        const [, spans] = yield* recordSpans(
+          repos.transaction(
+            Effect.gen(function* () {
+              yield* repos.policyData.set({ rules: ["a"] })
+              yield* repos.policyData.get()
+              yield* repos.policyData.prune(1)
+              yield* repos.queueSchedules.setup(["nightly"])
+              yield* repos.queueSchedules.list()
+              const worker = yield* repos.queueWorkers.register()
+              yield* repos.queueWorkers.heartbeat(worker)
+              yield* repos.queueWorkers.removeLeaderLeaseIfExpired()
+              yield* repos.queueWorkers.tryGetLeaderLease(worker)
+              yield* repos.queueWorkers.shutdownDeadWorkers(Duration.minutes(2))
+              yield* repos.queueJobs.schedule("demo", { n: 1 }, {})
+              yield* repos.queueJobs.scheduleLater("demo", { n: 2 }, {}, new Date(0), Option.some("nightly"))
+              yield* repos.queueJobs.scheduleAvailableJobs()
+              const jobs = yield* repos.queueJobs.reserve(worker, ["demo"], 2)
+              yield* repos.queueJobs.markAsFailed(jobs[0]!.id, "boom")
+              yield* repos.queueJobs.retry(jobs[0]!.id, Duration.seconds(5))
+              yield* repos.queueJobs.markAsCompleted(jobs[1]!.id)
+              yield* repos.queueJobs.cleanup(Option.none(), jobs[1]!.id, 10)
+              yield* repos.queueWorkers.shutdown(worker)
+            })
+          )
+        )
+        const methods = [
+          "db.policyData.set",
+          "db.policyData.get",
+          "db.policyData.prune",
+          "db.queueSchedule.setup",
+          "db.queueSchedule.list",
+          "db.queueWorker.register",
+          "db.queueWorker.heartbeat",
+          "db.queueWorker.removeLeaderLeaseIfExpired",
+          "db.queueWorker.tryGetLeaderLease",
+          "db.queueWorker.shutdownDeadWorkers",
+          "db.queueJob.schedule",
+          "db.queueJob.scheduleLater",
+          "db.queueJob.scheduleAvailableJobs",
+          "db.queueJob.reserve",
+          "db.queueJob.markAsFailed",
+          "db.queueJob.retry",
+          "db.queueJob.markAsCompleted",
+          "db.queueJob.cleanup",
+          "db.queueWorker.shutdown"
+        ]
+        const names = spans.map((s) => s.name)
+        for (const method of methods) {
+          expect(names.filter((n) => n === method)).toEqual([method])
+          const statements = statementsOf(spans, method)
+          expect([method, statements.length > 0]).toEqual([method, true])
+          for (const statement of statements) expect(typeof queryText(statement)).toBe("string")
+        }
+        expect(new Set(names)).toEqual(new Set([...methods, "sql.transaction", "sql.execute"]))
+        expect(statementsOf(spans, "db.queueJob.retry").length).toBeGreaterThanOrEqual(3)
+        expect(String(queryText(statementsOf(spans, "db.queueJob.reserve")[0]))).toMatch(/FOR UPDATE\s+SKIP LOCKED/)
       })
   )
 })
