@@ -22,7 +22,7 @@ export interface QueueWorkerRepositoryShape {
   readonly heartbeat: (worker: Worker) => Effect.Effect<void, DatabaseError>
   /**
    * Stamps the shutdown time (a missing or already shut down worker is a RowsAffectedError), gives up the leader lease
-   * if the worker holds it (PostgreSQL then notifies `queue_leader_stepdown`), and turns the jobs it is still running
+   * if the worker holds it (PostgreSQL then notifies `queue_leader_stepdown`, with the worker's id as payload), and turns the jobs it is still running
    * into `lost` ones, each retried at once as a new attempt (see `QueueJobRepositoryShape.retry`). Returns the ids of
    * those lost jobs, in id order.
    */
@@ -30,7 +30,9 @@ export interface QueueWorkerRepositoryShape {
   /**
    * Shuts down every live worker last seen before `now − threshold`, and turns the jobs they were running into `lost`
    * ones, each retried at once as a new attempt, so a crashed worker loses no job (beyond MAS, where this is a TODO).
-   * A negative or infinite threshold is an InvalidOperationError (nothing written).
+   * A threshold that gives no representable cutoff (infinite, or before the earliest timestamp) is an
+   * InvalidOperationError (nothing written); Effect's Duration has no negative values. The lease of a dead worker is
+   * not released here: it lapses within 5 seconds and `removeLeaderLeaseIfExpired` deletes it.
    */
   readonly shutdownDeadWorkers: (threshold: Duration.Duration) => Effect.Effect<DeadWorkerShutdown, DatabaseError>
   /** Deletes the lease if it expired before the database's current time (in memory: `Clock`). */
@@ -40,7 +42,8 @@ export interface QueueWorkerRepositoryShape {
    * extends it when `worker` holds it; true iff `worker` is the leader afterwards. A lease held by another worker,
    * even an expired one, gives false until `removeLeaderLeaseIfExpired` deletes it. On PostgreSQL the lease row stays
    * locked until the unit of work ends, so what a leader does in the same unit of work is done by one worker at a
-   * time. A worker that does not exist is a DriverError (23503).
+   * time. A worker that does not exist is a DriverError (23503) when nobody holds the lease (else simply false). The
+   * expiry counts from the database's current time, which on PostgreSQL is the start of the unit of work.
    */
   readonly tryGetLeaderLease: (worker: Worker) => Effect.Effect<boolean, DatabaseError>
 }
