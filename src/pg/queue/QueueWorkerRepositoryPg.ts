@@ -71,7 +71,7 @@ const statements = q.statements({
   // Locked, so that no job finishes between this read and the statement that loses it.
   runningJobs: {
     text:
-      `SELECT queue_job_id, started_by FROM queue_jobs WHERE status = 'running' AND started_by = ANY($1::uuid[]) ` +
+      `SELECT queue_job_id, started_by AS "started_by!" FROM queue_jobs WHERE status = 'running' AND started_by = ANY($1::uuid[]) ` +
       `ORDER BY queue_job_id FOR UPDATE`,
     params: Schema.Tuple(Schema.Array(UlidFromUuid)),
     row: RunningJobRow,

@@ -514,6 +514,57 @@ export interface CachedRows {
   "personalSession.revoke": {
     readonly "personal_session_id": string
   }
+  "policyData.get": {
+    readonly "policy_data_id": string
+    readonly "created_at": Date
+    readonly "data": unknown
+  }
+  "policyData.prune": {}
+  "policyData.set": {}
+  "queueJob.cleanup": {
+    readonly "queue_job_id": string
+  }
+  "queueJob.markAsCompleted": {}
+  "queueJob.markAsFailed": {}
+  "queueJob.pointSchedule": {}
+  "queueJob.reserve": {
+    readonly "queue_job_id": string
+    readonly "queue_name": string
+    readonly "payload": unknown
+    readonly "metadata": unknown
+    readonly "attempt": number
+  }
+  "queueJob.retryInsert": {}
+  "queueJob.retryLink": {}
+  "queueJob.retryRepointSchedules": {}
+  "queueJob.schedule": {}
+  "queueJob.scheduleAvailableJobs": {}
+  "queueJob.scheduleLater": {}
+  "queueSchedule.list": {
+    readonly "schedule_name": string
+    readonly "last_scheduled_at": Date | null
+    readonly "last_scheduled_job_completed": boolean | null
+  }
+  "queueSchedule.setup": {}
+  "queueWorker.heartbeat": {}
+  "queueWorker.loseJobs": {
+    readonly "queue_job_id": string
+  }
+  "queueWorker.notifyStepdown": {
+    readonly "pg_notify": unknown | null
+  }
+  "queueWorker.register": {}
+  "queueWorker.releaseLease": {}
+  "queueWorker.removeExpiredLease": {}
+  "queueWorker.runningJobs": {
+    readonly "queue_job_id": string
+    readonly "started_by": string
+  }
+  "queueWorker.shutdown": {}
+  "queueWorker.shutdownDead": {
+    readonly "queue_worker_id": string
+  }
+  "queueWorker.tryGetLease": {}
   "upstreamOAuthLink.add": {}
   "upstreamOAuthLink.associateToUser": {}
   "upstreamOAuthLink.cleanupOrphaned": {
