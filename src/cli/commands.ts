@@ -1,7 +1,8 @@
-// The command-line program: `start` and the `migrate …` commands, built with @effect/cli.
+// The command-line program: `start`, the `migrate …` commands and `worker`, built with @effect/cli.
 import { Args, Command, Options } from "@effect/cli"
 import type { SqlClient } from "@effect/sql"
-import { Console, Effect, Layer, Option, Schema } from "effect"
+import { PgClient } from "@effect/sql-pg"
+import { Console, Duration, Effect, Layer, Option, ParseResult, Schema } from "effect"
 import { checkServerLocale } from "../db/ServerLocale.js"
 import { addMigration } from "../migrate/MigrationSource.js"
 import { migrateOnStartup, Migrator, type MigratorConfig } from "../migrate/Migrator.js"
@@ -11,6 +12,7 @@ import * as RepositoryAccessPg from "../pg/RepositoryAccessPg.js"
 import { cliDatabaseLayer } from "./database.js"
 import { example } from "./example.js"
 import { queryCommand } from "./query.js"
+import { workerProgram } from "./worker.js"
 import { alternateChecksumEntry, formatNanos, infoSummary, infoTable } from "./render.js"
 
 const source = Options.directory("source", { exists: "yes" }).pipe(
@@ -205,10 +207,72 @@ const exampleCommand = Command.make(
   }
 ).pipe(Command.withDescription("register a user, add an email and a password, open sessions, list them page by page"))
 
+const DurationText = Schema.String.pipe(
+  Schema.transformOrFail(Schema.DurationFromSelf, {
+    strict: true,
+    decode: (text, _, ast) =>
+      Option.match(Duration.decodeUnknown(text), {
+        onNone: () => ParseResult.fail(new ParseResult.Type(ast, text, `not a duration: ${text} (say "30 seconds")`)),
+        onSome: ParseResult.succeed
+      }),
+    encode: (duration) => ParseResult.succeed(Duration.format(duration))
+  })
+)
+
+const workerCommand = Command.make(
+  "worker",
+  {
+    ...connection,
+    enqueue: Options.integer("enqueue").pipe(
+      Options.withDescription("schedule this many demonstration jobs (queue demo) before starting"),
+      Options.withDefault(0)
+    ),
+    exitWhenIdle: Options.boolean("exit-when-idle").pipe(
+      Options.withDescription("stop once a tick finds no job to run and none running")
+    ),
+    runFor: Options.text("for").pipe(
+      Options.withSchema(DurationText),
+      Options.withDescription('stop after this long (e.g. "30 seconds")'),
+      Options.optional
+    ),
+    maxConcurrentJobs: Options.integer("max-concurrent-jobs").pipe(
+      Options.withDescription("jobs run at once"),
+      Options.withDefault(10)
+    ),
+    memory: Options.boolean("memory").pipe(
+      Options.withDescription("run on the in-memory backend instead of PostgreSQL (jobs last as long as the process)")
+    ),
+    acceptServerLocale
+  },
+  (options) => {
+    if (options.memory) return workerProgram(options, Option.none()).pipe(Effect.provide(RepositoryAccessMemory.layer))
+    // one connection per running transactional job, one for the ticks, one for the notifications
+    const database = cliDatabaseLayer({ ...options, maxConnections: options.maxConcurrentJobs + 3 })
+    return Effect.gen(function* () {
+      yield* checkServerLocale({ accept: options.acceptServerLocale })
+      const report = yield* migrateOnStartup({ migrate: true })
+      for (const m of report.applied)
+        yield* Console.log(`applied ${m.version} ${m.description} (${formatNanos(m.durationNs)})`)
+      const pg = yield* PgClient.PgClient
+      yield* workerProgram(options, Option.some(pg.listen("queue_available")))
+    }).pipe(
+      Effect.provide(
+        Layer.merge(Migrator.layer(migratorConfig(options)), RepositoryAccessPg.layer).pipe(
+          Layer.provideMerge(database)
+        )
+      )
+    )
+  }
+).pipe(
+  Command.withDescription(
+    "run a job worker (the cleanup jobs and a demonstration queue) until Ctrl-C; migrates like start"
+  )
+)
+
 /** The root command: with no subcommand it does what `start` does. */
 export const command = Command.make("mas-data", startOptions, startHandler).pipe(
   Command.withDescription("data layer of the authentication service"),
-  Command.withSubcommands([start, migrate, exampleCommand, queryCommand])
+  Command.withSubcommands([start, migrate, exampleCommand, queryCommand, workerCommand])
 )
 
 export const cli = Command.run(command, { name: "mas-data", version: "0.1.0" })

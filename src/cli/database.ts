@@ -8,6 +8,8 @@ import * as Client from "../pg/client.js"
 export const cliDatabaseLayer = (options: {
   readonly databaseUrl: Option.Option<string>
   readonly noPreparedStatements: boolean
+  /** Pool size (default 4); the worker needs one connection per running transactional job on top of its own. */
+  readonly maxConnections?: number | undefined
 }) =>
   Layer.unwrapScoped(
     Effect.gen(function* () {
@@ -21,7 +23,7 @@ export const cliDatabaseLayer = (options: {
       return Client.layer({
         url: Redacted.make(url),
         applicationName: "mas-data",
-        maxConnections: 4,
+        maxConnections: options.maxConnections ?? 4,
         connectTimeout: Duration.seconds(10),
         preparedStatements: !options.noPreparedStatements
       })
