@@ -147,7 +147,14 @@ export class Database {
     for (const [column, value] of Object.entries(row)) {
       const texts = Array.isArray(value) ? value : [value]
       if (texts.some((t) => typeof t === "string" && t.includes("\u0000"))) {
-        return violation(SqlState.InvalidByteSequence, column, 'invalid byte sequence for encoding "UTF8": 0x00')
+        // PostgreSQL refuses NUL while binding the parameter, before any constraint: the error names none
+        return Either.left(
+          new DriverError({
+            cause: new Error(`invalid byte sequence for encoding "UTF8": 0x00 (column ${column})`),
+            sqlState: Option.some(SqlState.InvalidByteSequence),
+            constraint: Option.none()
+          })
+        )
       }
     }
     return Either.void
