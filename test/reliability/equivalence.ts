@@ -1,6 +1,6 @@
-// Backend equivalence by random testing: random operation sequences over the user, OAuth2 and session families (the last in equivalence-sessions.ts), run on both backends, results compared.
+// Backend equivalence by random testing: random operation sequences over the user, OAuth2, session, policy and queue families (the last two in equivalence-sessions.ts and equivalence-queue.ts), run on both backends, results compared.
 import { SqlClient } from "@effect/sql"
-import { Duration, Effect, FastCheck as fc, Option, Random, TestClock } from "effect"
+import { Duration, Effect, FastCheck as fc, Layer, Option, Random, TestClock } from "effect"
 import type { TestServices } from "effect/TestServices"
 import * as RepositoryAccessMemory from "../../src/memory/RepositoryAccessMemory.js"
 import type { AccessToken } from "../../src/model/oauth2/accessToken.js"
@@ -21,6 +21,18 @@ import type { UserEmailFilter } from "../../src/storage/user/UserEmailRepository
 import type { UserRegistrationTokenFilter } from "../../src/storage/user/UserRegistrationTokenRepository.js"
 import type { UserFilter } from "../../src/storage/user/UserRepository.js"
 import { newClient } from "../contract/oauth2/fixtures.js"
+import { Seed, SeedMemory, SeedPg } from "../support/seed.js"
+import {
+  isQueueOp,
+  noQueueEntities,
+  type QueueEntities,
+  queueFinalState,
+  type QueueOp,
+  queueOp,
+  queueSetup,
+  queueTables,
+  runQueueOp
+} from "./equivalence-queue.js"
 import {
   isSessionsOp,
   noSessionsEntities,
@@ -102,6 +114,7 @@ export type Op =
   | { readonly _tag: "tokenCount"; readonly filter: TokenFilterSpec }
   | OAuth2Op
   | SessionsOp
+  | QueueOp
   | { readonly _tag: "transaction"; readonly ops: ReadonlyArray<Op>; readonly rollback: boolean }
 
 /** Operations of the OAuth2 family (refs index the entities of their kind seen so far). */
@@ -571,10 +584,11 @@ export const op: fc.Arbitrary<Op> = fc.oneof(
   { arbitrary: simpleOp, weight: 12 },
   { arbitrary: oauth2Op, weight: 12 },
   { arbitrary: sessionsOp, weight: 16 },
+  { arbitrary: queueOp, weight: 12 },
   {
     arbitrary: fc.record({
       _tag: fc.constant("transaction" as const),
-      ops: fc.array(fc.oneof(simpleOp, oauth2Op, sessionsOp), { minLength: 1, maxLength: 4 }),
+      ops: fc.array(fc.oneof(simpleOp, oauth2Op, sessionsOp, queueOp), { minLength: 1, maxLength: 4 }),
       rollback: fc.boolean()
     }),
     weight: 1
@@ -668,10 +682,11 @@ const setup: fc.Arbitrary<ReadonlyArray<Op>> = fc
 
 export const sequence: fc.Arbitrary<Sequence> = fc.record({
   seed: fc.integer(),
-  // the session families' setup after the others' (it needs users, browser sessions, clients and OAuth2 sessions)
+  // the session families' setup after the others' (it needs users, browser sessions, clients and OAuth2 sessions);
+  // the queue's needs nothing of theirs
   ops: fc
-    .tuple(setup, sessionsSetup, fc.array(op, { minLength: 1, maxLength: 40 }))
-    .map(([a, b, c]) => [...a, ...b, ...c])
+    .tuple(setup, sessionsSetup, queueSetup, fc.array(op, { minLength: 1, maxLength: 40 }))
+    .map(([a, b, c, d]) => [...a, ...b, ...c, ...d])
 })
 
 // ---------------------------------------------------------------------------------------------
@@ -680,7 +695,7 @@ export const sequence: fc.Arbitrary<Sequence> = fc.record({
 // ---------------------------------------------------------------------------------------------
 // Running a sequence on the RepositoryAccess of the environment
 
-interface Entities extends SessionsEntities {
+interface Entities extends SessionsEntities, QueueEntities {
   users: Array<User>
   emails: Array<UserEmail>
   sessions: Array<BrowserSession>
@@ -704,10 +719,15 @@ const noEntities = (): Entities => ({
   refreshTokens: [],
   grants: [],
   deviceGrants: [],
-  ...noSessionsEntities()
+  ...noSessionsEntities(),
+  ...noQueueEntities()
 })
 
-const runOp = (repos: RepositoryAccessShape, state: Entities, op: Op): Effect.Effect<unknown, never, TestServices> =>
+const runOp = (
+  repos: RepositoryAccessShape,
+  state: Entities,
+  op: Op
+): Effect.Effect<unknown, never, TestServices | Seed> =>
   Effect.gen(function* () {
     const nowMs = yield* TestClock.currentTimeMillis
     const at = (offsetMs: number) => new Date(nowMs + offsetMs)
@@ -872,7 +892,11 @@ const runOp = (repos: RepositoryAccessShape, state: Entities, op: Op): Effect.Ef
         return { transaction: result, inner }
       }
       default:
-        return yield* isSessionsOp(op) ? runSessionsOp(repos, state, op, at) : runOAuth2Op(repos, state, op, at)
+        return yield* isSessionsOp(op)
+          ? runSessionsOp(repos, state, op, at)
+          : isQueueOp(op)
+            ? runQueueOp(repos, state, op, at)
+            : runOAuth2Op(repos, state, op, at)
     }
   })
 
@@ -1136,14 +1160,15 @@ const finalState = (repos: RepositoryAccessShape, state: Entities) =>
       deviceGrants: yield* Effect.forEach(state.deviceGrants, (g) =>
         outcome(repos.oauth2DeviceCodeGrants.lookup(g.id))
       ),
-      ...(yield* sessionsFinalState(repos, state))
+      ...(yield* sessionsFinalState(repos, state)),
+      ...(yield* queueFinalState(repos))
     }
   })
 
 /** Runs the sequence from EPOCH with Random seeded by the sequence: one outcome per operation, then the final state. */
 export const runSequence = (
   seq: Sequence
-): Effect.Effect<ReadonlyArray<unknown>, never, RepositoryAccess | TestServices> =>
+): Effect.Effect<ReadonlyArray<unknown>, never, RepositoryAccess | Seed | TestServices> =>
   Effect.gen(function* () {
     yield* TestClock.setTime(EPOCH)
     const repos = yield* RepositoryAccess
@@ -1159,6 +1184,7 @@ export const runSequence = (
 
 // The tables the operations write, children first (TRUNCATE of the whole schema costs ~100 ms; these DELETEs ~1 ms).
 const touchedTables = [
+  ...queueTables,
   ...sessionsTables,
   "user_emails",
   "oauth2_refresh_tokens",
@@ -1206,7 +1232,10 @@ export const firstDivergence = (
 export const runOnBoth = (seq: Sequence) =>
   Effect.gen(function* () {
     yield* Effect.orDie(emptyTables)
-    const postgres = yield* runSequence(seq).pipe(Effect.provide(RepositoryAccessPg.layer))
-    const memory = yield* runSequence(seq).pipe(Effect.provide(RepositoryAccessMemory.layer))
+    // Seed reads the rows of the tables without a list method (the queue's), on the backend's own store
+    const postgres = yield* runSequence(seq).pipe(Effect.provide(Layer.merge(RepositoryAccessPg.layer, SeedPg)))
+    const memory = yield* runSequence(seq).pipe(
+      Effect.provide(Layer.provideMerge(SeedMemory, RepositoryAccessMemory.layer))
+    )
     return { postgres, memory, divergence: firstDivergence(seq, postgres, memory) }
   })
