@@ -4,6 +4,7 @@ import * as fs from "node:fs"
 import * as os from "node:os"
 import { Effect, Schema } from "effect"
 import { selectDatabase, throwawayDataDir } from "../src/db/DatabaseSelection.js"
+import { benchCleanupUnderLoad, cleanupPlan } from "./cleanup.js"
 import { createScratchDatabase, dropLeftovers, onAdmin, renderTable, type Row } from "./harness.js"
 import { benchMigrate, benchValidate, PSQL } from "./migrations.js"
 import { benchPagination } from "./pagination.js"
@@ -97,6 +98,11 @@ const program = Effect.gen(function* () {
   yield* step("drop the scratch database", () => main.drop())
   rows.push(...(yield* step("(b) migrating an empty database", () => benchMigrate(adminUrl, plan.migrate))))
   rows.push(...(yield* step("(c) startup validation", () => benchValidate(adminUrl, plan.validate))))
+  rows.push(
+    ...(yield* step("token lookups during the expired-token cleanup job", () =>
+      benchCleanupUnderLoad(adminUrl, cleanupPlan(quick))
+    ))
+  )
 
   const psqlVersion = execFileSync(PSQL, ["--version"], { encoding: "utf8" }).trim()
   const libraries = ["effect", "@effect/sql", "@effect/sql-pg", "pg", "kysely", "drizzle-orm"].map(
