@@ -8,6 +8,7 @@ import { benchCleanupUnderLoad, cleanupPlan } from "./cleanup.js"
 import { createScratchDatabase, dropLeftovers, onAdmin, renderTable, type Row } from "./harness.js"
 import { benchMigrate, benchValidate, PSQL } from "./migrations.js"
 import { benchPagination } from "./pagination.js"
+import { benchQueue } from "./queue.js"
 import { benchMemoryVsPg, benchMix } from "./mix.js"
 import { benchTokenLookups, benchRepository, migrateShipped, seedUsersSql } from "./repository.js"
 import { benchSpanCost } from "./spans.js"
@@ -28,7 +29,8 @@ const plan = {
   backends: { rounds: quick ? 3 : 9, iterations: quick ? 20 : 60 },
   migrate: { rounds: quick ? 1 : 5, count: 200 },
   validate: { rounds: quick ? 5 : 30, count: 1_000 },
-  spans: { rounds: quick ? 3 : 15, calls: quick ? 10_000 : 200_000 }
+  spans: { rounds: quick ? 3 : 15, calls: quick ? 10_000 : 200_000 },
+  queue: { rounds: quick ? 3 : 9, jobs: quick ? 400 : 4_000 }
 }
 
 // Read from the installed package, as some packages' exports do not include their package.json.
@@ -95,6 +97,9 @@ const program = Effect.gen(function* () {
   rows.push(yield* step("(a) tracing cost with no tracer", () => benchSpanCost(plan.spans)))
   rows.push(...(yield* step("(e) user-family mix, repository vs raw pg", () => benchMix(main.url, plan.mix))))
   rows.push(yield* step("(e′) memory vs PostgreSQL", () => benchMemoryVsPg(main.url, plan.backends)))
+  rows.push(
+    ...(yield* step("(f) queue reserve + complete, 4 workers vs raw pg", () => benchQueue(main.url, plan.queue)))
+  )
   yield* step("drop the scratch database", () => main.drop())
   rows.push(...(yield* step("(b) migrating an empty database", () => benchMigrate(adminUrl, plan.migrate))))
   rows.push(...(yield* step("(c) startup validation", () => benchValidate(adminUrl, plan.validate))))
@@ -116,7 +121,8 @@ const program = Effect.gen(function* () {
       `(0.4 × that for the list page); (b) ${plan.migrate.rounds}; (c) ${plan.validate.rounds}; ` +
       `(d) ${plan.pagination.rounds} × ${plan.pagination.calls} calls; ` +
       `(e) ${plan.mix.rounds} × ${plan.mix.operations.toLocaleString("en")} ops at concurrency ${plan.mix.concurrency}; ` +
-      `(e′) ${plan.backends.rounds} × ${plan.backends.iterations} iterations of 6 operations`,
+      `(e′) ${plan.backends.rounds} × ${plan.backends.iterations} iterations of 6 operations; ` +
+      `(f) ${plan.queue.rounds} × ${plan.queue.jobs.toLocaleString("en")} jobs`,
     `total ${((performance.now() - started) / 1000).toFixed(0)} s${quick ? " (BENCH_QUICK: not a measurement)" : ""}`
   ]
   yield* Effect.sync(() => console.log(["", ...machine, "", renderTable(rows)].join("\n")))
