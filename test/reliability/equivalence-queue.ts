@@ -16,6 +16,7 @@ import {
   randomUlid,
   type Ref,
   ref,
+  SKIPPED,
   withEntity
 } from "./equivalence-support.js"
 
@@ -25,12 +26,16 @@ import {
 /** A worker registered so far, or one that never was (a fixed id, the same on both backends). */
 export type WorkerRef = Ref | "unknown"
 
-/** A job id seen so far (in the rows or earlier), a random ULID, or text that is no ULID. */
-export type JobRef = Ref | string
+/**
+ * A job among the current rows of a status (so that the transitions mostly find a job they apply to), among every id
+ * seen so far (deleted and rolled-back ones too), a random ULID, or text that is no ULID.
+ */
+export type JobRef = { readonly among: "running" | "retryable" | "seen"; readonly n: Ref } | string
 
 // `removeLeaderLeaseIfExpired` is left out on purpose: on PostgreSQL the lease's expiry is the database's NOW() and in
 // memory Clock's time (the TestClock here), so whether a lease has expired differs between the backends by design.
 export type QueueOp =
+  | { readonly _tag: "tick"; readonly ms: number }
   | { readonly _tag: "policyGet" }
   | { readonly _tag: "policySet"; readonly data: number }
   | { readonly _tag: "policyPrune"; readonly keep: number }
@@ -136,8 +141,15 @@ const workerRef: fc.Arbitrary<WorkerRef> = fc.oneof(
   { arbitrary: ref, weight: 8 },
   { arbitrary: fc.constant("unknown" as const), weight: 1 }
 )
-const jobRef: fc.Arbitrary<JobRef> = fc.oneof(
-  { arbitrary: ref, weight: 12 },
+const jobRef = (among: "running" | "retryable" | "seen"): fc.Arbitrary<JobRef> =>
+  fc.oneof(
+    { arbitrary: fc.record({ among: fc.constant(among), n: ref }), weight: 8 },
+    { arbitrary: fc.record({ among: fc.constant("seen" as const), n: ref }), weight: 4 },
+    { arbitrary: randomUlid, weight: 1 },
+    { arbitrary: fc.constant("not-a-ulid"), weight: 1 }
+  )
+const anyJobRef: fc.Arbitrary<JobRef> = fc.oneof(
+  { arbitrary: ref.map((n) => ({ among: "seen" as const, n })), weight: 12 },
   { arbitrary: randomUlid, weight: 1 },
   { arbitrary: fc.constant("not-a-ulid"), weight: 1 }
 )
@@ -176,8 +188,17 @@ const jobReserve = fc.record({
   count: fc.oneof({ arbitrary: fc.nat({ max: 3 }), weight: 8 }, { arbitrary: fc.constantFrom(-1, 1.5), weight: 1 })
 })
 const workerRegister = fc.record({ _tag: fc.constant("workerRegister" as const) })
+const jobFail = fc.record({
+  _tag: fc.constant("jobFail" as const),
+  job: jobRef("running"),
+  reason: mostly(reasons.slice(0, 2), reasons)
+})
+const workerTryGetLease = fc.record({ _tag: fc.constant("workerTryGetLease" as const), worker: workerRef })
+// steps of the TestClock: scheduled jobs come due, workers miss heartbeats
+const tick = fc.record({ _tag: fc.constant("tick" as const), ms: fc.constantFrom(500, 1000, 5000, 60_000) })
 
 export const queueOp: fc.Arbitrary<QueueOp> = fc.oneof(
+  { arbitrary: tick, weight: 2 },
   { arbitrary: fc.record({ _tag: fc.constant("policyGet" as const) }), weight: 1 },
   { arbitrary: policySet, weight: 2 },
   {
@@ -192,25 +213,22 @@ export const queueOp: fc.Arbitrary<QueueOp> = fc.oneof(
   { arbitrary: jobSchedule, weight: 4 },
   { arbitrary: jobScheduleLater, weight: 3 },
   { arbitrary: jobReserve, weight: 5 },
-  { arbitrary: fc.record({ _tag: fc.constant("jobComplete" as const), job: jobRef }), weight: 3 },
+  { arbitrary: fc.record({ _tag: fc.constant("jobComplete" as const), job: jobRef("running") }), weight: 3 },
+  { arbitrary: jobFail, weight: 3 },
   {
     arbitrary: fc.record({
-      _tag: fc.constant("jobFail" as const),
-      job: jobRef,
-      reason: mostly(reasons.slice(0, 2), reasons)
+      _tag: fc.constant("jobRetry" as const),
+      job: jobRef("retryable"),
+      delay: fromPool(durations)
     }),
-    weight: 3
-  },
-  {
-    arbitrary: fc.record({ _tag: fc.constant("jobRetry" as const), job: jobRef, delay: fromPool(durations) }),
     weight: 3
   },
   { arbitrary: fc.record({ _tag: fc.constant("jobScheduleAvailable" as const) }), weight: 2 },
   {
     arbitrary: fc.record({
       _tag: fc.constant("jobCleanup" as const),
-      since: fc.oneof(fc.constant(null), jobRef),
-      until: fc.oneof(fc.record({ job: jobRef }), fc.record({ at: offset })),
+      since: fc.oneof(fc.constant(null), anyJobRef),
+      until: fc.oneof(fc.record({ job: anyJobRef }), fc.record({ at: offset })),
       limit: cleanupLimit
     }),
     weight: 2
@@ -222,7 +240,7 @@ export const queueOp: fc.Arbitrary<QueueOp> = fc.oneof(
     arbitrary: fc.record({ _tag: fc.constant("workerShutdownDead" as const), threshold: fromPool(durations) }),
     weight: 2
   },
-  { arbitrary: fc.record({ _tag: fc.constant("workerTryGetLease" as const), worker: workerRef }), weight: 3 }
+  { arbitrary: workerTryGetLease, weight: 3 }
 )
 
 /** Workers, schedules and jobs (some reserved, so running) first, so that the transitions have something to act on. */
@@ -233,7 +251,14 @@ export const queueSetup: fc.Arbitrary<ReadonlyArray<QueueOp>> = fc
     fc.array(scheduleSetup, { maxLength: 1 }),
     fc.array(jobSchedule, { minLength: 1, maxLength: 3 }),
     fc.array(jobScheduleLater, { maxLength: 2 }),
-    fc.array(jobReserve, { maxLength: 1 })
+    // a reservation by a registered worker (so running jobs), perhaps a failure, a leader, and time passing
+    fc.array(
+      jobReserve.map((o) => ({ ...o, worker: 0, queues, count: Math.max(o.count, 1) })),
+      { minLength: 1, maxLength: 2 }
+    ),
+    fc.array(jobFail, { maxLength: 1 }),
+    fc.array(workerTryGetLease, { maxLength: 1 }),
+    fc.array(tick, { maxLength: 1 })
   )
   .map((groups): ReadonlyArray<QueueOp> => groups.flat())
 
@@ -269,8 +294,28 @@ const knownJobIds = (state: QueueEntities) =>
     return state.jobIds
   })
 
+const RETRYABLE: ReadonlySet<unknown> = new Set(["failed", "lost"])
+
+/** The id `r` names now (none when it picks among no jobs). */
+const jobIdOf = (state: QueueEntities, r: JobRef) =>
+  Effect.gen(function* () {
+    if (typeof r === "string") return Option.some(r as Ulid)
+    const seen = yield* knownJobIds(state)
+    if (r.among === "seen") return Option.map(pick(seen, r.n), ([id]) => id)
+    const rows = yield* Effect.either(Effect.flatMap(Seed, (seed) => seed.dump("queue_jobs", "queue_job_id")))
+    const ids = Either.match(rows, {
+      onLeft: () => [],
+      onRight: (all) =>
+        [...all]
+          .sort(byKey("queue_job_id"))
+          .filter((row) => (r.among === "running" ? row.status === "running" : RETRYABLE.has(row.status)))
+          .map((row) => row.queue_job_id as Ulid)
+    })
+    return Option.map(pick(ids, r.n), ([id]) => id)
+  })
+
 const withJob = <A, E>(state: QueueEntities, r: JobRef, f: (id: Ulid) => Effect.Effect<A, E>) =>
-  typeof r === "string" ? outcome(f(r as Ulid)) : Effect.flatMap(knownJobIds(state), (ids) => withEntity(ids, r, f))
+  Effect.flatMap(jobIdOf(state, r), (id) => (Option.isSome(id) ? outcome(f(id.value)) : Effect.succeed(SKIPPED)))
 
 const duration = (ms: number | null) => (ms === null ? Duration.infinity : Duration.millis(ms))
 
@@ -283,6 +328,9 @@ export const runQueueOp = (
   const withWorker = <A, E>(r: WorkerRef, f: (w: Worker) => Effect.Effect<A, E>) =>
     r === "unknown" ? outcome(f(UNKNOWN_WORKER)) : withEntity(state.workers, r, f)
   switch (op._tag) {
+    case "tick":
+      // unreached: the sequence runner steps the clock itself (the tag is shared with the other families' ticks)
+      return Effect.succeed(SKIPPED)
     case "policyGet":
       return outcome(repos.policyData.get())
     case "policySet":
@@ -317,12 +365,9 @@ export const runQueueOp = (
       return outcome(repos.queueJobs.scheduleAvailableJobs())
     case "jobCleanup":
       return Effect.gen(function* () {
-        const ids = yield* knownJobIds(state)
-        const idOf = (r: JobRef): Option.Option<Ulid> =>
-          typeof r === "string" ? Option.some(r as Ulid) : Option.map(pick(ids, r), ([id]) => id)
-        const since = op.since === null ? Option.none() : idOf(op.since)
-        const until = "at" in op.until ? Option.some(maxUlidAt(at(op.until.at))) : idOf(op.until.job)
-        if (Option.isNone(until)) return { skipped: true }
+        const since = op.since === null ? Option.none() : yield* jobIdOf(state, op.since)
+        const until = "at" in op.until ? Option.some(maxUlidAt(at(op.until.at))) : yield* jobIdOf(state, op.until.job)
+        if (Option.isNone(until)) return SKIPPED
         return yield* outcome(repos.queueJobs.cleanup(since, until.value, op.limit))
       })
     case "workerRegister":

@@ -584,7 +584,7 @@ export const op: fc.Arbitrary<Op> = fc.oneof(
   { arbitrary: simpleOp, weight: 12 },
   { arbitrary: oauth2Op, weight: 12 },
   { arbitrary: sessionsOp, weight: 16 },
-  { arbitrary: queueOp, weight: 12 },
+  { arbitrary: queueOp, weight: 16 },
   {
     arbitrary: fc.record({
       _tag: fc.constant("transaction" as const),

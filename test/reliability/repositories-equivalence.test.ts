@@ -1,4 +1,4 @@
-// Backend equivalence: random sequences of user- and OAuth2-family operations give the same results on PostgreSQL and in memory.
+// Backend equivalence: random sequences of user, OAuth2, session, policy and queue operations give the same results and rows on PostgreSQL and in memory.
 import { expect, layer } from "@effect/vitest"
 import { Effect, FastCheck as fc, Option } from "effect"
 import { migratedDatabaseLayer } from "../support/database.js"
