@@ -5,7 +5,7 @@ import { invalidTransition, type InvalidTransition } from "./errors.js"
 import { Ulid } from "./Ulid.js"
 import { Json } from "./values.js"
 
-/** The stored status text of a job. `lost` exists but nothing writes it. */
+/** The stored status text of a job. `lost` is written when the worker running the job shuts down or is declared dead. */
 export const JobStatus = Schema.Literal("available", "running", "completed", "failed", "scheduled", "lost")
 export type JobStatus = typeof JobStatus.Type
 

@@ -23,13 +23,13 @@ export interface QueueWorkerRepositoryShape {
   /**
    * Stamps the shutdown time (a missing or already shut down worker is a RowsAffectedError), gives up the leader lease
    * if the worker holds it (PostgreSQL then notifies `queue_leader_stepdown`, with the worker's id as payload), and turns the jobs it is still running
-   * into `lost` ones, each retried at once as a new attempt (see `QueueJobRepositoryShape.retry`). Returns the ids of
+   * into `lost` ones, each retried as a new attempt scheduled at once (the leader makes it available) (see `QueueJobRepositoryShape.retry`). Returns the ids of
    * those lost jobs, in id order.
    */
   readonly shutdown: (worker: Worker) => Effect.Effect<ReadonlyArray<Ulid>, DatabaseError>
   /**
    * Shuts down every live worker last seen before `now − threshold`, and turns the jobs they were running into `lost`
-   * ones, each retried at once as a new attempt, so a crashed worker loses no job (beyond MAS, where this is a TODO).
+   * ones, each retried as a new attempt scheduled at once (the leader makes it available), so a crashed worker loses no job (beyond MAS, where this is a TODO).
    * A threshold that gives no representable cutoff (infinite, or before the earliest timestamp) is an
    * InvalidOperationError (nothing written); Effect's Duration has no negative values. The lease of a dead worker is
    * not released here: it lapses within 5 seconds and `removeLeaderLeaseIfExpired` deletes it.
