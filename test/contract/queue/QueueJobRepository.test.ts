@@ -6,11 +6,13 @@ import { generateUlid, type Ulid } from "../../../src/model/Ulid.js"
 import { RepositoryAccess } from "../../../src/storage/RepositoryAccess.js"
 import { Seed } from "../../support/seed.js"
 import { contract, EPOCH } from "../backends.js"
-import { expectEachToFailWithoutWriting, noRowAffected } from "../refusals.js"
+import { expectEachToFailWithoutWriting, malformedIdsLike, noRowAffected } from "../refusals.js"
 
 const JOBS = "queue_jobs"
 const dumpJobs = Effect.flatMap(Seed, (seed) => seed.dump(JOBS, "queue_job_id"))
 const dumpSchedules = Effect.flatMap(Seed, (seed) => seed.dump("queue_schedules", "schedule_name"))
+
+const dumpBoth = Effect.all([dumpJobs, dumpSchedules])
 
 const seedWorker = Effect.gen(function* () {
   const seed = yield* Seed
@@ -135,5 +137,124 @@ contract("QueueJobRepository", (test) => {
       expect(n2).toBe(1)
       expect((yield* dumpJobs).map((x) => x.status).sort()).toEqual(["available", "scheduled", "scheduled"])
       expect((yield* queueJobs.cleanup(Option.none(), until, 10))[0]).toBe(0)
+    }))
+
+  test("retry of a job that is not failed or lost, or does not exist, is a RowsAffectedError; nothing is written", () =>
+    Effect.gen(function* () {
+      const { queueJobs } = yield* RepositoryAccess
+      const worker = yield* seedWorker
+      yield* seedSchedule("nightly")
+      yield* queueJobs.schedule("q", { n: 1 }, meta)
+      yield* queueJobs.schedule("q", { n: 2 }, meta)
+      const [running, completed] = yield* queueJobs.reserve(worker, ["q"], 2)
+      yield* queueJobs.markAsCompleted(completed!.id)
+      yield* queueJobs.schedule("q", { n: 3 }, meta)
+      yield* queueJobs.scheduleLater("q", { n: 4 }, meta, new Date(EPOCH + 1000), Option.some("nightly"))
+      const rows = yield* dumpJobs
+      const idOf = (n: number) => rows.find((r) => (r.payload as { n: number }).n === n)!.queue_job_id as Ulid
+      expect(rows.map((r) => r.status).sort()).toEqual(["available", "completed", "running", "scheduled"])
+      const missing = yield* generateUlid
+      const before = yield* dumpBoth
+      for (const [name, id] of [
+        ["available", idOf(3)],
+        ["running", running!.id],
+        ["completed", completed!.id],
+        ["scheduled", idOf(4)],
+        ["missing", missing]
+      ] as const) {
+        expect([name, yield* Effect.flip(queueJobs.retry(id, Duration.seconds(1)))]).toMatchObject([
+          name,
+          noRowAffected
+        ])
+      }
+      expect(yield* dumpBoth).toEqual(before)
+    }))
+
+  test("retry with an infinite delay is an InvalidOperationError; nothing is written", () =>
+    Effect.gen(function* () {
+      const { queueJobs } = yield* RepositoryAccess
+      const worker = yield* seedWorker
+      yield* seedSchedule("nightly")
+      yield* queueJobs.scheduleLater("q", {}, meta, new Date(EPOCH), Option.some("nightly"))
+      yield* queueJobs.scheduleAvailableJobs()
+      const [job] = yield* queueJobs.reserve(worker, ["q"], 1)
+      yield* queueJobs.markAsFailed(job!.id, "x")
+      yield* expectEachToFailWithoutWriting(dumpBoth, "InvalidOperationError", [
+        ["infinite delay", queueJobs.retry(job!.id, Duration.infinity)]
+      ])
+    }))
+
+  test("markAsCompleted, markAsFailed and retry with a malformed id are InvalidOperationErrors; nothing is written", () =>
+    Effect.gen(function* () {
+      const { queueJobs } = yield* RepositoryAccess
+      const worker = yield* seedWorker
+      yield* queueJobs.schedule("q", { n: 1 }, meta)
+      yield* queueJobs.schedule("q", { n: 2 }, meta)
+      const [failed, running] = yield* queueJobs.reserve(worker, ["q"], 2)
+      yield* queueJobs.markAsFailed(failed!.id, "x")
+      yield* expectEachToFailWithoutWriting(dumpBoth, "InvalidOperationError", [
+        ...malformedIdsLike(running!.id).flatMap(
+          (id) =>
+            [
+              [`markAsCompleted ${JSON.stringify(id)}`, queueJobs.markAsCompleted(id)],
+              [`markAsFailed ${JSON.stringify(id)}`, queueJobs.markAsFailed(id, "x")]
+            ] as const
+        ),
+        ...malformedIdsLike(failed!.id).map(
+          (id) => [`retry ${JSON.stringify(id)}`, queueJobs.retry(id, Duration.zero)] as const
+        )
+      ])
+    }))
+
+  test("markAsFailed with a reason holding an unpaired surrogate is an InvalidOperationError, NUL a DriverError (22021)", () =>
+    Effect.gen(function* () {
+      const { queueJobs } = yield* RepositoryAccess
+      const worker = yield* seedWorker
+      yield* queueJobs.schedule("q", {}, meta)
+      const [job] = yield* queueJobs.reserve(worker, ["q"], 1)
+      yield* expectEachToFailWithoutWriting(dumpJobs, "InvalidOperationError", [
+        ["lone high surrogate", queueJobs.markAsFailed(job!.id, "a\uD800b")],
+        ["lone low surrogate", queueJobs.markAsFailed(job!.id, "\uDC00")]
+      ])
+      yield* expectEachToFailWithoutWriting(dumpJobs, "DriverError", [
+        ["NUL", queueJobs.markAsFailed(job!.id, "a\u0000b"), "[22021]"]
+      ])
+      expect((yield* dumpJobs).map((r) => r.status)).toEqual(["running"])
+    }))
+
+  test("schedule and scheduleLater refuse an empty or ill-formed queue name and an invalid date; nothing is written", () =>
+    Effect.gen(function* () {
+      const { queueJobs } = yield* RepositoryAccess
+      yield* seedSchedule("nightly")
+      yield* queueJobs.schedule("q", {}, meta)
+      const at = new Date(EPOCH + 1000)
+      const nightly = Option.some("nightly")
+      yield* expectEachToFailWithoutWriting(dumpBoth, "InvalidOperationError", [
+        ["schedule empty queue", queueJobs.schedule("", {}, meta)],
+        ["schedule lone surrogate queue", queueJobs.schedule("q\uD800", {}, meta)],
+        ["scheduleLater empty queue", queueJobs.scheduleLater("", {}, meta, at, nightly)],
+        ["scheduleLater lone surrogate queue", queueJobs.scheduleLater("\uDC00q", {}, meta, at, nightly)],
+        ["scheduleLater invalid date", queueJobs.scheduleLater("q", {}, meta, new Date(NaN), Option.none())],
+        ["scheduleLater invalid date with a schedule", queueJobs.scheduleLater("q", {}, meta, new Date(NaN), nightly)]
+      ])
+    }))
+
+  test("reserve refuses a negative or fractional count; an unregistered worker is a DriverError (23503)", () =>
+    Effect.gen(function* () {
+      const { queueJobs } = yield* RepositoryAccess
+      const worker = yield* seedWorker
+      yield* queueJobs.schedule("q", {}, meta)
+      yield* expectEachToFailWithoutWriting(dumpJobs, "InvalidOperationError", [
+        ["count -1", queueJobs.reserve(worker, ["q"], -1)],
+        ["count 1.5", queueJobs.reserve(worker, ["q"], 1.5)],
+        ["count NaN", queueJobs.reserve(worker, ["q"], NaN)],
+        ["count Infinity", queueJobs.reserve(worker, ["q"], Infinity)],
+        ["count beyond safe integers", queueJobs.reserve(worker, ["q"], Number.MAX_SAFE_INTEGER + 1)]
+      ])
+      const stranger = new Worker({ id: yield* generateUlid })
+      yield* expectEachToFailWithoutWriting(dumpJobs, "DriverError", [
+        ["unregistered worker", queueJobs.reserve(stranger, ["q"], 1), "[23503]"]
+      ])
+      expect((yield* dumpJobs).map((r) => r.status)).toEqual(["available"])
     }))
 })
