@@ -21,3 +21,4 @@ export {
   cleanupSchedules,
   POLICY_DATA_VERSIONS_KEPT
 } from "./cleanupJobs.js"
+export { type JobType, jobType, scheduleJob, scheduleJobLater, typedJobHandler } from "./TypedJob.js"
