@@ -1,11 +1,17 @@
 // A worked example of the data layer: one unit of work that registers a user, paging through their sessions, then an
 // OAuth 2.0 authorization-code flow that ends with an access token a request can be checked against, and a legacy
-// (compat) SSO login, with both kinds of session listed as the user's app sessions.
-import { Console, Duration, Effect, Option } from "effect"
+// (compat) SSO login, a welcome email run as a background job by a worker, and both kinds of session listed as the
+// user's app sessions.
+import { Console, Duration, Effect, Logger, LogLevel, Option, Ref, Schema } from "effect"
 import { AuthorizationCode } from "../model/oauth2/authorizationGrant.js"
 import { Device, makeScope, ScopeToken, type Url } from "../model/values.js"
 import { Pagination } from "../storage/common/Pagination.js"
 import { RepositoryAccess } from "../storage/RepositoryAccess.js"
+import { jobType, scheduleJob, typedJobHandler } from "../worker/TypedJob.js"
+import { runWorker } from "../worker/Worker.js"
+
+/** The example's background job: a welcome email for a new user. */
+const WelcomeEmail = jobType("welcome-email", Schema.Struct({ username: Schema.String, address: Schema.String }))
 
 /**
  * Registers a user with an email address and a password, opens a few browser sessions, and
@@ -117,6 +123,15 @@ export const example = (username: string) =>
         yield* Console.log(`legacy client on device ${device.id} signed in: compat session ${session.id}`)
       })
     )
+
+    // A background job: the welcome email is queued, and a worker (here in this process, until the queue is idle)
+    // takes it and runs its handler.
+    yield* repos.transaction(scheduleJob(WelcomeEmail, { username, address: `${username}@example.com` }))
+    const sent = yield* Ref.make<ReadonlyArray<string>>([])
+    yield* runWorker({ exitWhenIdle: true, pollInterval: Duration.millis(50) }, [
+      typedJobHandler(WelcomeEmail, (email) => Ref.update(sent, (xs) => [...xs, email.address]))
+    ]).pipe(Logger.withMinimumLogLevel(LogLevel.Warning))
+    yield* Console.log(`welcome email job run by a worker: ${(yield* Ref.get(sent)).join(", ")}`)
 
     // Both kinds of session as one list, in id order, as a "your devices" page shows them.
     const apps = yield* repos.appSessions.list({ user: user.id, state: "active" }, yield* Pagination.first(10))

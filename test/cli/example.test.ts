@@ -23,6 +23,7 @@ const expectExampleOutput = (stdout: ReadonlyArray<string>, username: string) =>
     /^legacy client on device EXAMPLEDEVICE signed in: compat session [0-7][0-9A-HJKMNP-TV-Z]{25}$/
   )
   const compatSession = legacy!.split(" ").at(-1)
+  expect(stdout).toContain(`welcome email job run by a worker: ${username}@example.com`)
   // in id order; both made in the same millisecond (memory can be that fast) may come either way round
   const listed = stdout.at(-1)!
   expect(listed).toMatch(/^2 app sessions: \w+ \S+, \w+ \S+$/)
