@@ -46,46 +46,34 @@ const inBatches = <K>(
 
 const before = (now: Date, retention: Duration.Duration) => new Date(now.getTime() - Duration.toMillis(retention))
 
+/** A cleanup of the rows older than `retention`, its key's upper bound made from that cutoff instant by `until`. */
+const keyed =
+  <K>(until: (cutoff: Date) => K) =>
+  (
+    name: string,
+    cron: string,
+    retention: Duration.DurationInput,
+    covers: string,
+    method: (
+      access: RepositoryAccessShape
+    ) => (since: Option.Option<K>, until: K, limit: number) => Effect.Effect<CleanupResult<K>, DatabaseError>,
+    timeout: Duration.DurationInput = Duration.minutes(10)
+  ): CleanupJob => ({
+    name,
+    cron,
+    timeout: Duration.decode(timeout),
+    covers: [covers],
+    run: (access, now) => {
+      const bound = until(before(now, Duration.decode(retention)))
+      return inBatches(access, (since: Option.Option<K>) => method(access)(since, bound, CLEANUP_BATCH_SIZE))
+    }
+  })
+
 /** A cleanup keyed by a timestamp: rows whose key is older than `retention`. */
-const byTime = (
-  name: string,
-  cron: string,
-  retention: Duration.DurationInput,
-  covers: string,
-  method: (
-    access: RepositoryAccessShape
-  ) => (since: Option.Option<Date>, until: Date, limit: number) => Effect.Effect<CleanupResult<Date>, DatabaseError>,
-  timeout: Duration.DurationInput = Duration.minutes(10)
-): CleanupJob => ({
-  name,
-  cron,
-  timeout: Duration.decode(timeout),
-  covers: [covers],
-  run: (access, now) => {
-    const until = before(now, Duration.decode(retention))
-    return inBatches(access, (since: Option.Option<Date>) => method(access)(since, until, CLEANUP_BATCH_SIZE))
-  }
-})
+const byTime = keyed<Date>((cutoff) => cutoff)
 
 /** A cleanup keyed by ULID: rows created more than `retention` ago (every id of that last millisecond included). */
-const byId = (
-  name: string,
-  cron: string,
-  retention: Duration.DurationInput,
-  covers: string,
-  method: (
-    access: RepositoryAccessShape
-  ) => (since: Option.Option<Ulid>, until: Ulid, limit: number) => Effect.Effect<CleanupResult<Ulid>, DatabaseError>
-): CleanupJob => ({
-  name,
-  cron,
-  timeout: Duration.minutes(10),
-  covers: [covers],
-  run: (access, now) => {
-    const until = maxUlidAt(before(now, Duration.decode(retention)))
-    return inBatches(access, (since: Option.Option<Ulid>) => method(access)(since, until, CLEANUP_BATCH_SIZE))
-  }
-})
+const byId = keyed<Ulid>(maxUlidAt)
 
 /** Every cleanup of every repository. */
 export const cleanupJobs: ReadonlyArray<CleanupJob> = [
