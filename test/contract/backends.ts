@@ -1,4 +1,4 @@
-// The two backends every contract suite runs on, each test with its own fresh database, a fixed clock and a seeded Random.
+// The backends every contract suite runs on, each test on an emptied database of its own block, a fixed clock and a seeded Random.
 import { it } from "@effect/vitest"
 import { Effect, Layer, Random, TestClock } from "effect"
 import type { TestServices } from "effect/TestServices"
@@ -6,7 +6,7 @@ import { describe } from "vitest"
 import * as RepositoryAccessMemory from "../../src/memory/RepositoryAccessMemory.js"
 import * as RepositoryAccessPg from "../../src/pg/RepositoryAccessPg.js"
 import type { AnyRepository, RepositoryAccess } from "../../src/storage/RepositoryAccess.js"
-import { migratedDatabaseLayer } from "../support/database.js"
+import { sharedMigratedDatabase } from "../support/database.js"
 import { Seed, SeedMemory, SeedPg } from "../support/seed.js"
 
 /** What a contract test gets: every repository, RepositoryAccess and the seeding helper. */
@@ -14,26 +14,32 @@ export type Repositories = RepositoryAccess | AnyRepository | Seed
 
 export interface Backend {
   readonly name: "postgres" | "postgres, unprepared" | "memory"
-  readonly layer: () => Layer.Layer<Repositories, unknown>
+  /** Called once per `describe` block, at collection: returns the per-test layer. */
+  readonly layers: () => () => Layer.Layer<Repositories, unknown>
 }
 
 export const backends: ReadonlyArray<Backend> = [
   {
     name: "postgres",
-    layer: () =>
-      Layer.mergeAll(RepositoryAccessPg.layer, SeedPg).pipe(Layer.provide(migratedDatabaseLayer({ maxConnections: 4 })))
+    layers: () => {
+      const database = sharedMigratedDatabase()
+      return () => Layer.mergeAll(RepositoryAccessPg.layer, SeedPg).pipe(Layer.provide(database({ maxConnections: 4 })))
+    }
   },
   {
     // as behind a pooler in transaction mode: every statement unnamed
     name: "postgres, unprepared",
-    layer: () =>
-      Layer.mergeAll(RepositoryAccessPg.layer, SeedPg).pipe(
-        Layer.provide(migratedDatabaseLayer({ maxConnections: 4, preparedStatements: false }))
-      )
+    layers: () => {
+      const database = sharedMigratedDatabase()
+      return () =>
+        Layer.mergeAll(RepositoryAccessPg.layer, SeedPg).pipe(
+          Layer.provide(database({ maxConnections: 4, preparedStatements: false }))
+        )
+    }
   },
   {
     name: "memory",
-    layer: () => Layer.provideMerge(SeedMemory, RepositoryAccessMemory.layer)
+    layers: () => () => Layer.provideMerge(SeedMemory, RepositoryAccessMemory.layer)
   }
 ]
 
@@ -50,14 +56,15 @@ export interface ContractTest {
   readonly live: (name: string, body: () => Effect.Effect<unknown, unknown, Repositories>, timeout?: number) => void
 }
 
-/** Declares a contract suite: `body` runs once per backend, each test on a fresh database. */
+/** Declares a contract suite: `body` runs once per backend, each test on a database with every table empty. */
 export const contract = (title: string, body: (test: ContractTest, backend: Backend) => void) => {
   for (const backend of backends) {
     describe(`${title} [${backend.name}]`, () => {
+      const layer = backend.layers()
       const test = ((name, fn, timeout) =>
-        it.effect(name, () => deterministic(fn()).pipe(Effect.provide(backend.layer())), timeout)) as ContractTest
+        it.effect(name, () => deterministic(fn()).pipe(Effect.provide(layer())), timeout)) as ContractTest
       ;(test as { live: ContractTest["live"] }).live = (name, fn, timeout) =>
-        it.live(name, () => fn().pipe(Effect.withRandom(Random.make(42)), Effect.provide(backend.layer())), timeout)
+        it.live(name, () => fn().pipe(Effect.withRandom(Random.make(42)), Effect.provide(layer())), timeout)
       body(test, backend)
     })
   }

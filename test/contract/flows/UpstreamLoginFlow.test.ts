@@ -116,12 +116,15 @@ const flow = Effect.gen(function* () {
   )
 })
 
+// one database per backend for the file, made before the test
+const backendLayers = backends.map((backend) => ({ name: backend.name, layer: backend.layers() }))
+
 it.effect(
   "the upstream login flow leaves the same rows on every backend",
   () =>
     Effect.gen(function* () {
       const results: Array<readonly [string, Effect.Effect.Success<typeof flow>]> = []
-      for (const backend of backends) {
+      for (const backend of backendLayers) {
         // each backend from the same clock and seed, so the ids and times are the same everywhere
         const result = yield* deterministic(flow).pipe(
           Effect.provide(backend.layer()),

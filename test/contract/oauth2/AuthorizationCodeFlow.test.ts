@@ -142,7 +142,7 @@ const flow = Effect.gen(function* () {
 })
 
 const layers: ReadonlyArray<readonly [string, () => Layer.Layer<RepositoryAccess | Seed, unknown>]> = backends.map(
-  (b) => [b.name, b.layer] as const
+  (b) => [b.name, b.layers()] as const
 )
 
 it.effect(
