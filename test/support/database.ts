@@ -6,18 +6,15 @@ import { Effect, Exit, Layer, Redacted, Context, Scope } from "effect"
 import { afterAll, beforeAll, inject } from "vitest"
 import { withDatabase } from "../../src/db/probe.js"
 import * as Client from "../../src/pg/client.js"
+import { adminClientLayer, scopedDatabase as scopedDatabaseOn } from "../../src/testing/databases.js"
 
 export { withDatabase }
 
 /** The admin URL of the server the whole test run uses. */
 export const adminDatabaseUrl = (): string => inject("adminDatabaseUrl")
 
-let counter = 0
-const uniqueName = (prefix: string) =>
-  `${prefix}_${process.pid}_${Date.now().toString(36)}_${(counter++).toString(36)}_${Math.random().toString(36).slice(2, 8)}`
-
 /** A client on the admin database, for creating and dropping test databases. */
-export const adminClient = PgClient.layer({ url: Redacted.make(adminDatabaseUrl()), maxConnections: 1 })
+export const adminClient = adminClientLayer(adminDatabaseUrl())
 
 /** Needs an admin `PgClient`. A scoped, freshly created database (optionally cloned from a template); its URL is returned and it is dropped at scope end. */
 export const scopedDatabase = (options?: {
@@ -25,21 +22,7 @@ export const scopedDatabase = (options?: {
   readonly prefix?: string
   /** More of the CREATE DATABASE statement, e.g. `ENCODING 'UTF8' LC_CTYPE 'C'`. */
   readonly clause?: string
-}) =>
-  Effect.acquireRelease(
-    Effect.gen(function* () {
-      const sql = yield* PgClient.PgClient
-      const name = uniqueName(options?.prefix ?? "t")
-      const template = options?.template ? ` TEMPLATE "${options.template}"` : ""
-      yield* sql.unsafe(`CREATE DATABASE "${name}"${template}${options?.clause ? ` ${options.clause}` : ""}`)
-      return { name, url: withDatabase(adminDatabaseUrl(), name) }
-    }),
-    ({ name }) =>
-      Effect.gen(function* () {
-        const sql = yield* PgClient.PgClient
-        yield* sql.unsafe(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`)
-      }).pipe(Effect.orDie)
-  )
+}) => scopedDatabaseOn(adminDatabaseUrl(), options)
 
 export class TestDatabase extends Context.Tag("test/TestDatabase")<
   TestDatabase,

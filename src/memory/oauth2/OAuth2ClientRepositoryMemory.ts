@@ -20,7 +20,7 @@ import {
   checkStaticClient,
   type OAuth2ClientFilter,
   OAuth2ClientRepository,
-  withDerivedMethods
+  oAuth2ClientWithDerivedMethods
 } from "../../storage/oauth2/OAuth2ClientRepository.js"
 import { toSafeCountOrFail } from "../common/count.js"
 import { checkCursors, paginate } from "../common/pagination.js"
@@ -90,7 +90,7 @@ export const make = Effect.gen(function* () {
     )
 
   return OAuth2ClientRepository.of(
-    withDerivedMethods({
+    oAuth2ClientWithDerivedMethods({
       lookup: (id) => Effect.flatMap(clients.get(id), toClient),
 
       findByMetadataDigest: (digest) =>

@@ -7,7 +7,7 @@ import {
   checkOAuth2SessionFilter,
   type OAuth2SessionFilter,
   OAuth2SessionRepository,
-  withDerivedMethods
+  oAuth2SessionWithDerivedMethods
 } from "../../storage/oauth2/OAuth2SessionRepository.js"
 import { now } from "../../storage/common/time.js"
 import { guardedTransition } from "../../storage/common/transitions.js"
@@ -91,7 +91,7 @@ export const make = Effect.gen(function* () {
   const select = (filter: OAuth2SessionFilter) =>
     store.read((db) => sessions.rows(db).filter(matchesOAuth2Session(db, filter)))
 
-  return withDerivedMethods({
+  return oAuth2SessionWithDerivedMethods({
     lookup: (id) => Effect.flatMap(sessions.get(id), toSession),
 
     add: (client, user, browserSession, scope) =>

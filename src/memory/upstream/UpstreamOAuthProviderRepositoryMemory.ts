@@ -21,7 +21,7 @@ import {
   checkUpstreamOAuthProviderParams,
   type UpstreamOAuthProviderFilter,
   UpstreamOAuthProviderRepository,
-  withDerivedMethods
+  upstreamOAuthProviderWithDerivedMethods
 } from "../../storage/upstream/UpstreamOAuthProviderRepository.js"
 import { toSafeCountOrFail } from "../common/count.js"
 import { checkCursors, paginate } from "../common/pagination.js"
@@ -96,7 +96,7 @@ export const make = Effect.gen(function* () {
   const returned = (row: UpstreamOAuthProviderRow) => Either.map(providers.decode(row), upstreamOAuthProviderFromRow)
 
   return UpstreamOAuthProviderRepository.of(
-    withDerivedMethods({
+    upstreamOAuthProviderWithDerivedMethods({
       lookup: (id) => Effect.flatMap(providers.get(id), toProvider),
 
       add: (params) =>

@@ -6,7 +6,7 @@ import {
   type BrowserSessionFilter,
   BrowserSessionRepository,
   checkBrowserSessionFilter,
-  type UpstreamOAuthSessionFilter
+  type LinkedUpstreamSessionFilter
 } from "../../storage/user/BrowserSessionRepository.js"
 import { type DriverError, refusedTransition } from "../../storage/common/errors.js"
 import { now } from "../../storage/common/time.js"
@@ -59,9 +59,9 @@ export const jsonMemberText = (json: unknown, key: string): string | null => {
   return typeof member === "string" ? member : jsonbText(member)
 }
 
-/** The upstream authorization sessions a nested UpstreamOAuthSessionFilter selects (same criteria as the upstream port's). */
+/** The upstream authorization sessions a nested LinkedUpstreamSessionFilter selects (same criteria as the upstream port's). */
 export const matchesUpstreamSession =
-  (filter: UpstreamOAuthSessionFilter) =>
+  (filter: LinkedUpstreamSessionFilter) =>
   (row: Row): boolean =>
     (filter.provider === undefined || row.upstream_oauth_provider_id === filter.provider) &&
     (filter.subClaim === undefined || jsonMemberText(row.id_token_claims, "sub") === filter.subClaim) &&

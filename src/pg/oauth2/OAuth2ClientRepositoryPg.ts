@@ -20,7 +20,7 @@ import {
   checkStaticClient,
   type OAuth2ClientFilter,
   OAuth2ClientRepository,
-  withDerivedMethods
+  oAuth2ClientWithDerivedMethods
 } from "../../storage/oauth2/OAuth2ClientRepository.js"
 import { countRows } from "../common/count.js"
 import { ilikeContains } from "../common/filters.js"
@@ -213,7 +213,7 @@ export const make = Effect.gen(function* () {
   const db = bindAll(sql, statements)
 
   return OAuth2ClientRepository.of(
-    withDerivedMethods({
+    oAuth2ClientWithDerivedMethods({
       lookup: (id) => Effect.flatMap(db.lookup.one(id), toClient),
 
       findByMetadataDigest: (digest) =>

@@ -9,7 +9,7 @@ import {
   checkOAuth2SessionFilter,
   type OAuth2SessionFilter,
   OAuth2SessionRepository,
-  withDerivedMethods
+  oAuth2SessionWithDerivedMethods
 } from "../../storage/oauth2/OAuth2SessionRepository.js"
 import { now } from "../../storage/common/time.js"
 import { guardedTransition } from "../../storage/common/transitions.js"
@@ -193,7 +193,7 @@ export const make = Effect.gen(function* () {
   const sql = yield* SqlClient.SqlClient
   const db = bindAll(sql, statements)
 
-  return withDerivedMethods({
+  return oAuth2SessionWithDerivedMethods({
     lookup: (id) => Effect.flatMap(db.lookup.one(id), toSession),
 
     add: (client, user, browserSession, scope) =>

@@ -21,7 +21,7 @@ import {
   checkUpstreamOAuthProviderParams,
   type UpstreamOAuthProviderFilter,
   UpstreamOAuthProviderRepository,
-  withDerivedMethods
+  upstreamOAuthProviderWithDerivedMethods
 } from "../../storage/upstream/UpstreamOAuthProviderRepository.js"
 import { countRows } from "../common/count.js"
 import { listPage } from "../common/pagination.js"
@@ -218,7 +218,7 @@ export const make = Effect.gen(function* () {
     })
 
   return UpstreamOAuthProviderRepository.of(
-    withDerivedMethods({
+    upstreamOAuthProviderWithDerivedMethods({
       lookup: (id) => Effect.flatMap(db.lookup.one(id), toProvider),
 
       add: (params) =>

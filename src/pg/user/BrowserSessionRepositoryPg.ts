@@ -8,7 +8,7 @@ import {
   type BrowserSessionFilter,
   BrowserSessionRepository,
   checkBrowserSessionFilter,
-  type UpstreamOAuthSessionFilter
+  type LinkedUpstreamSessionFilter
 } from "../../storage/user/BrowserSessionRepository.js"
 import { refusedTransition } from "../../storage/common/errors.js"
 import { now } from "../../storage/common/time.js"
@@ -158,10 +158,10 @@ const dynamic = q.dynamic({
 export const queries = declarationsOf(statements, authenticationStatements, dynamic)
 
 /**
- * The upstream authorization sessions an UpstreamOAuthSessionFilter selects (alias `upstream`), nested here and the
+ * The upstream authorization sessions an LinkedUpstreamSessionFilter selects (alias `upstream`), nested here and the
  * whole filter of the upstream session repository.
  */
-export const upstreamFilterFragment = (sql: SqlClient.SqlClient, filter: UpstreamOAuthSessionFilter): Fragment => {
+export const upstreamFilterFragment = (sql: SqlClient.SqlClient, filter: LinkedUpstreamSessionFilter): Fragment => {
   const clauses: Array<Fragment> = []
   if (filter.provider !== undefined)
     clauses.push(sql`upstream.upstream_oauth_provider_id = ${ulidToUuid(filter.provider)}`)

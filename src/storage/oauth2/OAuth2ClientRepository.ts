@@ -207,11 +207,11 @@ export interface OAuth2ClientRepositoryShape {
   readonly count: (filter: OAuth2ClientFilter) => Effect.Effect<number, DatabaseError>
 }
 
-/** The methods each backend writes; the others are defined through them, once, by `withDerivedMethods`. */
+/** The methods each backend writes; the others are defined through them, once, by `oAuth2ClientWithDerivedMethods`. */
 export type OAuth2ClientRepositoryCore = Omit<OAuth2ClientRepositoryShape, "findByClientId" | "delete">
 
 /** A backend's methods completed with the ones defined through them (`findByClientId`, `delete`), for both backends. */
-export const withDerivedMethods = (core: OAuth2ClientRepositoryCore): OAuth2ClientRepositoryShape => ({
+export const oAuth2ClientWithDerivedMethods = (core: OAuth2ClientRepositoryCore): OAuth2ClientRepositoryShape => ({
   ...core,
   findByClientId: (clientId) =>
     Option.match(parseUlid(clientId), {

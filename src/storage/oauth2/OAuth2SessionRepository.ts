@@ -151,7 +151,7 @@ export type OAuth2SessionRepositoryCore = Omit<
 >
 
 /** The whole shape from a backend's core: the two methods defined through `add` are written here, once for both. */
-export const withDerivedMethods = (core: OAuth2SessionRepositoryCore): OAuth2SessionRepositoryShape => ({
+export const oAuth2SessionWithDerivedMethods = (core: OAuth2SessionRepositoryCore): OAuth2SessionRepositoryShape => ({
   ...core,
   addFromBrowserSession: (client, browserSession, scope) =>
     core.add(client, Option.some(browserSession.user), Option.some(browserSession), scope),

@@ -159,11 +159,11 @@ export interface UpstreamOAuthProviderRepositoryShape {
   readonly allEnabled: () => Effect.Effect<ReadonlyArray<UpstreamOAuthProvider>, DatabaseError>
 }
 
-/** The methods each backend writes; `delete` is defined through `deleteById`, once, by `withDerivedMethods`. */
+/** The methods each backend writes; `delete` is defined through `deleteById`, once, by `upstreamOAuthProviderWithDerivedMethods`. */
 export type UpstreamOAuthProviderRepositoryCore = Omit<UpstreamOAuthProviderRepositoryShape, "delete">
 
 /** A backend's methods completed with `delete`, for both backends. */
-export const withDerivedMethods = (
+export const upstreamOAuthProviderWithDerivedMethods = (
   core: UpstreamOAuthProviderRepositoryCore
 ): UpstreamOAuthProviderRepositoryShape => ({
   ...core,

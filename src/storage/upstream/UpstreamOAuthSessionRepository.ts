@@ -14,7 +14,7 @@ import { type DatabaseError, InvalidOperationError } from "../common/errors.js"
 import { checkArgumentIds, checkFilterIds } from "../common/filters.js"
 import { checkMaxBytes, checkWellFormed, hasLoneSurrogate } from "../common/limits.js"
 import type { Page, Pagination } from "../common/Pagination.js"
-import type { UpstreamOAuthSessionFilter as SessionFilter } from "../user/BrowserSessionRepository.js"
+import type { LinkedUpstreamSessionFilter as SessionFilter } from "../user/BrowserSessionRepository.js"
 
 /**
  * Every criterion optional; a session matches when all set criteria hold (storage rule: Filters). Declared once, where

@@ -13,7 +13,7 @@ import type { Page, Pagination } from "../common/Pagination.js"
  * The criteria of UpstreamOAuthSessionRepository's filter, needed here for
  * `linkedToUpstreamSessions`. The upstream port should re-export this one rather than declare a twin.
  */
-export interface UpstreamOAuthSessionFilter {
+export interface LinkedUpstreamSessionFilter {
   readonly provider?: Ulid
   /** Equals `id_token_claims ->> 'sub'` (the claim as text). */
   readonly subClaim?: string
@@ -37,7 +37,7 @@ export interface BrowserSessionFilter {
   readonly createdBefore?: Date
   readonly createdAfter?: Date
   /** The session consumed an upstream authorization session selected by this filter. */
-  readonly linkedToUpstreamSessions?: UpstreamOAuthSessionFilter
+  readonly linkedToUpstreamSessions?: LinkedUpstreamSessionFilter
 }
 
 /** Ready-made filters, as MAS offers builders. */
