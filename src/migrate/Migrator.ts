@@ -41,16 +41,27 @@ export type {
   ValidationReport
 } from "./types.js"
 
+/**
+ * One step of a run, told to `RunOptions.onProgress` as it happens (`index` counts from 1 to `total`, the number of
+ * migrations this run applies), so that a caller can show a long run's progress or each migration as it is done.
+ */
+export type MigrationProgress =
+  | { readonly _tag: "Started"; readonly index: number; readonly total: number; readonly migration: MigrationRef }
+  | { readonly _tag: "Finished"; readonly index: number; readonly total: number; readonly migration: AppliedMigration }
+
+export interface RunOptions {
+  readonly dryRun?: boolean | undefined
+  readonly targetVersion?: bigint | undefined
+  readonly onProgress?: ((progress: MigrationProgress) => Effect.Effect<void>) | undefined
+}
+
 export interface MigratorService {
   /** Read-only: every file and every history row with its state; no table → everything pending. */
   readonly info: Effect.Effect<ReadonlyArray<MigrationStatus>, MigrateError>
   /** Read-only validation of the history against the files (see "Migrations" in the README); warnings go to `Effect.logWarning`. */
   readonly validate: Effect.Effect<ValidationReport, MigrateError>
   /** Validates, then applies the pending migrations (≤ `targetVersion` if given) under the lock, on one connection. */
-  readonly run: (options?: {
-    readonly dryRun?: boolean | undefined
-    readonly targetVersion?: bigint | undefined
-  }) => Effect.Effect<RunReport, MigrateError>
+  readonly run: (options?: RunOptions) => Effect.Effect<RunReport, MigrateError>
   /** The history row of `version`, if any. */
   readonly appliedChecksum: (
     version: bigint
@@ -155,11 +166,16 @@ const make = (config: MigratorConfig) =>
           yield* refuseInvalidIndexes(conn, planned)
           const applied: Array<AppliedMigration> = []
           if (!dryRun) {
-            for (const migration of planned) {
+            const onProgress = options?.onProgress ?? (() => Effect.void)
+            for (const [i, migration] of planned.entries()) {
+              const step = { index: i + 1, total: planned.length }
+              yield* onProgress({ _tag: "Started", ...step, migration: refOf(migration) })
               const done = yield* applyOne(conn, migration)
-              yield* Effect.logInfo(
+              // debug: the caller reports what was applied (the run report, or onProgress), a log would repeat it
+              yield* Effect.logDebug(
                 `applied migration ${done.version} (${done.description}) in ${Number(done.durationNs / 1000n) / 1000} ms`
               )
+              yield* onProgress({ _tag: "Finished", ...step, migration: done })
               applied.push(done)
             }
           }
@@ -204,10 +220,11 @@ const emptyRunReport: RunReport = { dryRun: false, applied: [], planned: [], ski
  */
 export const migrateOnStartup = (options: {
   readonly migrate: boolean
+  readonly onProgress?: RunOptions["onProgress"]
 }): Effect.Effect<RunReport, MigrateError, Migrator> =>
   Effect.gen(function* () {
     const migrator = yield* Migrator
-    if (options.migrate) return yield* migrator.run()
+    if (options.migrate) return yield* migrator.run({ onProgress: options.onProgress })
     const report = yield* migrator.validate
     if (report.pending.length > 0) {
       return yield* new PendingMigrations({ versions: report.pending.map((m) => m.version) })
