@@ -1,4 +1,5 @@
-// Every PostgreSQL repository method runs in one span db.<repository>.<method>; its statements are @effect/sql's sql.execute spans below it, with their SQL text.
+// Every PostgreSQL repository method runs in one span db.<repository>.<method> with OpenTelemetry's database attributes; its statements are @effect/sql's sql.execute spans below it, with their SQL text.
+import * as Statement from "@effect/sql/Statement"
 import { expect, layer } from "@effect/vitest"
 import { Duration, Effect, Layer, Option } from "effect"
 import { Device, type Url } from "../../src/model/values.js"
@@ -7,7 +8,19 @@ import { Pagination } from "../../src/storage/common/Pagination.js"
 import { RepositoryAccess } from "../../src/storage/RepositoryAccess.js"
 import { migratedDatabaseLayer } from "../support/database.js"
 import { newProviderParams } from "../contract/upstream/fixtures.js"
-import { queryText, recordSpans, statementsOf } from "../support/spans.js"
+import { queryText, recordSpans, statementsOf, type RecordedSpan } from "../support/spans.js"
+
+const spanNamed = (spans: ReadonlyArray<RecordedSpan>, name: string): RecordedSpan => {
+  const found = spans.find((s) => s.name === name)
+  expect(found, name).toBeDefined()
+  return found!
+}
+
+/** What a method's span says of the SQL it sent: its statements' texts in order, each once, joined by `; `. */
+const expectedQueryText = (spans: ReadonlyArray<RecordedSpan>, method: string): string | undefined => {
+  const texts = [...new Set(statementsOf(spans, method).map((s) => String(queryText(s))))]
+  return texts.length === 0 ? undefined : texts.join("; ")
+}
 
 layer(Layer.provideMerge(RepositoryAccessPg.layer, migratedDatabaseLayer()))("repository spans", (it) => {
   it.effect(
@@ -33,8 +46,15 @@ layer(Layer.provideMerge(RepositoryAccessPg.layer, migratedDatabaseLayer()))("re
           new Set(["db.user.add", "db.user.lookup", "db.user.list", "db.userEmail.add", "sql.execute"])
         )
         for (const span of spans.filter((s) => s.name.startsWith("db."))) {
+          expect(span.attributes.get("db.system")).toBe("postgresql")
           expect(span.attributes.get("db.system.name")).toBe("postgresql")
+          // the operation is the method, as the application names it
+          expect(span.attributes.get("db.operation.name")).toBe(span.name.split(".")[2])
+          // the method's SQL is the text its one statement sent
+          expect(statementsOf(spans, span.name).length).toBe(1)
+          expect(span.attributes.get("db.query.text")).toBe(queryText(statementsOf(spans, span.name)[0]))
         }
+        expect(String(spanNamed(spans, "db.user.add").attributes.get("db.query.text"))).toMatch(/^INSERT INTO users/)
 
         const [lookupStatement] = statementsOf(spans, "db.user.lookup")
         expect(String(queryText(lookupStatement))).toMatch(/^SELECT .* FROM users WHERE user_id = \$1$/)
@@ -95,6 +115,7 @@ layer(Layer.provideMerge(RepositoryAccessPg.layer, migratedDatabaseLayer()))("re
           const statements = statementsOf(spans, method)
           expect(statements.length).toBeGreaterThan(0)
           for (const statement of statements) expect(typeof queryText(statement)).toBe("string")
+          expect(spanNamed(spans, method).attributes.get("db.query.text")).toBe(expectedQueryText(spans, method))
         }
         expect(new Set(names)).toEqual(new Set(["db.user.add", "db.browserSession.add", ...methods, "sql.execute"]))
         expect(String(queryText(statementsOf(spans, "db.appSession.list")[0]))).toMatch(/UNION ALL/)
@@ -163,7 +184,48 @@ layer(Layer.provideMerge(RepositoryAccessPg.layer, migratedDatabaseLayer()))("re
         }
         expect(new Set(names)).toEqual(new Set([...methods, "sql.transaction", "sql.execute"]))
         expect(statementsOf(spans, "db.queueJob.retry").length).toBeGreaterThanOrEqual(3)
+        for (const method of methods) {
+          const span = spanNamed(spans, method)
+          expect(span.attributes.get("db.operation.name")).toBe(method.split(".")[2])
+          expect([method, span.attributes.get("db.query.text")]).toEqual([method, expectedQueryText(spans, method)])
+        }
+        // a method of several statements: their texts in the order they ran, joined by "; "
+        const retryTexts = statementsOf(spans, "db.queueJob.retry").map((s) => String(queryText(s)))
+        expect(String(spanNamed(spans, "db.queueJob.retry").attributes.get("db.query.text")).split("; ")).toEqual(
+          expect.arrayContaining(retryTexts)
+        )
+        expect(spanNamed(spans, "db.queueJob.retry").attributes.get("db.query.text")).toBe(
+          [...new Set(retryTexts)].join("; ")
+        )
         expect(String(queryText(statementsOf(spans, "db.queueJob.reserve")[0]))).toMatch(/FOR UPDATE\s+SKIP LOCKED/)
+      })
+  )
+
+  it.effect(
+    "a method that sends no statement has no db.query.text; the application's statement transformer still runs",
+    () =>
+      Effect.gen(function* () {
+        const repos = yield* RepositoryAccess
+        const seen: Array<string> = []
+        const [, spans] = yield* recordSpans(
+          Effect.gen(function* () {
+            const carol = yield* repos.users.lock(yield* repos.users.add("carol"))
+            // locking a locked user is idempotent: nothing is written, so there is no SQL to report
+            yield* repos.users.lock(carol)
+          }).pipe(
+            Statement.withTransformer((statement, _sql, _refs, span) => {
+              seen.push(span.name)
+              return Effect.succeed(statement)
+            })
+          )
+        )
+        const locks = spans.filter((s) => s.name === "db.user.lock")
+        expect(locks.length).toBe(2)
+        expect(String(locks[0]!.attributes.get("db.query.text"))).toMatch(/^UPDATE users/)
+        expect(locks[1]!.attributes.has("db.query.text")).toBe(false)
+        expect(locks[1]!.attributes.get("db.operation.name")).toBe("lock")
+        // one call per statement (add, the first lock), each in its own sql.execute span
+        expect(seen).toEqual(["sql.execute", "sql.execute"])
       })
   )
 })
