@@ -6,17 +6,20 @@ import { describe } from "vitest"
 import * as RepositoryAccessMemory from "../../src/memory/RepositoryAccessMemory.js"
 import * as RepositoryAccessPg from "../../src/pg/RepositoryAccessPg.js"
 import type { AnyRepository, RepositoryAccess } from "../../src/storage/RepositoryAccess.js"
-import { sharedMigratedDatabase } from "../support/database.js"
+import { pgbouncerUrl, sharedMigratedDatabase } from "../support/database.js"
 import { Seed, SeedMemory, SeedPg } from "../support/seed.js"
 
 /** What a contract test gets: every repository, RepositoryAccess and the seeding helper. */
 export type Repositories = RepositoryAccess | AnyRepository | Seed
 
 export interface Backend {
-  readonly name: "postgres" | "postgres, unprepared" | "memory"
+  readonly name: "postgres" | "postgres, unprepared" | "postgres, pgbouncer" | "memory"
   /** Called once per `describe` block, at collection: returns the per-test layer. */
   readonly layers: () => () => Layer.Layer<Repositories, unknown>
 }
+
+// The run's PgBouncer in transaction mode; without the binary the backend is left out (globalSetup said so, once).
+const pooler = pgbouncerUrl()
 
 export const backends: ReadonlyArray<Backend> = [
   {
@@ -37,6 +40,22 @@ export const backends: ReadonlyArray<Backend> = [
         )
     }
   },
+  ...(pooler === ""
+    ? []
+    : [
+        {
+          // a real PgBouncer in transaction mode (1.18: no prepared statements across transactions), every unit of
+          // work on whichever server connection it gets; the block's database is made directly on the server
+          name: "postgres, pgbouncer" as const,
+          layers: () => {
+            const database = sharedMigratedDatabase()
+            return () =>
+              Layer.mergeAll(RepositoryAccessPg.layer, SeedPg).pipe(
+                Layer.provide(database({ maxConnections: 4, preparedStatements: false, via: pooler }))
+              )
+          }
+        }
+      ]),
   {
     name: "memory",
     layers: () => () => Layer.provideMerge(SeedMemory, RepositoryAccessMemory.layer)

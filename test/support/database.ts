@@ -13,6 +13,13 @@ export { withDatabase }
 /** The admin URL of the server the whole test run uses. */
 export const adminDatabaseUrl = (): string => inject("adminDatabaseUrl")
 
+/** The admin URL through the run's PgBouncer (transaction mode); empty when pgbouncer is not installed. */
+export const pgbouncerUrl = (): string => inject("pgbouncerUrl")
+
+/** `url`'s database reached through `via` (a pooler's URL): via's host, port and user, url's database. */
+const reachedVia = (url: string, via: string | undefined) =>
+  via === undefined ? url : withDatabase(via, decodeURIComponent(new URL(url).pathname.slice(1)))
+
 /** A client on the admin database, for creating and dropping test databases. */
 export const adminClient = adminClientLayer(adminDatabaseUrl())
 
@@ -29,18 +36,22 @@ export class TestDatabase extends Context.Tag("test/TestDatabase")<
   { readonly name: string; readonly url: string }
 >() {}
 
-/** A layer with a fresh empty database and a client on it (prepared statements on unless `preparedStatements: false`). */
+/**
+ * A layer with a fresh empty database and a client on it (prepared statements on unless `preparedStatements: false`;
+ * through the pooler at `via` when given, the database being made directly on the server).
+ */
 export const freshDatabaseLayer = (options?: {
   readonly template?: string
   readonly maxConnections?: number
   readonly preparedStatements?: boolean
+  readonly via?: string
 }): Layer.Layer<TestDatabase | PgClient.PgClient | SqlClient.SqlClient, SqlError> =>
   Layer.unwrapScoped(
     Effect.map(scopedDatabase(options), (db) =>
       Layer.merge(
         Layer.succeed(TestDatabase, db),
         Client.layer({
-          url: Redacted.make(db.url),
+          url: Redacted.make(reachedVia(db.url, options?.via)),
           maxConnections: options?.maxConnections ?? 4,
           preparedStatements: options?.preparedStatements
         })
@@ -55,6 +66,7 @@ export const migratedTemplate = (): string => inject("migratedTemplate")
 export const migratedDatabaseLayer = (options?: {
   readonly maxConnections?: number
   readonly preparedStatements?: boolean
+  readonly via?: string
 }) => freshDatabaseLayer({ template: migratedTemplate(), ...options })
 
 /**
@@ -102,12 +114,14 @@ export const sharedMigratedDatabase = () => {
   return (options?: {
     readonly maxConnections?: number
     readonly preparedStatements?: boolean
+    /** A pooler's URL: the client reaches the block's database through it (emptying the tables goes there too). */
+    readonly via?: string
   }): Layer.Layer<TestDatabase | PgClient.PgClient | SqlClient.SqlClient, SqlError> =>
     Layer.unwrapEffect(
       Effect.map(database, (db) => {
         if (!db.canEmpty) return migratedDatabaseLayer(options)
         const client = Client.layer({
-          url: Redacted.make(db.url),
+          url: Redacted.make(reachedVia(db.url, options?.via)),
           maxConnections: options?.maxConnections ?? 4,
           preparedStatements: options?.preparedStatements
         })

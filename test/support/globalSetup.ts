@@ -3,6 +3,7 @@ import { rm } from "node:fs/promises"
 import { Effect, Exit, Scope } from "effect"
 import type { TestProject } from "vitest/node"
 import { selectDatabase, throwawayDataDir } from "../../src/db/DatabaseSelection.js"
+import { INSTALL_HINT, PGBOUNCER_BINARY, pgbouncerInstalled, startPgBouncer } from "./pgbouncer.js"
 import { createMigratedTemplate, dropDatabase } from "./template.js"
 
 declare module "vitest" {
@@ -10,7 +11,23 @@ declare module "vitest" {
     adminDatabaseUrl: string
     /** A database migrated with the shipped migrations, to clone with `CREATE DATABASE … TEMPLATE`. */
     migratedTemplate: string
+    /** The admin URL through a PgBouncer in transaction mode in front of that server; empty when not installed. */
+    pgbouncerUrl: string
   }
+}
+
+/** The pooler's URL; without the binary, a CI run fails and a developer's run skips the pooler tests with one line. */
+const pgbouncerFor = async (serverUrl: string, scope: Scope.Scope): Promise<string> => {
+  if (!(await pgbouncerInstalled())) {
+    if (process.env.CI)
+      throw new Error(`${PGBOUNCER_BINARY} is missing on CI (.ci/run installs it with ${INSTALL_HINT})`)
+    console.log(
+      `pooler tests skipped: ${PGBOUNCER_BINARY} is not installed; ${INSTALL_HINT} installs Debian's pgbouncer`
+    )
+    return ""
+  }
+  const bouncer = await Effect.runPromise(startPgBouncer(serverUrl).pipe(Scope.extend(scope)))
+  return bouncer.url
 }
 
 export default async function setup(project: TestProject) {
@@ -38,6 +55,8 @@ export default async function setup(project: TestProject) {
     // Dropped before the server stops (finalizers run in reverse order).
     Effect.runSync(Scope.addFinalizer(scope, Effect.orDie(dropDatabase(selected.url, template))))
     project.provide("migratedTemplate", template)
+    // One pooler for the whole run, started last so it stops before the template and the server go.
+    project.provide("pgbouncerUrl", await pgbouncerFor(selected.url, scope))
   } catch (error) {
     await Effect.runPromise(Scope.close(scope, Exit.void))
     throw error
