@@ -1,0 +1,126 @@
+// The package as another project uses it: packed, installed from the tarball into a fresh project, type-checked with strict TypeScript, run on the embedded database and in memory.
+import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
+import { chmod, cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { childEnv, repoRoot, runProcess } from "../cli/helpers.js"
+
+const fixture = join(repoRoot, "test", "package", "consumer")
+const tsc = join(repoRoot, "node_modules", "typescript", "bin", "tsc")
+
+/** The README's code blocks that follow this marker: each is a complete program, compiled here. */
+export const readmeMarker = "<!-- compiled by the consumer test -->"
+
+export const readmeSnippets = (readme: string): ReadonlyArray<string> =>
+  [...readme.matchAll(new RegExp(`${readmeMarker}\\s*\`\`\`ts\\n([\\s\\S]*?)\`\`\``, "g"))].map((m) => m[1]!)
+
+const mustSucceed = async (
+  what: string,
+  command: string,
+  args: ReadonlyArray<string>,
+  cwd: string,
+  env = childEnv()
+) => {
+  const result = await runProcess(command, args, { cwd, env, timeoutMs: 240_000 })
+  if (result.code !== 0) throw new Error(`${what} exited with ${result.code}:\n${result.stdout}\n${result.stderr}`)
+  return result.stdout
+}
+
+let work = ""
+let project = ""
+let snippetCount = 0
+
+beforeAll(async () => {
+  work = await mkdtemp(join(tmpdir(), "consumer-"))
+  // the embedded server runs as another user when this runs as root: it must reach the project folder
+  await chmod(work, 0o755)
+  // `npm pack` builds dist/ first (prepack), as a publish would
+  const packed = JSON.parse(
+    await mustSucceed("npm pack", "npm", ["pack", "--json", "--pack-destination", work], repoRoot)
+  )
+  const tarball = join(work, packed[0].filename as string)
+  project = join(work, "project")
+  await mkdir(project)
+  await cp(join(fixture, "tsconfig.json"), join(project, "tsconfig.json"))
+  await cp(join(fixture, "src"), join(project, "src"), { recursive: true })
+  const readme = await readFile(join(repoRoot, "README.md"), "utf8")
+  const snippets = readmeSnippets(readme)
+  snippetCount = snippets.length
+  for (const [i, snippet] of snippets.entries()) await writeFile(join(project, "src", `readme-${i + 1}.ts`), snippet)
+  await writeFile(
+    join(project, "package.json"),
+    JSON.stringify({ name: "consumer", version: "1.0.0", private: true, type: "module" }, null, 2)
+  )
+  // the dependencies the package declares come from the registry (or npm's cache), as for any user
+  // and what the README's test snippet uses, at the repository's own versions
+  const versionOf = async (name: string) =>
+    `${name}@${JSON.parse(await readFile(join(repoRoot, "node_modules", name, "package.json"), "utf8")).version}`
+  await mustSucceed(
+    "npm install",
+    "npm",
+    [
+      "install",
+      "--no-audit",
+      "--no-fund",
+      "--prefer-offline",
+      tarball,
+      ...(await Promise.all(["@types/node", "@effect/vitest", "vitest"].map(versionOf)))
+    ],
+    project
+  )
+}, 300_000)
+
+afterAll(async () => {
+  if (work !== "") await rm(work, { recursive: true, force: true })
+})
+
+const typecheck = () =>
+  runProcess(process.execPath, [tsc, "-p", project], { cwd: project, env: childEnv(), timeoutMs: 120_000 })
+
+/** `node dist/<file>.js <args>` in the project, with no DATABASE_URL: the embedded database is the default. */
+const runCompiled = async (file: string, args: ReadonlyArray<string> = []) => {
+  const out = await mustSucceed(`node ${file}`, process.execPath, [join(project, "dist", file), ...args], project)
+  return JSON.parse(out.trim().split("\n").at(-1)!)
+}
+
+describe("the packed package in a fresh project", () => {
+  it("type-checks against the entry points with strict TypeScript, README snippets included", async () => {
+    expect(snippetCount).toBeGreaterThan(0)
+    const result = await typecheck()
+    expect(result.stdout + result.stderr).toBe("")
+    expect(result.code).toBe(0)
+  }, 120_000)
+
+  it("runs in memory and on the embedded database with the same results, every shipped migration applied", async () => {
+    const shipped = (await readdir(join(repoRoot, "migrations"))).filter((n) => n.endsWith(".sql"))
+    const memory = await runCompiled("app.js", ["memory"])
+    const embedded = await runCompiled("app.js", ["postgres"])
+    const expected = { username: "alice", locked: true, foundById: true, missing: true, migrations: shipped.length }
+    expect(memory).toEqual({ backend: "memory", ...expected })
+    expect(embedded).toEqual({ backend: "postgres", ...expected })
+    // the embedded server kept its data in the project, where the startup layer puts it by default
+    expect(await readdir(join(project, ".data"))).toEqual(["postgres"])
+  }, 240_000)
+
+  it("the testing kit gives each test a fresh database, the same ids on both backends", async () => {
+    const results = await runCompiled("kit.js")
+    expect(results.map((r: { backend: string }) => r.backend)).toEqual(["memory", "memory", "postgres", "postgres"])
+    expect(results.map((r: { count: number }) => r.count)).toEqual([1, 1, 1, 1])
+    expect(new Set(results.map((r: { id: string }) => r.id)).size).toBe(1)
+    expect(results.map((r: { createdAt: string }) => r.createdAt)).toEqual(Array(4).fill("2022-01-16T14:40:00.000Z"))
+  }, 240_000)
+
+  it("fails to type-check when an entry point is missing from the package", async () => {
+    const manifestPath = join(project, "node_modules", "mas-data-layer", "package.json")
+    const manifest = await readFile(manifestPath, "utf8")
+    const { "./testing": _removed, ...exports } = JSON.parse(manifest).exports
+    await writeFile(manifestPath, JSON.stringify({ ...JSON.parse(manifest), exports }))
+    try {
+      const result = await typecheck()
+      expect(result.code).not.toBe(0)
+      expect(result.stdout).toContain("mas-data-layer/testing")
+    } finally {
+      await writeFile(manifestPath, manifest)
+    }
+  }, 120_000)
+})
