@@ -2,18 +2,26 @@
 import { Args, Command, Options } from "@effect/cli"
 import type { SqlClient } from "@effect/sql"
 import { PgClient } from "@effect/sql-pg"
-import { Console, Duration, Effect, Layer, Option, ParseResult, Schema } from "effect"
+import { Config, Console, Duration, Effect, Layer, Option, ParseResult, Schema } from "effect"
 import { checkServerLocale } from "../db/ServerLocale.js"
 import { addMigration } from "../migrate/MigrationSource.js"
-import { migrateOnStartup, Migrator, type MigratorConfig } from "../migrate/Migrator.js"
+import {
+  type MigrationProgress,
+  type MigrationStatus,
+  migrateOnStartup,
+  Migrator,
+  type MigratorConfig
+} from "../migrate/Migrator.js"
 import { shippedMigrationsDir } from "../paths.js"
 import * as RepositoryAccessMemory from "../memory/RepositoryAccessMemory.js"
 import * as RepositoryAccessPg from "../pg/RepositoryAccessPg.js"
 import { cliDatabaseLayer } from "./database.js"
 import { example } from "./example.js"
 import { queryCommand } from "./query.js"
+import { jsonOption, printJson, withJsonErrors } from "./output.js"
+import { stderrTerminal, withProgress } from "./progress.js"
 import { workerProgram } from "./worker.js"
-import { alternateChecksumEntry, formatNanos, infoSummary, infoTable } from "./render.js"
+import { alternateChecksumEntry, appliedLine, infoSummary, infoTable, stateCounts } from "./render.js"
 
 const source = Options.directory("source", { exists: "yes" }).pipe(
   Options.withDescription(
@@ -25,6 +33,17 @@ const databaseUrl = Options.text("database-url").pipe(
   Options.withDescription("PostgreSQL URL (default: $DATABASE_URL, else the embedded database in .data/postgres)"),
   Options.optional
 )
+/** An empty value counts as unset, as for DATABASE_URL (shells make that easy to do by accident). */
+const migrationsUrl = Options.text("migrations-url").pipe(
+  Options.withDescription(
+    "PostgreSQL URL for the migrator only (default: $MIGRATIONS_DATABASE_URL, else the program's own database): " +
+      "a direct connection when the program's goes through PgBouncer in transaction mode, which cannot keep the " +
+      "migration lock's session"
+  ),
+  Options.withFallbackConfig(Config.string("MIGRATIONS_DATABASE_URL")),
+  Options.optional,
+  Options.map(Option.filter((url) => url.trim() !== ""))
+)
 const outOfOrder = Options.choice("out-of-order", ["warn", "error"]).pipe(
   Options.withDescription("what to do with a pending version lower than the highest applied one"),
   Options.withDefault("warn" as const)
@@ -34,11 +53,12 @@ const noPreparedStatements = Options.boolean("no-prepared-statements").pipe(
     "send every statement unnamed (for a pooler in transaction mode that cannot keep prepared statements)"
   )
 )
-const connection = { source, databaseUrl, outOfOrder, noPreparedStatements }
+const connection = { source, databaseUrl, migrationsUrl, outOfOrder, noPreparedStatements }
 
 interface ConnectionOptions {
   readonly source: Option.Option<string>
   readonly databaseUrl: Option.Option<string>
+  readonly migrationsUrl: Option.Option<string>
   readonly outOfOrder: "warn" | "error"
   readonly noPreparedStatements: boolean
 }
@@ -49,20 +69,77 @@ const migratorConfig = (options: ConnectionOptions): MigratorConfig => ({
   outOfOrder: options.outOfOrder
 })
 
-/** Runs a command body with a Migrator (and its SqlClient) on the database the options name. */
-const withMigrator = <A, E>(options: ConnectionOptions, body: Effect.Effect<A, E, Migrator | SqlClient.SqlClient>) =>
-  body.pipe(Effect.provide(Migrator.layer(migratorConfig(options)).pipe(Layer.provideMerge(cliDatabaseLayer(options)))))
+/** The migrator's own client, when --migrations-url (or MIGRATIONS_DATABASE_URL) names one: it holds one session. */
+const migrationsDatabase = (options: ConnectionOptions, url: string) =>
+  cliDatabaseLayer({ ...options, databaseUrl: Option.some(url), maxConnections: 2 })
 
-const printInfo = Effect.gen(function* () {
-  const statuses = yield* (yield* Migrator).info
-  yield* Console.log(infoTable(statuses))
-  yield* Console.log(`\n${infoSummary(statuses)}`)
+/** A migrate command's Migrator: on the migrations URL when one is given, else on the program's database. */
+const migratorOnly = (options: ConnectionOptions) =>
+  Migrator.layer(migratorConfig(options)).pipe(
+    Layer.provide(
+      Option.match(options.migrationsUrl, {
+        onNone: () => cliDatabaseLayer(options),
+        onSome: (url) => migrationsDatabase(options, url)
+      })
+    )
+  )
+
+/**
+ * The program's database (`database`, with `rest` built on it) and a Migrator: on the same client, or on its own
+ * when a migrations URL is given, so that only the migrator bypasses a pooler.
+ */
+const withMigratorAnd = <ROut, E, EDb>(
+  options: ConnectionOptions,
+  database: Layer.Layer<PgClient.PgClient | SqlClient.SqlClient, EDb>,
+  rest: Layer.Layer<ROut, E, SqlClient.SqlClient>
+) => {
+  const migrator = Migrator.layer(migratorConfig(options))
+  return Option.match(options.migrationsUrl, {
+    onNone: () => Layer.merge(migrator, rest).pipe(Layer.provideMerge(database)),
+    onSome: (url) =>
+      Layer.merge(
+        migrator.pipe(Layer.provide(migrationsDatabase(options, url))),
+        rest.pipe(Layer.provideMerge(database))
+      )
+  })
+}
+
+const statusDocument = (statuses: ReadonlyArray<MigrationStatus>) => ({
+  migrations: statuses,
+  summary: Object.fromEntries(stateCounts(statuses))
 })
+
+const printInfo = (json: boolean) =>
+  Effect.gen(function* () {
+    const statuses = yield* (yield* Migrator).info
+    if (json) return yield* printJson(statusDocument(statuses))
+    yield* Console.log(infoTable(statuses))
+    yield* Console.log(`\n${infoSummary(statuses)}`)
+  })
+
+/**
+ * Runs `body` with an `onProgress` that shows slow migrations on stderr and, with `printApplied`, prints each applied
+ * migration on stdout as it is done: a run that fails later still shows what it applied.
+ */
+const reportingProgress = <A, E, R>(
+  printApplied: boolean,
+  body: (onProgress: (progress: MigrationProgress) => Effect.Effect<void>) => Effect.Effect<A, E, R>
+) =>
+  withProgress({ terminal: stderrTerminal() }, (show) =>
+    body((progress) =>
+      show(progress).pipe(
+        Effect.zipRight(
+          printApplied && progress._tag === "Finished" ? Console.log(appliedLine(progress.migration)) : Effect.void
+        )
+      )
+    )
+  )
 
 const run = Command.make(
   "run",
   {
     ...connection,
+    json: jsonOption,
     dryRun: Options.boolean("dry-run").pipe(Options.withDescription("print what would be applied; change nothing")),
     targetVersion: Options.text("target-version").pipe(
       Options.withSchema(Schema.BigInt),
@@ -71,41 +148,37 @@ const run = Command.make(
     )
   },
   (options) =>
-    withMigrator(
-      options,
-      Effect.gen(function* () {
-        const migrator = yield* Migrator
-        const report = yield* migrator.run({
+    Effect.gen(function* () {
+      const migrator = yield* Migrator
+      const report = yield* reportingProgress(!options.json, (onProgress) =>
+        migrator.run({
           dryRun: options.dryRun,
-          ...(Option.isSome(options.targetVersion) ? { targetVersion: options.targetVersion.value } : {})
+          targetVersion: Option.getOrUndefined(options.targetVersion),
+          onProgress
         })
-        if (report.dryRun) {
-          if (report.planned.length === 0) yield* Console.log("dry run: nothing to apply, the database is up to date")
-          for (const m of report.planned) yield* Console.log(`would apply ${m.version} ${m.description}`)
-        } else {
-          if (report.applied.length === 0) yield* Console.log("nothing to apply: the database is up to date")
-          for (const m of report.applied) {
-            yield* Console.log(`applied ${m.version} ${m.description} (${formatNanos(m.durationNs)})`)
-          }
-        }
-        for (const m of report.skipped)
-          yield* Console.log(`left pending (above the target version) ${m.version} ${m.description}`)
-      })
-    )
+      )
+      if (options.json) return yield* printJson(report)
+      if (report.dryRun) {
+        if (report.planned.length === 0) yield* Console.log("dry run: nothing to apply, the database is up to date")
+        for (const m of report.planned) yield* Console.log(`would apply ${m.version} ${m.description}`)
+      } else if (report.applied.length === 0) {
+        yield* Console.log("nothing to apply: the database is up to date")
+      }
+      for (const m of report.skipped)
+        yield* Console.log(`left pending (above the target version) ${m.version} ${m.description}`)
+    }).pipe(Effect.provide(migratorOnly(options)), withJsonErrors(options.json))
 ).pipe(Command.withDescription("apply pending migrations"))
 
-const info = Command.make("info", connection, (options) => withMigrator(options, printInfo)).pipe(
-  Command.withDescription("one row per version: description, state, installed_on, execution time")
-)
+const info = Command.make("info", { ...connection, json: jsonOption }, (options) =>
+  printInfo(options.json).pipe(Effect.provide(migratorOnly(options)), withJsonErrors(options.json))
+).pipe(Command.withDescription("one row per version: description, state, installed_on, execution time"))
 
-const validate = Command.make("validate", connection, (options) =>
-  withMigrator(
-    options,
-    Effect.gen(function* () {
-      yield* (yield* Migrator).validate
-      yield* Console.log("applied migrations are valid")
-    })
-  )
+const validate = Command.make("validate", { ...connection, json: jsonOption }, (options) =>
+  Effect.gen(function* () {
+    const report = yield* (yield* Migrator).validate
+    if (options.json) return yield* printJson({ valid: true, ...report })
+    yield* Console.log("applied migrations are valid")
+  }).pipe(Effect.provide(migratorOnly(options)), withJsonErrors(options.json))
 ).pipe(Command.withDescription("check applied migrations against the files (checksums, unknown versions, dirty rows)"))
 
 const add = Command.make("add", { source, description: Args.text({ name: "description" }) }, (options) =>
@@ -122,17 +195,14 @@ const checksum = Command.make(
   "checksum",
   { ...connection, version: Args.text({ name: "version" }).pipe(Args.withSchema(Schema.BigInt)) },
   (options) =>
-    withMigrator(
-      options,
-      Effect.gen(function* () {
-        const applied = yield* (yield* Migrator).appliedChecksum(options.version)
-        if (Option.isNone(applied)) {
-          return yield* Effect.fail(new NotApplied({ version: options.version }))
-        }
-        yield* Console.log("Add this entry to allowedAlternateChecksums in src/migrate/allowed.ts:\n")
-        yield* Console.log(alternateChecksumEntry(applied.value))
-      })
-    )
+    Effect.gen(function* () {
+      const applied = yield* (yield* Migrator).appliedChecksum(options.version)
+      if (Option.isNone(applied)) {
+        return yield* Effect.fail(new NotApplied({ version: options.version }))
+      }
+      yield* Console.log("Add this entry to allowedAlternateChecksums in src/migrate/allowed.ts:\n")
+      yield* Console.log(alternateChecksumEntry(applied.value))
+    }).pipe(Effect.provide(migratorOnly(options)))
 ).pipe(Command.withDescription("print the applied checksum of a version as an allowedAlternateChecksums entry"))
 
 export class NotApplied extends Schema.TaggedError<NotApplied>()("NotApplied", { version: Schema.BigIntFromSelf }) {
@@ -154,6 +224,7 @@ const acceptServerLocale = Options.boolean("accept-server-locale").pipe(
 
 const startOptions = {
   ...connection,
+  json: jsonOption,
   noMigrate: Options.boolean("no-migrate").pipe(
     Options.withDescription("do not apply migrations; refuse to start while any is pending")
   ),
@@ -161,17 +232,23 @@ const startOptions = {
 }
 
 const startHandler = (
-  options: ConnectionOptions & { readonly noMigrate: boolean; readonly acceptServerLocale: boolean }
+  options: ConnectionOptions & {
+    readonly json: boolean
+    readonly noMigrate: boolean
+    readonly acceptServerLocale: boolean
+  }
 ) =>
-  withMigrator(
-    options,
-    Effect.gen(function* () {
-      yield* checkServerLocale({ accept: options.acceptServerLocale })
-      const report = yield* migrateOnStartup({ migrate: !options.noMigrate })
-      for (const m of report.applied)
-        yield* Console.log(`applied ${m.version} ${m.description} (${formatNanos(m.durationNs)})`)
-      yield* printInfo
-    })
+  Effect.gen(function* () {
+    yield* checkServerLocale({ accept: options.acceptServerLocale })
+    const report = yield* reportingProgress(!options.json, (onProgress) =>
+      migrateOnStartup({ migrate: !options.noMigrate, onProgress })
+    )
+    if (!options.json) return yield* printInfo(false)
+    const statuses = yield* (yield* Migrator).info
+    yield* printJson({ applied: report.applied, ...statusDocument(statuses) })
+  }).pipe(
+    Effect.provide(withMigratorAnd(options, cliDatabaseLayer(options), Layer.empty)),
+    withJsonErrors(options.json)
   )
 
 const start = Command.make("start", startOptions, startHandler).pipe(
@@ -194,15 +271,10 @@ const exampleCommand = Command.make(
   (options) => {
     const username = Option.getOrElse(options.username, () => `example-${Date.now().toString(36)}`)
     if (options.memory) return example(username).pipe(Effect.provide(RepositoryAccessMemory.layer))
-    const database = cliDatabaseLayer(options)
     return checkServerLocale({ accept: options.acceptServerLocale }).pipe(
-      Effect.zipRight(migrateOnStartup({ migrate: true })),
+      Effect.zipRight(reportingProgress(false, (onProgress) => migrateOnStartup({ migrate: true, onProgress }))),
       Effect.zipRight(example(username)),
-      Effect.provide(
-        Layer.merge(Migrator.layer(migratorConfig(options)), RepositoryAccessPg.layer).pipe(
-          Layer.provideMerge(database)
-        )
-      )
+      Effect.provide(withMigratorAnd(options, cliDatabaseLayer(options), RepositoryAccessPg.layer))
     )
   }
 ).pipe(Command.withDescription("register a user, add an email and a password, open sessions, list them page by page"))
@@ -250,18 +322,10 @@ const workerCommand = Command.make(
     const database = cliDatabaseLayer({ ...options, maxConnections: options.maxConcurrentJobs + 3 })
     return Effect.gen(function* () {
       yield* checkServerLocale({ accept: options.acceptServerLocale })
-      const report = yield* migrateOnStartup({ migrate: true })
-      for (const m of report.applied)
-        yield* Console.log(`applied ${m.version} ${m.description} (${formatNanos(m.durationNs)})`)
+      yield* reportingProgress(true, (onProgress) => migrateOnStartup({ migrate: true, onProgress }))
       const pg = yield* PgClient.PgClient
       yield* workerProgram(options, Option.some(pg.listen("queue_available")))
-    }).pipe(
-      Effect.provide(
-        Layer.merge(Migrator.layer(migratorConfig(options)), RepositoryAccessPg.layer).pipe(
-          Layer.provideMerge(database)
-        )
-      )
-    )
+    }).pipe(Effect.provide(withMigratorAnd(options, database, RepositoryAccessPg.layer)))
   }
 ).pipe(
   Command.withDescription(

@@ -1,22 +1,12 @@
 #!/usr/bin/env node
-// Program entry point: runs the CLI, printing refusals as one clear line and exiting non-zero.
+// Program entry point: runs the CLI, printing refusals as one clear line, with colours only where a person reads them, and its exit codes.
 import { ValidationError } from "@effect/cli"
 import { NodeContext, NodeRuntime } from "@effect/platform-node"
-import { Cause, Console, Effect, Logger, Option } from "effect"
+import { Cause, Console, Effect, Layer, Logger, Option } from "effect"
 import { cli } from "./commands.js"
-
-/**
- * An error's message, followed by its cause's when that adds something: a SqlError only says "PgClient: Failed to
- * connect", and the reason (refused, unknown database, bad password) is in the driver error it wraps.
- */
-const messageOf = (error: unknown): string => {
-  if (!(error instanceof Error)) return String(error)
-  const cause: unknown = error.cause
-  if (!(cause instanceof Error)) return error.message
-  const code = (cause as { readonly code?: unknown }).code
-  const reason = cause.message !== "" ? cause.message : typeof code === "string" ? code : ""
-  return reason === "" || error.message.includes(reason) ? error.message : `${error.message}: ${reason}`
-}
+import { teardown } from "./exitCodes.js"
+import { messageOf } from "./output.js"
+import { plainConsoleLayer, processColors } from "./terminal.js"
 
 const describe = (cause: Cause.Cause<unknown>): Option.Option<string> => {
   if (Cause.isInterruptedOnly(cause)) return Option.none()
@@ -29,13 +19,21 @@ const describe = (cause: Cause.Cause<unknown>): Option.Option<string> => {
   })
 }
 
+const colors = processColors()
+
+/** What the program runs on: the Node services, the console (plain on a pipe) and the logger (stderr). */
+const runtime = Layer.mergeAll(
+  NodeContext.layer,
+  plainConsoleLayer(colors),
+  Logger.replace(Logger.defaultLogger, Logger.prettyLogger({ stderr: true, colors: colors.stderr }))
+)
+
 const program = Effect.suspend(() => cli(process.argv)).pipe(
   Effect.tapErrorCause((cause) => Option.match(describe(cause), { onNone: () => Effect.void, onSome: Console.error })),
-  Effect.provide(NodeContext.layer),
-  Effect.provide(Logger.replace(Logger.defaultLogger, Logger.prettyLogger({ stderr: true })))
+  Effect.provide(runtime)
 )
 
 // disablePrettyLogger: runMain would otherwise swap the default logger for a stdout pretty logger before the
 // program starts, so the Logger.replace above would find nothing to replace and every log line would be printed
-// twice, once on stdout among the program's output.
-NodeRuntime.runMain(program, { disableErrorReporting: true, disablePrettyLogger: true })
+// twice, once on stdout among the program's output. The teardown gives the exit codes of src/cli/exitCodes.ts.
+NodeRuntime.runMain(program, { disableErrorReporting: true, disablePrettyLogger: true, teardown })

@@ -1,6 +1,6 @@
 // Text rendering for the CLI: the `migrate info` table, run reports and `migrate checksum` entries (pure, so tests can read them).
 import { Option } from "effect"
-import type { MigrationStatus } from "../migrate/Migrator.js"
+import type { AppliedMigration, MigrationStatus } from "../migrate/Migrator.js"
 
 const hex = (bytes: Uint8Array): string => Buffer.from(bytes).toString("hex")
 
@@ -38,12 +38,20 @@ export const infoTable = (statuses: ReadonlyArray<MigrationStatus>): string =>
         ])
       )
 
-/** A one-line summary of the states in an info listing, e.g. "3 applied, 1 pending". */
-export const infoSummary = (statuses: ReadonlyArray<MigrationStatus>): string => {
+/** How many versions are in each state, in the order the states first appear. */
+export const stateCounts = (statuses: ReadonlyArray<MigrationStatus>): ReadonlyMap<string, number> => {
   const counts = new Map<string, number>()
   for (const s of statuses) counts.set(s.state, (counts.get(s.state) ?? 0) + 1)
-  return [...counts].map(([state, n]) => `${n} ${state}`).join(", ") || "nothing"
+  return counts
 }
+
+/** A one-line summary of the states in an info listing, e.g. "3 applied, 1 pending". */
+export const infoSummary = (statuses: ReadonlyArray<MigrationStatus>): string =>
+  [...stateCounts(statuses)].map(([state, n]) => `${n} ${state}`).join(", ") || "nothing"
+
+/** The line `migrate run` and `start` print for each migration they applied. */
+export const appliedLine = (m: AppliedMigration): string =>
+  `applied ${m.version} ${m.description} (${formatNanos(m.durationNs)})`
 
 /**
  * The entry to paste into `allowedAlternateChecksums` (src/migrate/allowed.ts) so that a database
