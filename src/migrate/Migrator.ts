@@ -19,6 +19,7 @@ import {
 } from "./history.js"
 import { refuseInvalidIndexes } from "./InvalidIndexes.js"
 import { migrationLockKey } from "./LockKey.js"
+import { refuseUnlessSession } from "./SessionCheck.js"
 import { loadMigrations, type Migration, refuseByteOrderMarks } from "./MigrationSource.js"
 import type {
   AppliedMigration,
@@ -60,7 +61,13 @@ export interface MigratorService {
   readonly info: Effect.Effect<ReadonlyArray<MigrationStatus>, MigrateError>
   /** Read-only validation of the history against the files (see "Migrations" in the README); warnings go to `Effect.logWarning`. */
   readonly validate: Effect.Effect<ValidationReport, MigrateError>
-  /** Validates, then applies the pending migrations (≤ `targetVersion` if given) under the lock, on one connection. */
+  /**
+   * Validates, then applies the pending migrations (≤ `targetVersion` if given) under the lock, on one connection.
+   * That connection must be a server session: through a pooler in transaction mode (PgBouncer's default for
+   * applications) the run, a dry run too, is refused with `MigrationConnectionNotSession` before anything is done
+   * (see SessionCheck.ts). Give the migrator a client on a direct URL instead: nothing here assumes it is the
+   * application's client.
+   */
   readonly run: (options?: RunOptions) => Effect.Effect<RunReport, MigrateError>
   /** The history row of `version`, if any. */
   readonly appliedChecksum: (
@@ -150,6 +157,9 @@ const make = (config: MigratorConfig) =>
           const files = yield* loadMigrations(config.source)
           yield* refuseByteOrderMarks(files)
           const conn = yield* reserve
+          // before the lock: through a transaction-mode pooler the lock would be held by whichever server connection
+          // took the statement (a dry run refuses too, as the run would)
+          yield* refuseUnlessSession(sql, conn)
           if (!dryRun) {
             const database = yield* currentDatabase(conn)
             // registered first, so it runs after the unlock (DISCARD ALL would also drop the lock, and the unlock

@@ -205,6 +205,26 @@ export class InvalidIndexLeftBehind extends Schema.TaggedError<InvalidIndexLeftB
   }
 }
 
+/**
+ * The migrator's connection is not a session of its own: it goes through a pooler in transaction (or statement) mode,
+ * which hands each transaction to whichever server connection is free. The advisory lock is held by a server
+ * session, and `-- no-transaction` files and the history write rely on staying on it, so the run refuses before
+ * taking the lock or applying anything.
+ */
+export class MigrationConnectionNotSession extends Schema.TaggedError<MigrationConnectionNotSession>()(
+  "MigrationConnectionNotSession",
+  { reason: Schema.String }
+) {
+  override get message() {
+    return (
+      `the migration connection is not a session (${this.reason}): it goes through a connection pooler in ` +
+      `transaction mode, such as PgBouncer with pool_mode = transaction, and the migrator's advisory lock needs one ` +
+      `server session for the whole run. Migrate over a direct connection to PostgreSQL (or a session-mode pool): ` +
+      `--migrations-url or MIGRATIONS_DATABASE_URL, or the startup option migrationsUrl`
+    )
+  }
+}
+
 /** The database could not be reached, locked or read (wraps the SqlError). */
 export class MigrationDatabaseError extends Schema.TaggedError<MigrationDatabaseError>()("MigrationDatabaseError", {
   operation: Schema.String,
@@ -225,4 +245,5 @@ export type MigrateError =
   | PendingMigrations
   | MigrationFailed
   | InvalidIndexLeftBehind
+  | MigrationConnectionNotSession
   | MigrationDatabaseError

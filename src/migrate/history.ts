@@ -56,7 +56,7 @@ export const infra = (operation: string) => (error: SqlError) =>
  * Raw text on the reserved connection, bypassing the client's name transforms. With no parameters it goes through
  * pg's simple protocol, so a multi-statement migration file runs in one call.
  */
-const exec = (conn: Connection, text: string, params: ReadonlyArray<unknown> = []) =>
+export const exec = (conn: Connection, text: string, params: ReadonlyArray<unknown> = []) =>
   conn.execute(text, params, undefined) as Effect.Effect<ReadonlyArray<Record<string, unknown>>, SqlError>
 
 const historyTableExists = (conn: Connection) =>
