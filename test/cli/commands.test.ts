@@ -401,6 +401,121 @@ layer(adminClient, { excludeTestServices: true })("CLI commands (in-process)", (
     })
   )
 
+  it.scoped("--json: info, validate, run and start print one document (versions as strings, dates ISO)", () =>
+    Effect.gen(function* () {
+      const { dir, cli } = yield* fixture({ "1_create_a.sql": A, "20261125000002_create_b.sql": B })
+      const json = (run: { readonly stdout: ReadonlyArray<string> }) => JSON.parse(run.stdout.join("\n")) as any
+
+      const before = json(yield* cli("migrate", "info", "--json"))
+      expect(before.summary).toEqual({ pending: 2 })
+      expect(before.migrations.map((m: any) => [m.version, m.state, m.installedOn, m.appliedChecksum])).toEqual([
+        ["1", "pending", null, null],
+        ["20261125000002", "pending", null, null]
+      ])
+      expect(before.migrations[0].fileChecksum).toBe(sha384Hex(A))
+
+      const ran = yield* cli("migrate", "run", "--json", "--target-version", "1")
+      expect(outcome(ran)).toBe("success")
+      const report = json(ran)
+      expect(report.dryRun).toBe(false)
+      expect(report.applied.map((m: any) => [m.version, m.description])).toEqual([["1", "create a"]])
+      expect(report.applied[0].durationNs).toMatch(/^\d+$/)
+      expect(report.skipped).toEqual([{ version: "20261125000002", description: "create b" }])
+
+      const started = yield* cli("start", "--json")
+      expect(outcome(started)).toBe("success")
+      const state = json(started)
+      expect(state.applied.map((m: any) => m.version)).toEqual(["20261125000002"])
+      expect(state.summary).toEqual({ applied: 2 })
+      for (const m of state.migrations) {
+        expect(m.installedOn).toMatch(ISO_TIME)
+        expect(m.executionTimeNs).toMatch(/^\d+$/)
+        expect(m.appliedChecksum).toBe(m.fileChecksum)
+      }
+
+      const valid = json(yield* cli("migrate", "validate", "--json"))
+      expect(valid).toEqual({
+        valid: true,
+        appliedCount: 2,
+        pending: [],
+        outOfOrder: [],
+        unknown: [],
+        acceptedChanges: []
+      })
+
+      // a refusal is a document too, and still a failure of the command
+      const edited = A + "-- edited\n"
+      yield* writeMigration(dir, "1_create_a.sql", edited)
+      const refused = yield* cli("migrate", "validate", "--json")
+      expect(outcome(refused)).toBe("ChecksumMismatch")
+      expect(json(refused)).toEqual({
+        error: {
+          _tag: "ChecksumMismatch",
+          message: failureMessage(refused),
+          version: "1",
+          description: "create a",
+          appliedChecksum: sha384Hex(A),
+          fileChecksum: sha384Hex(edited)
+        }
+      })
+      const several = yield* cli("start", "--json")
+      expect(outcome(several)).toBe("ChecksumMismatch")
+      expect(json(several).error._tag).toBe("ChecksumMismatch")
+      // without --json, the same refusal prints nothing on stdout
+      expect((yield* cli("migrate", "validate")).stdout).toEqual([])
+    })
+  )
+
+  it.scoped("--migrations-url: the migrator works on that database, --database-url is left alone", () =>
+    Effect.gen(function* () {
+      const dir = yield* tempDir("src", { "1_create_a.sql": A, "2_create_b.sql": B })
+      const app = yield* scopedDatabase({ prefix: "cli" })
+      const migrations = yield* scopedDatabase({ prefix: "cli" })
+      const both = ["--database-url", app.url, "--migrations-url", migrations.url, "--source", dir]
+      const tablesOf = (url: string) =>
+        Effect.gen(function* () {
+          const { sql } = yield* clientFor(url)
+          const rows = yield* sql<{ table_name: string }>`
+            SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY table_name`
+          return rows.map((r) => r.table_name)
+        })
+
+      const ran = yield* runCli("migrate", "run", "--target-version", "1", ...both)
+      expect(outcome(ran)).toBe("success")
+      expect(ran.stdout.map((l) => l.replace(/ \(.*\)$/, ""))).toEqual([
+        "applied 1 create a",
+        "left pending (above the target version) 2 create b"
+      ])
+      expect(yield* tablesOf(migrations.url)).toEqual(["_sqlx_migrations", "a"])
+      expect(yield* tablesOf(app.url)).toEqual([])
+
+      // info and validate read the migrations database too
+      expect(infoStates((yield* runCli("migrate", "info", ...both)).stdout)).toEqual([
+        ["1", "create a", "applied"],
+        ["2", "create b", "pending"]
+      ])
+      expect(outcome(yield* runCli("migrate", "validate", ...both))).toBe("success")
+      // start: migrations on one, the locale check on the other
+      const started = yield* runCli("start", ...both)
+      expect(outcome(started)).toBe("success")
+      expect(yield* tablesOf(migrations.url)).toEqual(["_sqlx_migrations", "a", "b"])
+      expect(yield* tablesOf(app.url)).toEqual([])
+      // without it, the program's database is the migrator's
+      expect(outcome(yield* runCli("migrate", "run", "--database-url", app.url, "--source", dir))).toBe("success")
+      expect(yield* tablesOf(app.url)).toEqual(["_sqlx_migrations", "a", "b"])
+    })
+  )
+
+  it.scoped("an unreachable --migrations-url is a DatabaseUnreachable naming it, without its password", () =>
+    Effect.gen(function* () {
+      const { cli } = yield* fixture({ "1_create_a.sql": A })
+      const run = yield* cli("migrate", "run", "--migrations-url", "postgres://someone:secret@127.0.0.1:1/nowhere")
+      expect(outcome(run)).toBe("DatabaseUnreachable")
+      expect(failureMessage(run)).toMatch(/^cannot connect to postgres:\/\/someone:\*\*\*@127\.0\.0\.1:1\/nowhere: /)
+      expect(failureMessage(run)).not.toContain("secret")
+    })
+  )
+
   it.scoped("a dirty row fails validate and startup, naming the version", () =>
     Effect.gen(function* () {
       const { sql, cli } = yield* fixture({ "1_create_a.sql": A, "2_create_b.sql": B })
