@@ -64,7 +64,9 @@ beforeAll(async () => {
       "--no-fund",
       "--prefer-offline",
       tarball,
-      ...(await Promise.all(["@types/node", "@effect/vitest", "vitest"].map(versionOf)))
+      ...(await Promise.all(
+        ["@types/node", "@effect/vitest", "vitest", "@opentelemetry/sdk-trace-base"].map(versionOf)
+      ))
     ],
     project
   )
