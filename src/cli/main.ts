@@ -3,6 +3,7 @@
 import { ValidationError } from "@effect/cli"
 import { NodeContext, NodeRuntime } from "@effect/platform-node"
 import { Cause, Console, Effect, Layer, Logger, Option } from "effect"
+import * as Telemetry from "../telemetry/index.js"
 import { cli } from "./commands.js"
 import { teardown } from "./exitCodes.js"
 import { messageOf } from "./output.js"
@@ -28,7 +29,10 @@ const runtime = Layer.mergeAll(
   Logger.replace(Logger.defaultLogger, Logger.prettyLogger({ stderr: true, colors: colors.stderr }))
 )
 
+// Tracing (OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set, nothing loaded otherwise) inside the error report, so a bad
+// endpoint is reported as one `error:` line, and its scope closes (flushing the spans) before the program exits.
 const program = Effect.suspend(() => cli(process.argv)).pipe(
+  Effect.provide(Telemetry.layer),
   Effect.tapErrorCause((cause) => Option.match(describe(cause), { onNone: () => Effect.void, onSome: Console.error })),
   Effect.provide(runtime)
 )
