@@ -14,8 +14,9 @@ export type { Migration } from "./MigrationSource.js"
 export { shippedMigrationsDir }
 
 /** The shipped migrations, read and checksummed (SHA-384 of the exact bytes, as sqlx and MAS compute it). */
-export const shippedMigrations: Effect.Effect<ReadonlyArray<Migration>, MigrationSourceError> =
-  loadMigrations(shippedMigrationsDir)
+export const shippedMigrations: Effect.Effect<ReadonlyArray<Migration>, MigrationSourceError> = loadMigrations(
+  shippedMigrationsDir
+)
 
 /**
  * The startup check of applied migrations against the files: checksums, versions the files do not know, rows a
