@@ -217,7 +217,7 @@ export class MigrationConnectionNotSession extends Schema.TaggedError<MigrationC
 ) {
   override get message() {
     return (
-      `the migration connection is not a session (${this.reason}): it goes through a connection pooler in ` +
+      `the migration connection is not a session: ${this.reason}. It goes through a connection pooler in ` +
       `transaction mode, such as PgBouncer with pool_mode = transaction, and the migrator's advisory lock needs one ` +
       `server session for the whole run. Migrate over a direct connection to PostgreSQL (or a session-mode pool): ` +
       `--migrations-url or MIGRATIONS_DATABASE_URL, or the startup option migrationsUrl`
