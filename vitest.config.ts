@@ -8,6 +8,10 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 120_000,
     pool: "forks",
+    // Two files at a time whatever the core count (vitest's default is cores − 1, one file on a 2-core machine):
+    // most of a test's time is spent waiting for PostgreSQL, so a second file fills the idle CPU.
+    maxWorkers: 2,
+    minWorkers: 1,
     reporters: ["default", "./test/support/summaryReporter.ts"],
     sequence: { hooks: "stack" }
   }

@@ -1,9 +1,12 @@
-// The package as another project uses it: packed, installed from the tarball into a fresh project, type-checked with strict TypeScript, run on the embedded database and in memory.
-import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
+// The package as another project uses it: packed, installed from the tarball into a fresh project, type-checked with strict TypeScript, run on the embedded database and in memory; and its bin run from there. One file, so one build of dist/ at a time.
+import { afterAll, beforeAll, describe, expect, it, layer } from "@effect/vitest"
+import { Effect } from "effect"
+import { existsSync } from "node:fs"
 import { chmod, cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { childEnv, repoRoot, runProcess } from "../cli/helpers.js"
+import { childEnv, clientFor, infoStates, repoRoot, runProcess, tempDir } from "../cli/helpers.js"
+import { adminClient, scopedDatabase } from "../support/database.js"
 
 const fixture = join(repoRoot, "test", "package", "consumer")
 const tsc = join(repoRoot, "node_modules", "typescript", "bin", "tsc")
@@ -29,6 +32,12 @@ const mustSucceed = async (
 let work = ""
 let project = ""
 let snippetCount = 0
+/** The installed package, as npm put it in the project. */
+let pkg = ""
+
+const sqlFiles = async (dir: string) => (await readdir(dir)).filter((n) => n.endsWith(".sql")).sort()
+
+const nonEmptyLines = (text: string) => text.split("\n").filter((l) => l.trim() !== "")
 
 beforeAll(async () => {
   work = await mkdtemp(join(tmpdir(), "consumer-"))
@@ -70,6 +79,7 @@ beforeAll(async () => {
     ],
     project
   )
+  pkg = join(project, "node_modules", "mas-data-layer")
 }, 300_000)
 
 afterAll(async () => {
@@ -138,4 +148,78 @@ describe("the packed package in a fresh project", () => {
       await writeFile(manifestPath, manifest)
     }
   }, 120_000)
+})
+
+/** `node <package>/dist/cli/main.js <args>` from `cwd`, without the runner's DATABASE_URL unless `env` sets it. */
+const installed = (cwd: string, args: ReadonlyArray<string>, env: Record<string, string> = {}) =>
+  Effect.promise(() =>
+    runProcess(process.execPath, [join(pkg, "dist", "cli", "main.js"), ...args], { cwd, env: childEnv(env) })
+  )
+
+layer(adminClient, { excludeTestServices: true })("the packed program (its bin), installed in the project", (it) => {
+  it.effect("npm pack ships dist/cli/main.js and every migration, and no sources or tests", () =>
+    Effect.gen(function* () {
+      const dry = yield* Effect.promise(() =>
+        mustSucceed("npm pack --dry-run", "npm", ["pack", "--dry-run", "--json", "--ignore-scripts"], repoRoot)
+      )
+      const paths: Array<string> = JSON.parse(dry)[0].files.map((f: { path: string }) => f.path)
+      expect(paths).toContain("dist/cli/main.js")
+      expect(paths).toContain("dist/paths.js")
+      expect(paths).toContain("package.json")
+      const shipped = yield* Effect.promise(() => sqlFiles(join(repoRoot, "migrations")))
+      expect(shipped.length).toBeGreaterThan(0)
+      expect(paths.filter((p) => /^migrations\/.*\.sql$/.test(p)).sort()).toEqual(shipped.map((n) => `migrations/${n}`))
+      expect(paths.filter((p) => /^(src|test|node_modules|\.data)\//.test(p))).toEqual([])
+
+      // the tarball holds the same migrations, and a runnable bin
+      expect(yield* Effect.promise(() => sqlFiles(join(pkg, "migrations")))).toEqual(shipped)
+      const manifest = JSON.parse(yield* Effect.promise(() => readFile(join(pkg, "package.json"), "utf8")))
+      expect(manifest.bin).toEqual({ "mas-data": "dist/cli/main.js" })
+      const main = yield* Effect.promise(() => readFile(join(pkg, "dist", "cli", "main.js"), "utf8"))
+      expect(main.startsWith("#!/usr/bin/env node\n")).toBe(true)
+    })
+  )
+
+  it.scoped("run from another folder, it applies every shipped migration; info then shows them all applied", () =>
+    Effect.gen(function* () {
+      const db = yield* scopedDatabase({ prefix: "clipkg" })
+      const shipped = yield* Effect.promise(() => sqlFiles(join(pkg, "migrations")))
+      const versions = shipped.map((n) => n.slice(0, n.indexOf("_")))
+
+      const runCwd = yield* tempDir("cwd-run")
+      const ran = yield* installed(runCwd, ["migrate", "run", "--database-url", db.url])
+      expect(ran.stderr).not.toMatch(/^error:/m)
+      expect(ran.code).toBe(0)
+      const appliedLines = nonEmptyLines(ran.stdout).filter((l) => l.startsWith("applied "))
+      expect(appliedLines.map((l) => l.split(" ")[1])).toEqual(versions)
+
+      const { sql } = yield* clientFor(db.url)
+      const rows = yield* sql<{ version: string; success: boolean }>`
+        SELECT version::text AS version, success FROM _sqlx_migrations ORDER BY version`
+      expect(rows.map((r) => r.version)).toEqual(versions)
+      expect(rows.every((r) => r.success)).toBe(true)
+
+      const expectAllApplied = (stdout: string) => {
+        const lines = stdout.split("\n")
+        const states = infoStates(lines)
+        expect(states.map((r) => r[0])).toEqual(versions)
+        expect(states.filter((r) => r[2] !== "applied")).toEqual([])
+        expect(nonEmptyLines(stdout).at(-1)).toBe(`${versions.length} applied`)
+      }
+      const infoCwd = yield* tempDir("cwd-info")
+      const info = yield* installed(infoCwd, ["migrate", "info", "--database-url", db.url])
+      expect(info.code).toBe(0)
+      expectAllApplied(info.stdout)
+
+      const envCwd = yield* tempDir("cwd-env")
+      const fromEnv = yield* installed(envCwd, ["migrate", "info"], { DATABASE_URL: db.url })
+      expect(fromEnv.code).toBe(0)
+      expectAllApplied(fromEnv.stdout)
+      expect(fromEnv.stderr).toContain("database: DATABASE_URL")
+
+      // nothing was written where it ran, and no embedded database was started in the package
+      for (const cwd of [runCwd, infoCwd, envCwd]) expect(yield* Effect.promise(() => readdir(cwd))).toEqual([])
+      expect(existsSync(join(pkg, ".data"))).toBe(false)
+    })
+  )
 })
