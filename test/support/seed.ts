@@ -189,3 +189,12 @@ export const seedUpstreamProvider = (issuer = "https://issuer.example.com/") =>
     })
     return id
   })
+
+/**
+ * The queue's jobs as `dump` gives them, ordered by attempt and then id: a retry made in the millisecond of its first
+ * attempt may have the smaller id.
+ */
+export const dumpQueueJobs: Effect.Effect<ReadonlyArray<Row>, unknown, Seed> = Effect.map(
+  Effect.flatMap(Seed, (seed) => seed.dump("queue_jobs", "queue_job_id")),
+  (rows) => [...rows].sort((a, b) => Number(a.attempt) - Number(b.attempt))
+)

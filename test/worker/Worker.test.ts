@@ -10,19 +10,10 @@ import { JobFailure, jobHandler } from "../../src/worker/JobHandler.js"
 import { recurringJob } from "../../src/worker/RecurringJob.js"
 import { exponentialBackoff, runWorker, type WorkerConfig } from "../../src/worker/Worker.js"
 import { deterministic, EPOCH } from "../contract/backends.js"
-import { Seed, SeedMemory } from "../support/seed.js"
+import { dumpQueueJobs, Seed, SeedMemory } from "../support/seed.js"
 
 type Row = Readonly<Record<string, unknown>>
 
-/** By attempt, then id: a retry made in the millisecond of its first attempt may have the smaller id. */
-const dumpJobs = Effect.map(
-  Effect.flatMap(Seed, (seed) => seed.dump("queue_jobs", "queue_job_id")) as Effect.Effect<
-    ReadonlyArray<Row>,
-    unknown,
-    Seed
-  >,
-  (rows) => [...rows].sort((a, b) => Number(a.attempt) - Number(b.attempt))
-)
 const dumpWorkers = Effect.flatMap(Seed, (seed) => seed.dump("queue_workers", "queue_worker_id")) as Effect.Effect<
   ReadonlyArray<Row>,
   unknown,
@@ -98,7 +89,7 @@ test("runs the jobs of its queues, marks them completed and leaves other queues 
     yield* advanceUntil(finished(worker))
     yield* Fiber.join(worker)
     expect((yield* Ref.get(seen)).map((p) => (p as { n: number }).n).sort()).toEqual([1, 2, 3, 4, 5, 6, 7])
-    const jobs = yield* dumpJobs
+    const jobs = yield* dumpQueueJobs
     expect(jobs.filter((j) => j.queue_name === "demo").map((j) => j.status)).toEqual(Array(7).fill("completed"))
     expect(jobs.find((j) => j.queue_name === "other")!.status).toBe("available")
     // registered, then shut down at the end
@@ -136,7 +127,7 @@ test("a failing handler is retried with back-off (5 s · 2^attempt) up to maxAtt
       expect(gap).toBeGreaterThanOrEqual(delay)
       expect(gap).toBeLessThanOrEqual(delay + 2500)
     }
-    const jobs = yield* dumpJobs
+    const jobs = yield* dumpQueueJobs
     expect(jobs.map((j) => [j.attempt, j.status, j.failed_reason])).toEqual([
       [0, "failed", "boom 0"],
       [1, "failed", "boom 1"],
@@ -158,7 +149,7 @@ test("a failure that is not retryable is not retried; a defect is", () =>
     ]
     const worker = yield* Effect.fork(runWorker({ ...fast, maxAttempts: 1 }, handlers))
     yield* advance(Duration.seconds(20))
-    const jobs = yield* dumpJobs
+    const jobs = yield* dumpQueueJobs
     const fatal = jobs.filter((j) => j.queue_name === "fatal")
     expect(fatal.map((j) => [j.status, j.failed_reason])).toEqual([["failed", "bad payload"]])
     const buggy = jobs.filter((j) => j.queue_name === "buggy")
@@ -185,7 +176,7 @@ test("a handler past its timeout is interrupted, its writes rolled back, and ret
     })
     const worker = yield* Effect.fork(runWorker({ ...fast, maxAttempts: 1 }, [handler]))
     yield* advance(Duration.seconds(40))
-    const jobs = yield* dumpJobs
+    const jobs = yield* dumpQueueJobs
     expect(jobs.map((j) => [j.attempt, j.status, j.failed_reason])).toEqual([
       [0, "failed", "timed out after 10s"],
       [1, "failed", "timed out after 10s"]
@@ -208,9 +199,9 @@ test("the leader promotes scheduled jobs when they are due", () =>
     })
     const worker = yield* Effect.fork(runWorker(fast, [handler]))
     yield* advance(Duration.seconds(8))
-    expect((yield* dumpJobs).map((j) => j.status)).toEqual(["scheduled"])
+    expect((yield* dumpQueueJobs).map((j) => j.status)).toEqual(["scheduled"])
     yield* advance(Duration.seconds(5))
-    expect((yield* dumpJobs).map((j) => j.status)).toEqual(["completed"])
+    expect((yield* dumpQueueJobs).map((j) => j.status)).toEqual(["completed"])
     const [t] = yield* Ref.get(ran)
     expect(t).toBeGreaterThanOrEqual(10_000)
     expect(t).toBeLessThanOrEqual(12_000)
@@ -233,7 +224,7 @@ test("a recurring schedule fires once per period, at its cron ticks", () =>
     const periods = times.map((t) => Math.floor(t / 10_000))
     expect(periods).toEqual([1, 2, 3, 4, 5, 6])
     for (const t of times) expect(t % 10_000).toBeLessThanOrEqual(2000)
-    const jobs = yield* dumpJobs
+    const jobs = yield* dumpQueueJobs
     expect(jobs.every((j) => j.schedule_name === "every-10s")).toBe(true)
     expect(jobs.filter((j) => j.status === "completed")).toHaveLength(6)
     // the next one is waiting for its time
@@ -251,10 +242,10 @@ test("interrupted, it lets running jobs finish within the grace period, then shu
     ]
     const worker = yield* Effect.fork(runWorker(fast, handlers))
     yield* advance(Duration.millis(500))
-    expect((yield* dumpJobs).map((j) => j.status)).toEqual(["running", "running"])
+    expect((yield* dumpQueueJobs).map((j) => j.status)).toEqual(["running", "running"])
     const interrupting = yield* Effect.fork(Fiber.interrupt(worker))
     yield* advanceUntil(finished(interrupting))
-    const jobs = yield* dumpJobs
+    const jobs = yield* dumpQueueJobs
     const quick = jobs.filter((j) => j.queue_name === "quick")
     expect(quick.map((j) => j.status)).toEqual(["completed"])
     const stuck = jobs.filter((j) => j.queue_name === "stuck")
@@ -292,13 +283,13 @@ test("a worker declared dead interrupts its jobs and registers again; the lost j
     })
     const worker = yield* Effect.fork(runWorker(fast, [handler]))
     yield* advance(Duration.millis(500))
-    const [first] = yield* dumpJobs
+    const [first] = yield* dumpQueueJobs
     expect(first!.status).toBe("running")
     // what the leader does to a worker it found dead
     yield* access.transaction(access.queueWorkers.shutdown(new Worker({ id: first!.started_by as Ulid })))
     yield* Deferred.succeed(release, undefined).pipe(Effect.delay("1 minute"), Effect.fork)
-    yield* advanceUntil(Effect.map(dumpJobs, (jobs) => jobs.some((j) => j.status === "completed")))
-    const jobs = yield* dumpJobs
+    yield* advanceUntil(Effect.map(dumpQueueJobs, (jobs) => jobs.some((j) => j.status === "completed")))
+    const jobs = yield* dumpQueueJobs
     expect(jobs.map((j) => [j.attempt, j.status])).toEqual([
       [0, "lost"],
       [1, "completed"]

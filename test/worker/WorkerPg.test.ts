@@ -11,23 +11,12 @@ import { cleanupHandlers, cleanupSchedules } from "../../src/worker/cleanupJobs.
 import { JobFailure, jobHandler } from "../../src/worker/JobHandler.js"
 import { runWorker, type WorkerConfig } from "../../src/worker/Worker.js"
 import { migratedDatabaseLayer } from "../support/database.js"
-import { Seed, SeedPg } from "../support/seed.js"
-
-type Row = Readonly<Record<string, unknown>>
+import { dumpQueueJobs, Seed, SeedPg } from "../support/seed.js"
 
 const database = () =>
   Layer.mergeAll(RepositoryAccessPg.layer, SeedPg).pipe(
     Layer.provideMerge(migratedDatabaseLayer({ maxConnections: 8 }))
   )
-
-const dumpJobs = Effect.map(
-  Effect.flatMap(Seed, (seed) => seed.dump("queue_jobs", "queue_job_id")) as Effect.Effect<
-    ReadonlyArray<Row>,
-    unknown,
-    Seed
-  >,
-  (rows) => [...rows].sort((a, b) => Number(a.attempt) - Number(b.attempt))
-)
 
 const fast: Partial<WorkerConfig> = {
   heartbeatInterval: Duration.seconds(5),
@@ -57,19 +46,19 @@ it.live(
           cleanupSchedules
         )
       )
-      yield* waitFor(Effect.map(dumpJobs, (jobs) => jobs.length === cleanupSchedules.length))
+      yield* waitFor(Effect.map(dumpQueueJobs, (jobs) => jobs.length === cleanupSchedules.length))
       yield* Effect.sleep("300 millis")
       for (let n = 0; n < 5; n++) yield* access.transaction(access.queueJobs.schedule("demo", { n }, {}))
       yield* waitFor(
         Effect.map(
-          dumpJobs,
+          dumpQueueJobs,
           (jobs) => jobs.filter((j) => j.queue_name === "demo" && j.status === "completed").length === 5
         ),
         Duration.seconds(10)
       )
       expect(yield* Ref.get(seen)).toBe(5)
       yield* Fiber.interrupt(worker)
-      const jobs = yield* dumpJobs
+      const jobs = yield* dumpQueueJobs
       expect(jobs.filter((j) => j.queue_name !== "demo").map((j) => j.status)).toEqual(
         Array(cleanupSchedules.length).fill("scheduled")
       )
@@ -98,7 +87,7 @@ it.live(
       })
       const worker = yield* Effect.fork(runWorker(fast, [handler]))
       yield* Deferred.await(started)
-      const [first] = yield* dumpJobs
+      const [first] = yield* dumpQueueJobs
       expect(first!.status).toBe("running")
       // declared dead while its handler runs: the job is lost and retried
       const lost = yield* access.transaction(
@@ -106,9 +95,9 @@ it.live(
       )
       expect(lost).toEqual([first!.queue_job_id])
       yield* Deferred.succeed(release, undefined)
-      yield* waitFor(Effect.map(dumpJobs, (jobs) => jobs.some((j) => j.status === "completed")))
+      yield* waitFor(Effect.map(dumpQueueJobs, (jobs) => jobs.some((j) => j.status === "completed")))
       yield* Fiber.interrupt(worker)
-      const jobs = yield* dumpJobs
+      const jobs = yield* dumpQueueJobs
       expect(jobs.map((j) => [j.attempt, j.status])).toEqual([
         [0, "lost"],
         [1, "completed"]

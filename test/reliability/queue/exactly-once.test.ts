@@ -4,15 +4,7 @@ import { expect, layer } from "@effect/vitest"
 import { Duration, Effect } from "effect"
 import { type Ulid, ulidToUuid } from "../../../src/model/Ulid.js"
 import { adminClient } from "../../support/database.js"
-import {
-  awaitRegistered,
-  queueDatabase,
-  scheduleCountJobs,
-  startWorker,
-  stopWorker,
-  waitUntil,
-  type WorkerProcess
-} from "./support.js"
+import { queueDatabase, scheduleCountJobs, startWorkers, stopWorker, waitUntil } from "./support.js"
 
 const WORKERS = 4
 const JOBS = 10_000
@@ -26,12 +18,11 @@ layer(adminClient, { excludeTestServices: true })("queue: workers in separate pr
         yield* scheduleCountJobs(sql, JOBS)
 
         const started = Date.now()
-        const workers: Array<WorkerProcess> = []
-        for (let i = 0; i < WORKERS; i++) {
-          // a dead threshold well above any pause a loaded machine causes: no worker is declared dead here
-          workers.push(yield* startWorker(url, `w${i}`, { DEAD_THRESHOLD_MS: "20000", MAX_CONCURRENT_JOBS: "6" }))
-        }
-        const ids = yield* Effect.forEach(workers, (w) => awaitRegistered(w))
+        // a dead threshold well above any pause a loaded machine causes: no worker is declared dead here
+        const { ids, workers } = yield* startWorkers(url, WORKERS, {
+          DEAD_THRESHOLD_MS: "20000",
+          MAX_CONCURRENT_JOBS: "6"
+        })
         yield* waitUntil(
           "every job completed",
           Effect.map(

@@ -4,15 +4,7 @@ import { expect, layer } from "@effect/vitest"
 import { Deferred, Duration, Effect } from "effect"
 import { type Ulid, ulidToUuid } from "../../../src/model/Ulid.js"
 import { adminClient } from "../../support/database.js"
-import {
-  awaitRegistered,
-  queueDatabase,
-  scheduleCountJobs,
-  startWorker,
-  stopWorker,
-  waitUntil,
-  type WorkerProcess
-} from "./support.js"
+import { queueDatabase, scheduleCountJobs, startWorkers, stopWorker, waitUntil } from "./support.js"
 
 const WORKERS = 4
 const JOBS = 1_000
@@ -27,9 +19,7 @@ layer(adminClient, { excludeTestServices: true })("queue: a worker killed mid-ba
 
         // each run holds its unit of work open for 100 ms, so a worker always has a batch in flight
         const settings = { JOB_DELAY_MS: "100", MAX_CONCURRENT_JOBS: "6", DEAD_THRESHOLD_MS: "1500" }
-        const workers: Array<WorkerProcess> = []
-        for (let i = 0; i < WORKERS; i++) workers.push(yield* startWorker(url, `w${i}`, settings))
-        const ids = yield* Effect.forEach(workers, (w) => awaitRegistered(w))
+        const { ids, workers } = yield* startWorkers(url, WORKERS, settings)
         const victim = workers[0]!
         const victimId = ulidToUuid(ids[0] as Ulid)
 

@@ -3,7 +3,7 @@
 import { expect, layer } from "@effect/vitest"
 import { Duration, Effect } from "effect"
 import { adminClient } from "../../support/database.js"
-import { awaitRegistered, queueDatabase, startWorker, stopWorker, waitUntil, type WorkerProcess } from "./support.js"
+import { queueDatabase, startWorkers, stopWorker, waitUntil } from "./support.js"
 
 const WORKERS = 4
 const PERIODS = 6
@@ -14,12 +14,8 @@ layer(adminClient, { excludeTestServices: true })("queue: a recurring schedule a
     () =>
       Effect.gen(function* () {
         const { sql, url } = yield* queueDatabase("rel_queue_cron")
-        const workers: Array<WorkerProcess> = []
-        for (let i = 0; i < WORKERS; i++) {
-          // every worker sets the schedule up and competes for the lease on each tick
-          workers.push(yield* startWorker(url, `w${i}`, { CRON: "* * * * * *", DEAD_THRESHOLD_MS: "20000" }))
-        }
-        yield* Effect.forEach(workers, (w) => awaitRegistered(w))
+        // every worker sets the schedule up and competes for the lease on each tick
+        const { workers } = yield* startWorkers(url, WORKERS, { CRON: "* * * * * *", DEAD_THRESHOLD_MS: "20000" })
         yield* waitUntil(
           `${PERIODS} runs of the schedule`,
           Effect.map(sql<{ n: number }>`SELECT count(*)::int AS n FROM job_runs`, ([row]) => row!.n >= PERIODS),

@@ -68,6 +68,15 @@ export const awaitRegistered = (w: WorkerProcess, timeout = Duration.seconds(60)
     Effect.timeoutFail({ duration: timeout, onTimeout: () => new Error(`${w.label} did not register:\n${w.output()}`) })
   )
 
+/** `count` workers labelled w0, w1, … with the same settings, once each has registered; their ids in the same order. */
+export const startWorkers = (url: string, count: number, extra: Record<string, string> = {}) =>
+  Effect.gen(function* () {
+    const workers: Array<WorkerProcess> = []
+    for (let i = 0; i < count; i++) workers.push(yield* startWorker(url, `w${i}`, extra))
+    const ids = yield* Effect.forEach(workers, (w) => awaitRegistered(w))
+    return { workers, ids }
+  })
+
 /** SIGTERM, then the exit code (the graceful stop ends with 0). */
 export const stopWorker = (w: WorkerProcess, timeout = Duration.seconds(60)) =>
   Effect.gen(function* () {
