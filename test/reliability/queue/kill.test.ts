@@ -47,9 +47,11 @@ layer(adminClient, { excludeTestServices: true })("queue: a worker killed mid-ba
             ([row]) => row!.n === 0
           )
         )
+        // what it held when it died: still running, or already lost when the leader was quicker than this read
+        // (on a loaded machine the wait above can outlast the 1.5 s dead threshold)
         const held = yield* sql<{ id: string; n: number }>`
           SELECT queue_job_id::text AS id, (payload->>'n')::int AS n FROM queue_jobs
-           WHERE started_by = ${victimId} AND status = 'running' ORDER BY 1`
+           WHERE started_by = ${victimId} AND status IN ('running', 'lost') ORDER BY 1`
         expect(held.length).toBeGreaterThan(0)
 
         yield* waitUntil(
