@@ -17,6 +17,7 @@ import { executorOf } from "./common/execute.js"
 import { abortOnDriverError } from "../storage/common/UnitOfWork.js"
 import type { CachedRows } from "../querycheck/cache/types.js"
 import type { DynamicDeclaration, StaticDeclaration } from "../querycheck/declaration.js"
+import type { Unnamed } from "./dynamic.js"
 
 /** A static query bound to a client: what a repository's methods call (the client is resolved once, in `make`). */
 export interface BoundQuery<P extends ReadonlyArray<unknown>, Row> {
@@ -46,13 +47,17 @@ export interface StaticQuery<
   readonly bind: (sql: SqlClient.SqlClient) => BoundQuery<P, Row>
 }
 
-/** A run-time assembled query: `run` maps driver errors and records them in the unit of work, as a static query does. */
+/**
+ * A run-time assembled query declared by its description only: the check lists it as unchecked. `run` maps driver
+ * errors and records them in the unit of work, as a static query does. The repositories declare theirs from pieces
+ * instead (src/pg/dynamic.ts), which the check covers.
+ */
 export interface DynamicQuery extends DynamicDeclaration {
   readonly run: <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, Exclude<E, SqlError> | DriverError, R>
 }
 
 export type AnyStaticQuery = StaticQuery<any, any, any, any>
-export type AnyQuery = AnyStaticQuery | DynamicQuery
+export type AnyQuery = AnyStaticQuery | DynamicDeclaration
 
 /** The cursor of a raw row: its uuid primary key read back as a ULID (any 16 bytes are one). */
 export const uuidCursor =
@@ -267,19 +272,21 @@ export const repositoryQueries = <const Prefix extends string, Row, RowI>(option
         return [key, query]
       })
     ) as Statements<D, Row, RowI>,
-  dynamic: <const D extends Record<string, string>>(descriptions: D): { readonly [K in keyof D]: DynamicQuery } =>
+  /** Names the dynamic queries of `pageQuery`/`countQuery`/`filteredStatement` (or, given a description, an unchecked one). */
+  dynamic: <const D extends Record<string, string | Unnamed<DynamicDeclaration>>>(
+    definitions: D
+  ): { readonly [K in keyof D]: D[K] extends Unnamed<infer Q> ? Q : DynamicQuery } =>
     Object.fromEntries(
-      Object.entries(descriptions).map(([key, description]) => [
-        key,
-        {
-          kind: "dynamic",
-          name: `${options.prefix}.${key}`,
-          description,
-          table: options.table,
-          run: runDynamic
-        } satisfies DynamicQuery
-      ])
-    ) as { readonly [K in keyof D]: DynamicQuery }
+      Object.entries(definitions).map(([key, definition]) => {
+        const name = `${options.prefix}.${key}`
+        return [
+          key,
+          typeof definition === "string"
+            ? dynamicQuery({ name, description: definition, table: options.table })
+            : definition(name, options.table)
+        ]
+      })
+    ) as { readonly [K in keyof D]: D[K] extends Unnamed<infer Q> ? Q : DynamicQuery }
 })
 
 /** Every statement bound to one client: called once in a repository's `make`. */
@@ -298,5 +305,7 @@ export const dynamicQuery = (definition: {
 }): DynamicQuery => ({
   kind: "dynamic",
   ...definition,
+  row: NoRows,
+  combinations: [],
   run: runDynamic
 })

@@ -1,7 +1,9 @@
-// SQL pieces for the text criteria of filters, the PostgreSQL side of storage/common/filters.ts.
+// SQL criteria for the text parts of filters, the PostgreSQL side of storage/common/filters.ts.
 import type { Fragment } from "@effect/sql/Statement"
 import type * as Statement from "@effect/sql/Statement"
+import { Schema } from "effect"
 import { containsPattern } from "../../storage/common/filters.js"
+import { piece } from "../dynamic.js"
 
 const column = (sql: Statement.Constructor, col: string | Fragment): Fragment =>
   typeof col === "string" ? sql`${sql(col)}` : col
@@ -13,3 +15,18 @@ export const ilikeContains = (sql: Statement.Constructor, col: string | Fragment
 /** `LOWER(col) = LOWER(value)`; memory's twin compares `lowerEmail` of both sides. */
 export const lowerEquals = (sql: Statement.Constructor, col: string | Fragment, value: string): Fragment =>
   sql`LOWER(${column(sql, col)}) = LOWER(${value})`
+
+/** A search term, sent as the ILIKE pattern that matches it literally (encoding only: patterns are never read back). */
+const ContainsPattern = Schema.transform(Schema.String, Schema.String, {
+  strict: true,
+  decode: (pattern) => pattern,
+  encode: (term) => containsPattern(term)
+})
+
+/** The criterion `column ILIKE '%term%' ESCAPE '\'`, given the term; memory's twin is `containsInsensitive`. */
+export const containsCriterion = (qualifiedColumn: string) =>
+  piece(`${qualifiedColumn} ILIKE $1 ESCAPE '\\'`, Schema.Tuple(ContainsPattern))
+
+/** The criterion `LOWER(column) = LOWER($1)`; memory's twin compares `lowerEmail` of both sides. */
+export const lowerEqualsCriterion = (qualifiedColumn: string) =>
+  piece(`LOWER(${qualifiedColumn}) = LOWER($1)`, Schema.Tuple(Schema.String))

@@ -1,17 +1,15 @@
 // UserRepository on PostgreSQL: declared static queries, plus the filter and page queries assembled from fragments.
 import { SqlClient } from "@effect/sql"
-import type { Fragment } from "@effect/sql/Statement"
 import { Effect, Either, Layer, Option, Schema } from "effect"
 import { deactivateUser, lockUser, reactivateUser, setUserCanRequestAdmin, unlockUser } from "../../model/user.js"
-import { generateUlid, ulidToBytes, UlidFromUuid, ulidToUuid, type Ulid } from "../../model/Ulid.js"
+import { generateUlid, ulidToBytes, UlidFromUuid, type Ulid } from "../../model/Ulid.js"
 import { checkMaxBytes, checkWellFormed, USERNAME_MAX_BYTES } from "../../storage/common/limits.js"
 import { now } from "../../storage/common/time.js"
 import { writeIfChanged } from "../../storage/common/transitions.js"
 import { UserRow, userFromRow } from "../../rows/user/user.js"
 import { checkUserFilter, UserRepository, type UserFilter } from "../../storage/user/UserRepository.js"
-import { countRows } from "../common/count.js"
-import { ilikeContains } from "../common/filters.js"
-import { listPage } from "../common/pagination.js"
+import { containsCriterion } from "../common/filters.js"
+import { countQuery, filter, pageQuery, piece } from "../dynamic.js"
 import { traced } from "../common/tracing.js"
 import { bindAll, declarationsOf, NoRows, repositoryQueries } from "../query.js"
 
@@ -75,9 +73,62 @@ const statements = q.statements({
   }
 })
 
+const activeOAuth2Session =
+  "EXISTS (SELECT 1 FROM oauth2_sessions s WHERE s.user_id = users.user_id AND s.finished_at IS NULL)"
+const activeCompatSession =
+  "EXISTS (SELECT 1 FROM compat_sessions s WHERE s.user_id = users.user_id AND s.finished_at IS NULL)"
+
+/** The UserFilter over `users`: one declared criterion per condition it can add. */
+export const userFilter = filter<UserFilter>()(
+  "UserFilter",
+  {
+    active: piece("users.locked_at IS NULL AND users.deactivated_at IS NULL"),
+    locked: piece("users.locked_at IS NOT NULL"),
+    deactivated: piece("users.deactivated_at IS NOT NULL"),
+    canRequestAdmin: piece("users.can_request_admin = $1", Schema.Tuple(Schema.Boolean)),
+    isGuest: piece("users.is_guest = $1", Schema.Tuple(Schema.Boolean)),
+    search: containsCriterion("users.username"),
+    // one array parameter, so the text does not depend on how many clients are given (none matches nothing)
+    activeOAuth2SessionForAnyOfClients: piece(
+      "EXISTS (SELECT 1 FROM oauth2_sessions s WHERE s.user_id = users.user_id AND s.finished_at IS NULL AND s.oauth2_client_id = ANY($1))",
+      Schema.Tuple(Schema.Array(UlidFromUuid))
+    ),
+    hasActiveOAuth2Session: piece(activeOAuth2Session),
+    hasNoActiveOAuth2Session: piece(`NOT ${activeOAuth2Session}`),
+    hasActiveCompatSession: piece(activeCompatSession),
+    hasNoActiveCompatSession: piece(`NOT ${activeCompatSession}`)
+  },
+  (f, use) => [
+    f.state === "active" && use.active(),
+    f.state === "locked" && use.locked(),
+    f.state === "deactivated" && use.deactivated(),
+    f.canRequestAdmin !== undefined && use.canRequestAdmin(f.canRequestAdmin),
+    f.isGuest !== undefined && use.isGuest(f.isGuest),
+    f.search !== undefined && use.search(f.search),
+    f.activeOAuth2SessionForAnyOfClients !== undefined &&
+      use.activeOAuth2SessionForAnyOfClients(f.activeOAuth2SessionForAnyOfClients),
+    f.hasActiveOAuth2Session === true && use.hasActiveOAuth2Session(),
+    f.hasActiveOAuth2Session === false && use.hasNoActiveOAuth2Session(),
+    f.hasActiveCompatSession === true && use.hasActiveCompatSession(),
+    f.hasActiveCompatSession === false && use.hasNoActiveCompatSession()
+  ]
+)
+
 const dynamic = q.dynamic({
-  list: "users matching a UserFilter, one keyset page",
-  count: "number of users matching a UserFilter"
+  list: pageQuery({
+    description: "users matching a UserFilter, one keyset page",
+    row: UserRow,
+    select: `SELECT ${columns} FROM users`,
+    slots: { filter: userFilter },
+    where: "filter",
+    keyset: "users.user_id"
+  }),
+  count: countQuery({
+    description: "number of users matching a UserFilter",
+    from: "users",
+    slots: { filter: userFilter },
+    where: "filter"
+  })
 })
 
 /** Every query this repository sends, for the offline check. */
@@ -89,33 +140,6 @@ export const userLockKey = (id: Ulid): bigint => {
   let key = 0n
   for (let i = 8; i < 16; i++) key = (key << 8n) | BigInt(bytes[i]!)
   return BigInt.asIntN(64, key)
-}
-
-const filterFragment = (sql: SqlClient.SqlClient, filter: UserFilter): Fragment => {
-  const clauses: Array<Fragment> = []
-  if (filter.state === "active") clauses.push(sql`users.locked_at IS NULL AND users.deactivated_at IS NULL`)
-  if (filter.state === "locked") clauses.push(sql`users.locked_at IS NOT NULL`)
-  if (filter.state === "deactivated") clauses.push(sql`users.deactivated_at IS NOT NULL`)
-  if (filter.canRequestAdmin !== undefined) clauses.push(sql`users.can_request_admin = ${filter.canRequestAdmin}`)
-  if (filter.isGuest !== undefined) clauses.push(sql`users.is_guest = ${filter.isGuest}`)
-  if (filter.search !== undefined) clauses.push(ilikeContains(sql, sql`users.username`, filter.search))
-  if (filter.activeOAuth2SessionForAnyOfClients !== undefined) {
-    const clients = filter.activeOAuth2SessionForAnyOfClients.map(ulidToUuid)
-    clauses.push(
-      clients.length === 0
-        ? sql`FALSE`
-        : sql`EXISTS (SELECT 1 FROM oauth2_sessions s WHERE s.user_id = users.user_id AND s.finished_at IS NULL AND s.oauth2_client_id IN ${sql.in(clients)})`
-    )
-  }
-  if (filter.hasActiveOAuth2Session !== undefined) {
-    const active = sql`EXISTS (SELECT 1 FROM oauth2_sessions s WHERE s.user_id = users.user_id AND s.finished_at IS NULL)`
-    clauses.push(filter.hasActiveOAuth2Session ? active : sql`NOT ${active}`)
-  }
-  if (filter.hasActiveCompatSession !== undefined) {
-    const active = sql`EXISTS (SELECT 1 FROM compat_sessions s WHERE s.user_id = users.user_id AND s.finished_at IS NULL)`
-    clauses.push(filter.hasActiveCompatSession ? active : sql`NOT ${active}`)
-  }
-  return sql.and(clauses)
 }
 
 export const make = Effect.gen(function* () {
@@ -180,26 +204,16 @@ export const make = Effect.gen(function* () {
       }),
 
     list: (filter, pagination) =>
-      dynamic.list.run(
-        Effect.gen(function* () {
-          yield* checkUserFilter(filter)
-          const page = yield* listPage<object>(sql, {
-            select: sql`SELECT ${sql.unsafe(columns)} FROM users`,
-            filter: filterFragment(sql, filter),
-            idColumn: sql`users.user_id`,
-            pagination,
-            cursorOf: q.cursorOf
-          })
-          return yield* page.tryMap((raw) => Either.map(q.decodeRow(raw), userFromRow))
-        })
-      ),
+      Effect.gen(function* () {
+        yield* checkUserFilter(filter)
+        const page = yield* dynamic.list.page(sql, { filter }, pagination)
+        return yield* page.tryMap((raw) => Either.map(q.decodeRow(raw), userFromRow))
+      }),
 
     count: (filter) =>
       Effect.zipRight(
         checkUserFilter(filter),
-        Effect.suspend(() =>
-          dynamic.count.run(countRows(sql, { from: sql`users`, filter: filterFragment(sql, filter) }))
-        )
+        Effect.suspend(() => dynamic.count.count(sql, { filter }))
       ),
 
     acquireLockForSync: (user) => Effect.asVoid(db.acquireLockForSync.all(userLockKey(user.id).toString()))
