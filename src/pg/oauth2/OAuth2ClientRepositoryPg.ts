@@ -1,9 +1,8 @@
-// OAuth2ClientRepository on PostgreSQL: its declared static queries, plus the filter and page queries assembled from fragments.
+// OAuth2ClientRepository on PostgreSQL: its declared static queries, plus the filter and page queries assembled from declared pieces.
 import { SqlClient } from "@effect/sql"
-import type { Fragment } from "@effect/sql/Statement"
 import { Effect, Either, Layer, Option, Schema } from "effect"
 import { generateUlid, UlidFromUuid } from "../../model/Ulid.js"
-import { type GrantType, Json } from "../../model/values.js"
+import { GRANT_TYPES, Json } from "../../model/values.js"
 import { optionalEntity } from "../../rows/common.js"
 import {
   clientFromRow,
@@ -22,9 +21,8 @@ import {
   OAuth2ClientRepository,
   oAuth2ClientWithDerivedMethods
 } from "../../storage/oauth2/OAuth2ClientRepository.js"
-import { countRows } from "../common/count.js"
-import { ilikeContains } from "../common/filters.js"
-import { listPage } from "../common/pagination.js"
+import { containsCriterion } from "../common/filters.js"
+import { countQuery, filter, pageQuery, piece } from "../dynamic.js"
 import { traced } from "../common/tracing.js"
 import { bindAll, declarationsOf, NoRows, repositoryQueries } from "../query.js"
 
@@ -171,40 +169,63 @@ const statements = q.statements({
   }
 })
 
+const activeSession =
+  "EXISTS (SELECT 1 FROM oauth2_sessions s WHERE s.oauth2_client_id = oauth2_clients.oauth2_client_id AND s.finished_at IS NULL)"
+
+/** The OAuth2ClientFilter over `oauth2_clients` (unaliased, so it serves SELECT and COUNT alike). */
+export const oauth2ClientFilter = filter<OAuth2ClientFilter>()(
+  "OAuth2ClientFilter",
+  {
+    staticKind: piece("oauth2_clients.is_static = TRUE"),
+    dynamicKind: piece("oauth2_clients.is_static = FALSE"),
+    clientName: containsCriterion("oauth2_clients.client_name"),
+    clientUri: containsCriterion("oauth2_clients.client_uri"),
+    authorizationCodeGrant: piece("oauth2_clients.grant_type_authorization_code = TRUE"),
+    refreshTokenGrant: piece("oauth2_clients.grant_type_refresh_token = TRUE"),
+    clientCredentialsGrant: piece("oauth2_clients.grant_type_client_credentials = TRUE"),
+    deviceCodeGrant: piece("oauth2_clients.grant_type_device_code = TRUE"),
+    // a grant type without a column of its own: no client can have declared it
+    otherGrant: piece("FALSE"),
+    hasActiveSessions: piece(activeSession),
+    hasNoActiveSessions: piece(`NOT ${activeSession}`)
+  },
+  (f, use) => {
+    const grant = f.grantType as string | undefined
+    return [
+      f.kind === "static" && use.staticKind(),
+      f.kind === "dynamic" && use.dynamicKind(),
+      f.clientName !== undefined && use.clientName(f.clientName),
+      f.clientUri !== undefined && use.clientUri(f.clientUri),
+      grant === "authorization_code" && use.authorizationCodeGrant(),
+      grant === "refresh_token" && use.refreshTokenGrant(),
+      grant === "client_credentials" && use.clientCredentialsGrant(),
+      grant === "urn:ietf:params:oauth:grant-type:device_code" && use.deviceCodeGrant(),
+      grant !== undefined && !(GRANT_TYPES as ReadonlyArray<string>).includes(grant) && use.otherGrant(),
+      f.hasActiveSessions === true && use.hasActiveSessions(),
+      f.hasActiveSessions === false && use.hasNoActiveSessions()
+    ]
+  }
+)
+
 const dynamic = q.dynamic({
-  list: "OAuth2 clients matching an OAuth2ClientFilter, one keyset page",
-  count: "number of OAuth2 clients matching an OAuth2ClientFilter"
+  list: pageQuery({
+    description: "OAuth2 clients matching an OAuth2ClientFilter, one keyset page",
+    row: OAuth2ClientRow,
+    select: `SELECT ${columns} FROM oauth2_clients`,
+    slots: { filter: oauth2ClientFilter },
+    where: "filter",
+    keyset: "oauth2_clients.oauth2_client_id"
+  }),
+  count: countQuery({
+    description: "number of OAuth2 clients matching an OAuth2ClientFilter",
+    from: "oauth2_clients",
+    slots: { filter: oauth2ClientFilter },
+    where: "filter"
+  })
 })
 
 /** Every query this repository sends, for the offline check. */
 export const queries = declarationsOf(statements, dynamic)
-
-const grantTypeColumns: Readonly<Record<GrantType, string>> = {
-  authorization_code: "oauth2_clients.grant_type_authorization_code",
-  refresh_token: "oauth2_clients.grant_type_refresh_token",
-  client_credentials: "oauth2_clients.grant_type_client_credentials",
-  "urn:ietf:params:oauth:grant-type:device_code": "oauth2_clients.grant_type_device_code"
-}
-
-/** The filter over `oauth2_clients` (unaliased, so it serves SELECT and COUNT alike). */
-const filterFragment = (sql: SqlClient.SqlClient, filter: OAuth2ClientFilter): Fragment => {
-  const clauses: Array<Fragment> = []
-  if (filter.kind !== undefined) clauses.push(sql`oauth2_clients.is_static = ${filter.kind === "static"}`)
-  if (filter.clientName !== undefined) {
-    clauses.push(ilikeContains(sql, sql`oauth2_clients.client_name`, filter.clientName))
-  }
-  if (filter.clientUri !== undefined) clauses.push(ilikeContains(sql, sql`oauth2_clients.client_uri`, filter.clientUri))
-  if (filter.grantType !== undefined) {
-    // A grant type without a column of its own: no client can have declared it.
-    const column = Object.hasOwn(grantTypeColumns, filter.grantType) ? grantTypeColumns[filter.grantType] : undefined
-    clauses.push(column === undefined ? sql`FALSE` : sql`${sql(column)} = TRUE`)
-  }
-  if (filter.hasActiveSessions !== undefined) {
-    const active = sql`EXISTS (SELECT 1 FROM oauth2_sessions s WHERE s.oauth2_client_id = oauth2_clients.oauth2_client_id AND s.finished_at IS NULL)`
-    clauses.push(filter.hasActiveSessions ? active : sql`NOT ${active}`)
-  }
-  return sql.and(clauses)
-}
 
 const toClient = optionalEntity(clientFromRow)
 
@@ -280,26 +301,16 @@ export const make = Effect.gen(function* () {
       deleteById: (id) => db.deleteById.affectedOne(id),
 
       list: (filter, pagination) =>
-        dynamic.list.run(
-          Effect.gen(function* () {
-            yield* checkOAuth2ClientFilter(filter)
-            const page = yield* listPage<object>(sql, {
-              select: sql`SELECT ${sql.unsafe(columns)} FROM oauth2_clients`,
-              filter: filterFragment(sql, filter),
-              idColumn: sql`oauth2_clients.oauth2_client_id`,
-              pagination,
-              cursorOf: q.cursorOf
-            })
-            return yield* page.tryMap((raw) => Either.map(q.decodeRow(raw), clientFromRow))
-          })
-        ),
+        Effect.gen(function* () {
+          yield* checkOAuth2ClientFilter(filter)
+          const page = yield* dynamic.list.page(sql, { filter }, pagination)
+          return yield* page.tryMap((raw) => Either.map(q.decodeRow(raw), clientFromRow))
+        }),
 
       count: (filter) =>
         Effect.zipRight(
           checkOAuth2ClientFilter(filter),
-          Effect.suspend(() =>
-            dynamic.count.run(countRows(sql, { from: sql`oauth2_clients`, filter: filterFragment(sql, filter) }))
-          )
+          Effect.suspend(() => dynamic.count.count(sql, { filter }))
         )
     })
   )
