@@ -1,6 +1,5 @@
-// UpstreamOAuthProviderRepository on PostgreSQL: its declared static queries, plus the filter and page queries assembled from fragments.
+// UpstreamOAuthProviderRepository on PostgreSQL: its declared static queries, plus the filter and page queries assembled from declared pieces.
 import { SqlClient } from "@effect/sql"
-import type { Fragment } from "@effect/sql/Statement"
 import { Effect, Either, Layer, Option, Schema } from "effect"
 import { generateUlid, type Ulid, UlidFromUuid } from "../../model/Ulid.js"
 import { disableUpstreamOAuthProvider, type UpstreamOAuthProviderParams } from "../../model/upstream.js"
@@ -23,8 +22,7 @@ import {
   UpstreamOAuthProviderRepository,
   upstreamOAuthProviderWithDerivedMethods
 } from "../../storage/upstream/UpstreamOAuthProviderRepository.js"
-import { countRows } from "../common/count.js"
-import { listPage } from "../common/pagination.js"
+import { countQuery, filter, pageQuery, piece } from "../dynamic.js"
 import { traced } from "../common/tracing.js"
 import { bindAll, declarationsOf, NoRows, repositoryQueries } from "../query.js"
 
@@ -151,26 +149,35 @@ const statements = q.statements({
   }
 })
 
+/** The UpstreamOAuthProviderFilter over `upstream_oauth_providers` (unaliased, so it serves SELECT and COUNT alike). */
+export const upstreamOAuthProviderFilter = filter<UpstreamOAuthProviderFilter>()(
+  "UpstreamOAuthProviderFilter",
+  {
+    enabled: piece("upstream_oauth_providers.disabled_at IS NULL"),
+    disabled: piece("upstream_oauth_providers.disabled_at IS NOT NULL")
+  },
+  (f, use) => [f.enabled === true && use.enabled(), f.enabled === false && use.disabled()]
+)
+
 const dynamic = q.dynamic({
-  list: "upstream OAuth providers matching an UpstreamOAuthProviderFilter, one keyset page",
-  count: "number of upstream OAuth providers matching an UpstreamOAuthProviderFilter"
+  list: pageQuery({
+    description: "upstream OAuth providers matching an UpstreamOAuthProviderFilter, one keyset page",
+    row: UpstreamOAuthProviderRow,
+    select: `SELECT ${columns} FROM upstream_oauth_providers`,
+    slots: { filter: upstreamOAuthProviderFilter },
+    where: "filter",
+    keyset: "upstream_oauth_providers.upstream_oauth_provider_id"
+  }),
+  count: countQuery({
+    description: "number of upstream OAuth providers matching an UpstreamOAuthProviderFilter",
+    from: "upstream_oauth_providers",
+    slots: { filter: upstreamOAuthProviderFilter },
+    where: "filter"
+  })
 })
 
 /** Every query this repository sends, for the offline check. */
 export const queries = declarationsOf(statements, dynamic)
-
-/** The filter over `upstream_oauth_providers` (unaliased, so it serves SELECT and COUNT alike). */
-const filterFragment = (sql: SqlClient.SqlClient, filter: UpstreamOAuthProviderFilter): Fragment => {
-  const clauses: Array<Fragment> = []
-  if (filter.enabled !== undefined) {
-    clauses.push(
-      filter.enabled
-        ? sql`upstream_oauth_providers.disabled_at IS NULL`
-        : sql`upstream_oauth_providers.disabled_at IS NOT NULL`
-    )
-  }
-  return sql.and(clauses)
-}
 
 /** The parameters of `add` and `upsert`, from the row both write. */
 const insertParams = (id: Ulid, createdAt: Date, params: UpstreamOAuthProviderParams) => {
@@ -247,28 +254,16 @@ export const make = Effect.gen(function* () {
       deleteById: (id) => db.deleteById.affectedOne(id),
 
       list: (filter, pagination) =>
-        dynamic.list.run(
-          Effect.gen(function* () {
-            yield* checkUpstreamOAuthProviderFilter(filter)
-            const page = yield* listPage<object>(sql, {
-              select: sql`SELECT ${sql.unsafe(columns)} FROM upstream_oauth_providers`,
-              filter: filterFragment(sql, filter),
-              idColumn: sql`upstream_oauth_providers.upstream_oauth_provider_id`,
-              pagination,
-              cursorOf: q.cursorOf
-            })
-            return yield* page.tryMap((raw) => Either.map(q.decodeRow(raw), upstreamOAuthProviderFromRow))
-          })
-        ),
+        Effect.gen(function* () {
+          yield* checkUpstreamOAuthProviderFilter(filter)
+          const page = yield* dynamic.list.page(sql, { filter }, pagination)
+          return yield* page.tryMap((raw) => Either.map(q.decodeRow(raw), upstreamOAuthProviderFromRow))
+        }),
 
       count: (filter) =>
         Effect.zipRight(
           checkUpstreamOAuthProviderFilter(filter),
-          Effect.suspend(() =>
-            dynamic.count.run(
-              countRows(sql, { from: sql`upstream_oauth_providers`, filter: filterFragment(sql, filter) })
-            )
-          )
+          Effect.suspend(() => dynamic.count.count(sql, { filter }))
         ),
 
       allEnabled: () => Effect.map(db.allEnabled.all(), (rows) => rows.map(upstreamOAuthProviderFromRow))
