@@ -1,8 +1,7 @@
-// UpstreamOAuthLinkRepository on PostgreSQL: its declared static queries, plus the filter and page queries assembled from fragments.
+// UpstreamOAuthLinkRepository on PostgreSQL: its declared static queries, plus the filter and page queries assembled from declared pieces.
 import { SqlClient } from "@effect/sql"
-import type { Fragment } from "@effect/sql/Statement"
 import { Effect, Either, Layer, Option, Schema } from "effect"
-import { generateUlid, UlidFromUuid, ulidToUuid } from "../../model/Ulid.js"
+import { generateUlid, UlidFromUuid } from "../../model/Ulid.js"
 import { optionalEntity } from "../../rows/common.js"
 import {
   newUpstreamOAuthLinkRow,
@@ -22,9 +21,8 @@ import {
   UpstreamOAuthLinkRepository
 } from "../../storage/upstream/UpstreamOAuthLinkRepository.js"
 import { ulidCleanupText, UlidCleanupParams } from "../common/cleanup.js"
-import { countRows } from "../common/count.js"
-import { ilikeContains } from "../common/filters.js"
-import { listPage } from "../common/pagination.js"
+import { containsCriterion } from "../common/filters.js"
+import { countQuery, filter, pageQuery, piece } from "../dynamic.js"
 import { traced } from "../common/tracing.js"
 import { bindAll, declarationsOf, NoRows, repositoryQueries } from "../query.js"
 
@@ -93,36 +91,49 @@ const statements = q.statements({
   }
 })
 
+const providersWhere =
+  "upstream_oauth_links.upstream_oauth_provider_id IN (SELECT upstream_oauth_providers.upstream_oauth_provider_id FROM upstream_oauth_providers WHERE upstream_oauth_providers.disabled_at"
+
+/** The UpstreamOAuthLinkFilter over `upstream_oauth_links` (unaliased, so it serves SELECT and COUNT alike). */
+export const upstreamOAuthLinkFilter = filter<UpstreamOAuthLinkFilter>()(
+  "UpstreamOAuthLinkFilter",
+  {
+    user: piece("upstream_oauth_links.user_id = $1", Schema.Tuple(UlidFromUuid)),
+    provider: piece("upstream_oauth_links.upstream_oauth_provider_id = $1", Schema.Tuple(UlidFromUuid)),
+    providerEnabled: piece(`${providersWhere} IS NULL)`),
+    providerDisabled: piece(`${providersWhere} IS NOT NULL)`),
+    subject: piece("upstream_oauth_links.subject = $1", Schema.Tuple(Schema.String)),
+    humanAccountName: containsCriterion("upstream_oauth_links.human_account_name")
+  },
+  (f, use) => [
+    f.user !== undefined && use.user(f.user),
+    f.provider !== undefined && use.provider(f.provider),
+    f.providerEnabled === true && use.providerEnabled(),
+    f.providerEnabled === false && use.providerDisabled(),
+    f.subject !== undefined && use.subject(f.subject),
+    f.humanAccountName !== undefined && use.humanAccountName(f.humanAccountName)
+  ]
+)
+
 const dynamic = q.dynamic({
-  list: "upstream OAuth links matching an UpstreamOAuthLinkFilter, one keyset page",
-  count: "number of upstream OAuth links matching an UpstreamOAuthLinkFilter"
+  list: pageQuery({
+    description: "upstream OAuth links matching an UpstreamOAuthLinkFilter, one keyset page",
+    row: UpstreamOAuthLinkRow,
+    select: `SELECT ${columns} FROM upstream_oauth_links`,
+    slots: { filter: upstreamOAuthLinkFilter },
+    where: "filter",
+    keyset: "upstream_oauth_links.upstream_oauth_link_id"
+  }),
+  count: countQuery({
+    description: "number of upstream OAuth links matching an UpstreamOAuthLinkFilter",
+    from: "upstream_oauth_links",
+    slots: { filter: upstreamOAuthLinkFilter },
+    where: "filter"
+  })
 })
 
 /** Every query this repository sends, for the offline check. */
 export const queries = declarationsOf(statements, dynamic)
-
-/** The filter over `upstream_oauth_links` (unaliased, so it serves SELECT and COUNT alike). */
-export const upstreamOAuthLinkFilterFragment = (
-  sql: SqlClient.SqlClient,
-  filter: UpstreamOAuthLinkFilter
-): Fragment => {
-  const clauses: Array<Fragment> = []
-  if (filter.user !== undefined) clauses.push(sql`upstream_oauth_links.user_id = ${ulidToUuid(filter.user)}`)
-  if (filter.provider !== undefined) {
-    clauses.push(sql`upstream_oauth_links.upstream_oauth_provider_id = ${ulidToUuid(filter.provider)}`)
-  }
-  if (filter.providerEnabled !== undefined) {
-    const providers = filter.providerEnabled
-      ? sql`SELECT upstream_oauth_providers.upstream_oauth_provider_id FROM upstream_oauth_providers WHERE upstream_oauth_providers.disabled_at IS NULL`
-      : sql`SELECT upstream_oauth_providers.upstream_oauth_provider_id FROM upstream_oauth_providers WHERE upstream_oauth_providers.disabled_at IS NOT NULL`
-    clauses.push(sql`upstream_oauth_links.upstream_oauth_provider_id IN (${providers})`)
-  }
-  if (filter.subject !== undefined) clauses.push(sql`upstream_oauth_links.subject = ${filter.subject}`)
-  if (filter.humanAccountName !== undefined) {
-    clauses.push(ilikeContains(sql, sql`upstream_oauth_links.human_account_name`, filter.humanAccountName))
-  }
-  return sql.and(clauses)
-}
 
 const toLink = optionalEntity(upstreamOAuthLinkFromRow)
 
@@ -164,28 +175,16 @@ export const make = Effect.gen(function* () {
       ),
 
     list: (filter, pagination) =>
-      dynamic.list.run(
-        Effect.gen(function* () {
-          yield* checkUpstreamOAuthLinkFilter(filter)
-          const page = yield* listPage<object>(sql, {
-            select: sql`SELECT ${sql.unsafe(columns)} FROM upstream_oauth_links`,
-            filter: upstreamOAuthLinkFilterFragment(sql, filter),
-            idColumn: sql`upstream_oauth_links.upstream_oauth_link_id`,
-            pagination,
-            cursorOf: q.cursorOf
-          })
-          return yield* page.tryMap((raw) => Either.map(q.decodeRow(raw), upstreamOAuthLinkFromRow))
-        })
-      ),
+      Effect.gen(function* () {
+        yield* checkUpstreamOAuthLinkFilter(filter)
+        const page = yield* dynamic.list.page(sql, { filter }, pagination)
+        return yield* page.tryMap((raw) => Either.map(q.decodeRow(raw), upstreamOAuthLinkFromRow))
+      }),
 
     count: (filter) =>
       Effect.zipRight(
         checkUpstreamOAuthLinkFilter(filter),
-        Effect.suspend(() =>
-          dynamic.count.run(
-            countRows(sql, { from: sql`upstream_oauth_links`, filter: upstreamOAuthLinkFilterFragment(sql, filter) })
-          )
-        )
+        Effect.suspend(() => dynamic.count.count(sql, { filter }))
       ),
 
     remove: (link) =>
