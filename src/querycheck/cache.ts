@@ -24,7 +24,14 @@ export const CacheEntry = Schema.Struct({
   text: Schema.String,
   textSha256: Schema.String,
   migrations: Schema.Struct({ fingerprint: Schema.String, count: Schema.Number, latest: Schema.String }),
-  params: Schema.Array(Schema.Struct(TypeFields)),
+  // the uses the null check reads (absent in entries prepared before it)
+  params: Schema.Array(
+    Schema.Struct({
+      ...TypeFields,
+      comparedWithEquals: Schema.optional(Schema.String),
+      notNullTarget: Schema.optional(Schema.String)
+    })
+  ),
   columns: Schema.Array(
     Schema.Struct({ name: Schema.String, ...TypeFields, nullable: Schema.Boolean, reason: Schema.String })
   )
@@ -62,7 +69,12 @@ export const entryOf = (
   text,
   textSha256: sha256(text),
   migrations,
-  params: description.params.map((p) => ({ type: p.type, kind: p.kind })),
+  params: description.params.map((p) => ({
+    type: p.type,
+    kind: p.kind,
+    ...(p.comparedWithEquals === undefined ? {} : { comparedWithEquals: p.comparedWithEquals }),
+    ...(p.notNullTarget === undefined ? {} : { notNullTarget: p.notNullTarget })
+  })),
   columns: description.columns.map((c) => ({
     name: c.name,
     type: c.type,

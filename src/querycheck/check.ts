@@ -13,6 +13,7 @@ import {
   readCache,
   sha256
 } from "./cache.js"
+import { checkParamNulls } from "./paramCheck.js"
 import { bindable, driverType, encodedShape, rowAccepts, showShape } from "./pgTypes.js"
 
 export type IssueKind =
@@ -22,6 +23,8 @@ export type IssueKind =
   | "migrations-changed"
   | "param-count"
   | "param-type"
+  | "param-null-compared"
+  | "param-null-not-null-column"
   | "row-not-struct"
   | "duplicate-column"
   | "field-without-column"
@@ -94,6 +97,7 @@ const checkParams = (query: AnyStaticQuery, entry: CacheEntry, issue: (i: Omit<C
       })
     }
   })
+  checkParamNulls(ast.elements, entry.params, issue)
 }
 
 const checkRow = (query: AnyStaticQuery, entry: CacheEntry, issue: (i: Omit<CheckIssue, "query">) => void) => {

@@ -2,6 +2,7 @@
 import { Effect, Schema, type Scope } from "effect"
 import pg from "pg"
 import { forcedNullable, type PlanNode } from "./plan.js"
+import { describeParams, type NotNullRow } from "./paramUse.js"
 import { outputExpressions, provenNotNull } from "./sqlText.js"
 
 export class DescribeError extends Schema.TaggedError<DescribeError>()("DescribeError", {
@@ -26,6 +27,14 @@ export interface DescribedType {
   readonly kind: TypeKind
 }
 
+/** A parameter, with what the statement's text says of its use (see paramUse.ts). */
+export interface DescribedParam extends DescribedType {
+  /** The first `=`/`<>` comparison of it (`users.user_id = $1`) when the statement never tests it with IS [NOT] NULL. */
+  readonly comparedWithEquals?: string
+  /** The first NOT NULL column (`users.username`) it is written into as is (INSERT, UPDATE SET, ON CONFLICT DO UPDATE SET). */
+  readonly notNullTarget?: string
+}
+
 export interface DescribedColumn extends DescribedType {
   /** The column name without a `!`/`?` override suffix. */
   readonly name: string
@@ -41,7 +50,7 @@ export interface DescribedColumn extends DescribedType {
 }
 
 export interface Description {
-  readonly params: ReadonlyArray<DescribedType>
+  readonly params: ReadonlyArray<DescribedParam>
   readonly columns: ReadonlyArray<DescribedColumn>
 }
 
@@ -262,7 +271,9 @@ export const openDescriber = (url: string): Effect.Effect<Describer, DescribeErr
         return yield* Effect.gen(function* () {
           yield* loadTypes([...protocol.paramOids, ...protocol.fields.map((f) => f.dataTypeID)])
           yield* loadAttributes(protocol.fields)
-          const params = protocol.paramOids.map(typeOf)
+          const params = yield* describeParams(text, protocol.paramOids.map(typeOf), (lookup, values) =>
+            Effect.map(run<NotNullRow>("reading NOT NULL targets", lookup, values, text), (r) => r.rows)
+          )
           if (protocol.fields.length === 0) return { params, columns: [] } satisfies Description
 
           const args = protocol.paramOids.length === 0 ? "" : `(${protocol.paramOids.map(() => "NULL").join(", ")})`

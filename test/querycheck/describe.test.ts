@@ -63,7 +63,7 @@ layer(freshDatabaseLayer())("describe on a custom schema", (it) => {
           const d = yield* describe(
             "SELECT id, nickname, mood, moods, tags, scores, ip, born_at, data, big, code FROM people WHERE id = $1"
           )
-          expect(d.params).toEqual([{ type: "uuid", kind: "base" }])
+          expect(d.params).toEqual([{ type: "uuid", kind: "base", comparedWithEquals: "id = $1" }])
           expect(columns(d)).toEqual({
             id: ["uuid", false, "NOT NULL column people.id"],
             nickname: ["text", true, "column people.nickname is nullable"],
@@ -200,8 +200,8 @@ layer(freshDatabaseLayer())("describe on a custom schema", (it) => {
            SELECT added.id, added.name, (SELECT count(*) FROM vets) AS total FROM added`
         )
         expect(modifying.params).toEqual([
-          { type: "uuid", kind: "base" },
-          { type: "text", kind: "base" }
+          { type: "uuid", kind: "base", notNullTarget: "vets.id" },
+          { type: "text", kind: "base", notNullTarget: "vets.name" }
         ])
         expect(columns(modifying).id).toEqual(["uuid", false, "NOT NULL column vets.id"])
         expect(columns(modifying).name).toEqual(["text", false, "NOT NULL column vets.name"])
@@ -230,7 +230,7 @@ layer(freshDatabaseLayer())("describe on a custom schema", (it) => {
         })
         const del = yield* describe("DELETE FROM pets WHERE owner_id = $1")
         expect(del.columns).toEqual([])
-        expect(del.params).toEqual([{ type: "uuid", kind: "base" }])
+        expect(del.params).toEqual([{ type: "uuid", kind: "base", comparedWithEquals: "owner_id = $1" }])
       })
     )
   )
@@ -242,13 +242,13 @@ layer(freshDatabaseLayer())("describe on a custom schema", (it) => {
           `SELECT id FROM people WHERE id = ANY($1) AND mood = $2 AND data @> $3 AND ip = $4 AND born_at < $5 AND big = $6::bigint AND mood = ANY($7)`
         )
         expect(d.params).toEqual([
-          { type: "uuid[]", kind: "base" },
-          { type: "mood", kind: "enum" },
+          { type: "uuid[]", kind: "base", comparedWithEquals: "id = any($1)" },
+          { type: "mood", kind: "enum", comparedWithEquals: "mood = $2" },
           { type: "jsonb", kind: "base" },
-          { type: "inet", kind: "base" },
+          { type: "inet", kind: "base", comparedWithEquals: "ip = $4" },
           { type: "timestamptz", kind: "base" },
-          { type: "int8", kind: "base" },
-          { type: "mood[]", kind: "enum" }
+          { type: "int8", kind: "base", comparedWithEquals: "big = $6::bigint" },
+          { type: "mood[]", kind: "enum", comparedWithEquals: "mood = any($7)" }
         ])
       })
     )
@@ -274,7 +274,7 @@ layer(migratedDatabaseLayer())("describe on the project schema", (it) => {
     withDescriber((describe) =>
       Effect.gen(function* () {
         const d = yield* describe("SELECT user_id, username, locked_at FROM users WHERE user_id = $1")
-        expect(d.params).toEqual([{ type: "uuid", kind: "base" }])
+        expect(d.params).toEqual([{ type: "uuid", kind: "base", comparedWithEquals: "user_id = $1" }])
         expect(columns(d)).toEqual({
           user_id: ["uuid", false, "NOT NULL column users.user_id"],
           username: ["text", false, "NOT NULL column users.username"],
