@@ -38,7 +38,7 @@ const program = Effect.gen(function* () {
   let start = performance.now()
   const first = yield* checkAll(declaredQueries)
   console.log(
-    `offline check, cold (imports every repository module, reads migrations and cache): ${ms(start)} for ${first.checked} static queries, ${first.errors.length} error(s)`
+    `offline check, cold (imports every repository module, reads migrations and cache): ${ms(start)} for ${first.totals.statements} statements (${first.totals.static} static, ${first.totals.dynamic} dynamic combinations), ${first.errors.length} error(s)`
   )
   const queries = declaredQueries
   const cache = yield* readCache(join(process.cwd(), "src", "querycheck", "cache"))

@@ -7,7 +7,7 @@ import { defaultEmbeddedDataDir } from "../paths.js"
 import { checkAll, formatReport, requireClean } from "../querycheck/check.js"
 import { declaredQueries } from "../pg/queries.js"
 import { openDescriber } from "../querycheck/describe.js"
-import { prepareCache } from "../querycheck/prepare.js"
+import { prepareCache, statementCount } from "../querycheck/prepare.js"
 
 const databaseUrl = Options.text("database-url").pipe(
   Options.withDescription("PostgreSQL URL (default: $DATABASE_URL, else an embedded database)"),
@@ -99,23 +99,33 @@ const prepare = Command.make(
         const started = Date.now()
         const result = yield* prepareCache({ adminUrl, queries, mode: options.check ? "check" : "write" })
         const seconds = ((Date.now() - started) / 1000).toFixed(2)
+        const described = `${statementCount(result.entries)} statements of ${result.entries.length} queries described`
         yield* Console.log(
           options.check
-            ? `query cache is up to date: ${result.entries.length} static queries described (${seconds} s)`
-            : `query cache written: ${result.entries.length} static queries described into src/querycheck/cache (${seconds} s)`
+            ? `query cache is up to date: ${described} (${seconds} s)`
+            : `query cache written: ${described} into src/querycheck/cache (${seconds} s)`
         )
       })
     )
 ).pipe(
-  Command.withDescription("describe every declared static query on a scratch database and write src/querycheck/cache")
+  Command.withDescription(
+    "describe every declared statement (static queries, each combination of the dynamic ones) on a scratch database and write src/querycheck/cache"
+  )
 )
 
-const check = Command.make("check", {}, () =>
-  Effect.gen(function* () {
-    const report = yield* checkAll(declaredQueries)
-    yield* Console.log(formatReport(report))
-    yield* requireClean(report)
-  })
+const check = Command.make(
+  "check",
+  {
+    report: Options.boolean("report").pipe(
+      Options.withDescription("list every statement (static, and each combination of a dynamic query) with its state")
+    )
+  },
+  (options) =>
+    Effect.gen(function* () {
+      const report = yield* checkAll(declaredQueries)
+      yield* Console.log(formatReport(report, { all: options.report }))
+      yield* requireClean(report)
+    })
 ).pipe(Command.withDescription("check the declared queries against the committed cache, without a database"))
 
 export const queryCommand = Command.make("query").pipe(

@@ -287,7 +287,7 @@ const rendered = (
   own: ReadonlyArray<unknown>,
   form?: PaginationForm,
   page?: PageValues
-): Either.Either<{ readonly text: string; readonly values: ReadonlyArray<unknown> }, InvalidOperationError> => {
+): Either.Either<RenderedStatement, InvalidOperationError> => {
   const plans = Object.fromEntries(Object.entries(spec.slots).map(([k, f]) => [k, f.select(values[k])]))
   const b = render(spec, plans, own, form, page, true)
   return b.error === undefined ? Either.right({ text: b.text, values: b.values! }) : Either.left(invalid(b.error))
@@ -315,7 +315,18 @@ const declaration = (spec: Spec, name: string, table: string): DynamicDeclaratio
   combinations: combinationsOf(spec)
 })
 
+/** A statement as sent: its text and encoded parameters. */
+export interface RenderedStatement {
+  readonly text: string
+  readonly values: ReadonlyArray<unknown>
+}
+
 export interface PageQuery<S> extends DynamicDeclaration {
+  /** The statement `page` sends for these filters and pagination (refused as `page` refuses them). */
+  readonly statement: (
+    filters: FilterValues<S>,
+    pagination: Pagination
+  ) => Either.Either<RenderedStatement, InvalidOperationError>
   /** One keyset page of raw rows (decode them with `page.tryMap`). */
   readonly page: (
     sql: SqlClient.SqlClient,
@@ -350,19 +361,23 @@ export const pageQuery =
       keyset: options.keyset
     }
     const cursorOf = uuidCursor(options.keyset.split(".").pop()!)
+    const statement = (filters: FilterValues<S>, pagination: Pagination) =>
+      Either.gen(function* () {
+        const after = Option.isSome(pagination.after) ? yield* readCursor(pagination.after.value) : undefined
+        const before = Option.isSome(pagination.before) ? yield* readCursor(pagination.before.value) : undefined
+        const form = { direction: pagination.direction, after: after !== undefined, before: before !== undefined }
+        return yield* rendered(spec, filters, [], form, {
+          ...(after === undefined ? {} : { after }),
+          ...(before === undefined ? {} : { before }),
+          limit: pagination.limit
+        })
+      })
     return {
       ...declaration(spec, name, table),
+      statement,
       page: (sql, filters, pagination) =>
         Effect.gen(function* () {
-          const after = Option.isSome(pagination.after) ? yield* readCursor(pagination.after.value) : undefined
-          const before = Option.isSome(pagination.before) ? yield* readCursor(pagination.before.value) : undefined
-          const form = { direction: pagination.direction, after: after !== undefined, before: before !== undefined }
-          const statement = yield* rendered(spec, filters, [], form, {
-            ...(after === undefined ? {} : { after }),
-            ...(before === undefined ? {} : { before }),
-            limit: pagination.limit
-          })
-          const rows = yield* rowsOf(sql, statement)
+          const rows = yield* rowsOf(sql, yield* statement(filters, pagination))
           return Page.process(rows, pagination, cursorOf)
         })
     }
@@ -372,6 +387,8 @@ export const pageQuery =
 export const CountRow = Schema.Struct({ count: Schema.String })
 
 export interface CountQuery<S> extends DynamicDeclaration {
+  /** The statement `count` sends for these filters. */
+  readonly statement: (filters: FilterValues<S>) => Either.Either<RenderedStatement, InvalidOperationError>
   /** The number of rows, as a safe integer. */
   readonly count: (
     sql: SqlClient.SqlClient,
@@ -398,11 +415,17 @@ export const countQuery =
     }
     return {
       ...declaration(spec, name, table),
+      statement: (filters) => rendered(spec, filters, []),
       count: (sql, filters) => Effect.flatMap(rendered(spec, filters, []), (statement) => countOf(sql, statement))
     }
   }
 
 export interface FilteredStatement<S, P extends TupleSchema> extends DynamicDeclaration {
+  /** The statement `rows` and `rowCount` send for these filters and parameters. */
+  readonly statement: (
+    filters: FilterValues<S>,
+    ...params: Schema.Schema.Type<P>
+  ) => Either.Either<RenderedStatement, InvalidOperationError>
   /** The rows it returns. */
   readonly rows: (
     sql: SqlClient.SqlClient,
@@ -438,6 +461,7 @@ export const filteredStatement =
     }
     return {
       ...declaration(spec, name, table),
+      statement: (filters, ...params) => rendered(spec, filters, params),
       rows: (sql, filters, ...params) =>
         Effect.flatMap(rendered(spec, filters, params), (statement) => rowsOf(sql, statement)),
       rowCount: (sql, filters, ...params) =>

@@ -1,17 +1,19 @@
-// `query prepare`: migrates a scratch database, describes every declared static query, and writes (or checks) the committed cache.
+// `query prepare`: migrates a scratch database, describes every declared statement (static, and each dynamic combination), and writes (or checks) the committed cache.
 import { PgClient } from "@effect/sql-pg"
 import { Effect, Layer, Logger, LogLevel, Redacted, Schema, type Scope } from "effect"
 import { withDatabase } from "../db/probe.js"
 import { loadMigrations } from "../migrate/MigrationSource.js"
 import { Migrator } from "../migrate/Migrator.js"
-import type { AnyQuery, AnyStaticQuery } from "./declaration.js"
+import { type AnyQuery, combinationId } from "./declaration.js"
 import { shippedMigrationsDir } from "../paths.js"
 import {
-  type CacheEntry,
+  type AnyCacheEntry,
   cacheContents,
   defaultCacheDir,
   diffCache,
+  dynamicEntryOf,
   entryOf,
+  isDynamicEntry,
   fingerprintOf,
   type MigrationFingerprint,
   writeCache
@@ -43,16 +45,37 @@ export class CacheOutOfDate extends Schema.TaggedError<CacheOutOfDate>()("CacheO
   }
 }
 
-/** Describes every static query (in name order) into cache entries. */
+/** Describes every static query and every combination of each dynamic one into cache entries (in declaration order). */
 export const describeAll = (describer: Describer, queries: ReadonlyArray<AnyQuery>, migrations: MigrationFingerprint) =>
   Effect.forEach(
-    queries.filter((q): q is AnyStaticQuery => q.kind === "static"),
-    (query) =>
-      describer.describe(query.text).pipe(
-        Effect.mapError((e) => new QueryDescribeFailed({ query: query.name, detail: e.message })),
-        Effect.map((description) => entryOf(query.name, query.text, migrations, description))
-      )
+    // a dynamic query declared by description only has nothing to describe (the check reports it unchecked)
+    queries.filter((q) => q.kind === "static" || q.combinations.length > 0),
+    (query): Effect.Effect<AnyCacheEntry, QueryDescribeFailed> =>
+      query.kind === "static"
+        ? describer.describe(query.text).pipe(
+            Effect.mapError((e) => new QueryDescribeFailed({ query: query.name, detail: e.message })),
+            Effect.map((description) => entryOf(query.name, query.text, migrations, description))
+          )
+        : Effect.map(
+            Effect.forEach(query.combinations, (combination) =>
+              describer.describe(combination.text).pipe(
+                Effect.mapError(
+                  (e) =>
+                    new QueryDescribeFailed({
+                      query: `${query.name} [${combinationId(combination)}]`,
+                      detail: e.message
+                    })
+                ),
+                Effect.map((description) => ({ ...combination, description }))
+              )
+            ),
+            (combinations) => dynamicEntryOf(query.name, migrations, combinations)
+          )
   )
+
+/** The number of statements the entries describe (each combination of a dynamic query is one). */
+export const statementCount = (entries: ReadonlyArray<AnyCacheEntry>): number =>
+  entries.reduce((n, e) => n + (isDynamicEntry(e) ? e.combinations.length : 1), 0)
 
 /**
  * A fresh database on the server of `adminUrl`, migrated with the shipped migrations (or `migrationsDir`), dropped
@@ -92,7 +115,7 @@ export const scratchDatabase = (adminUrl: string, migrationsDir: string = shippe
   })
 
 export interface PrepareResult {
-  readonly entries: ReadonlyArray<CacheEntry>
+  readonly entries: ReadonlyArray<AnyCacheEntry>
   readonly database: string
 }
 

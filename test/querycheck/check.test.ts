@@ -86,7 +86,7 @@ describe("offline check", () => {
     const report = check([lookup], files(lookupEntry))
     expect(report.errors).toEqual([])
     expect(report.warnings).toEqual([])
-    expect(report.checked).toBe(1)
+    expect(report.totals).toMatchObject({ statements: 1, checked: 1, failed: 0, stale: 0, unchecked: 0 })
   })
 
   it("missing cache entry", () => {
@@ -288,18 +288,23 @@ describe("offline check", () => {
     expect(e.message).toMatch(/belongs to no declared query: run npm run query:prepare/)
   })
 
-  it("dynamic queries are listed in the report, never silently skipped", () => {
+  it("a dynamic query declared by description only is listed unchecked, never silently skipped", () => {
     const dynamic: DynamicQuery = {
       kind: "dynamic",
       name: "user.list",
       table: "users",
-      description: "users matching a filter"
+      description: "users matching a filter",
+      row: Schema.Struct({}),
+      combinations: []
     }
     const report = check([lookup, dynamic], files(lookupEntry))
-    expect(report.dynamic).toEqual([dynamic])
+    expect(report.undeclared).toEqual([dynamic])
+    expect(report.statements).toContainEqual({ query: "user.list", kind: "dynamic", state: "unchecked" })
     const text = formatReport(report)
-    expect(text).toMatch(/dynamic queries .*: 1\n {2}user\.list \(users\): users matching a filter/)
-    expect(text).toMatch(/1 static query checked: 0 error\(s\), 0 warning\(s\)/)
+    expect(text).toMatch(/unchecked: user\.list \(users\): users matching a filter: declared by description only/)
+    expect(text).toMatch(
+      /2 statements \(1 static, 1 combinations of 1 dynamic queries\): 1 checked, 0 failed, 0 stale, 1 unchecked \(50\.0 % checked offline\)/
+    )
   })
 
   it.effect("requireClean fails with the formatted report", () =>
