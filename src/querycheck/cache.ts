@@ -1,4 +1,4 @@
-// The committed query cache: one deterministic JSON file per static query, the migration fingerprint, and the generated row types.
+// The committed query cache: one deterministic JSON file per declared query (a dynamic one holds each of its combinations), the migration fingerprint, and the generated row types.
 import { createHash } from "node:crypto"
 import * as fs from "node:fs"
 import { join } from "node:path"
@@ -19,24 +19,60 @@ const TypeFields = {
   kind: Schema.Literal("base", "enum", "composite", "range", "multirange", "pseudo")
 }
 
-export const CacheEntry = Schema.Struct({
+/** A parameter as the statement's describe saw it, with the uses the null check reads (absent in entries prepared before it). */
+export const ParamEntry = Schema.Struct({
+  ...TypeFields,
+  comparedWithEquals: Schema.optional(Schema.String),
+  notNullTarget: Schema.optional(Schema.String)
+})
+
+/** A result column, with why it is (not) nullable. */
+export const ColumnEntry = Schema.Struct({
   name: Schema.String,
+  ...TypeFields,
+  nullable: Schema.Boolean,
+  reason: Schema.String
+})
+
+const Migrations = Schema.Struct({ fingerprint: Schema.String, count: Schema.Number, latest: Schema.String })
+
+/** What a described statement records: its text (and hash, which the check compares), parameters and columns. */
+const StatementFields = {
   text: Schema.String,
   textSha256: Schema.String,
-  migrations: Schema.Struct({ fingerprint: Schema.String, count: Schema.Number, latest: Schema.String }),
-  // the uses the null check reads (absent in entries prepared before it)
-  params: Schema.Array(
-    Schema.Struct({
-      ...TypeFields,
-      comparedWithEquals: Schema.optional(Schema.String),
-      notNullTarget: Schema.optional(Schema.String)
-    })
-  ),
-  columns: Schema.Array(
-    Schema.Struct({ name: Schema.String, ...TypeFields, nullable: Schema.Boolean, reason: Schema.String })
-  )
+  params: Schema.Array(ParamEntry),
+  columns: Schema.Array(ColumnEntry)
+}
+
+/** A static query's file. */
+export const CacheEntry = Schema.Struct({
+  name: Schema.String,
+  migrations: Migrations,
+  ...StatementFields
 })
 export type CacheEntry = typeof CacheEntry.Type
+
+/** One combination of a dynamic query, as `prepare` described it. */
+export const CachedCombination = Schema.Struct({
+  criteria: Schema.String,
+  pagination: Schema.optional(Schema.String),
+  ...StatementFields
+})
+export type CachedCombination = typeof CachedCombination.Type
+
+/** A dynamic query's file: every combination the declaration enumerates. */
+export const DynamicCacheEntry = Schema.Struct({
+  name: Schema.String,
+  kind: Schema.Literal("dynamic"),
+  migrations: Migrations,
+  combinations: Schema.Array(CachedCombination)
+})
+export type DynamicCacheEntry = typeof DynamicCacheEntry.Type
+
+export const AnyCacheEntry = Schema.Union(DynamicCacheEntry, CacheEntry)
+export type AnyCacheEntry = typeof AnyCacheEntry.Type
+
+export const isDynamicEntry = (entry: AnyCacheEntry): entry is DynamicCacheEntry => "kind" in entry
 
 export interface MigrationFingerprint {
   /** sha256 over `<version>:<sha384 hex>` lines, in version order. */
@@ -59,16 +95,10 @@ export const migrationFingerprint = (
   dir: string = shippedMigrationsDir
 ): Effect.Effect<MigrationFingerprint, MigrationSourceError> => Effect.map(loadMigrations(dir), fingerprintOf)
 
-export const entryOf = (
-  name: string,
-  text: string,
-  migrations: MigrationFingerprint,
-  description: Description
-): CacheEntry => ({
-  name,
+/** The described facts of one statement, as both kinds of entry record them. */
+const statementOf = (text: string, description: Description) => ({
   text,
   textSha256: sha256(text),
-  migrations,
   params: description.params.map((p) => ({
     type: p.type,
     kind: p.kind,
@@ -81,6 +111,33 @@ export const entryOf = (
     kind: c.kind,
     nullable: c.nullable,
     reason: c.reason
+  }))
+})
+
+export const entryOf = (
+  name: string,
+  text: string,
+  migrations: MigrationFingerprint,
+  description: Description
+): CacheEntry => ({ name, migrations, ...statementOf(text, description) })
+
+export const dynamicEntryOf = (
+  name: string,
+  migrations: MigrationFingerprint,
+  combinations: ReadonlyArray<{
+    readonly criteria: string
+    readonly pagination?: string | undefined
+    readonly text: string
+    readonly description: Description
+  }>
+): DynamicCacheEntry => ({
+  name,
+  kind: "dynamic",
+  migrations,
+  combinations: combinations.map((c) => ({
+    criteria: c.criteria,
+    ...(c.pagination === undefined ? {} : { pagination: c.pagination }),
+    ...statementOf(c.text, c.description)
   }))
 })
 
@@ -121,10 +178,10 @@ export class CacheWriteError extends Schema.TaggedError<CacheWriteError>()("Cach
 
 /** One file of the cache folder: decoded, or why it could not be. */
 export type CacheFile =
-  | { readonly _tag: "Entry"; readonly file: string; readonly entry: CacheEntry }
+  | { readonly _tag: "Entry"; readonly file: string; readonly entry: AnyCacheEntry }
   | { readonly _tag: "Invalid"; readonly file: string; readonly detail: string }
 
-const decodeEntry = Schema.decodeUnknownEither(Schema.parseJson(CacheEntry))
+const decodeEntry = Schema.decodeUnknownEither(Schema.parseJson(AnyCacheEntry))
 
 /** Every `*.json` file of the folder (a missing folder is an empty cache). Synchronous reads: a few hundred small files. */
 export const readCache = (dir: string): Effect.Effect<ReadonlyArray<CacheFile>, CacheReadError> =>
@@ -177,10 +234,11 @@ export const typesModule = (entries: ReadonlyArray<CacheEntry>): string => {
 }
 
 /** The files `prepare` would write: `<name>.json` per entry and `types.ts`. */
-export const cacheContents = (entries: ReadonlyArray<CacheEntry>): ReadonlyMap<string, string> => {
+export const cacheContents = (entries: ReadonlyArray<AnyCacheEntry>): ReadonlyMap<string, string> => {
   const files = new Map<string, string>()
   for (const entry of entries) files.set(cacheFileName(entry.name), stableJson(entry))
-  files.set(typesFileName, typesModule(entries))
+  // the compile-time row check is for static queries; dynamic ones are checked by the offline check alone
+  files.set(typesFileName, typesModule(entries.filter((e): e is CacheEntry => !isDynamicEntry(e))))
   return files
 }
 

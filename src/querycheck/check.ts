@@ -1,10 +1,12 @@
 // The offline check: declared queries against the committed cache, with no database; every failure names the query, the field and the fix.
 import { Effect, Schema, SchemaAST } from "effect"
 import type { MigrationSourceError } from "../migrate/MigrationSource.js"
-import type { AnyQuery, AnyStaticQuery, DynamicQuery } from "./declaration.js"
+import { type AnyQuery, combinationId, type DynamicQuery } from "./declaration.js"
 import {
   type CacheEntry,
   type CacheFile,
+  type DynamicCacheEntry,
+  isDynamicEntry,
   cacheFileName,
   type CacheReadError,
   defaultCacheDir,
@@ -33,22 +35,55 @@ export type IssueKind =
   | "column-nullable"
   | "field-nullable"
   | "orphan-entry"
+  | "missing-combination"
+  | "orphan-combination"
 
 export interface CheckIssue {
   readonly severity: "error" | "warning"
   readonly kind: IssueKind
   /** The query name (for an orphan file, the name the file stands for). */
   readonly query: string
+  /** For a dynamic query: the combination (criteria, and the pagination form of a page query). */
+  readonly combination?: string
   /** What disagrees: "entry", "text", "migrations", "params", "param $2", "row", "column locked_at", "file x.json". */
   readonly field: string
   readonly message: string
 }
 
-export interface CheckReport {
-  /** Static queries checked. */
+/**
+ * What became of one statement the program can send: `checked` (its cache entry is current and agrees),
+ * `failed` (current, but the check found errors), `stale` (text or migrations changed since the prepare, or the
+ * combination is not in the cache), `unchecked` (nothing the check can read: a query declared by description only, or
+ * no cache entry at all).
+ */
+export type StatementState = "checked" | "failed" | "stale" | "unchecked"
+
+export interface StatementReport {
+  readonly query: string
+  /** For a dynamic query's combination. */
+  readonly combination?: string
+  readonly kind: "static" | "dynamic"
+  readonly state: StatementState
+}
+
+export interface CheckTotals {
+  readonly statements: number
+  readonly static: number
+  /** Combinations of dynamic queries (a query declared by description only counts as one unchecked statement). */
+  readonly dynamic: number
+  readonly dynamicQueries: number
   readonly checked: number
-  /** Dynamic queries: listed, not checkable offline (covered by the contract suite). */
-  readonly dynamic: ReadonlyArray<DynamicQuery>
+  readonly failed: number
+  readonly stale: number
+  readonly unchecked: number
+}
+
+export interface CheckReport {
+  /** Every statement, in query then combination order. */
+  readonly statements: ReadonlyArray<StatementReport>
+  readonly totals: CheckTotals
+  /** Dynamic queries declared by a description only: nothing about them can be checked. */
+  readonly undeclared: ReadonlyArray<DynamicQuery>
   readonly errors: ReadonlyArray<CheckIssue>
   readonly warnings: ReadonlyArray<CheckIssue>
 }
@@ -64,7 +99,11 @@ export class QueryCheckFailed extends Schema.TaggedError<QueryCheckFailed>()("Qu
 
 const PREPARE = "run npm run query:prepare and commit src/querycheck/cache"
 
-const checkParams = (query: AnyStaticQuery, entry: CacheEntry, issue: (i: Omit<CheckIssue, "query">) => void) => {
+const checkParams = (
+  query: { readonly params: Schema.Schema.AnyNoContext },
+  entry: Pick<CacheEntry, "params">,
+  issue: (i: Omit<CheckIssue, "query">) => void
+) => {
   const ast = SchemaAST.encodedAST(query.params.ast)
   if (ast._tag !== "TupleType" || ast.rest.length > 0) {
     issue({
@@ -100,7 +139,11 @@ const checkParams = (query: AnyStaticQuery, entry: CacheEntry, issue: (i: Omit<C
   checkParamNulls(ast.elements, entry.params, issue)
 }
 
-const checkRow = (query: AnyStaticQuery, entry: CacheEntry, issue: (i: Omit<CheckIssue, "query">) => void) => {
+const checkRow = (
+  query: { readonly row: Schema.Schema.AnyNoContext },
+  entry: Pick<CacheEntry, "columns">,
+  issue: (i: Omit<CheckIssue, "query">) => void
+) => {
   const ast = SchemaAST.encodedAST(query.row.ast)
   if (ast._tag !== "TypeLiteral" || ast.indexSignatures.length > 0) {
     issue({
@@ -189,12 +232,38 @@ export const checkDeclarations = (options: {
   readonly migrations: MigrationFingerprint
 }): CheckReport => {
   const issues: Array<CheckIssue> = []
+  const statements: Array<StatementReport> = []
   const byFile = new Map(options.cache.map((f) => [f.file, f]))
   const used = new Set<string>()
-  const statics = options.queries.filter((q): q is AnyStaticQuery => q.kind === "static")
-  const dynamic = options.queries.filter((q): q is DynamicQuery => q.kind === "dynamic")
-  for (const query of statics) {
-    const issue = (i: Omit<CheckIssue, "query">) => issues.push({ query: query.name, ...i })
+  const undeclared: Array<DynamicQuery> = []
+
+  /** Checks one statement against its cached description; returns its state. */
+  const checkStatement = (
+    declared: {
+      readonly text: string
+      readonly params: Schema.Schema.AnyNoContext
+      readonly row: Schema.Schema.AnyNoContext
+    },
+    cached: Pick<CacheEntry, "textSha256" | "params" | "columns">,
+    issue: (i: Omit<CheckIssue, "query">) => void,
+    textChanged: string
+  ): StatementState => {
+    if (cached.textSha256 !== sha256(declared.text)) {
+      issue({ severity: "error", kind: "text-changed", field: "text", message: `${textChanged}: ${PREPARE}` })
+      return "stale"
+    }
+    let errors = 0
+    const counted = (i: Omit<CheckIssue, "query">) => {
+      if (i.severity === "error") errors++
+      issue(i)
+    }
+    checkParams(declared, cached, counted)
+    checkRow(declared, cached, counted)
+    return errors === 0 ? "checked" : "failed"
+  }
+
+  /** The query's cache file, if current: else the issue is reported and `undefined` returned. */
+  const entryFor = (query: AnyQuery, issue: (i: Omit<CheckIssue, "query">) => void) => {
     const file = cacheFileName(query.name)
     used.add(file)
     const cached = byFile.get(file)
@@ -205,7 +274,7 @@ export const checkDeclarations = (options: {
         field: "entry",
         message: `no cache entry (${file}): ${PREPARE}`
       })
-      continue
+      return { state: "unchecked" as const }
     }
     if (cached._tag === "Invalid") {
       issue({
@@ -214,17 +283,17 @@ export const checkDeclarations = (options: {
         field: "entry",
         message: `the cache file ${file} is not a valid entry (${cached.detail}): ${PREPARE}`
       })
-      continue
+      return { state: "unchecked" as const }
     }
     const entry = cached.entry
-    if (entry.name !== query.name || entry.textSha256 !== sha256(query.text)) {
+    if (entry.name !== query.name || isDynamicEntry(entry) !== (query.kind === "dynamic")) {
       issue({
         severity: "error",
-        kind: "text-changed",
-        field: "text",
-        message: `the SQL text changed since the cache was prepared: ${PREPARE}`
+        kind: "invalid-entry",
+        field: "entry",
+        message: `the cache file ${file} holds ${isDynamicEntry(entry) ? "a dynamic" : "a static"} query ${entry.name}: ${PREPARE}`
       })
-      continue
+      return { state: "stale" as const }
     }
     if (entry.migrations.fingerprint !== options.migrations.fingerprint) {
       issue({
@@ -233,10 +302,79 @@ export const checkDeclarations = (options: {
         field: "migrations",
         message: `the cache was prepared against ${entry.migrations.count} migration(s) up to ${entry.migrations.latest || "none"}, but the migrations are now ${options.migrations.count} up to ${options.migrations.latest || "none"} (or a file changed): ${PREPARE}`
       })
+      return { state: "stale" as const }
+    }
+    return { entry }
+  }
+
+  for (const query of options.queries) {
+    const issueOf =
+      (combination?: string) =>
+      (i: Omit<CheckIssue, "query">): void => {
+        issues.push({ query: query.name, ...(combination === undefined ? {} : { combination }), ...i })
+      }
+    if (query.kind === "static") {
+      const found = entryFor(query, issueOf())
+      const state =
+        "entry" in found
+          ? checkStatement(
+              query,
+              found.entry as CacheEntry,
+              issueOf(),
+              "the SQL text changed since the cache was prepared"
+            )
+          : found.state
+      statements.push({ query: query.name, kind: "static", state })
       continue
     }
-    checkParams(query, entry, issue)
-    checkRow(query, entry, issue)
+    if (query.combinations.length === 0) {
+      undeclared.push(query)
+      statements.push({ query: query.name, kind: "dynamic", state: "unchecked" })
+      continue
+    }
+    const found = entryFor(query, issueOf())
+    const cached = "entry" in found ? (found.entry as DynamicCacheEntry) : undefined
+    const byId = new Map((cached?.combinations ?? []).map((c) => [combinationId(c), c]))
+    const declaredIds = new Set<string>()
+    for (const combination of query.combinations) {
+      const id = combinationId(combination)
+      declaredIds.add(id)
+      const issue = issueOf(id)
+      const report = (state: StatementState) =>
+        statements.push({ query: query.name, combination: id, kind: "dynamic", state })
+      if (cached === undefined) {
+        report("entry" in found ? "stale" : found.state)
+        continue
+      }
+      const entry = byId.get(id)
+      if (entry === undefined) {
+        issue({
+          severity: "error",
+          kind: "missing-combination",
+          field: "combination",
+          message: `the declaration has a combination the cache does not (a criterion or pagination form was added or renamed): ${PREPARE}`
+        })
+        report("stale")
+        continue
+      }
+      report(
+        checkStatement(
+          { text: combination.text, params: combination.params, row: query.row },
+          entry,
+          issue,
+          "the text of this combination changed since the cache was prepared (a piece of the query, a criterion or the select, was edited)"
+        )
+      )
+    }
+    for (const [id] of byId) {
+      if (declaredIds.has(id)) continue
+      issueOf(id)({
+        severity: "error",
+        kind: "orphan-combination",
+        field: "combination",
+        message: `the cache has a combination the declaration no longer makes (a criterion was removed or renamed): ${PREPARE}`
+      })
+    }
   }
   for (const f of options.cache) {
     if (used.has(f.file)) continue
@@ -248,9 +386,21 @@ export const checkDeclarations = (options: {
       message: `the cache file ${f.file} belongs to no declared query: ${PREPARE} (it removes stale files), or delete the file`
     })
   }
+  const count = (state: StatementState) => statements.filter((s) => s.state === state).length
+  const dynamicStatements = statements.filter((s) => s.kind === "dynamic").length
   return {
-    checked: statics.length,
-    dynamic,
+    statements,
+    totals: {
+      statements: statements.length,
+      static: statements.length - dynamicStatements,
+      dynamic: dynamicStatements,
+      dynamicQueries: options.queries.filter((q) => q.kind === "dynamic").length,
+      checked: count("checked"),
+      failed: count("failed"),
+      stale: count("stale"),
+      unchecked: count("unchecked")
+    },
+    undeclared,
     errors: issues.filter((i) => i.severity === "error"),
     warnings: issues.filter((i) => i.severity === "warning")
   }
@@ -276,22 +426,38 @@ export const checkAll = (
 
 export type CheckAllError = CacheReadError | MigrationSourceError
 
-const line = (i: CheckIssue) => `${i.severity === "error" ? "error" : "warning"}: ${i.query}: ${i.field}: ${i.message}`
+const line = (i: CheckIssue) =>
+  `${i.severity === "error" ? "error" : "warning"}: ${i.query}${i.combination === undefined ? "" : ` [${i.combination}]`}: ${i.field}: ${i.message}`
 
-/** The report as text: errors, then warnings, then the dynamic queries, then a summary line. */
-export const formatReport = (report: CheckReport): string => {
+const percent = (part: number, whole: number) => (whole === 0 ? "100" : ((100 * part) / whole).toFixed(1))
+
+/** The totals line `npm test` prints: every statement the program can send, by state. */
+export const formatTotals = (t: CheckTotals): string =>
+  `${t.statements} statements (${t.static} static, ${t.dynamic} combinations of ${t.dynamicQueries} dynamic queries): ` +
+  `${t.checked} checked, ${t.failed} failed, ${t.stale} stale, ${t.unchecked} unchecked (${percent(t.checked, t.statements)} % checked offline)`
+
+/**
+ * The report as text: errors, then warnings, then the statements (each one with `all`, else only those not
+ * checked), then the totals line.
+ */
+export const formatReport = (report: CheckReport, options?: { readonly all?: boolean }): string => {
   const out: Array<string> = []
   for (const i of report.errors) out.push(line(i))
   for (const i of report.warnings) out.push(line(i))
-  if (report.dynamic.length > 0) {
+  for (const q of report.undeclared) {
     out.push(
-      `dynamic queries (assembled at run time, not checked offline; covered by the contract suite): ${report.dynamic.length}`
+      `unchecked: ${q.name} (${q.table}): ${q.description}: declared by description only; declare it from pieces (src/pg/dynamic.ts)`
     )
-    for (const q of report.dynamic) out.push(`  ${q.name} (${q.table}): ${q.description}`)
   }
-  out.push(
-    `${report.checked} static quer${report.checked === 1 ? "y" : "ies"} checked: ${report.errors.length} error(s), ${report.warnings.length} warning(s)`
-  )
+  const listed = options?.all === true ? report.statements : report.statements.filter((s) => s.state !== "checked")
+  if (listed.length > 0) {
+    const width = Math.max(...listed.map((s) => s.state.length))
+    for (const s of listed) {
+      out.push(`${s.state.padEnd(width)}  ${s.query}${s.combination === undefined ? "" : ` [${s.combination}]`}`)
+    }
+  }
+  out.push(formatTotals(report.totals))
+  out.push(`${report.errors.length} error(s), ${report.warnings.length} warning(s)`)
   return out.join("\n")
 }
 
