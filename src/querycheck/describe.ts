@@ -3,7 +3,18 @@ import { Effect, Schema, type Scope } from "effect"
 import pg from "pg"
 import { forcedNullable, type PlanNode } from "./plan.js"
 import { describeParams, type NotNullRow } from "./paramUse.js"
-import { outputExpressions, provenNotNull } from "./sqlText.js"
+import {
+  columnRefOf,
+  type ColumnRef,
+  type ExpressionContext,
+  type Nullability,
+  nullabilityOf,
+  type OutputItem,
+  type StatementShape,
+  statementShape,
+  UNKNOWN,
+  withPrefix
+} from "./sqlText.js"
 
 export class DescribeError extends Schema.TaggedError<DescribeError>()("DescribeError", {
   /** What was being done ("connecting", "describing", …). */
@@ -93,7 +104,9 @@ class DescribeStatement implements pg.Submittable {
   constructor(
     readonly statementName: string,
     readonly text: string,
-    private readonly done: (result: { ok: ProtocolDescription } | { error: unknown }) => void
+    private readonly done: (result: { ok: ProtocolDescription } | { error: unknown }) => void,
+    /** Parameter type OIDs to parse with (0 or none: inferred). */
+    private readonly types: ReadonlyArray<number> = []
   ) {}
 
   submit(connection: pg.Connection) {
@@ -104,7 +117,7 @@ class DescribeStatement implements pg.Submittable {
       describe(q: { type: "S"; name: string }): void
       sync(): void
     }
-    c.parse({ name: this.statementName, text: this.text, types: [] })
+    c.parse({ name: this.statementName, text: this.text, types: [...this.types] })
     c.describe({ type: "S", name: this.statementName })
     c.sync()
   }
@@ -170,8 +183,42 @@ const kindOf = (typtype: string): TypeKind =>
             ? "pseudo"
             : "base"
 
+/** The state of one describe's analysis of the statements derived from it. */
+interface Analysis {
+  /** The described statement's parameter types, for every derived statement. */
+  readonly types: ReadonlyArray<number>
+  /** Derived statements already analysed (undefined: could not be, or under way). */
+  readonly memo: Map<string, Analysed | undefined>
+  readonly depth: number
+}
+
+/** A derived statement's outputs: their names as the server gives them, and their nullability. */
+interface Analysed {
+  readonly names: ReadonlyArray<string>
+  readonly columns: ReadonlyArray<Nullability>
+}
+
+/** How deep statements are derived from statements (subquery in a CTE in a branch …) before giving up. */
+const MAX_DEPTH = 8
+
+const GROUPING_SETS: Nullability = {
+  nullable: true,
+  reason: "GROUP BY with grouping sets: grouped columns are NULL in the rows of other sets"
+}
+
+const valuesColumn = (shape: Extract<StatementShape, { kind: "values" }>, i: number): Nullability => {
+  const each = shape.rows.map((row) =>
+    row[i] === undefined ? UNKNOWN : nullabilityOf(row[i]!, { column: () => undefined, grouped: false })
+  )
+  const k = each.findIndex((n) => n.nullable)
+  return k === -1
+    ? { nullable: false, reason: "every VALUES row is non-null" }
+    : { nullable: true, reason: `VALUES row ${k + 1}: ${each[k]!.reason}` }
+}
+
+// `?column?` is the server's name for an unnamed output (a branch's literal, say), not an override
 const overrideOf = (name: string): { readonly name: string; readonly override: "!" | "?" | undefined } =>
-  name.endsWith("!") || name.endsWith("?")
+  name !== "?column?" && (name.endsWith("!") || name.endsWith("?"))
     ? { name: name.slice(0, -1), override: name.endsWith("!") ? "!" : "?" }
     : { name, override: undefined }
 
@@ -253,21 +300,232 @@ export const openDescriber = (url: string): Effect.Effect<Describer, DescribeErr
       })
 
     let counter = 0
-    const describe = (text: string) =>
-      Effect.gen(function* () {
-        const statementName = `mas_querycheck_${counter++}`
-        const protocol = yield* Effect.async<ProtocolDescription, DescribeError>((resume) => {
-          client.query(
-            new DescribeStatement(statementName, text, (result) =>
+    const prepare = (statementName: string, text: string, types: ReadonlyArray<number> = []) =>
+      Effect.async<ProtocolDescription, DescribeError>((resume) => {
+        client.query(
+          new DescribeStatement(
+            statementName,
+            text,
+            (result) =>
               resume(
                 "ok" in result
                   ? Effect.succeed(result.ok)
                   : Effect.fail(new DescribeError({ step: "describing", text, detail: errorText(result.error) }))
-              )
-            )
+              ),
+            types
           )
+        )
+      })
+    const deallocating = (statementName: string) =>
+      run("deallocating", `DEALLOCATE ${statementName}`).pipe(Effect.ignore)
+
+    /**
+     * Why each output of a statement prepared as `statementName` is (not) nullable: the alias override, then an outer
+     * join in the plan, then the table column's NOT NULL, then what the statement's shape proves (set operation
+     * branches, expressions, columns of subqueries and CTEs, each learnt from a statement derived from this one).
+     */
+    const columnNullability = (
+      text: string,
+      statementName: string,
+      protocol: ProtocolDescription,
+      analysis: Analysis
+    ): Effect.Effect<ReadonlyArray<Nullability>, DescribeError> =>
+      Effect.gen(function* () {
+        const args = protocol.paramOids.length === 0 ? "" : `(${protocol.paramOids.map(() => "NULL").join(", ")})`
+        const explained = yield* run<{ "QUERY PLAN": ReadonlyArray<{ readonly Plan: PlanNode }> }>(
+          "explaining",
+          `EXPLAIN (VERBOSE, FORMAT JSON) EXECUTE ${statementName}${args}`,
+          undefined,
+          text
+        )
+        const plan = explained.rows[0]?.["QUERY PLAN"][0]?.Plan
+        const forced = plan === undefined ? [] : forcedNullable(plan)
+        const fields = protocol.fields
+        const shape = statementShape(text)
+        const branches =
+          shape.kind === "set-operation" ? yield* setOperation(shape, fields.length, analysis) : undefined
+        const items = shape.kind === "rows" ? yield* itemsPerField(shape, fields.length, analysis) : undefined
+        const leaves =
+          shape.kind === "rows" && items !== undefined ? yield* columnLeaves(shape, items, analysis) : undefined
+
+        return yield* Effect.forEach(fields, (field, i): Effect.Effect<Nullability> =>
+          Effect.gen(function* () {
+            const { override } = overrideOf(field.name)
+            if (override === "!") return { nullable: false, reason: "alias override !" }
+            if (override === "?") return { nullable: true, reason: "alias override ?" }
+            const item = items?.[i]
+            if (shape.kind === "rows" && shape.grouping === "sets") {
+              return item?.kind === "expression"
+                ? nullabilityOf(item.expr, { column: () => GROUPING_SETS, grouped: false })
+                : GROUPING_SETS
+            }
+            const join = forced[i]
+            if (join !== undefined && join !== null) return { nullable: true, reason: join }
+            if (field.tableID !== 0) {
+              const attribute = attributes.get(`${field.tableID}:${field.columnID}`)
+              if (attribute !== undefined) {
+                const qualified = `${attribute.relname}.${attribute.attname}`
+                return attribute.attnotnull
+                  ? { nullable: false, reason: `NOT NULL column ${qualified}` }
+                  : { nullable: true, reason: `column ${qualified} is nullable` }
+              }
+            }
+            if (branches !== undefined) return branches[i]!
+            if (shape.kind === "values") return valuesColumn(shape, i)
+            if (shape.kind !== "rows" || item === undefined || item.kind === "composite-star") return UNKNOWN
+            if (item.kind === "star") {
+              const ref = { qualifier: item.qualifier, column: field.name, text: field.name }
+              return (yield* resolveRef(shape, ref, analysis)) ?? UNKNOWN
+            }
+            const ref = columnRefOf(item.expr)
+            if (ref !== undefined) return (yield* resolveRef(shape, ref, analysis)) ?? UNKNOWN
+            return nullabilityOf(item.expr, {
+              column: (r) => leaves?.get(r.text),
+              grouped: shape.grouping === "plain"
+            })
+          })
+        )
+      })
+
+    /** A statement derived from the one described (a branch, a subquery, a CTE), analysed alone; undefined if it cannot be. */
+    const analyse = (text: string, analysis: Analysis): Effect.Effect<Analysed | undefined> =>
+      Effect.gen(function* () {
+        if (analysis.depth >= MAX_DEPTH) return undefined
+        if (analysis.memo.has(text)) return analysis.memo.get(text)
+        // a statement that needs its own answer (through a recursive CTE) gets none
+        analysis.memo.set(text, undefined)
+        const statementName = `mas_querycheck_${counter++}`
+        const protocol = yield* prepare(statementName, text, analysis.types)
+        const analysed = yield* Effect.gen(function* () {
+          yield* loadAttributes(protocol.fields)
+          const columns = yield* columnNullability(text, statementName, protocol, {
+            ...analysis,
+            depth: analysis.depth + 1
+          })
+          return { names: protocol.fields.map((f) => f.name), columns }
+        }).pipe(Effect.ensuring(deallocating(statementName)))
+        analysis.memo.set(text, analysed)
+        return analysed
+      }).pipe(Effect.catchAll(() => Effect.succeed(undefined)))
+
+    /** Each output of a set operation: nullable when a branch's is, non-null when every branch's is. */
+    const setOperation = (
+      shape: Extract<StatementShape, { kind: "set-operation" }>,
+      count: number,
+      analysis: Analysis
+    ) =>
+      Effect.gen(function* () {
+        const branches = yield* Effect.forEach(shape.branches, (branch) => analyse(branch, analysis))
+        if (branches.some((b) => b === undefined || b.columns.length !== count)) return undefined
+        return Array.from({ length: count }, (_, i): Nullability => {
+          const k = branches.findIndex((b) => b!.columns[i]!.nullable)
+          return k === -1
+            ? { nullable: false, reason: `every ${shape.operator} branch is non-null` }
+            : { nullable: true, reason: `${shape.operator} branch ${k + 1}: ${branches[k]!.columns[i]!.reason}` }
         })
-        const deallocate = run("deallocating", `DEALLOCATE ${statementName}`).pipe(Effect.ignore)
+      })
+
+    /** The output item behind each output, `*` and `t.*` standing for as many outputs as they expand to. */
+    const itemsPerField = (
+      shape: Extract<StatementShape, { kind: "rows" }>,
+      count: number,
+      analysis: Analysis
+    ): Effect.Effect<ReadonlyArray<OutputItem> | undefined> =>
+      Effect.gen(function* () {
+        const stars = shape.items.filter((item) => item.kind !== "expression").length
+        const widths: Array<number | undefined> = []
+        for (const item of shape.items) {
+          if (item.kind === "expression") widths.push(1)
+          else if (stars === 1) widths.push(count - (shape.items.length - 1))
+          // several stars: each one's width is that of the statement with it alone
+          else widths.push((yield* analyse(shape.derive([item.text]), analysis))?.columns.length)
+        }
+        if (widths.some((w) => w === undefined || w < 0) || widths.reduce((a, w) => a! + w!, 0) !== count)
+          return undefined
+        return shape.items.flatMap((item, k) => Array.from({ length: widths[k]! }, () => item))
+      })
+
+    /**
+     * The nullability of the column references inside output expressions (coalesce's arguments, CASE results,
+     * aggregated values), from one statement with those references as its outputs over the same FROM … WHERE.
+     */
+    const columnLeaves = (
+      shape: Extract<StatementShape, { kind: "rows" }>,
+      items: ReadonlyArray<OutputItem>,
+      analysis: Analysis
+    ) =>
+      Effect.gen(function* () {
+        const wanted = new Map<string, ColumnRef>()
+        const recording: ExpressionContext = {
+          column: (ref) => {
+            wanted.set(ref.text, ref)
+            return undefined
+          },
+          grouped: shape.grouping === "plain"
+        }
+        for (const item of new Set(items)) {
+          if (item.kind === "expression" && columnRefOf(item.expr) === undefined) nullabilityOf(item.expr, recording)
+        }
+        const leaves = new Map<string, Nullability>()
+        if (wanted.size === 0) return leaves
+        const refs = [...wanted.keys()]
+        const analysed = yield* analyse(shape.derive(refs), analysis)
+        if (analysed !== undefined && analysed.columns.length === refs.length)
+          refs.forEach((ref, k) => leaves.set(ref, analysed.columns[k]!))
+        return leaves
+      })
+
+    /**
+     * A column reference with no table origin: a column of a subquery or CTE in the FROM clause, as that statement
+     * gives it (and nullable on the nullable side of an outer join). Undefined when it cannot be told.
+     */
+    const resolveRef = (
+      shape: Extract<StatementShape, { kind: "rows" }>,
+      ref: ColumnRef,
+      analysis: Analysis
+    ): Effect.Effect<Nullability | undefined> =>
+      Effect.gen(function* () {
+        const from = shape.from
+        if (from === undefined || (ref.qualifier === undefined && from.merges)) return undefined
+        const candidates =
+          ref.qualifier === undefined ? from.items : from.items.filter((item) => item.alias === ref.qualifier)
+        if (ref.qualifier !== undefined && candidates.length !== 1) return undefined
+        const found: Array<Nullability> = []
+        for (const item of candidates) {
+          const source = item.source
+          let body: string
+          let columns = item.columns
+          if (source.kind === "function") return undefined
+          if (source.kind === "subquery") body = source.body
+          else {
+            const cte = source.qualified ? undefined : shape.with?.ctes.find((c) => c.name === source.name)
+            // a table's columns have an origin, so the reference is not to this item
+            if (cte === undefined && ref.qualifier === undefined) continue
+            if (cte === undefined || shape.with!.recursive) return undefined
+            body = cte.body
+            columns ??= cte.columns
+          }
+          const analysed = yield* analyse(withPrefix(shape.with, body), analysis)
+          if (analysed === undefined) return undefined
+          const matches = analysed.columns.filter((_, k) => (columns?.[k] ?? analysed.names[k]) === ref.column)
+          if (matches.length === 0) {
+            if (ref.qualifier !== undefined) return undefined
+            continue
+          }
+          found.push(
+            item.outerJoin !== undefined
+              ? { nullable: true, reason: item.outerJoin }
+              : (matches.find((m) => m.nullable) ?? matches[0]!)
+          )
+        }
+        return found.find((n) => n.nullable) ?? found[0]
+      })
+
+    const describe = (text: string) =>
+      Effect.gen(function* () {
+        const statementName = `mas_querycheck_${counter++}`
+        const protocol = yield* prepare(statementName, text)
+        const deallocate = deallocating(statementName)
         return yield* Effect.gen(function* () {
           yield* loadTypes([...protocol.paramOids, ...protocol.fields.map((f) => f.dataTypeID)])
           yield* loadAttributes(protocol.fields)
@@ -276,41 +534,15 @@ export const openDescriber = (url: string): Effect.Effect<Describer, DescribeErr
           )
           if (protocol.fields.length === 0) return { params, columns: [] } satisfies Description
 
-          const args = protocol.paramOids.length === 0 ? "" : `(${protocol.paramOids.map(() => "NULL").join(", ")})`
-          const explained = yield* run<{ "QUERY PLAN": ReadonlyArray<{ readonly Plan: PlanNode }> }>(
-            "explaining",
-            `EXPLAIN (VERBOSE, FORMAT JSON) EXECUTE ${statementName}${args}`,
-            undefined,
-            text
-          )
-          const plan = explained.rows[0]?.["QUERY PLAN"][0]?.Plan
-          const forced = plan === undefined ? [] : forcedNullable(plan)
-          const expressions = outputExpressions(text)
-          const aligned =
-            expressions !== undefined && expressions.length === protocol.fields.length ? expressions : undefined
-
+          // derived statements are parsed with the statement's parameter types, so a parameter they leave out is no error
+          const nullability = yield* columnNullability(text, statementName, protocol, {
+            types: protocol.paramOids,
+            memo: new Map(),
+            depth: 0
+          })
           const columns = protocol.fields.map((field, i): DescribedColumn => {
-            const { name, override } = overrideOf(field.name)
+            const { name } = overrideOf(field.name)
             const type = typeOf(field.dataTypeID)
-            const nullability = ((): { nullable: boolean; reason: string } => {
-              if (override === "!") return { nullable: false, reason: "alias override !" }
-              if (override === "?") return { nullable: true, reason: "alias override ?" }
-              const join = forced[i]
-              if (join !== undefined && join !== null) return { nullable: true, reason: join }
-              if (field.tableID !== 0) {
-                const attribute = attributes.get(`${field.tableID}:${field.columnID}`)
-                if (attribute !== undefined) {
-                  const qualified = `${attribute.relname}.${attribute.attname}`
-                  return attribute.attnotnull
-                    ? { nullable: false, reason: `NOT NULL column ${qualified}` }
-                    : { nullable: true, reason: `column ${qualified} is nullable` }
-                }
-              }
-              const proof = aligned === undefined ? undefined : provenNotNull(aligned[i]!)
-              return proof === undefined
-                ? { nullable: true, reason: "expression: unknown" }
-                : { nullable: false, reason: proof }
-            })()
             const attribute = field.tableID === 0 ? undefined : attributes.get(`${field.tableID}:${field.columnID}`)
             const origin =
               attribute === undefined
@@ -323,7 +555,7 @@ export const openDescriber = (url: string): Effect.Effect<Describer, DescribeErr
                       attnum: field.columnID
                     }
                   }
-            return { name, ...type, ...nullability, ...origin }
+            return { name, ...type, ...nullability[i]!, ...origin }
           })
           return { params, columns } satisfies Description
         }).pipe(Effect.ensuring(deallocate))
