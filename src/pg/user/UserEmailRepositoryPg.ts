@@ -1,9 +1,8 @@
-// UserEmailRepository on PostgreSQL: its declared static queries, plus the filter, page and bulk queries assembled from fragments.
+// UserEmailRepository on PostgreSQL: its declared static queries, plus the filter, page and bulk queries declared from pieces.
 import { SqlClient } from "@effect/sql"
-import type { Fragment } from "@effect/sql/Statement"
 import { Effect, Either, Layer, Option, Schema } from "effect"
 import { completeUserEmailAuthentication, type UserEmailAuthentication } from "../../model/user.js"
-import { generateUlid, type Ulid, UlidFromUuid, ulidToUuid } from "../../model/Ulid.js"
+import { generateUlid, type Ulid, UlidFromUuid } from "../../model/Ulid.js"
 import { CleanupResult } from "../../storage/common/CleanupResult.js"
 import { refusedTransition } from "../../storage/common/errors.js"
 import { checkCleanupLimit, checkMaxBytes, checkWellFormed, EMAIL_MAX_BYTES } from "../../storage/common/limits.js"
@@ -24,12 +23,10 @@ import {
   type UserEmailFilter,
   UserEmailRepository
 } from "../../storage/user/UserEmailRepository.js"
-import { countRows } from "../common/count.js"
-import { executorOf } from "../common/execute.js"
-import { lowerEquals } from "../common/filters.js"
-import { listPage } from "../common/pagination.js"
+import { lowerEqualsCriterion } from "../common/filters.js"
 import { traced } from "../common/tracing.js"
 import { bindAll, declarationsOf, NoRows, repositoryQueries } from "../query.js"
+import { countQuery, filter, filteredStatement, pageQuery, piece } from "../dynamic.js"
 
 const emailColumns = "user_email_id, user_id, email, created_at"
 const authenticationColumns =
@@ -141,21 +138,43 @@ const codeStatements = codes.statements({
   }
 })
 
+/** The UserEmailFilter over `user_emails` (unaliased, so it serves SELECT, COUNT and DELETE alike). */
+export const userEmailFilter = filter<UserEmailFilter>()(
+  "UserEmailFilter",
+  {
+    user: piece("user_emails.user_id = $1", Schema.Tuple(UlidFromUuid)),
+    email: lowerEqualsCriterion("user_emails.email")
+  },
+  (f, use) => [f.user !== undefined && use.user(f.user), f.email !== undefined && use.email(f.email)]
+)
+
 const dynamic = q.dynamic({
-  list: "user emails matching a UserEmailFilter, one keyset page",
-  count: "number of user emails matching a UserEmailFilter",
-  removeBulk: "delete the user emails matching a UserEmailFilter"
+  list: pageQuery({
+    description: "user emails matching a UserEmailFilter, one keyset page",
+    row: UserEmailRow,
+    select: `SELECT ${emailColumns} FROM user_emails`,
+    slots: { filter: userEmailFilter },
+    where: "filter",
+    keyset: "user_emails.user_email_id"
+  }),
+  count: countQuery({
+    description: "number of user emails matching a UserEmailFilter",
+    from: "user_emails",
+    slots: { filter: userEmailFilter },
+    where: "filter"
+  }),
+  removeBulk: filteredStatement({
+    description: "delete the user emails matching a UserEmailFilter",
+    text: "DELETE FROM user_emails",
+    params: Schema.Tuple(),
+    row: NoRows,
+    slots: { filter: userEmailFilter },
+    where: "filter"
+  })
 })
 
 /** Every query this repository sends, for the offline check. */
 export const queries = declarationsOf(statements, authenticationStatements, codeStatements, dynamic)
-
-const filterFragment = (sql: SqlClient.SqlClient, filter: UserEmailFilter): Fragment => {
-  const clauses: Array<Fragment> = []
-  if (filter.user !== undefined) clauses.push(sql`user_emails.user_id = ${ulidToUuid(filter.user)}`)
-  if (filter.email !== undefined) clauses.push(lowerEquals(sql, sql`user_emails.email`, filter.email))
-  return sql.and(clauses)
-}
 
 const toEmail = optionalEntity(userEmailFromRow)
 const toAuthentication = optionalEntity(userEmailAuthenticationFromRow)
@@ -207,26 +226,16 @@ export const make = Effect.gen(function* () {
     all: (user) => Effect.map(db.all.all(user.id), (rows) => rows.map(userEmailFromRow)),
 
     list: (filter, pagination) =>
-      dynamic.list.run(
-        Effect.gen(function* () {
-          yield* checkUserEmailFilter(filter)
-          const page = yield* listPage<object>(sql, {
-            select: sql`SELECT ${sql.unsafe(emailColumns)} FROM user_emails`,
-            filter: filterFragment(sql, filter),
-            idColumn: sql`user_emails.user_email_id`,
-            pagination,
-            cursorOf: q.cursorOf
-          })
-          return yield* page.tryMap((raw) => Either.map(q.decodeRow(raw), userEmailFromRow))
-        })
-      ),
+      Effect.gen(function* () {
+        yield* checkUserEmailFilter(filter)
+        const page = yield* dynamic.list.page(sql, { filter }, pagination)
+        return yield* page.tryMap((raw) => Either.map(q.decodeRow(raw), userEmailFromRow))
+      }),
 
     count: (filter) =>
       Effect.zipRight(
         checkUserEmailFilter(filter),
-        Effect.suspend(() =>
-          dynamic.count.run(countRows(sql, { from: sql`user_emails`, filter: filterFragment(sql, filter) }))
-        )
+        Effect.suspend(() => dynamic.count.count(sql, { filter }))
       ),
 
     add: (user, email) =>
@@ -242,13 +251,9 @@ export const make = Effect.gen(function* () {
     remove: (userEmail) => db.remove.affectedOne(userEmail.id),
 
     removeBulk: (filter) =>
-      dynamic.removeBulk.run(
-        Effect.gen(function* () {
-          yield* checkUserEmailFilter(filter)
-          return yield* executorOf(sql).statementRowCount(
-            sql`DELETE FROM user_emails WHERE ${filterFragment(sql, filter)}`
-          )
-        })
+      Effect.zipRight(
+        checkUserEmailFilter(filter),
+        Effect.suspend(() => dynamic.removeBulk.rowCount(sql, { filter }))
       ),
 
     addAuthenticationForSession: (email, session) => addAuthenticationFor(email, session.id, null),
