@@ -1,4 +1,4 @@
-// UpstreamOAuthSessionRepository on PostgreSQL: its declared static queries, plus the filter and page queries assembled from fragments.
+// UpstreamOAuthSessionRepository on PostgreSQL: its declared static queries, plus the filter and page queries assembled from declared pieces.
 import { SqlClient } from "@effect/sql"
 import { Effect, Either, Layer, Option, Schema } from "effect"
 import { generateUlid, UlidFromUuid } from "../../model/Ulid.js"
@@ -26,13 +26,12 @@ import {
   UpstreamOAuthSessionRepository
 } from "../../storage/upstream/UpstreamOAuthSessionRepository.js"
 import { ulidCleanupText, UlidCleanupParams } from "../common/cleanup.js"
-import { countRows } from "../common/count.js"
-import { listPage } from "../common/pagination.js"
 import { traced } from "../common/tracing.js"
+import { countQuery, pageQuery } from "../dynamic.js"
 import { bindAll, declarationsOf, NoRows, repositoryQueries } from "../query.js"
-import { upstreamFilterFragment } from "../user/BrowserSessionRepositoryPg.js"
+import { linkedUpstreamSessionFilter } from "../user/BrowserSessionRepositoryPg.js"
 
-// The alias the browser-session family's filter fragment is written against.
+// The alias the browser-session family's declared filter is written against.
 const columns = upstreamOAuthAuthorizationSessionColumnNames.map((c) => `upstream.${c}`).join(", ")
 const from = "upstream_oauth_authorization_sessions upstream"
 
@@ -123,8 +122,20 @@ const statements = q.statements({
 })
 
 const dynamic = q.dynamic({
-  list: "upstream authorization sessions matching an UpstreamOAuthSessionFilter, one keyset page",
-  count: "number of upstream authorization sessions matching an UpstreamOAuthSessionFilter"
+  list: pageQuery({
+    description: "upstream authorization sessions matching an UpstreamOAuthSessionFilter, one keyset page",
+    row: UpstreamOAuthAuthorizationSessionRow,
+    select: `SELECT ${columns} FROM ${from}`,
+    slots: { filter: linkedUpstreamSessionFilter },
+    where: "filter",
+    keyset: "upstream.upstream_oauth_authorization_session_id"
+  }),
+  count: countQuery({
+    description: "number of upstream authorization sessions matching an UpstreamOAuthSessionFilter",
+    from,
+    slots: { filter: linkedUpstreamSessionFilter },
+    where: "filter"
+  })
 })
 
 /** Every query this repository sends, for the offline check. */
@@ -198,26 +209,16 @@ export const make = Effect.gen(function* () {
       }),
 
     list: (filter, pagination) =>
-      dynamic.list.run(
-        Effect.gen(function* () {
-          yield* checkUpstreamOAuthSessionFilter(filter)
-          const page = yield* listPage<object>(sql, {
-            select: sql`SELECT ${sql.unsafe(columns)} FROM ${sql.unsafe(from)}`,
-            filter: upstreamFilterFragment(sql, filter),
-            idColumn: sql`upstream.upstream_oauth_authorization_session_id`,
-            pagination,
-            cursorOf: q.cursorOf
-          })
-          return yield* page.tryMap((raw) => Either.map(q.decodeRow(raw), upstreamOAuthAuthorizationSessionFromRow))
-        })
-      ),
+      Effect.gen(function* () {
+        yield* checkUpstreamOAuthSessionFilter(filter)
+        const page = yield* dynamic.list.page(sql, { filter }, pagination)
+        return yield* page.tryMap((raw) => Either.map(q.decodeRow(raw), upstreamOAuthAuthorizationSessionFromRow))
+      }),
 
     count: (filter) =>
       Effect.zipRight(
         checkUpstreamOAuthSessionFilter(filter),
-        Effect.suspend(() =>
-          dynamic.count.run(countRows(sql, { from: sql.unsafe(from), filter: upstreamFilterFragment(sql, filter) }))
-        )
+        Effect.suspend(() => dynamic.count.count(sql, { filter }))
       ),
 
     cleanupOrphaned: (since, until, limit) =>
