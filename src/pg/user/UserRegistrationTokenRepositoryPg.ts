@@ -1,6 +1,5 @@
-// UserRegistrationTokenRepository on PostgreSQL: its declared static queries, plus the filter and page queries assembled from fragments.
+// UserRegistrationTokenRepository on PostgreSQL: its declared static queries, plus the filter and page queries declared from pieces.
 import { SqlClient } from "@effect/sql"
-import type { Fragment } from "@effect/sql/Statement"
 import { Effect, Either, Layer, Option, Schema } from "effect"
 import { copy } from "../../model/common.js"
 import {
@@ -31,10 +30,9 @@ import {
   type UserRegistrationTokenFilter,
   UserRegistrationTokenRepository
 } from "../../storage/user/UserRegistrationTokenRepository.js"
-import { countRows } from "../common/count.js"
-import { listPage } from "../common/pagination.js"
 import { traced } from "../common/tracing.js"
 import { bindAll, declarationsOf, NoRows, repositoryQueries } from "../query.js"
+import { countQuery, filter, pageQuery, piece } from "../dynamic.js"
 
 const columns =
   "user_registration_token_id, token, usage_limit, times_used, created_at, last_used_at, expires_at, revoked_at"
@@ -97,30 +95,60 @@ const statements = q.statements({
   }
 })
 
+const hasBeenUsed = "times_used > 0"
+const isRevoked = "revoked_at IS NOT NULL"
+const isExpired = "expires_at IS NOT NULL AND expires_at <= $1"
+const isValid =
+  "revoked_at IS NULL AND (expires_at IS NULL OR expires_at > $1) AND (usage_limit IS NULL OR times_used < usage_limit)"
+const At = Schema.Tuple(Schema.DateFromSelf)
+
+/**
+ * The UserRegistrationTokenFilter over `user_registration_tokens`, judged at the filter's `now`. Each criterion is a
+ * total boolean (no NULL), so its negation selects exactly the other rows; memory's `matches` mirrors it.
+ */
+export const userRegistrationTokenFilter = filter<UserRegistrationTokenFilter>()(
+  "UserRegistrationTokenFilter",
+  {
+    hasBeenUsed: piece(hasBeenUsed),
+    hasNotBeenUsed: piece(`NOT (${hasBeenUsed})`),
+    isRevoked: piece(isRevoked),
+    isNotRevoked: piece(`NOT (${isRevoked})`),
+    isExpired: piece(isExpired, At),
+    isNotExpired: piece(`NOT (${isExpired})`, At),
+    isValid: piece(isValid, At),
+    isNotValid: piece(`NOT (${isValid})`, At)
+  },
+  (f, use) => [
+    f.hasBeenUsed === true && use.hasBeenUsed(),
+    f.hasBeenUsed === false && use.hasNotBeenUsed(),
+    f.isRevoked === true && use.isRevoked(),
+    f.isRevoked === false && use.isNotRevoked(),
+    f.isExpired === true && use.isExpired(f.now),
+    f.isExpired === false && use.isNotExpired(f.now),
+    f.isValid === true && use.isValid(f.now),
+    f.isValid === false && use.isNotValid(f.now)
+  ]
+)
+
 const dynamic = q.dynamic({
-  list: "registration tokens matching a UserRegistrationTokenFilter, one keyset page",
-  count: "number of registration tokens matching a UserRegistrationTokenFilter"
+  list: pageQuery({
+    description: "registration tokens matching a UserRegistrationTokenFilter, one keyset page",
+    row: UserRegistrationTokenRow,
+    select: `SELECT ${columns} FROM user_registration_tokens`,
+    slots: { filter: userRegistrationTokenFilter },
+    where: "filter",
+    keyset: "user_registration_tokens.user_registration_token_id"
+  }),
+  count: countQuery({
+    description: "number of registration tokens matching a UserRegistrationTokenFilter",
+    from: "user_registration_tokens",
+    slots: { filter: userRegistrationTokenFilter },
+    where: "filter"
+  })
 })
 
 /** Every query this repository sends, for the offline check. */
 export const queries = declarationsOf(statements, dynamic)
-
-// Each criterion is a total boolean (no NULL), so its negation selects exactly the other rows; memory's `matches` mirrors it.
-const filterFragment = (sql: SqlClient.SqlClient, filter: UserRegistrationTokenFilter): Fragment => {
-  const at = filter.now
-  const clauses: Array<Fragment> = []
-  const test = (wanted: boolean | undefined, condition: Fragment) => {
-    if (wanted !== undefined) clauses.push(wanted ? condition : sql`NOT ${condition}`)
-  }
-  test(filter.hasBeenUsed, sql`(times_used > 0)`)
-  test(filter.isRevoked, sql`(revoked_at IS NOT NULL)`)
-  test(filter.isExpired, sql`(expires_at IS NOT NULL AND expires_at <= ${at})`)
-  test(
-    filter.isValid,
-    sql`(revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ${at}) AND (usage_limit IS NULL OR times_used < usage_limit))`
-  )
-  return sql.and(clauses)
-}
 
 const toEntity = optionalEntity(userRegistrationTokenFromRow)
 
@@ -198,21 +226,12 @@ export const make = Effect.gen(function* () {
       }),
 
     list: (filter, pagination) =>
-      dynamic.list.run(
-        Effect.gen(function* () {
-          const page = yield* listPage<object>(sql, {
-            select: sql`SELECT ${sql.unsafe(columns)} FROM user_registration_tokens`,
-            filter: filterFragment(sql, filter),
-            idColumn: sql`user_registration_token_id`,
-            pagination,
-            cursorOf: q.cursorOf
-          })
-          return yield* page.tryMap((raw) => Either.map(q.decodeRow(raw), userRegistrationTokenFromRow))
-        })
-      ),
+      Effect.gen(function* () {
+        const page = yield* dynamic.list.page(sql, { filter }, pagination)
+        return yield* page.tryMap((raw) => Either.map(q.decodeRow(raw), userRegistrationTokenFromRow))
+      }),
 
-    count: (filter) =>
-      dynamic.count.run(countRows(sql, { from: sql`user_registration_tokens`, filter: filterFragment(sql, filter) }))
+    count: (filter) => dynamic.count.count(sql, { filter })
   })
 })
 
