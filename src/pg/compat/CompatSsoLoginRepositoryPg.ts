@@ -1,9 +1,8 @@
-// CompatSsoLoginRepository on PostgreSQL: its declared static queries, plus the filter and page queries assembled from fragments.
+// CompatSsoLoginRepository on PostgreSQL: its declared static queries, plus the filter and page queries declared from pieces.
 import { SqlClient } from "@effect/sql"
-import type { Fragment } from "@effect/sql/Statement"
 import { Effect, Either, Layer, Schema } from "effect"
 import { exchangeCompatSsoLogin, fulfillCompatSsoLogin } from "../../model/compat.js"
-import { generateUlid, UlidFromUuid, ulidToUuid } from "../../model/Ulid.js"
+import { generateUlid, UlidFromUuid } from "../../model/Ulid.js"
 import { Url } from "../../model/values.js"
 import {
   checkCompatSsoLoginFilter,
@@ -23,10 +22,9 @@ import {
   CompatSsoLoginRow,
   newCompatSsoLoginRow
 } from "../../rows/compat/compatSsoLogin.js"
-import { countRows } from "../common/count.js"
-import { listPage } from "../common/pagination.js"
 import { traced } from "../common/tracing.js"
 import { bindAll, declarationsOf, NoRows, repositoryQueries } from "../query.js"
+import { countQuery, filter, pageQuery, piece } from "../dynamic.js"
 
 const columns = compatSsoLoginColumnNames.map((c) => `compat_sso_logins.${c}`).join(", ")
 
@@ -79,28 +77,45 @@ const statements = q.statements({
   }
 })
 
+/** The filter over `compat_sso_logins` (unaliased). */
+export const compatSsoLoginFilter = filter<CompatSsoLoginFilter>()(
+  "CompatSsoLoginFilter",
+  {
+    user: piece(
+      "EXISTS (SELECT 1 FROM user_sessions WHERE user_sessions.user_id = $1 AND user_sessions.user_session_id = compat_sso_logins.user_session_id)",
+      Schema.Tuple(UlidFromUuid)
+    ),
+    pending: piece("compat_sso_logins.fulfilled_at IS NULL"),
+    fulfilled: piece("compat_sso_logins.fulfilled_at IS NOT NULL AND compat_sso_logins.exchanged_at IS NULL"),
+    exchanged: piece("compat_sso_logins.exchanged_at IS NOT NULL")
+  },
+  (f, use) => [
+    f.user !== undefined && use.user(f.user),
+    f.state === "pending" && use.pending(),
+    f.state === "fulfilled" && use.fulfilled(),
+    f.state === "exchanged" && use.exchanged()
+  ]
+)
+
 const dynamic = q.dynamic({
-  list: "compat SSO logins matching a CompatSsoLoginFilter, one keyset page",
-  count: "number of compat SSO logins matching a CompatSsoLoginFilter"
+  list: pageQuery({
+    description: "compat SSO logins matching a CompatSsoLoginFilter, one keyset page",
+    row: CompatSsoLoginRow,
+    select: `SELECT ${columns} FROM compat_sso_logins`,
+    slots: { filter: compatSsoLoginFilter },
+    where: "filter",
+    keyset: "compat_sso_logins.compat_sso_login_id"
+  }),
+  count: countQuery({
+    description: "number of compat SSO logins matching a CompatSsoLoginFilter",
+    from: "compat_sso_logins",
+    slots: { filter: compatSsoLoginFilter },
+    where: "filter"
+  })
 })
 
 /** Every query this repository sends, for the offline check. */
 export const queries = declarationsOf(statements, dynamic)
-
-/** The filter over `compat_sso_logins` (unaliased). */
-export const compatSsoLoginFilterFragment = (sql: SqlClient.SqlClient, filter: CompatSsoLoginFilter): Fragment => {
-  const clauses: Array<Fragment> = []
-  if (filter.user !== undefined) {
-    clauses.push(
-      sql`EXISTS (SELECT 1 FROM user_sessions WHERE user_sessions.user_id = ${ulidToUuid(filter.user)} AND user_sessions.user_session_id = compat_sso_logins.user_session_id)`
-    )
-  }
-  if (filter.state === "pending") clauses.push(sql`compat_sso_logins.fulfilled_at IS NULL`)
-  if (filter.state === "fulfilled")
-    clauses.push(sql`compat_sso_logins.fulfilled_at IS NOT NULL AND compat_sso_logins.exchanged_at IS NULL`)
-  if (filter.state === "exchanged") clauses.push(sql`compat_sso_logins.exchanged_at IS NOT NULL`)
-  return sql.and(clauses)
-}
 
 const toLogin = optionalEntity(compatSsoLoginFromRow)
 
@@ -145,28 +160,16 @@ export const make = Effect.gen(function* () {
       }),
 
     list: (filter, pagination) =>
-      dynamic.list.run(
-        Effect.gen(function* () {
-          yield* checkCompatSsoLoginFilter(filter)
-          const page = yield* listPage<object>(sql, {
-            select: sql`SELECT ${sql.unsafe(columns)} FROM compat_sso_logins`,
-            filter: compatSsoLoginFilterFragment(sql, filter),
-            idColumn: sql`compat_sso_logins.compat_sso_login_id`,
-            pagination,
-            cursorOf: q.cursorOf
-          })
-          return yield* page.tryMap((raw) => Either.map(q.decodeRow(raw), compatSsoLoginFromRow))
-        })
-      ),
+      Effect.gen(function* () {
+        yield* checkCompatSsoLoginFilter(filter)
+        const page = yield* dynamic.list.page(sql, { filter }, pagination)
+        return yield* page.tryMap((raw) => Either.map(q.decodeRow(raw), compatSsoLoginFromRow))
+      }),
 
     count: (filter) =>
       Effect.zipRight(
         checkCompatSsoLoginFilter(filter),
-        Effect.suspend(() =>
-          dynamic.count.run(
-            countRows(sql, { from: sql`compat_sso_logins`, filter: compatSsoLoginFilterFragment(sql, filter) })
-          )
-        )
+        Effect.suspend(() => dynamic.count.count(sql, { filter }))
       )
   })
 })
