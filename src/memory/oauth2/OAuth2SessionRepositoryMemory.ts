@@ -28,7 +28,7 @@ import { recordUserAgentWith, setHumanNameWith } from "../../storage/common/sess
 const SESSIONS = "oauth2_sessions"
 
 /**
- * The twin of the PostgreSQL filter fragment (oauth2SessionFilterFragment); the clients and browser sessions it looks
+ * The twin of the PostgreSQL declared filter (oauth2SessionFilter); the clients and browser sessions it looks
  * at are read from the same state. Exported for the filters that nest it (app sessions).
  */
 export const matchesOAuth2Session = (db: Database, filter: OAuth2SessionFilter) => {

@@ -1,4 +1,4 @@
-// AppSessionRepository on PostgreSQL: one UNION ALL of compat and OAuth2 sessions, filtered by each kind's own fragment, for the page and the count; one declared statement that finishes the sessions of a device.
+// AppSessionRepository on PostgreSQL: one UNION ALL of compat and OAuth2 sessions, filtered by each kind's own declared filter, for the page and the count; one declared statement that finishes the sessions of a device.
 import { SqlClient } from "@effect/sql"
 import { Effect, Either, Layer, Schema } from "effect"
 import { type AppSession, AppSessionCompat, AppSessionOAuth2 } from "../../model/appSession.js"
@@ -10,7 +10,6 @@ import { rowDecoder } from "../../rows/decode.js"
 import { OAuth2SessionRow, oauth2SessionFromRow } from "../../rows/oauth2/session.js"
 import {
   AppSessionRepository,
-  type AppSessionFilter,
   checkAppSessionFilter,
   splitAppSessionFilter
 } from "../../storage/appSession/AppSessionRepository.js"
@@ -18,12 +17,11 @@ import type { InconsistencyError } from "../../storage/common/errors.js"
 import { checkArgumentIds } from "../../storage/common/filters.js"
 import { checkWellFormed } from "../../storage/common/limits.js"
 import { now } from "../../storage/common/time.js"
-import { compatSessionFilterFragment } from "../compat/CompatSessionRepositoryPg.js"
-import { countRows } from "../common/count.js"
-import { listPage } from "../common/pagination.js"
+import { compatSessionFilter } from "../compat/CompatSessionRepositoryPg.js"
 import { traced } from "../common/tracing.js"
-import { oauth2SessionFilterFragment } from "../oauth2/OAuth2SessionRepositoryPg.js"
-import { bindAll, declarationsOf, repositoryQueries, uuidCursor } from "../query.js"
+import { countQuery, pageQuery, slot } from "../dynamic.js"
+import { oauth2SessionFilter } from "../oauth2/OAuth2SessionRepositoryPg.js"
+import { bindAll, declarationsOf, repositoryQueries } from "../query.js"
 
 const OAUTH2_SESSIONS = "oauth2_sessions"
 
@@ -58,14 +56,6 @@ const statements = q.statements({
   }
 })
 
-const dynamic = q.dynamic({
-  list: "compat and OAuth2 sessions matching an AppSessionFilter, one keyset page over both kinds",
-  count: "number of compat and OAuth2 sessions matching an AppSessionFilter"
-})
-
-/** Every query this repository sends, for the offline check. */
-export const queries = declarationsOf(statements, dynamic)
-
 /**
  * The union's columns: `app_session_id` (the one keyset of both kinds), then every column of either kind's row, which
  * the other kind fills with a typed NULL, so each kind's part decodes with its own row schema.
@@ -96,6 +86,61 @@ const unionColumns: ReadonlyArray<readonly [name: string, oauth2: string, compat
 const oauth2Select = `SELECT ${unionColumns.map(([name, oauth2]) => `${oauth2} AS ${name}`).join(", ")} FROM oauth2_sessions`
 const compatSelect = `SELECT ${unionColumns.map(([name, , compat]) => `${compat} AS ${name}`).join(", ")} FROM compat_sessions`
 
+const oauth2Fields = OAuth2SessionRow.fields
+const compatFields = CompatSessionRow.fields
+
+/** A union row: a column of one kind only is NULL in the other kind's rows, a shared one is NULL if either allows it. */
+const AppSessionUnionRow = Schema.Struct({
+  app_session_id: UlidFromUuid,
+  compat_session_id: Schema.NullOr(compatFields.compat_session_id),
+  oauth2_session_id: Schema.NullOr(oauth2Fields.oauth2_session_id),
+  oauth2_client_id: Schema.NullOr(oauth2Fields.oauth2_client_id),
+  scope_list: Schema.NullOr(oauth2Fields.scope_list),
+  device_id: compatFields.device_id,
+  is_synapse_admin: Schema.NullOr(compatFields.is_synapse_admin),
+  user_id: oauth2Fields.user_id,
+  user_session_id: oauth2Fields.user_session_id,
+  human_name: oauth2Fields.human_name,
+  created_at: oauth2Fields.created_at,
+  finished_at: oauth2Fields.finished_at,
+  user_agent: oauth2Fields.user_agent,
+  last_active_at: oauth2Fields.last_active_at,
+  last_active_ip: oauth2Fields.last_active_ip
+})
+
+// Each kind's part filtered by its own declared filter (the app-session filter split in two).
+const slots = { oauth2: oauth2SessionFilter, compat: compatSessionFilter }
+
+const dynamic = q.dynamic({
+  list: pageQuery({
+    description: "compat and OAuth2 sessions matching an AppSessionFilter, one keyset page over both kinds",
+    row: AppSessionUnionRow,
+    select: [
+      `SELECT * FROM (${oauth2Select} WHERE `,
+      slot("oauth2"),
+      ` UNION ALL ${compatSelect} WHERE `,
+      slot("compat"),
+      ") AS app_sessions"
+    ],
+    slots,
+    keyset: "app_sessions.app_session_id"
+  }),
+  count: countQuery({
+    description: "number of compat and OAuth2 sessions matching an AppSessionFilter",
+    from: [
+      "(SELECT 1 FROM oauth2_sessions WHERE ",
+      slot("oauth2"),
+      " UNION ALL SELECT 1 FROM compat_sessions WHERE ",
+      slot("compat"),
+      ") AS app_sessions"
+    ],
+    slots
+  })
+})
+
+/** Every query this repository sends, for the offline check. */
+export const queries = declarationsOf(statements, dynamic)
+
 const decodeCompat = rowDecoder(CompatSessionRow, COMPAT_SESSIONS, "compat_session_id")
 const decodeOAuth2 = rowDecoder(OAuth2SessionRow, OAUTH2_SESSIONS, "oauth2_session_id")
 
@@ -122,37 +167,18 @@ export const make = Effect.gen(function* () {
   const sql = yield* SqlClient.SqlClient
   const db = bindAll(sql, statements)
 
-  /** The sessions of both kinds matching the filter, each kind by its own filter fragment. */
-  const union = (filter: AppSessionFilter, oauth2: string, compat: string) => {
-    const split = splitAppSessionFilter(filter)
-    return sql`${sql.unsafe(oauth2)} WHERE ${oauth2SessionFilterFragment(sql, split.oauth2)} UNION ALL ${sql.unsafe(compat)} WHERE ${compatSessionFilterFragment(sql, split.compat)}`
-  }
-
   return AppSessionRepository.of({
     list: (filter, pagination) =>
-      dynamic.list.run(
-        Effect.gen(function* () {
-          yield* checkAppSessionFilter(filter)
-          const page = yield* listPage<object>(sql, {
-            select: sql`SELECT * FROM (${union(filter, oauth2Select, compatSelect)}) AS app_sessions`,
-            idColumn: sql`app_sessions.app_session_id`,
-            pagination,
-            cursorOf: uuidCursor("app_session_id")
-          })
-          return yield* page.tryMap(appSessionOfRow)
-        })
-      ),
+      Effect.gen(function* () {
+        yield* checkAppSessionFilter(filter)
+        const page = yield* dynamic.list.page(sql, splitAppSessionFilter(filter), pagination)
+        return yield* page.tryMap(appSessionOfRow)
+      }),
 
     count: (filter) =>
       Effect.zipRight(
         checkAppSessionFilter(filter),
-        Effect.suspend(() =>
-          dynamic.count.run(
-            countRows(sql, {
-              from: sql`(${union(filter, "SELECT 1 FROM oauth2_sessions", "SELECT 1 FROM compat_sessions")}) AS app_sessions`
-            })
-          )
-        )
+        Effect.suspend(() => dynamic.count.count(sql, splitAppSessionFilter(filter)))
       ),
 
     finishSessionsToReplaceDevice: (user, device) =>

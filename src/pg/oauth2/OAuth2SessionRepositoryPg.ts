@@ -1,9 +1,8 @@
-// OAuth2SessionRepository on PostgreSQL: its declared static queries, plus the filter, page and bulk queries assembled from fragments.
+// OAuth2SessionRepository on PostgreSQL: its declared static queries, plus the filter, page and bulk queries declared from pieces.
 import { SqlClient } from "@effect/sql"
-import type { Fragment } from "@effect/sql/Statement"
 import { Effect, Either, Layer, Schema } from "effect"
 import { finishOAuth2Session, OAuth2Session } from "../../model/oauth2/session.js"
-import { generateUlid, maxUlidAt, minUlidAt, UlidFromUuid, ulidToUuid } from "../../model/Ulid.js"
+import { generateUlid, maxUlidAt, minUlidAt, UlidFromUuid } from "../../model/Ulid.js"
 import { deviceToScopeTokens } from "../../model/values.js"
 import {
   checkOAuth2SessionFilter,
@@ -23,12 +22,11 @@ import {
   recordBatchActivity
 } from "../common/activity.js"
 import { timestampCleanup, TimestampCleanupParams, TimestampCleanupRow } from "../common/cleanup.js"
-import { listPage } from "../common/pagination.js"
 import { traced } from "../common/tracing.js"
 import { bindAll, declarationsOf, NoRows, repositoryQueries } from "../query.js"
-import { browserSessionFilterFragment } from "../user/BrowserSessionRepositoryPg.js"
+import { countQuery, filter, filteredStatement, nested, pageQuery, piece } from "../dynamic.js"
+import { browserSessionFilter } from "../user/BrowserSessionRepositoryPg.js"
 import { recordUserAgentWith, setHumanNameWith } from "../../storage/common/sessionLabels.js"
-import { countFilteredWith, finishBulkWith } from "../common/filteredSessions.js"
 
 const columns = [
   "oauth2_sessions.oauth2_session_id",
@@ -126,66 +124,98 @@ const statements = q.statements({
   }
 })
 
+const staticClients = "SELECT oauth2_clients.oauth2_client_id FROM oauth2_clients WHERE oauth2_clients.is_static"
+
+/**
+ * The filter over `oauth2_sessions` (unaliased, so it serves SELECT, COUNT and UPDATE alike, and the nested
+ * OAuth2-session criteria of other repositories' filters). The scope and device criteria are array operators the GIN
+ * index on `scope_list` serves: containment (`@>`) and overlap (`&&`).
+ */
+export const oauth2SessionFilter = filter<OAuth2SessionFilter>()(
+  "OAuth2SessionFilter",
+  {
+    user: piece("oauth2_sessions.user_id = $1", Schema.Tuple(UlidFromUuid)),
+    anyUser: piece("oauth2_sessions.user_id IS NOT NULL"),
+    noUser: piece("oauth2_sessions.user_id IS NULL"),
+    browserSession: piece("oauth2_sessions.user_session_id = $1", Schema.Tuple(UlidFromUuid)),
+    browserSessionFilter: nested(
+      "oauth2_sessions.user_session_id IN (SELECT user_sessions.user_session_id FROM user_sessions WHERE ",
+      browserSessionFilter,
+      ")"
+    ),
+    // either of the device's two scope tokens
+    device: piece("oauth2_sessions.scope_list && $1::text[]", Schema.Tuple(Schema.Array(Schema.String))),
+    // a device that cannot be encoded as a scope token: no session's scope can hold it
+    unencodableDevice: piece("FALSE"),
+    client: piece("oauth2_sessions.oauth2_client_id = $1", Schema.Tuple(UlidFromUuid)),
+    // one array parameter, so the text does not depend on how many clients are given (none matches nothing)
+    clients: piece("oauth2_sessions.oauth2_client_id = ANY($1::uuid[])", Schema.Tuple(Schema.Array(UlidFromUuid))),
+    staticClient: piece(`oauth2_sessions.oauth2_client_id IN (${staticClients})`),
+    dynamicClient: piece(`oauth2_sessions.oauth2_client_id NOT IN (${staticClients})`),
+    active: piece("oauth2_sessions.finished_at IS NULL"),
+    finished: piece("oauth2_sessions.finished_at IS NOT NULL"),
+    scope: piece("oauth2_sessions.scope_list @> $1::text[]", Schema.Tuple(Schema.Array(Schema.String))),
+    lastActiveBefore: piece("oauth2_sessions.last_active_at < $1", Schema.Tuple(Schema.DateFromSelf)),
+    lastActiveAfter: piece("oauth2_sessions.last_active_at > $1", Schema.Tuple(Schema.DateFromSelf)),
+    // the ids' ULID bounds of the instant: the creation time is the id's timestamp
+    createdBefore: piece("oauth2_sessions.oauth2_session_id < $1", Schema.Tuple(UlidFromUuid)),
+    createdAfter: piece("oauth2_sessions.oauth2_session_id > $1", Schema.Tuple(UlidFromUuid))
+  },
+  (f, use) => {
+    const deviceTokens = f.device === undefined ? undefined : deviceToScopeTokens(f.device)
+    return [
+      f.user !== undefined && use.user(f.user),
+      f.anyUser === true && use.anyUser(),
+      f.anyUser === false && use.noUser(),
+      f.browserSession !== undefined && use.browserSession(f.browserSession),
+      f.browserSessionFilter !== undefined && use.browserSessionFilter(f.browserSessionFilter),
+      deviceTokens !== undefined &&
+        Either.match(deviceTokens, {
+          onLeft: () => use.unencodableDevice(),
+          onRight: (tokens) => use.device([...tokens])
+        }),
+      f.client !== undefined && use.client(f.client),
+      f.clients !== undefined && use.clients(f.clients),
+      f.clientKind === "static" && use.staticClient(),
+      f.clientKind === "dynamic" && use.dynamicClient(),
+      f.state === "active" && use.active(),
+      f.state === "finished" && use.finished(),
+      f.scope !== undefined && use.scope([...f.scope]),
+      f.lastActiveBefore !== undefined && use.lastActiveBefore(f.lastActiveBefore),
+      f.lastActiveAfter !== undefined && use.lastActiveAfter(f.lastActiveAfter),
+      f.createdBefore !== undefined && use.createdBefore(minUlidAt(f.createdBefore)),
+      f.createdAfter !== undefined && use.createdAfter(maxUlidAt(f.createdAfter))
+    ]
+  }
+)
+
 const dynamic = q.dynamic({
-  list: "OAuth2 sessions matching an OAuth2SessionFilter, one keyset page",
-  count: "number of OAuth2 sessions matching an OAuth2SessionFilter",
-  finishBulk: "stamps finished_at on the OAuth2 sessions matching an OAuth2SessionFilter"
+  list: pageQuery({
+    description: "OAuth2 sessions matching an OAuth2SessionFilter, one keyset page",
+    row: OAuth2SessionRow,
+    select: `SELECT ${columns} FROM oauth2_sessions`,
+    slots: { filter: oauth2SessionFilter },
+    where: "filter",
+    keyset: "oauth2_sessions.oauth2_session_id"
+  }),
+  count: countQuery({
+    description: "number of OAuth2 sessions matching an OAuth2SessionFilter",
+    from: "oauth2_sessions",
+    slots: { filter: oauth2SessionFilter },
+    where: "filter"
+  }),
+  finishBulk: filteredStatement({
+    description: "stamps finished_at on the OAuth2 sessions matching an OAuth2SessionFilter",
+    text: "UPDATE oauth2_sessions SET finished_at = $1",
+    params: Schema.Tuple(Schema.DateFromSelf),
+    row: NoRows,
+    slots: { filter: oauth2SessionFilter },
+    where: "filter"
+  })
 })
 
 /** Every query this repository sends, for the offline check. */
 export const queries = declarationsOf(statements, dynamic)
-
-/**
- * The filter over `oauth2_sessions` (unaliased, so it serves SELECT, COUNT and UPDATE alike). The scope and device
- * criteria are array operators the GIN index on `scope_list` serves: containment (`@>`) and overlap (`&&`).
- */
-export const oauth2SessionFilterFragment = (sql: SqlClient.SqlClient, filter: OAuth2SessionFilter): Fragment => {
-  const clauses: Array<Fragment> = []
-  if (filter.user !== undefined) clauses.push(sql`oauth2_sessions.user_id = ${ulidToUuid(filter.user)}`)
-  if (filter.anyUser === true) clauses.push(sql`oauth2_sessions.user_id IS NOT NULL`)
-  if (filter.anyUser === false) clauses.push(sql`oauth2_sessions.user_id IS NULL`)
-  if (filter.browserSession !== undefined)
-    clauses.push(sql`oauth2_sessions.user_session_id = ${ulidToUuid(filter.browserSession)}`)
-  if (filter.browserSessionFilter !== undefined) {
-    clauses.push(
-      sql`oauth2_sessions.user_session_id IN (SELECT user_sessions.user_session_id FROM user_sessions WHERE ${browserSessionFilterFragment(sql, filter.browserSessionFilter)})`
-    )
-  }
-  if (filter.device !== undefined) {
-    clauses.push(
-      Either.match(deviceToScopeTokens(filter.device), {
-        onLeft: () => sql`FALSE`,
-        onRight: (tokens) => sql`oauth2_sessions.scope_list && ${[...tokens]}::text[]`
-      })
-    )
-  }
-  if (filter.client !== undefined) clauses.push(sql`oauth2_sessions.oauth2_client_id = ${ulidToUuid(filter.client)}`)
-  if (filter.clients !== undefined) {
-    clauses.push(sql`oauth2_sessions.oauth2_client_id = ANY(${filter.clients.map(ulidToUuid)}::uuid[])`)
-  }
-  if (filter.clientKind !== undefined) {
-    const staticClients = sql`SELECT oauth2_clients.oauth2_client_id FROM oauth2_clients WHERE oauth2_clients.is_static`
-    clauses.push(
-      filter.clientKind === "static"
-        ? sql`oauth2_sessions.oauth2_client_id IN (${staticClients})`
-        : sql`oauth2_sessions.oauth2_client_id NOT IN (${staticClients})`
-    )
-  }
-  if (filter.state === "active") clauses.push(sql`oauth2_sessions.finished_at IS NULL`)
-  if (filter.state === "finished") clauses.push(sql`oauth2_sessions.finished_at IS NOT NULL`)
-  if (filter.scope !== undefined) clauses.push(sql`oauth2_sessions.scope_list @> ${[...filter.scope]}::text[]`)
-  if (filter.lastActiveBefore !== undefined)
-    clauses.push(sql`oauth2_sessions.last_active_at < ${filter.lastActiveBefore}`)
-  if (filter.lastActiveAfter !== undefined)
-    clauses.push(sql`oauth2_sessions.last_active_at > ${filter.lastActiveAfter}`)
-  if (filter.createdBefore !== undefined) {
-    clauses.push(sql`oauth2_sessions.oauth2_session_id < ${ulidToUuid(minUlidAt(filter.createdBefore))}`)
-  }
-  if (filter.createdAfter !== undefined) {
-    clauses.push(sql`oauth2_sessions.oauth2_session_id > ${ulidToUuid(maxUlidAt(filter.createdAfter))}`)
-  }
-  return sql.and(clauses)
-}
 
 const toSession = optionalEntity(oauth2SessionFromRow)
 
@@ -218,34 +248,25 @@ export const make = Effect.gen(function* () {
         write: (at) => db.finish.affectedOne(session.id, at)
       }),
 
-    finishBulk: finishBulkWith(sql, {
-      check: checkOAuth2SessionFilter,
-      query: dynamic.finishBulk,
-      fragment: oauth2SessionFilterFragment,
-      update: (at, where) => sql`UPDATE oauth2_sessions SET finished_at = ${at} WHERE ${where}`
-    }),
+    finishBulk: (filter) =>
+      Effect.gen(function* () {
+        yield* checkOAuth2SessionFilter(filter)
+        const at = yield* now
+        return yield* dynamic.finishBulk.rowCount(sql, { filter }, at)
+      }),
 
     list: (filter, pagination) =>
-      dynamic.list.run(
-        Effect.gen(function* () {
-          yield* checkOAuth2SessionFilter(filter)
-          const page = yield* listPage<object>(sql, {
-            select: sql`SELECT ${sql.unsafe(columns)} FROM oauth2_sessions`,
-            filter: oauth2SessionFilterFragment(sql, filter),
-            idColumn: sql`oauth2_sessions.oauth2_session_id`,
-            pagination,
-            cursorOf: q.cursorOf
-          })
-          return yield* page.tryMap((raw) => Either.map(q.decodeRow(raw), oauth2SessionFromRow))
-        })
-      ),
+      Effect.gen(function* () {
+        yield* checkOAuth2SessionFilter(filter)
+        const page = yield* dynamic.list.page(sql, { filter }, pagination)
+        return yield* page.tryMap((raw) => Either.map(q.decodeRow(raw), oauth2SessionFromRow))
+      }),
 
-    count: countFilteredWith(sql, {
-      check: checkOAuth2SessionFilter,
-      query: dynamic.count,
-      fragment: oauth2SessionFilterFragment,
-      from: () => sql`oauth2_sessions`
-    }),
+    count: (filter) =>
+      Effect.zipRight(
+        checkOAuth2SessionFilter(filter),
+        Effect.suspend(() => dynamic.count.count(sql, { filter }))
+      ),
 
     recordBatchActivity: (activity) => recordBatchActivity(db.recordBatchActivity, activity),
 
