@@ -1,9 +1,8 @@
-// PersonalSessionRepository on PostgreSQL: its declared static queries, plus the filter, page and bulk queries assembled from fragments.
+// PersonalSessionRepository on PostgreSQL: its declared static queries, plus the filter, page and bulk queries declared from pieces.
 import { SqlClient } from "@effect/sql"
-import type { Fragment } from "@effect/sql/Statement"
 import { Effect, Either, Layer, Schema } from "effect"
 import { revokePersonalSession } from "../../model/personal.js"
-import { generateUlid, UlidFromUuid, ulidToUuid } from "../../model/Ulid.js"
+import { generateUlid, UlidFromUuid } from "../../model/Ulid.js"
 import { deviceToScopeTokens } from "../../model/values.js"
 import { ScopeListColumn, optionalEntity } from "../../rows/common.js"
 import {
@@ -25,11 +24,9 @@ import {
   PersonalSessionRepository
 } from "../../storage/personal/PersonalSessionRepository.js"
 import { BatchActivityParams, batchActivityText, recordBatchActivity } from "../common/activity.js"
-import { countRows } from "../common/count.js"
-import { executorOf } from "../common/execute.js"
-import { listPage } from "../common/pagination.js"
 import { traced } from "../common/tracing.js"
 import { bindAll, declarationsOf, NoRows, repositoryQueries } from "../query.js"
+import { countQuery, filter, filteredStatement, pageQuery, piece } from "../dynamic.js"
 
 const sessionColumns = [
   "personal_sessions.personal_session_id",
@@ -107,54 +104,81 @@ const statements = q.statements({
   }
 })
 
+/** The session's unrevoked token (at most one: the partial unique index) satisfies `condition` on alias `token`. */
+const unrevokedTokenWhere = (condition: string) =>
+  "EXISTS (SELECT 1 FROM personal_access_tokens token " +
+  "WHERE token.personal_session_id = personal_sessions.personal_session_id AND token.revoked_at IS NULL " +
+  `AND ${condition})`
+
+/**
+ * The filter over `personal_sessions` (unaliased, so it serves SELECT, COUNT and UPDATE alike). The expiry criteria
+ * look at the session's unrevoked token through an EXISTS, whatever the statement joins: a session without one has no
+ * expiry, so it matches neither bound, and `expires: false`. The scope and device criteria are array operators the GIN
+ * index on `scope_list` serves: containment (`@>`) and overlap (`&&`).
+ */
+export const personalSessionFilter = filter<PersonalSessionFilter>()(
+  "PersonalSessionFilter",
+  {
+    ownerUser: piece("personal_sessions.owner_user_id = $1", Schema.Tuple(UlidFromUuid)),
+    ownerOAuth2Client: piece("personal_sessions.owner_oauth2_client_id = $1", Schema.Tuple(UlidFromUuid)),
+    actorUser: piece("personal_sessions.actor_user_id = $1", Schema.Tuple(UlidFromUuid)),
+    // the device's two scope tokens, none for a device that cannot be encoded (an empty overlap matches nothing)
+    device: piece("personal_sessions.scope_list && $1::text[]", Schema.Tuple(ScopeListColumn)),
+    active: piece("personal_sessions.revoked_at IS NULL"),
+    revoked: piece("personal_sessions.revoked_at IS NOT NULL"),
+    scope: piece("personal_sessions.scope_list @> $1::text[]", Schema.Tuple(ScopeListColumn)),
+    lastActiveBefore: piece("personal_sessions.last_active_at < $1", Schema.Tuple(Schema.DateFromSelf)),
+    lastActiveAfter: piece("personal_sessions.last_active_at > $1", Schema.Tuple(Schema.DateFromSelf)),
+    expiresBefore: piece(unrevokedTokenWhere("token.expires_at < $1"), Schema.Tuple(Schema.DateFromSelf)),
+    expiresAfter: piece(unrevokedTokenWhere("token.expires_at > $1"), Schema.Tuple(Schema.DateFromSelf)),
+    expires: piece(unrevokedTokenWhere("token.expires_at IS NOT NULL")),
+    neverExpires: piece(`NOT ${unrevokedTokenWhere("token.expires_at IS NOT NULL")}`)
+  },
+  (f, use) => [
+    f.ownerUser !== undefined && use.ownerUser(f.ownerUser),
+    f.ownerOAuth2Client !== undefined && use.ownerOAuth2Client(f.ownerOAuth2Client),
+    f.actorUser !== undefined && use.actorUser(f.actorUser),
+    f.device !== undefined &&
+      use.device(Either.match(deviceToScopeTokens(f.device), { onLeft: () => [], onRight: (tokens) => tokens })),
+    f.state === "active" && use.active(),
+    f.state === "revoked" && use.revoked(),
+    f.scope !== undefined && use.scope(f.scope),
+    f.lastActiveBefore !== undefined && use.lastActiveBefore(f.lastActiveBefore),
+    f.lastActiveAfter !== undefined && use.lastActiveAfter(f.lastActiveAfter),
+    f.expiresBefore !== undefined && use.expiresBefore(f.expiresBefore),
+    f.expiresAfter !== undefined && use.expiresAfter(f.expiresAfter),
+    f.expires === true && use.expires(),
+    f.expires === false && use.neverExpires()
+  ]
+)
+
 const dynamic = q.dynamic({
-  list: "personal sessions matching a PersonalSessionFilter, each with its unrevoked token, one keyset page",
-  count: "number of personal sessions matching a PersonalSessionFilter",
-  revokeBulk: "stamps revoked_at on the personal sessions matching a PersonalSessionFilter"
+  list: pageQuery({
+    description: "personal sessions matching a PersonalSessionFilter, each with its unrevoked token, one keyset page",
+    row: PersonalSessionWithTokenRow,
+    select: `SELECT ${withTokenColumns} FROM ${withUnrevokedToken}`,
+    slots: { filter: personalSessionFilter },
+    where: "filter",
+    keyset: "personal_sessions.personal_session_id"
+  }),
+  count: countQuery({
+    description: "number of personal sessions matching a PersonalSessionFilter",
+    from: "personal_sessions",
+    slots: { filter: personalSessionFilter },
+    where: "filter"
+  }),
+  revokeBulk: filteredStatement({
+    description: "stamps revoked_at on the personal sessions matching a PersonalSessionFilter",
+    text: "UPDATE personal_sessions SET revoked_at = $1",
+    params: Schema.Tuple(Schema.DateFromSelf),
+    row: NoRows,
+    slots: { filter: personalSessionFilter },
+    where: "filter"
+  })
 })
 
 /** Every query this repository sends, for the offline check. */
 export const queries = declarationsOf(statements, dynamic)
-
-/** Whether the filter looks at the unrevoked token (its expiry), so that the statement must join it. */
-const readsToken = (filter: PersonalSessionFilter): boolean =>
-  filter.expiresBefore !== undefined || filter.expiresAfter !== undefined || filter.expires !== undefined
-
-/**
- * The filter over `personal_sessions` (unaliased); the expiry criteria name `personal_access_tokens`, so a statement
- * using them selects from `withUnrevokedToken`, where a session without an unrevoked token has a NULL expiry. The
- * scope and device criteria are array operators the GIN index on `scope_list` serves: containment (`@>`) and
- * overlap (`&&`).
- */
-export const personalSessionFilterFragment = (sql: SqlClient.SqlClient, filter: PersonalSessionFilter): Fragment => {
-  const clauses: Array<Fragment> = []
-  if (filter.ownerUser !== undefined)
-    clauses.push(sql`personal_sessions.owner_user_id = ${ulidToUuid(filter.ownerUser)}`)
-  if (filter.ownerOAuth2Client !== undefined)
-    clauses.push(sql`personal_sessions.owner_oauth2_client_id = ${ulidToUuid(filter.ownerOAuth2Client)}`)
-  if (filter.actorUser !== undefined)
-    clauses.push(sql`personal_sessions.actor_user_id = ${ulidToUuid(filter.actorUser)}`)
-  if (filter.device !== undefined) {
-    clauses.push(
-      Either.match(deviceToScopeTokens(filter.device), {
-        onLeft: () => sql`FALSE`,
-        onRight: (tokens) => sql`personal_sessions.scope_list && ${[...tokens]}::text[]`
-      })
-    )
-  }
-  if (filter.state === "active") clauses.push(sql`personal_sessions.revoked_at IS NULL`)
-  if (filter.state === "revoked") clauses.push(sql`personal_sessions.revoked_at IS NOT NULL`)
-  if (filter.scope !== undefined) clauses.push(sql`personal_sessions.scope_list @> ${[...filter.scope]}::text[]`)
-  if (filter.lastActiveBefore !== undefined)
-    clauses.push(sql`personal_sessions.last_active_at < ${filter.lastActiveBefore}`)
-  if (filter.lastActiveAfter !== undefined)
-    clauses.push(sql`personal_sessions.last_active_at > ${filter.lastActiveAfter}`)
-  if (filter.expiresBefore !== undefined) clauses.push(sql`personal_access_tokens.expires_at < ${filter.expiresBefore}`)
-  if (filter.expiresAfter !== undefined) clauses.push(sql`personal_access_tokens.expires_at > ${filter.expiresAfter}`)
-  if (filter.expires === true) clauses.push(sql`personal_access_tokens.expires_at IS NOT NULL`)
-  if (filter.expires === false) clauses.push(sql`personal_access_tokens.expires_at IS NULL`)
-  return sql.and(clauses)
-}
 
 const toSession = optionalEntity(personalSessionFromRow)
 
@@ -163,8 +187,6 @@ const decodeWithToken = rowDecoder(PersonalSessionWithTokenRow, PERSONAL_SESSION
 export const make = Effect.gen(function* () {
   const sql = yield* SqlClient.SqlClient
   const db = bindAll(sql, statements)
-  const from = (filter: PersonalSessionFilter) =>
-    readsToken(filter) ? sql.unsafe(withUnrevokedToken) : sql`personal_sessions`
 
   return PersonalSessionRepository.of({
     lookup: (id) => Effect.flatMap(db.lookup.one(id), toSession),
@@ -199,42 +221,23 @@ export const make = Effect.gen(function* () {
       }),
 
     revokeBulk: (filter) =>
-      dynamic.revokeBulk.run(
-        Effect.gen(function* () {
-          yield* checkPersonalSessionFilter(filter)
-          const at = yield* now
-          const where = personalSessionFilterFragment(sql, filter)
-          // The join is read in a subquery (an UPDATE cannot LEFT JOIN its own table); only the sessions are stamped.
-          const selected = readsToken(filter)
-            ? sql`personal_sessions.personal_session_id IN (SELECT personal_sessions.personal_session_id FROM ${from(filter)} WHERE ${where})`
-            : where
-          return yield* executorOf(sql).statementRowCount(
-            sql`UPDATE personal_sessions SET revoked_at = ${at} WHERE ${selected}`
-          )
-        })
-      ),
+      Effect.gen(function* () {
+        yield* checkPersonalSessionFilter(filter)
+        const at = yield* now
+        return yield* dynamic.revokeBulk.rowCount(sql, { filter }, at)
+      }),
 
     list: (filter, pagination) =>
-      dynamic.list.run(
-        Effect.gen(function* () {
-          yield* checkPersonalSessionFilter(filter)
-          const page = yield* listPage<object>(sql, {
-            select: sql`SELECT ${sql.unsafe(withTokenColumns)} FROM ${sql.unsafe(withUnrevokedToken)}`,
-            filter: personalSessionFilterFragment(sql, filter),
-            idColumn: sql`personal_sessions.personal_session_id`,
-            pagination,
-            cursorOf: q.cursorOf
-          })
-          return yield* page.tryMap((raw) => Either.map(decodeWithToken(raw), personalSessionWithTokenFromRow))
-        })
-      ),
+      Effect.gen(function* () {
+        yield* checkPersonalSessionFilter(filter)
+        const page = yield* dynamic.list.page(sql, { filter }, pagination)
+        return yield* page.tryMap((raw) => Either.map(decodeWithToken(raw), personalSessionWithTokenFromRow))
+      }),
 
     count: (filter) =>
       Effect.zipRight(
         checkPersonalSessionFilter(filter),
-        Effect.suspend(() =>
-          dynamic.count.run(countRows(sql, { from: from(filter), filter: personalSessionFilterFragment(sql, filter) }))
-        )
+        Effect.suspend(() => dynamic.count.count(sql, { filter }))
       ),
 
     recordBatchActivity: (activity) => recordBatchActivity(db.recordBatchActivity, activity)
