@@ -1,9 +1,8 @@
 // CompatSessionRepository on PostgreSQL: its declared static queries, plus the filter, page and bulk queries declared from pieces.
 import { SqlClient } from "@effect/sql"
-import type { Fragment } from "@effect/sql/Statement"
 import { Effect, Either, Layer, Option, Schema } from "effect"
 import { CompatSession, finishCompatSession } from "../../model/compat.js"
-import { generateUlid, maxUlidAt, minUlidAt, UlidFromUuid, ulidToUuid } from "../../model/Ulid.js"
+import { generateUlid, maxUlidAt, minUlidAt, UlidFromUuid } from "../../model/Ulid.js"
 import {
   checkCompatSessionFilter,
   type CompatSessionFilter,
@@ -33,7 +32,7 @@ import { timestampCleanup, TimestampCleanupParams, TimestampCleanupRow } from ".
 import { traced } from "../common/tracing.js"
 import { bindAll, declarationsOf, NoRows, repositoryQueries } from "../query.js"
 import { countQuery, filter, filteredStatement, nested, pageQuery, piece } from "../dynamic.js"
-import { browserSessionFilter, browserSessionFilterFragment } from "../user/BrowserSessionRepositoryPg.js"
+import { browserSessionFilter } from "../user/BrowserSessionRepositoryPg.js"
 import { recordUserAgentWith, setHumanNameWith } from "../../storage/common/sessionLabels.js"
 
 const columns = compatSessionColumns.join(", ")
@@ -185,32 +184,6 @@ export const compatSessionFilter = filter<CompatSessionFilter>()(
     f.createdAfter !== undefined && use.createdAfter(maxUlidAt(f.createdAfter))
   ]
 )
-
-// Kept only until the app-session repository nests the declared filter above: nothing here uses it.
-/** @deprecated use `compatSessionFilter` */
-export const compatSessionFilterFragment = (sql: SqlClient.SqlClient, f: CompatSessionFilter): Fragment => {
-  const clauses: Array<Fragment> = []
-  if (f.user !== undefined) clauses.push(sql`compat_sessions.user_id = ${ulidToUuid(f.user)}`)
-  if (f.browserSession !== undefined)
-    clauses.push(sql`compat_sessions.user_session_id = ${ulidToUuid(f.browserSession)}`)
-  if (f.browserSessionFilter !== undefined) {
-    clauses.push(
-      sql`compat_sessions.user_session_id IN (SELECT user_sessions.user_session_id FROM user_sessions WHERE ${browserSessionFilterFragment(sql, f.browserSessionFilter)})`
-    )
-  }
-  if (f.state === "active") clauses.push(sql`compat_sessions.finished_at IS NULL`)
-  if (f.state === "finished") clauses.push(sql`compat_sessions.finished_at IS NOT NULL`)
-  if (f.authType === "sso_login") clauses.push(sql`${sql.unsafe(loginExchangedInto)}`)
-  if (f.authType === "unknown") clauses.push(sql`NOT ${sql.unsafe(loginExchangedInto)}`)
-  if (f.device !== undefined) clauses.push(sql`compat_sessions.device_id = ${f.device.id}`)
-  if (f.lastActiveBefore !== undefined) clauses.push(sql`compat_sessions.last_active_at < ${f.lastActiveBefore}`)
-  if (f.lastActiveAfter !== undefined) clauses.push(sql`compat_sessions.last_active_at > ${f.lastActiveAfter}`)
-  if (f.createdBefore !== undefined)
-    clauses.push(sql`compat_sessions.compat_session_id < ${ulidToUuid(minUlidAt(f.createdBefore))}`)
-  if (f.createdAfter !== undefined)
-    clauses.push(sql`compat_sessions.compat_session_id > ${ulidToUuid(maxUlidAt(f.createdAfter))}`)
-  return sql.and(clauses)
-}
 
 const dynamic = q.dynamic({
   list: pageQuery({

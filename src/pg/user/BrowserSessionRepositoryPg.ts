@@ -1,9 +1,8 @@
 // BrowserSessionRepository on PostgreSQL: its declared static queries, plus the filter, page and bulk queries declared from pieces.
 import { SqlClient } from "@effect/sql"
-import type { Fragment } from "@effect/sql/Statement"
 import { Effect, Either, Layer, Option, Schema } from "effect"
 import { finishBrowserSession } from "../../model/user.js"
-import { generateUlid, maxUlidAt, minUlidAt, UlidFromUuid, ulidToUuid } from "../../model/Ulid.js"
+import { generateUlid, maxUlidAt, minUlidAt, UlidFromUuid } from "../../model/Ulid.js"
 import {
   type BrowserSessionFilter,
   BrowserSessionRepository,
@@ -196,36 +195,6 @@ export const browserSessionFilter = filter<BrowserSessionFilter>()(
     f.linkedToUpstreamSessions !== undefined && use.linkedToUpstreamSessions(f.linkedToUpstreamSessions)
   ]
 )
-
-// Kept only until the oauth2 and upstream repositories nest the declared filters above: nothing here uses them.
-/** @deprecated use `linkedUpstreamSessionFilter` */
-export const upstreamFilterFragment = (sql: SqlClient.SqlClient, f: LinkedUpstreamSessionFilter): Fragment => {
-  const clauses: Array<Fragment> = []
-  if (f.provider !== undefined) clauses.push(sql`upstream.upstream_oauth_provider_id = ${ulidToUuid(f.provider)}`)
-  if (f.subClaim !== undefined) clauses.push(sql`(upstream.id_token_claims ->> 'sub') = ${f.subClaim}`)
-  if (f.sidClaim !== undefined) clauses.push(sql`(upstream.id_token_claims ->> 'sid') = ${f.sidClaim}`)
-  return sql.and(clauses)
-}
-
-/** @deprecated use `browserSessionFilter` */
-export const browserSessionFilterFragment = (sql: SqlClient.SqlClient, f: BrowserSessionFilter): Fragment => {
-  const clauses: Array<Fragment> = []
-  if (f.user !== undefined) clauses.push(sql`user_sessions.user_id = ${ulidToUuid(f.user)}`)
-  if (f.state === "active") clauses.push(sql`user_sessions.finished_at IS NULL`)
-  if (f.state === "finished") clauses.push(sql`user_sessions.finished_at IS NOT NULL`)
-  if (f.lastActiveBefore !== undefined) clauses.push(sql`user_sessions.last_active_at < ${f.lastActiveBefore}`)
-  if (f.lastActiveAfter !== undefined) clauses.push(sql`user_sessions.last_active_at > ${f.lastActiveAfter}`)
-  if (f.createdBefore !== undefined)
-    clauses.push(sql`user_sessions.user_session_id < ${ulidToUuid(minUlidAt(f.createdBefore))}`)
-  if (f.createdAfter !== undefined)
-    clauses.push(sql`user_sessions.user_session_id > ${ulidToUuid(maxUlidAt(f.createdAfter))}`)
-  if (f.linkedToUpstreamSessions !== undefined) {
-    clauses.push(
-      sql`user_sessions.user_session_id IN (SELECT upstream.user_session_id FROM upstream_oauth_authorization_sessions upstream WHERE upstream.user_session_id IS NOT NULL AND (${upstreamFilterFragment(sql, f.linkedToUpstreamSessions)}))`
-    )
-  }
-  return sql.and(clauses)
-}
 
 const dynamic = q.dynamic({
   list: pageQuery({
