@@ -361,24 +361,28 @@ export const openDescriber = (url: string): Effect.Effect<Describer, DescribeErr
             }
             const join = forced[i]
             if (join !== undefined && join !== null) return { nullable: true, reason: join }
+            const ref =
+              shape.kind !== "rows" || item === undefined || item.kind === "composite-star"
+                ? undefined
+                : item.kind === "star"
+                  ? { qualifier: item.qualifier, column: field.name, text: field.name }
+                  : columnRefOf(item.expr)
             if (field.tableID !== 0) {
               const attribute = attributes.get(`${field.tableID}:${field.columnID}`)
               if (attribute !== undefined) {
                 const qualified = `${attribute.relname}.${attribute.attname}`
-                return attribute.attnotnull
-                  ? { nullable: false, reason: `NOT NULL column ${qualified}` }
-                  : { nullable: true, reason: `column ${qualified} is nullable` }
+                if (!attribute.attnotnull) return { nullable: true, reason: `column ${qualified} is nullable` }
+                // through a subquery or CTE, the table's value can still come out NULL (grouping sets in there)
+                const through =
+                  shape.kind === "rows" && ref !== undefined ? yield* resolveRef(shape, ref, analysis) : undefined
+                return through?.nullable ? through : { nullable: false, reason: `NOT NULL column ${qualified}` }
               }
             }
             if (branches !== undefined) return branches[i]!
             if (shape.kind === "values") return valuesColumn(shape, i)
             if (shape.kind !== "rows" || item === undefined || item.kind === "composite-star") return UNKNOWN
-            if (item.kind === "star") {
-              const ref = { qualifier: item.qualifier, column: field.name, text: field.name }
-              return (yield* resolveRef(shape, ref, analysis)) ?? UNKNOWN
-            }
-            const ref = columnRefOf(item.expr)
             if (ref !== undefined) return (yield* resolveRef(shape, ref, analysis)) ?? UNKNOWN
+            if (item.kind === "star") return UNKNOWN
             return nullabilityOf(item.expr, {
               column: (r) => leaves?.get(r.text),
               grouped: shape.grouping === "plain"

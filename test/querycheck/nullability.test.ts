@@ -277,6 +277,17 @@ layer(freshDatabaseLayer())("nullability on a custom schema", (it) => {
           name: [true, "GROUP BY with grouping sets: grouped columns are NULL in the rows of other sets"],
           newest: [true, "max() over no GROUP BY: NULL on no rows"]
         })
+        // the table column's NOT NULL does not hold through a subquery or CTE with grouping sets
+        const through = yield* describe(
+          `WITH c AS (SELECT name FROM people GROUP BY CUBE (name))
+           SELECT x.name, c.*, plain.name AS plain FROM (SELECT name FROM people GROUP BY ROLLUP (name)) x, c,
+             (SELECT name FROM people) plain`
+        )
+        expect(list(through)).toEqual([
+          ["name", true, "GROUP BY with grouping sets: grouped columns are NULL in the rows of other sets"],
+          ["name", true, "GROUP BY with grouping sets: grouped columns are NULL in the rows of other sets"],
+          ["plain", false, "NOT NULL column people.name"]
+        ])
       })
     )
   )
