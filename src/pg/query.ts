@@ -47,15 +47,6 @@ export interface StaticQuery<
   readonly bind: (sql: SqlClient.SqlClient) => BoundQuery<P, Row>
 }
 
-/**
- * A run-time assembled query declared by its description only: the check lists it as unchecked. `run` maps driver
- * errors and records them in the unit of work, as a static query does. The repositories declare theirs from pieces
- * instead (src/pg/dynamic.ts), which the check covers.
- */
-export interface DynamicQuery extends DynamicDeclaration {
-  readonly run: <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, Exclude<E, SqlError> | DriverError, R>
-}
-
 export type AnyStaticQuery = StaticQuery<any, any, any, any>
 export type AnyQuery = AnyStaticQuery | DynamicDeclaration
 
@@ -232,13 +223,11 @@ export type Bound<Q> = {
   readonly [K in keyof Q]: Q[K] extends StaticQuery<infer P, any, infer Row, any> ? BoundQuery<P, Row> : never
 }
 
-const runDynamic = <A, E, R>(effect: Effect.Effect<A, E, R>) => abortOnDriverError(mapSqlError(effect))
-
 /**
  * The query builder of one repository: the name prefix, table, primary-key column and row schema are given once.
  * `statements({ lookup: { text, params }, … })` declares the static queries, named `<prefix>.<key>`, whose rows are
- * the repository's row unless a definition names its own `row`; `dynamic({ list: "…" })` declares the queries
- * assembled at run time.
+ * the repository's row unless a definition names its own `row`; `dynamic({ list: pageQuery({…}) })` names the queries
+ * assembled at run time from declared pieces.
  */
 export const repositoryQueries = <const Prefix extends string, Row, RowI>(options: {
   readonly prefix: Prefix
@@ -248,8 +237,6 @@ export const repositoryQueries = <const Prefix extends string, Row, RowI>(option
 }) => ({
   /** The repository row's decoder, for the rows of dynamic queries. */
   decodeRow: rowDecoder(options.row, options.table, options.idColumn),
-  /** The keyset cursor of a raw row: its primary key. */
-  cursorOf: uuidCursor(options.idColumn),
   statements: <const D extends Record<string, StatementDefinition>>(
     definitions: D & CheckedDefinitions<Prefix, D, RowI>
   ): Statements<D, Row, RowI> =>
@@ -272,21 +259,16 @@ export const repositoryQueries = <const Prefix extends string, Row, RowI>(option
         return [key, query]
       })
     ) as Statements<D, Row, RowI>,
-  /** Names the dynamic queries of `pageQuery`/`countQuery`/`filteredStatement` (or, given a description, an unchecked one). */
-  dynamic: <const D extends Record<string, string | Unnamed<DynamicDeclaration>>>(
+  /** Names the dynamic queries declared with `pageQuery`, `countQuery` and `filteredStatement` (src/pg/dynamic.ts). */
+  dynamic: <const D extends Record<string, Unnamed<DynamicDeclaration>>>(
     definitions: D
-  ): { readonly [K in keyof D]: D[K] extends Unnamed<infer Q> ? Q : DynamicQuery } =>
+  ): { readonly [K in keyof D]: D[K] extends Unnamed<infer Q> ? Q : never } =>
     Object.fromEntries(
-      Object.entries(definitions).map(([key, definition]) => {
-        const name = `${options.prefix}.${key}`
-        return [
-          key,
-          typeof definition === "string"
-            ? dynamicQuery({ name, description: definition, table: options.table })
-            : definition(name, options.table)
-        ]
-      })
-    ) as { readonly [K in keyof D]: D[K] extends Unnamed<infer Q> ? Q : DynamicQuery }
+      Object.entries(definitions).map(([key, definition]) => [
+        key,
+        definition(`${options.prefix}.${key}`, options.table)
+      ])
+    ) as { readonly [K in keyof D]: D[K] extends Unnamed<infer Q> ? Q : never }
 })
 
 /** Every statement bound to one client: called once in a repository's `make`. */
@@ -296,16 +278,3 @@ export const bindAll = <Q extends Record<string, AnyStaticQuery>>(sql: SqlClient
 /** The declarations of a repository, as one list for the offline check. */
 export const declarationsOf = (...groups: ReadonlyArray<Readonly<Record<string, AnyQuery>>>): ReadonlyArray<AnyQuery> =>
   groups.flatMap((group) => Object.values(group))
-
-/** A query assembled at run time, declared on its own (the repositories use {@link repositoryQueries}). */
-export const dynamicQuery = (definition: {
-  readonly name: string
-  readonly description: string
-  readonly table: string
-}): DynamicQuery => ({
-  kind: "dynamic",
-  ...definition,
-  row: NoRows,
-  combinations: [],
-  run: runDynamic
-})

@@ -2,9 +2,10 @@
 import { describe, expect, it, layer } from "@effect/vitest"
 import { SqlClient } from "@effect/sql"
 import { SqlError } from "@effect/sql/SqlError"
-import { Effect, Either, Exit, Option } from "effect"
+import { Effect, Either, Exit, Option, Schema } from "effect"
 import type { Ulid } from "../../src/model/Ulid.js"
-import { countRows, toSafeCount } from "../../src/pg/common/count.js"
+import { toSafeCount } from "../../src/pg/common/count.js"
+import { countQuery, filter, piece } from "../../src/pg/dynamic.js"
 import {
   DriverError,
   expectRowsAffected,
@@ -123,17 +124,30 @@ layer(freshDatabaseLayer())("against PostgreSQL", (it) => {
     })
   )
 
-  it.effect("countRows counts exactly, with and without a filter; a huge bigint is refused", () =>
+  it.effect("a count query counts exactly, with and without criteria; a huge bigint is refused", () =>
     Effect.gen(function* () {
       const sql = yield* SqlClient.SqlClient
       yield* sql`CREATE TABLE counted AS SELECT g AS n FROM generate_series(1, 25) AS g`
-      expect(yield* countRows(sql, { from: sql`counted` })).toBe(25)
-      expect(yield* countRows(sql, { from: sql`counted`, filter: sql`n % 2 = 0 OR n > ${20}` })).toBe(15)
-      expect(yield* countRows(sql, { from: sql`counted`, filter: sql`FALSE` })).toBe(0)
+      const countedFilter = filter<{ readonly evenOrAbove?: number; readonly none?: true }>()(
+        "CountedFilter",
+        { evenOrAbove: piece("n % 2 = 0 OR n > $1", Schema.Tuple(Schema.Number)), none: piece("FALSE") },
+        (f, use) => [f.evenOrAbove !== undefined && use.evenOrAbove(f.evenOrAbove), f.none === true && use.none()]
+      )
+      const counted = countQuery({
+        description: "rows of counted",
+        from: "counted",
+        slots: { filter: countedFilter },
+        where: "filter"
+      })("test.counted", "counted")
+      expect(yield* counted.count(sql, { filter: {} })).toBe(25)
+      expect(yield* counted.count(sql, { filter: { evenOrAbove: 20 } })).toBe(15)
+      expect(yield* counted.count(sql, { filter: { none: true } })).toBe(0)
       const [row] = yield* sql<{ count: unknown }>`SELECT (2::bigint ^ 53)::bigint + 1 AS count`
       const huge = toSafeCount(row!.count)
       expect(Either.isLeft(huge) && huge.left._tag).toBe("InvalidOperationError")
-      const missing = yield* Effect.flip(countRows(sql, { from: sql`no_such_table` }))
+      const missing = yield* Effect.flip(
+        countQuery({ description: "no table", from: "no_such_table", slots: {} })("test.missing", "x").count(sql, {})
+      )
       expect(missing._tag).toBe("DriverError")
     })
   )

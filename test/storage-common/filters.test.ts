@@ -1,8 +1,9 @@
 // LIKE escaping and case folding checked against the real server: memory must lowercase and match like PostgreSQL.
 import { describe, expect, it, layer } from "@effect/vitest"
 import { SqlClient } from "@effect/sql"
-import { Effect } from "effect"
-import { ilikeContains, lowerEquals } from "../../src/pg/common/filters.js"
+import { Effect, Schema } from "effect"
+import { containsCriterion, lowerEqualsCriterion } from "../../src/pg/common/filters.js"
+import { filter, filteredStatement } from "../../src/pg/dynamic.js"
 import {
   containsInsensitive,
   containsPattern,
@@ -173,17 +174,35 @@ layer(freshDatabaseLayer())("against PostgreSQL", (it) => {
     })
   )
 
-  it.effect("the pg filter fragments select what the memory predicates select", () =>
+  it.effect("the pg text criteria select what the memory predicates select", () =>
     Effect.gen(function* () {
       const sql = yield* SqlClient.SqlClient
       yield* sql`CREATE TABLE words (w text NOT NULL)`
       yield* sql`INSERT INTO words ${sql.insert(strings.map((w) => ({ w })))}`
+      const wordFilter = filter<{ readonly contains?: string; readonly equals?: string }>()(
+        "WordFilter",
+        { contains: containsCriterion("words.w"), equals: lowerEqualsCriterion("words.w") },
+        (f, use) => [
+          f.contains !== undefined && use.contains(f.contains),
+          f.equals !== undefined && use.equals(f.equals)
+        ]
+      )
+      const words = filteredStatement({
+        description: "the words matching a WordFilter",
+        text: "SELECT w FROM words",
+        params: Schema.Tuple(),
+        row: Schema.Struct({ w: Schema.String }),
+        slots: { filter: wordFilter },
+        where: "filter"
+      })("test.words", "words")
+      const matching = (where: { readonly contains?: string; readonly equals?: string }) =>
+        Effect.map(words.rows(sql, { filter: where }), (rows) => rows.map((r) => (r as { w: string }).w).sort())
       for (const term of ["_b", "%", "\\", "ß", "İ", "σ", "😀", "STR", "alice@EXAMPLE.com", ""]) {
-        const found = yield* sql<{ w: string }>`SELECT w FROM words WHERE ${ilikeContains(sql, "w", term)} ORDER BY w`
+        const found = yield* matching({ contains: term })
         const expected = strings.filter((w) => containsInsensitive(w, term))
-        expect({ term, found: found.map((r) => r.w).sort() }).toEqual({ term, found: [...expected].sort() })
-        const equal = yield* sql<{ w: string }>`SELECT w FROM words WHERE ${lowerEquals(sql, "w", term)}`
-        expect({ term, equal: equal.map((r) => r.w).sort() }).toEqual({
+        expect({ term, found }).toEqual({ term, found: [...expected].sort() })
+        const equal = yield* matching({ equals: term })
+        expect({ term, equal }).toEqual({
           term,
           equal: strings.filter((w) => lowerEmail(w) === lowerEmail(term)).sort()
         })

@@ -1,11 +1,10 @@
-// One table of pagination cases run through the PostgreSQL helper and the in-memory helper: same pages, same flags.
+// One table of pagination cases run through a declared PostgreSQL page query and the in-memory helper: same pages, same flags.
 import { expect, layer } from "@effect/vitest"
 import { SqlClient } from "@effect/sql"
-import type { Fragment } from "@effect/sql/Statement"
-import { Effect, Either, Option } from "effect"
-import type { Ulid } from "../../src/model/Ulid.js"
+import { Effect, Either, Option, Schema } from "effect"
+import { type Ulid, UlidFromUuid } from "../../src/model/Ulid.js"
 import { paginate } from "../../src/memory/common/pagination.js"
-import { listPage } from "../../src/pg/common/pagination.js"
+import { filter, pageQuery, piece } from "../../src/pg/dynamic.js"
 import { cursorToUuid, uuidToCursor } from "../../src/pg/common/uuid.js"
 import { Page, Pagination } from "../../src/storage/common/Pagination.js"
 import { freshDatabaseLayer } from "../support/database.js"
@@ -181,6 +180,53 @@ const cases: ReadonlyArray<Case> = [
   { name: "filter matching nothing", pagination: first(3), only: [], expected: [[], [false, false]] }
 ]
 
+interface ItemFilter {
+  readonly only?: ReadonlyArray<Ulid>
+}
+
+const itemFilter = filter<ItemFilter>()(
+  "ItemFilter",
+  // Deliberately OR-ed: the page must not let the OR escape the AND with the keyset (`id IS NULL` never holds).
+  { only: piece("id = ANY($1) OR id IS NULL", Schema.Tuple(Schema.Array(UlidFromUuid))) },
+  (f, use) => [f.only !== undefined && use.only(f.only)]
+)
+
+const Row = Schema.Struct({ id: Schema.String })
+
+const items = pageQuery({
+  description: "items, one keyset page",
+  row: Row,
+  select: "SELECT id FROM items",
+  slots: { filter: itemFilter },
+  where: "filter",
+  keyset: "id"
+})("test.items", "items")
+
+interface TagFilter {
+  readonly tag?: string
+}
+
+const taggedItems = pageQuery({
+  description: "items joined with their tag, one keyset page",
+  row: Schema.Struct({ id: Schema.String, tag: Schema.String }),
+  select: "SELECT i.id, t.tag FROM items i JOIN tags t ON t.item_id = i.id",
+  slots: {
+    filter: filter<TagFilter>()("TagFilter", { tag: piece("t.tag = $1", Schema.Tuple(Schema.String)) }, (f, use) => [
+      f.tag !== undefined && use.tag(f.tag)
+    ])
+  },
+  where: "filter",
+  keyset: "i.id"
+})("test.taggedItems", "items")
+
+const missingTable = pageQuery({
+  description: "a table that does not exist",
+  row: Row,
+  select: "SELECT id FROM no_such_table",
+  slots: {},
+  keyset: "id"
+})("test.missing", "no_such_table")
+
 const summary = (page: Page<Ulid>) => ({
   cursors: page.cursors,
   nodes: page.nodes,
@@ -212,23 +258,10 @@ layer(freshDatabaseLayer())("keyset pagination on both backends", (it) => {
       yield* sql`INSERT INTO items ${sql.insert([...uuids].reverse().map((id) => ({ id })))}`
       for (const c of cases) {
         const only = c.only
-        const filter: Fragment | undefined =
-          only === undefined
-            ? undefined
-            : only.length === 0
-              ? sql`FALSE`
-              : // Deliberately without parentheses: listPage must not let the OR escape the AND.
-                sql.join(" OR ", false)(only.map((id) => sql`id = ${get(cursorToUuid(id))}`))
-        const pgPage = yield* listPage<{ id: string }>(sql, {
-          select: sql`SELECT id FROM items`,
-          filter,
-          idColumn: "id",
-          pagination: c.pagination,
-          cursorOf: (row) => get(uuidToCursor(row.id))
-        })
+        const pgPage = yield* items.page(sql, { filter: only === undefined ? {} : { only } }, c.pagination)
         const memoryRows = only === undefined ? ids : ids.filter((id) => only.includes(id))
         const memoryPage = paginate(memoryRows, c.pagination, (id) => id)
-        const pg = summary(pgPage.map((row) => get(uuidToCursor(row.id))))
+        const pg = summary(pgPage.map((row) => get(uuidToCursor((row as { id: string }).id))))
         const memory = summary(memoryPage)
         expect({ case: c.name, ...pg }).toEqual({ case: c.name, ...memory })
         const [indexes, flags] = c.expected
@@ -246,13 +279,9 @@ layer(freshDatabaseLayer())("keyset pagination on both backends", (it) => {
       const sql = yield* SqlClient.SqlClient
       yield* sql`CREATE TABLE tags (item_id uuid NOT NULL, tag text NOT NULL)`
       yield* sql`INSERT INTO tags ${sql.insert(uuids.map((id, i) => ({ item_id: id, tag: i % 2 === 0 ? "even" : "odd" })))}`
-      const page = yield* listPage<{ id: string; tag: string }>(sql, {
-        select: sql`SELECT i.id, t.tag FROM items i JOIN tags t ON t.item_id = i.id`,
-        filter: sql`t.tag = ${"even"}`,
-        idColumn: "i.id",
-        pagination: last(2),
-        cursorOf: (row) => get(uuidToCursor(row.id))
-      })
+      const page = (yield* taggedItems.page(sql, { filter: { tag: "even" } }, last(2))).map(
+        (row) => row as { id: string; tag: string }
+      )
       const evens = uuids
         .filter((_, i) => i % 2 === 0)
         .map((u) => get(uuidToCursor(u)))
@@ -261,23 +290,9 @@ layer(freshDatabaseLayer())("keyset pagination on both backends", (it) => {
       expect(page.nodes.every((r) => r.tag === "even")).toBe(true)
       expect(page.hasPreviousPage).toBe(true)
 
-      const bad = yield* Effect.flip(
-        listPage<{ id: string }>(sql, {
-          select: sql`SELECT id FROM items`,
-          idColumn: "id",
-          pagination: first(1).withAfter("not a ulid" as Ulid),
-          cursorOf: (row) => get(uuidToCursor(row.id))
-        })
-      )
+      const bad = yield* Effect.flip(items.page(sql, { filter: {} }, first(1).withAfter("not a ulid" as Ulid)))
       expect(bad._tag).toBe("InvalidOperationError")
-      const missing = yield* Effect.flip(
-        listPage<{ id: string }>(sql, {
-          select: sql`SELECT id FROM no_such_table`,
-          idColumn: "id",
-          pagination: first(1),
-          cursorOf: (row) => get(uuidToCursor(row.id))
-        })
-      )
+      const missing = yield* Effect.flip(missingTable.page(sql, {}, first(1)))
       expect(missing._tag).toBe("DriverError")
       expect(missing._tag === "DriverError" && missing.sqlState).toEqual(Option.some("42P01"))
     })

@@ -1,10 +1,6 @@
 // Exact row counts in PostgreSQL: COUNT(*) is a bigint, and only safe integers are returned.
-import { SqlClient } from "@effect/sql"
-import type { Fragment } from "@effect/sql/Statement"
-import { Effect, Either, Option } from "effect"
-import { type DriverError, InvalidOperationError } from "../../storage/common/errors.js"
-import { mapSqlError } from "./errors.js"
-import { executorOf } from "./execute.js"
+import { Either, Option } from "effect"
+import { InvalidOperationError } from "../../storage/common/errors.js"
 
 /**
  * A count as node-postgres returns it (int8 arrives as decimal text unless a type parser changed
@@ -23,23 +19,3 @@ export const toSafeCount = (value: unknown): Either.Either<number, InvalidOperat
   }
   return Either.right(Number(big))
 }
-
-export interface CountOptions {
-  /** What follows `FROM` (a table, or joins). */
-  readonly from: Fragment
-  /** The repository filter's condition. Omitted = every row. */
-  readonly filter?: Fragment | undefined
-}
-
-/** `SELECT COUNT(*) FROM from WHERE filter`, as a safe integer. */
-export const countRows = (
-  sql: SqlClient.SqlClient,
-  options: CountOptions
-): Effect.Effect<number, DriverError | InvalidOperationError> =>
-  Effect.gen(function* () {
-    const where = options.filter === undefined ? sql`` : sql` WHERE ${options.filter}`
-    const rows = yield* mapSqlError(
-      executorOf(sql).statementRows(sql<{ count: unknown }>`SELECT COUNT(*) AS count FROM ${options.from}${where}`)
-    )
-    return yield* toSafeCount(rows[0]?.count)
-  })
