@@ -128,7 +128,7 @@ describe("OAuth2 sessions on PostgreSQL", () => {
           )
           expect(finished).toBe(ROWS / 500)
           expect(bulkText).toMatch(
-            /^UPDATE oauth2_sessions SET finished_at = \$1 WHERE oauth2_sessions\.scope_list @> \$2::text\[\]$/
+            /^UPDATE oauth2_sessions SET finished_at = \$1 WHERE \(oauth2_sessions\.scope_list @> \$2::text\[\]\)$/
           )
           expect(indexesOf(yield* planOf(bulkText!, [new Date(), [ADMIN]]))).toContain(SCOPE_INDEX)
           yield* sql`RESET enable_seqscan`
