@@ -7,6 +7,7 @@ import { PgClient } from "@effect/sql-pg"
 import { Effect, Either, Schema } from "effect"
 import { UlidFromUuid } from "../../src/model/Ulid.js"
 import type { AnyStaticQuery } from "../../src/pg/query.js"
+import { countQuery, filter, pageQuery, piece } from "../../src/pg/dynamic.js"
 import { checkCacheDir } from "../../src/querycheck/check.js"
 import { prepareCache } from "../../src/querycheck/prepare.js"
 import { adminClient, adminDatabaseUrl } from "../support/database.js"
@@ -32,6 +33,48 @@ const queries = [
     Schema.Struct({ n: Schema.NumberFromString })
   )
 ]
+
+interface TestUserFilter {
+  readonly name?: string
+  readonly locked?: boolean
+  readonly broken?: true
+}
+
+const userFilter = (criteria: Record<string, ReturnType<typeof piece>> = {}) =>
+  filter<TestUserFilter>()(
+    "TestUserFilter",
+    {
+      name: piece("users.username = $1", Schema.Tuple(Schema.String)),
+      locked: piece("users.locked_at IS NOT NULL"),
+      ...criteria
+    },
+    (f, use) => [f.name !== undefined && use.name(f.name), f.locked === true && use.locked()]
+  )
+
+/** A page query over users whose row says `locked_at` is never NULL (true only of the `locked` combinations). */
+const listUsers = (options: {
+  readonly lockedAlwaysSet?: boolean
+  readonly criteria?: Record<string, ReturnType<typeof piece>>
+}) =>
+  pageQuery({
+    description: "users, one keyset page",
+    row: Schema.Struct({
+      user_id: UlidFromUuid,
+      username: Schema.String,
+      locked_at: options.lockedAlwaysSet === true ? Schema.DateFromSelf : Schema.NullOr(Schema.DateFromSelf)
+    }),
+    select: "SELECT user_id, username, locked_at FROM users",
+    slots: { filter: userFilter(options.criteria) },
+    where: "filter",
+    keyset: "users.user_id"
+  })("test.list", "users")
+
+const countUsers = countQuery({
+  description: "number of users",
+  from: "users",
+  slots: { filter: userFilter() },
+  where: "filter"
+})("test.countUsers", "users")
 
 const scratchDatabases = Effect.gen(function* () {
   const sql = yield* PgClient.PgClient
@@ -109,6 +152,71 @@ layer(adminClient, { excludeTestServices: true })("prepare", (it) => {
       }
       expect(yield* scratchDatabases).toEqual([])
       // nothing is written when a describe fails
+      expect(fs.readdirSync(dir)).toEqual([])
+    })
+  )
+
+  it.scoped(
+    "a dynamic query: every combination described into its one file, checked offline; a piece edited or a column disagreeing is named",
+    () =>
+      Effect.gen(function* () {
+        const dir = fs.mkdtempSync(join(os.tmpdir(), "querycheck-prepare-"))
+        yield* Effect.addFinalizer(() => Effect.sync(() => fs.rmSync(dir, { recursive: true, force: true })))
+        const declared = [listUsers({}), countUsers]
+        yield* prepareCache({ adminUrl: adminDatabaseUrl(), queries: declared, mode: "write", cacheDir: dir })
+        const file = JSON.parse(fs.readFileSync(join(dir, "test.list.json"), "utf8"))
+        expect(file.kind).toBe("dynamic")
+        expect(file.combinations).toHaveLength(declared[0]!.combinations.length)
+        const all = file.combinations.find(
+          (c: { criteria: string; pagination: string }) => c.criteria === "all" && c.pagination === "last after before"
+        )
+        // the filter's text parameter, both cursors as uuid, and the LIMIT
+        expect(all.params.map((p: { type: string }) => p.type)).toEqual(["text", "uuid", "uuid", "int8"])
+        expect(all.columns.map((c: { name: string; nullable: boolean }) => [c.name, c.nullable])).toEqual([
+          ["user_id", false],
+          ["username", false],
+          ["locked_at", true]
+        ])
+        const clean = yield* checkCacheDir({ queries: declared, cacheDir: dir })
+        expect(clean.errors).toEqual([])
+        expect(clean.totals).toMatchObject({ statements: 11 + 4, checked: 15 })
+
+        // a piece's text edited after the prepare: the combinations using it are stale
+        const edited = [
+          listUsers({ criteria: { name: piece("LOWER(users.username) = LOWER($1)", Schema.Tuple(Schema.String)) } }),
+          countUsers
+        ]
+        const stale = yield* checkCacheDir({ queries: edited, cacheDir: dir })
+        expect(stale.errors.map((e) => [e.kind, e.query, e.combination])).toContainEqual([
+          "text-changed",
+          "test.list",
+          "name · first"
+        ])
+        expect(stale.errors.filter((e) => e.combination === "locked · first")).toEqual([])
+        expect(stale.totals.stale).toBe(1 + 8)
+
+        // a row schema that holds for some combinations only: each other one is named, with the column
+        const strict = yield* checkCacheDir({
+          queries: [listUsers({ lockedAlwaysSet: true }), countUsers],
+          cacheDir: dir
+        })
+        expect(new Set(strict.errors.map((e) => `${e.kind} ${e.query} [${e.combination}] ${e.field}`))).toContain(
+          "column-nullable test.list [name · first] column locked_at"
+        )
+      })
+  )
+
+  it.scoped("a combination that does not describe fails naming the query and the criteria", () =>
+    Effect.gen(function* () {
+      const dir = fs.mkdtempSync(join(os.tmpdir(), "querycheck-prepare-"))
+      yield* Effect.addFinalizer(() => Effect.sync(() => fs.rmSync(dir, { recursive: true, force: true })))
+      const broken = listUsers({ criteria: { broken: piece("users.no_such_column IS NULL") } })
+      const result = yield* Effect.either(
+        prepareCache({ adminUrl: adminDatabaseUrl(), queries: [broken], mode: "write", cacheDir: dir })
+      )
+      expect(Either.isLeft(result) && result.left.message).toMatch(
+        /query test\.list \[broken · first\] cannot be described: .*no_such_column/
+      )
       expect(fs.readdirSync(dir)).toEqual([])
     })
   )
