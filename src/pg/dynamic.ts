@@ -4,12 +4,13 @@ import { Effect, Either, Option, type ParseResult, Schema } from "effect"
 import { UlidFromUuid, type Ulid } from "../model/Ulid.js"
 import { type DriverError, InvalidOperationError } from "../storage/common/errors.js"
 import { Page, type Pagination, readCursor } from "../storage/common/Pagination.js"
+import { now } from "../storage/common/time.js"
 import { abortOnDriverError } from "../storage/common/UnitOfWork.js"
 import type { Combination, DynamicDeclaration } from "../querycheck/declaration.js"
 import { toSafeCount } from "./common/count.js"
 import { mapSqlError } from "./common/errors.js"
 import { executorOf } from "./common/execute.js"
-import { uuidCursor } from "./query.js"
+import { NoRows, uuidCursor } from "./query.js"
 
 /** A Schema.Tuple: one element per `$n` of a piece's text. */
 export type TupleSchema = Schema.Schema.AnyNoContext & {
@@ -468,5 +469,34 @@ export const filteredStatement =
         Effect.flatMap(rendered(spec, filters, params), (statement) =>
           abortOnDriverError(mapSqlError(executorOf(sql).rowCount(statement.text, statement.values)))
         )
+    }
+  }
+
+export interface StampQuery<F> extends DynamicDeclaration {
+  /** Stamps the column with `now` on every row the filter selects; the number of rows touched. */
+  readonly stamp: (sql: SqlClient.SqlClient, filter: F) => Effect.Effect<number, DriverError | InvalidOperationError>
+}
+
+/** `UPDATE table SET column = now WHERE filter`: how the session repositories finish or revoke in bulk. */
+export const stampQuery =
+  <F>(options: {
+    readonly description: string
+    readonly table: string
+    readonly column: string
+    readonly filter: Filter<F>
+  }): Unnamed<StampQuery<F>> =>
+  (name, table) => {
+    const statement = filteredStatement({
+      description: options.description,
+      text: `UPDATE ${options.table} SET ${options.column} = $1`,
+      params: Schema.Tuple(Schema.DateFromSelf),
+      row: NoRows,
+      slots: { filter: options.filter },
+      where: "filter"
+    })(name, table)
+    return {
+      ...statement,
+      stamp: (sql, filter) =>
+        Effect.flatMap(now, (at) => statement.rowCount(sql, { filter } as FilterValues<{ filter: Filter<F> }>, at))
     }
   }

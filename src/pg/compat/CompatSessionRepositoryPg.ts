@@ -31,7 +31,7 @@ import {
 import { timestampCleanup, TimestampCleanupParams, TimestampCleanupRow } from "../common/cleanup.js"
 import { traced } from "../common/tracing.js"
 import { bindAll, declarationsOf, NoRows, repositoryQueries } from "../query.js"
-import { countQuery, filter, filteredStatement, nested, pageQuery, piece } from "../dynamic.js"
+import { countQuery, filter, nested, pageQuery, piece, stampQuery } from "../dynamic.js"
 import { browserSessionFilter } from "../user/BrowserSessionRepositoryPg.js"
 import { recordUserAgentWith, setHumanNameWith } from "../../storage/common/sessionLabels.js"
 
@@ -201,13 +201,11 @@ const dynamic = q.dynamic({
     slots: { filter: compatSessionFilter },
     where: "filter"
   }),
-  finishBulk: filteredStatement({
+  finishBulk: stampQuery({
     description: "stamps finished_at on the compat sessions matching a CompatSessionFilter",
-    text: "UPDATE compat_sessions SET finished_at = $1",
-    params: Schema.Tuple(Schema.DateFromSelf),
-    row: NoRows,
-    slots: { filter: compatSessionFilter },
-    where: "filter"
+    table: "compat_sessions",
+    column: "finished_at",
+    filter: compatSessionFilter
   })
 })
 
@@ -271,12 +269,7 @@ export const make = Effect.gen(function* () {
         write: (at) => db.finish.affectedOne(session.id, at)
       }),
 
-    finishBulk: (filter) =>
-      Effect.gen(function* () {
-        yield* checkCompatSessionFilter(filter)
-        const at = yield* now
-        return yield* dynamic.finishBulk.rowCount(sql, { filter }, at)
-      }),
+    finishBulk: (filter) => Effect.zipRight(checkCompatSessionFilter(filter), dynamic.finishBulk.stamp(sql, filter)),
 
     list: (filter, pagination) =>
       Effect.gen(function* () {

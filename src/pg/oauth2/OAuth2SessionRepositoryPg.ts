@@ -24,7 +24,7 @@ import {
 import { timestampCleanup, TimestampCleanupParams, TimestampCleanupRow } from "../common/cleanup.js"
 import { traced } from "../common/tracing.js"
 import { bindAll, declarationsOf, NoRows, repositoryQueries } from "../query.js"
-import { countQuery, filter, filteredStatement, nested, pageQuery, piece } from "../dynamic.js"
+import { countQuery, filter, nested, pageQuery, piece, stampQuery } from "../dynamic.js"
 import { browserSessionFilter } from "../user/BrowserSessionRepositoryPg.js"
 import { recordUserAgentWith, setHumanNameWith } from "../../storage/common/sessionLabels.js"
 
@@ -204,13 +204,11 @@ const dynamic = q.dynamic({
     slots: { filter: oauth2SessionFilter },
     where: "filter"
   }),
-  finishBulk: filteredStatement({
+  finishBulk: stampQuery({
     description: "stamps finished_at on the OAuth2 sessions matching an OAuth2SessionFilter",
-    text: "UPDATE oauth2_sessions SET finished_at = $1",
-    params: Schema.Tuple(Schema.DateFromSelf),
-    row: NoRows,
-    slots: { filter: oauth2SessionFilter },
-    where: "filter"
+    table: "oauth2_sessions",
+    column: "finished_at",
+    filter: oauth2SessionFilter
   })
 })
 
@@ -248,12 +246,7 @@ export const make = Effect.gen(function* () {
         write: (at) => db.finish.affectedOne(session.id, at)
       }),
 
-    finishBulk: (filter) =>
-      Effect.gen(function* () {
-        yield* checkOAuth2SessionFilter(filter)
-        const at = yield* now
-        return yield* dynamic.finishBulk.rowCount(sql, { filter }, at)
-      }),
+    finishBulk: (filter) => Effect.zipRight(checkOAuth2SessionFilter(filter), dynamic.finishBulk.stamp(sql, filter)),
 
     list: (filter, pagination) =>
       Effect.gen(function* () {

@@ -26,7 +26,7 @@ import {
 import { BatchActivityParams, batchActivityText, recordBatchActivity } from "../common/activity.js"
 import { traced } from "../common/tracing.js"
 import { bindAll, declarationsOf, NoRows, repositoryQueries } from "../query.js"
-import { countQuery, filter, filteredStatement, pageQuery, piece } from "../dynamic.js"
+import { countQuery, filter, pageQuery, piece, stampQuery } from "../dynamic.js"
 
 const sessionColumns = [
   "personal_sessions.personal_session_id",
@@ -167,13 +167,11 @@ const dynamic = q.dynamic({
     slots: { filter: personalSessionFilter },
     where: "filter"
   }),
-  revokeBulk: filteredStatement({
+  revokeBulk: stampQuery({
     description: "stamps revoked_at on the personal sessions matching a PersonalSessionFilter",
-    text: "UPDATE personal_sessions SET revoked_at = $1",
-    params: Schema.Tuple(Schema.DateFromSelf),
-    row: NoRows,
-    slots: { filter: personalSessionFilter },
-    where: "filter"
+    table: "personal_sessions",
+    column: "revoked_at",
+    filter: personalSessionFilter
   })
 })
 
@@ -220,12 +218,7 @@ export const make = Effect.gen(function* () {
         write: (at) => db.revoke.affectedOne(session.id, at)
       }),
 
-    revokeBulk: (filter) =>
-      Effect.gen(function* () {
-        yield* checkPersonalSessionFilter(filter)
-        const at = yield* now
-        return yield* dynamic.revokeBulk.rowCount(sql, { filter }, at)
-      }),
+    revokeBulk: (filter) => Effect.zipRight(checkPersonalSessionFilter(filter), dynamic.revokeBulk.stamp(sql, filter)),
 
     list: (filter, pagination) =>
       Effect.gen(function* () {

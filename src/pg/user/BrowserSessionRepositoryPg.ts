@@ -28,7 +28,7 @@ import {
 import { timestampCleanup, TimestampCleanupParams, TimestampCleanupRow } from "../common/cleanup.js"
 import { traced } from "../common/tracing.js"
 import { bindAll, declarationsOf, NoRows, repositoryQueries } from "../query.js"
-import { countQuery, filter, filteredStatement, nested, pageQuery, piece } from "../dynamic.js"
+import { countQuery, filter, nested, pageQuery, piece, stampQuery } from "../dynamic.js"
 
 const sessionColumns = [
   "user_sessions.user_session_id",
@@ -211,13 +211,11 @@ const dynamic = q.dynamic({
     slots: { filter: browserSessionFilter },
     where: "filter"
   }),
-  finishBulk: filteredStatement({
+  finishBulk: stampQuery({
     description: "stamps finished_at on the browser sessions matching a BrowserSessionFilter",
-    text: "UPDATE user_sessions SET finished_at = $1",
-    params: Schema.Tuple(Schema.DateFromSelf),
-    row: NoRows,
-    slots: { filter: browserSessionFilter },
-    where: "filter"
+    table: "user_sessions",
+    column: "finished_at",
+    filter: browserSessionFilter
   })
 })
 
@@ -266,12 +264,7 @@ export const make = Effect.gen(function* () {
         return next
       }),
 
-    finishBulk: (filter) =>
-      Effect.gen(function* () {
-        yield* checkBrowserSessionFilter(filter)
-        const at = yield* now
-        return yield* dynamic.finishBulk.rowCount(sql, { filter }, at)
-      }),
+    finishBulk: (filter) => Effect.zipRight(checkBrowserSessionFilter(filter), dynamic.finishBulk.stamp(sql, filter)),
 
     list: (filter, pagination) =>
       Effect.gen(function* () {
