@@ -74,7 +74,8 @@ interface ProtocolDescription {
   readonly fields: ReadonlyArray<pg.FieldDef>
 }
 
-const errorText = (error: unknown): string => {
+/** A driver or server error as one line: message, SQLSTATE, position, hint. */
+export const errorText = (error: unknown): string => {
   if (!(error instanceof Error)) return String(error)
   const e = error as Error & { readonly code?: string; readonly position?: string; readonly hint?: string }
   return [
@@ -153,7 +154,7 @@ class DescribeStatement implements pg.Submittable {
   }
 }
 
-interface TypeRow {
+export interface TypeRow {
   readonly oid: number
   readonly typname: string
   readonly typtype: string
@@ -162,7 +163,7 @@ interface TypeRow {
   readonly typcategory: string
 }
 
-interface AttributeRow {
+export interface AttributeRow {
   readonly attrelid: number
   readonly attnum: number
   readonly attname: string
@@ -170,7 +171,7 @@ interface AttributeRow {
   readonly relname: string
 }
 
-const kindOf = (typtype: string): TypeKind =>
+export const kindOf = (typtype: string): TypeKind =>
   typtype === "e"
     ? "enum"
     : typtype === "c"
@@ -182,6 +183,23 @@ const kindOf = (typtype: string): TypeKind =>
           : typtype === "p"
             ? "pseudo"
             : "base"
+
+/** The type `oid` stands for, from loaded pg_type rows (domains and arrays resolved through the rows they refer to). */
+export const describedType = (types: ReadonlyMap<number, TypeRow>, oid: number): DescribedType => {
+  let row = types.get(oid)
+  for (let guard = 0; row !== undefined && row.typtype === "d" && guard < 32; guard++) row = types.get(row.typbasetype)
+  if (row === undefined) return { type: `oid ${oid}`, kind: "base" }
+  if (row.typcategory === "A" && row.typelem !== 0) {
+    const element = describedType(types, row.typelem)
+    return { type: `${element.type}[]`, kind: element.kind }
+  }
+  return { type: row.typname, kind: kindOf(row.typtype) }
+}
+
+/** The pg_attribute rows (with their table's name) of the given (table OID, attnum) pairs: `$1` the OIDs, `$2` the attnums. */
+export const attributesSql = `SELECT a.attrelid::int8::float8 AS attrelid, a.attnum::int4 AS attnum, a.attname::text AS attname, a.attnotnull, c.relname::text AS relname
+           FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
+           JOIN unnest($1::oid[], $2::int2[]) AS k(relid, num) ON k.relid = a.attrelid AND k.num = a.attnum`
 
 /** The state of one describe's analysis of the statements derived from it. */
 interface Analysis {
@@ -217,7 +235,7 @@ const valuesColumn = (shape: Extract<StatementShape, { kind: "values" }>, i: num
 }
 
 // `?column?` is the server's name for an unnamed output (a branch's literal, say), not an override
-const overrideOf = (name: string): { readonly name: string; readonly override: "!" | "?" | undefined } =>
+export const overrideOf = (name: string): { readonly name: string; readonly override: "!" | "?" | undefined } =>
   name !== "?column?" && (name.endsWith("!") || name.endsWith("?"))
     ? { name: name.slice(0, -1), override: name.endsWith("!") ? "!" : "?" }
     : { name, override: undefined }
@@ -272,30 +290,17 @@ export const openDescriber = (url: string): Effect.Effect<Describer, DescribeErr
         }
       })
 
-    const typeOf = (oid: number): DescribedType => {
-      let row = types.get(oid)
-      for (let guard = 0; row !== undefined && row.typtype === "d" && guard < 32; guard++)
-        row = types.get(row.typbasetype)
-      if (row === undefined) return { type: `oid ${oid}`, kind: "base" }
-      if (row.typcategory === "A" && row.typelem !== 0) {
-        const element = typeOf(row.typelem)
-        return { type: `${element.type}[]`, kind: element.kind }
-      }
-      return { type: row.typname, kind: kindOf(row.typtype) }
-    }
+    const typeOf = (oid: number): DescribedType => describedType(types, oid)
 
     const attributes = new Map<string, AttributeRow>()
     const loadAttributes = (fields: ReadonlyArray<pg.FieldDef>) =>
       Effect.gen(function* () {
         const missing = fields.filter((f) => f.tableID !== 0 && !attributes.has(`${f.tableID}:${f.columnID}`))
         if (missing.length === 0) return
-        const result = yield* run<AttributeRow>(
-          "reading pg_attribute",
-          `SELECT a.attrelid::int8::float8 AS attrelid, a.attnum::int4 AS attnum, a.attname::text AS attname, a.attnotnull, c.relname::text AS relname
-           FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
-           JOIN unnest($1::oid[], $2::int2[]) AS k(relid, num) ON k.relid = a.attrelid AND k.num = a.attnum`,
-          [missing.map((f) => f.tableID), missing.map((f) => f.columnID)]
-        )
+        const result = yield* run<AttributeRow>("reading pg_attribute", attributesSql, [
+          missing.map((f) => f.tableID),
+          missing.map((f) => f.columnID)
+        ])
         for (const row of result.rows) attributes.set(`${row.attrelid}:${row.attnum}`, row)
       })
 
