@@ -2,8 +2,9 @@
 import { expect, layer } from "@effect/vitest"
 import { SqlClient } from "@effect/sql"
 import { Effect, Either } from "effect"
-import { type Description, openDescriber } from "../../src/querycheck/describe.js"
-import { freshDatabaseLayer, migratedDatabaseLayer, TestDatabase } from "../support/database.js"
+import type { Description } from "../../src/querycheck/describe.js"
+import { freshDatabaseLayer, migratedDatabaseLayer } from "../support/database.js"
+import { withDescriber } from "../support/describer.js"
 
 const schema = `
 CREATE TYPE mood AS ENUM ('happy', 'sad');
@@ -33,15 +34,6 @@ CREATE TABLE vets (id uuid PRIMARY KEY, name text NOT NULL);
 
 /** name → [type, nullable, reason] of each column. */
 const columns = (d: Description) => Object.fromEntries(d.columns.map((c) => [c.name, [c.type, c.nullable, c.reason]]))
-
-const withDescriber = <A, E>(
-  f: (describe: (text: string) => Effect.Effect<Description, unknown>) => Effect.Effect<A, E>
-) =>
-  Effect.gen(function* () {
-    const db = yield* TestDatabase
-    const describer = yield* openDescriber(db.url)
-    return yield* f(describer.describe)
-  })
 
 layer(freshDatabaseLayer())("describe on a custom schema", (it) => {
   it.scoped("creates the schema", () =>

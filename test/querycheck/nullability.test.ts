@@ -2,8 +2,9 @@
 import { expect, layer } from "@effect/vitest"
 import { SqlClient } from "@effect/sql"
 import { Effect } from "effect"
-import { type Description, openDescriber } from "../../src/querycheck/describe.js"
-import { freshDatabaseLayer, migratedDatabaseLayer, TestDatabase } from "../support/database.js"
+import type { Description } from "../../src/querycheck/describe.js"
+import { freshDatabaseLayer, migratedDatabaseLayer } from "../support/database.js"
+import { withDescriber } from "../support/describer.js"
 
 const schema = `
 CREATE TABLE people (id uuid PRIMARY KEY, name text NOT NULL, nickname text, born_at timestamptz NOT NULL);
@@ -20,15 +21,6 @@ CREATE TABLE vets (id uuid PRIMARY KEY, name text NOT NULL, title text);
 const columns = (d: Description) => Object.fromEntries(d.columns.map((c) => [c.name, [c.nullable, c.reason]]))
 /** [name, nullable, reason] of each column, in order. */
 const list = (d: Description) => d.columns.map((c) => [c.name, c.nullable, c.reason])
-
-const withDescriber = <A, E>(
-  f: (describe: (text: string) => Effect.Effect<Description, unknown>) => Effect.Effect<A, E>
-) =>
-  Effect.gen(function* () {
-    const db = yield* TestDatabase
-    const describer = yield* openDescriber(db.url)
-    return yield* f(describer.describe)
-  })
 
 layer(freshDatabaseLayer())("nullability on a custom schema", (it) => {
   it.scoped("creates the schema", () =>

@@ -2,23 +2,14 @@
 import { expect, layer } from "@effect/vitest"
 import { SqlClient } from "@effect/sql"
 import { Effect } from "effect"
-import { type Description, openDescriber } from "../../src/querycheck/describe.js"
-import { freshDatabaseLayer, TestDatabase } from "../support/database.js"
+import { freshDatabaseLayer } from "../support/database.js"
+import { withDescriber } from "../support/describer.js"
 
 const schema = `
 CREATE TABLE people (id uuid PRIMARY KEY, name text NOT NULL, nickname text, born_at timestamptz NOT NULL);
 CREATE SCHEMA archive;
 CREATE TABLE archive."Old People" (id uuid NOT NULL, "Name" text NOT NULL, note text);
 `
-
-const withDescriber = <A, E>(
-  f: (describe: (text: string) => Effect.Effect<Description, unknown>) => Effect.Effect<A, E>
-) =>
-  Effect.gen(function* () {
-    const db = yield* TestDatabase
-    const describer = yield* openDescriber(db.url)
-    return yield* f(describer.describe)
-  })
 
 layer(freshDatabaseLayer())("parameter uses on a custom schema", (it) => {
   it.scoped("creates the schema", () =>
