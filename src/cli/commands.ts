@@ -2,7 +2,7 @@
 import { Args, Command, Options } from "@effect/cli"
 import type { SqlClient } from "@effect/sql"
 import { PgClient } from "@effect/sql-pg"
-import { Config, Console, Duration, Effect, Layer, Option, ParseResult, Schema } from "effect"
+import { Config, Console, Duration, Effect, Layer, Option, ParseResult, Redacted, Schema } from "effect"
 import { checkServerLocale } from "../db/ServerLocale.js"
 import { addMigration } from "../migrate/MigrationSource.js"
 import {
@@ -13,6 +13,8 @@ import {
   type MigratorConfig
 } from "../migrate/Migrator.js"
 import { shippedMigrationsDir } from "../paths.js"
+import { declaredQueries } from "../pg/queries.js"
+import { requireNoDrift } from "../querycheck/drift.js"
 import * as RepositoryAccessMemory from "../memory/RepositoryAccessMemory.js"
 import * as RepositoryAccessPg from "../pg/RepositoryAccessPg.js"
 import { cliDatabaseLayer } from "./database.js"
@@ -228,14 +230,27 @@ const startOptions = {
   noMigrate: Options.boolean("no-migrate").pipe(
     Options.withDescription("do not apply migrations; refuse to start while any is pending")
   ),
-  acceptServerLocale
+  acceptServerLocale,
+  checkDrift: Options.boolean("check-drift").pipe(
+    Options.withDescription(
+      "after migrating, describe every statement the program sends on the database and refuse to start when a parameter or column no longer matches the shipped query cache (a column altered, renamed or dropped by hand; index changes do not count)"
+    )
+  )
 }
+
+/** The drift check on the program's database, by the URL its client was opened with. */
+const checkDriftOnDatabase = Effect.gen(function* () {
+  const url = (yield* PgClient.PgClient).config.url
+  if (url === undefined) return yield* Effect.dieMessage("the database client has no URL to check drift on")
+  return yield* requireNoDrift({ url: Redacted.value(url), queries: declaredQueries })
+})
 
 const startHandler = (
   options: ConnectionOptions & {
     readonly json: boolean
     readonly noMigrate: boolean
     readonly acceptServerLocale: boolean
+    readonly checkDrift: boolean
   }
 ) =>
   Effect.gen(function* () {
@@ -243,16 +258,27 @@ const startHandler = (
     const report = yield* reportingProgress(!options.json, (onProgress) =>
       migrateOnStartup({ migrate: !options.noMigrate, onProgress })
     )
-    if (!options.json) return yield* printInfo(false)
+    const drift = options.checkDrift ? yield* checkDriftOnDatabase : undefined
+    if (!options.json) {
+      if (drift !== undefined)
+        yield* Console.log(`the schema matches the query cache: ${drift.statements} statements described`)
+      return yield* printInfo(false)
+    }
     const statuses = yield* (yield* Migrator).info
-    yield* printJson({ applied: report.applied, ...statusDocument(statuses) })
+    yield* printJson({
+      applied: report.applied,
+      ...statusDocument(statuses),
+      ...(drift === undefined ? {} : { drift: { statements: drift.statements, differences: 0 } })
+    })
   }).pipe(
     Effect.provide(withMigratorAnd(options, cliDatabaseLayer(options), Layer.empty)),
     withJsonErrors(options.json)
   )
 
 const start = Command.make("start", startOptions, startHandler).pipe(
-  Command.withDescription("connect (embedded database when none is named), migrate, validate, print the schema state")
+  Command.withDescription(
+    "connect (embedded database when none is named), migrate, validate, (with --check-drift) compare the schema with the query cache, print the schema state"
+  )
 )
 
 const exampleCommand = Command.make(

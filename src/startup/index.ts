@@ -6,7 +6,11 @@ import { checkServerLocale } from "../db/ServerLocale.js"
 import { migrateOnStartup, Migrator, type MigratorConfig } from "../migrate/Migrator.js"
 import { validateMigrations } from "../migrate/index.js"
 import * as Client from "../pg/client.js"
+import { declaredQueries } from "../pg/queries.js"
 import * as RepositoryAccessPg from "../pg/RepositoryAccessPg.js"
+import { requireNoDrift } from "../querycheck/drift.js"
+
+export { type Drift, SchemaDrift } from "../querycheck/drift.js"
 
 export interface StartupOptions {
   /** The application's database. Default: `DATABASE_URL`, else an embedded PostgreSQL kept in `embeddedDataDir`. */
@@ -26,6 +30,12 @@ export interface StartupOptions {
   readonly migrator?: Partial<MigratorConfig> | undefined
   /** The application pool's client settings (pool size, prepared statements, timeouts…). */
   readonly client?: Omit<Client.ClientOptions, "url"> | undefined
+  /**
+   * After the migrations, describe every declared statement on the database and refuse to start (SchemaDrift) when
+   * a parameter or column no longer matches the committed query cache (a column altered, renamed or dropped by
+   * hand). Index changes do not count. Off by default; it takes a few tens of milliseconds.
+   */
+  readonly checkDrift?: boolean | undefined
 }
 
 const redacted = (url: Redacted.Redacted | string): Redacted.Redacted =>
@@ -39,7 +49,8 @@ const migrationsUrlFromEnv = Config.option(Config.redacted("MIGRATIONS_DATABASE_
 /**
  * The data layer, started as the design orders it: the config names the database (or the embedded one starts); the
  * client connects; the server's locale is checked; the migrator applies what is pending (or, with `migrate: false`,
- * refuses while anything is); the applied history is validated against the files; then RepositoryAccess and every
+ * refuses while anything is); the applied history is validated against the files; with `checkDrift`, every declared
+ * statement is described and compared with the query cache; then RepositoryAccess and every
  * repository are given, with the client for the program's own queries. Each step's failure is typed and stops the
  * start before the next.
  */
@@ -76,6 +87,10 @@ export const layer = (options: StartupOptions = {}) =>
           })
         )
       )
+      if (options.checkDrift === true) {
+        const report = yield* requireNoDrift({ url: Redacted.value(url), queries: declaredQueries })
+        yield* Effect.logInfo(`the schema matches the query cache: ${report.statements} statements described`)
+      }
       return Layer.provideMerge(RepositoryAccessPg.layer, Layer.succeedContext(client))
     })
   )
