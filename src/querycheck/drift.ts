@@ -58,45 +58,43 @@ export interface DriftReport {
   readonly differences: ReadonlyArray<Drift>
 }
 
-/** What the program sends for one statement, and what the cache recorded of it (when it has this text). */
+/** One statement the program can send: a static query, or one combination of a dynamic one. */
 interface Statement {
   readonly query: string
   readonly combination?: string
   readonly text: string
-  readonly cached: Pick<CacheEntry, "params" | "columns"> | undefined
-  /** Why there is nothing cached to compare with. */
-  readonly uncached?: string
 }
+
+/** Every statement of the declarations, in their order. */
+const statementsOf = (queries: ReadonlyArray<AnyQuery>): ReadonlyArray<Statement> =>
+  queries.flatMap((query): ReadonlyArray<Statement> =>
+    query.kind === "static"
+      ? [{ query: query.name, text: query.text }]
+      : query.combinations.map((c) => ({ query: query.name, combination: combinationId(c), text: c.text }))
+  )
 
 const PREPARE = "run npm run query:prepare and ship src/querycheck/cache"
 
-/** Every statement of the declarations, paired with its cache record. */
-const statementsOf = (queries: ReadonlyArray<AnyQuery>, entries: ReadonlyMap<string, AnyCacheEntry>) =>
-  queries.flatMap((query): ReadonlyArray<Statement> => {
-    const entry = entries.get(cacheFileName(query.name))
-    const pair = (
-      text: string,
-      cached: Pick<CacheEntry, "textSha256" | "params" | "columns"> | undefined,
-      combination?: string
-    ): Statement => {
-      const base = { query: query.name, ...(combination === undefined ? {} : { combination }), text }
-      if (cached === undefined)
-        return { ...base, cached, uncached: `the query cache has no description of this statement: ${PREPARE}` }
-      if (cached.textSha256 !== sha256(text))
-        return {
-          ...base,
-          cached: undefined,
-          uncached: `the query cache describes another text of this statement (the SQL changed since the prepare): ${PREPARE}`
-        }
-      return { ...base, cached }
+type Cached = { readonly cached: Pick<CacheEntry, "params" | "columns"> } | { readonly uncached: string }
+
+/** What the cache recorded of the statement, when it has this text; else why there is nothing to compare with. */
+const cachedOf = (statement: Statement, entries: ReadonlyMap<string, AnyCacheEntry>): Cached => {
+  const entry = entries.get(cacheFileName(statement.query))
+  const cached =
+    entry === undefined
+      ? undefined
+      : isDynamicEntry(entry)
+        ? entry.combinations.find((c) => combinationId(c) === statement.combination)
+        : statement.combination === undefined
+          ? entry
+          : undefined
+  if (cached === undefined) return { uncached: `the query cache has no description of this statement: ${PREPARE}` }
+  if (cached.textSha256 !== sha256(statement.text))
+    return {
+      uncached: `the query cache describes another text of this statement (the SQL changed since the prepare): ${PREPARE}`
     }
-    if (query.kind === "static")
-      return [pair(query.text, entry !== undefined && !isDynamicEntry(entry) ? entry : undefined)]
-    const byId = new Map(
-      (entry !== undefined && isDynamicEntry(entry) ? entry.combinations : []).map((c) => [combinationId(c), c])
-    )
-    return query.combinations.map((c) => pair(c.text, byId.get(combinationId(c)), combinationId(c)))
-  })
+  return { cached }
+}
 
 interface ProtocolDescription {
   readonly paramOids: ReadonlyArray<number>
@@ -189,18 +187,30 @@ class DescribePipeline implements pg.Submittable {
 
 type Described = { readonly ok: ProtocolDescription } | { readonly error: string }
 
+/** Sends the pipeline at once (the client is idle, so it goes out before this returns); the promise is its answer. */
+const submit = (client: pg.Client, texts: ReadonlyArray<string>): Promise<PipelineResult> =>
+  new Promise((resolve) => {
+    client.query(new DescribePipeline(texts, resolve))
+  })
+
 /**
- * Every text described, in order. A statement the server refuses is recorded with PostgreSQL's message and the
- * pipeline goes on from the next one, so every culprit is named, not only the first.
+ * Every text described, in order, the first pipeline being `first` when already sent. A statement the server
+ * refuses is recorded with PostgreSQL's message and a pipeline of the rest goes out, so every culprit is named, not
+ * only the first.
  */
-const describeTexts = (client: pg.Client, texts: ReadonlyArray<string>) =>
+const describeTexts = (
+  client: pg.Client,
+  texts: ReadonlyArray<string>,
+  first?: Promise<PipelineResult>
+): Effect.Effect<ReadonlyArray<Described>, DescribeError> =>
   Effect.gen(function* () {
     const out: Array<Described> = []
+    let round = first
     while (out.length < texts.length) {
       const rest = texts.slice(out.length)
-      const result = yield* Effect.async<PipelineResult>((resume) => {
-        client.query(new DescribePipeline(rest, (r) => resume(Effect.succeed(r))))
-      })
+      const pending = round ?? submit(client, rest)
+      round = undefined
+      const result = yield* Effect.promise(() => pending)
       for (const ok of result.described) out.push({ ok })
       if (result.error === undefined) {
         if (result.described.length !== rest.length)
@@ -245,7 +255,8 @@ const liveReason = (a: AttributeRow) =>
 
 /** The differences of one statement between its cache record and its live description. */
 const compare = (
-  statement: Statement & { readonly cached: Pick<CacheEntry, "params" | "columns"> },
+  statement: Statement,
+  cached: Pick<CacheEntry, "params" | "columns">,
   live: ProtocolDescription,
   types: ReadonlyMap<number, TypeRow>,
   attributes: ReadonlyMap<string, AttributeRow>
@@ -258,7 +269,7 @@ const compare = (
       field,
       detail
     })
-  const { params, columns } = statement.cached
+  const { params, columns } = cached
 
   const liveParams = live.paramOids.map((oid) => describedType(types, oid))
   if (liveParams.length !== params.length) {
@@ -300,33 +311,18 @@ const compare = (
 }
 
 /**
- * On an open connection: describes every statement of `queries` (each static query, each combination of each
- * dynamic one) in one pipeline, reads the types and table columns they use in two catalog queries, and compares
- * them with the cache entries: parameter count and types, column count, names and types, and the NOT NULL of each
+ * The described statements against the cache: the types and table columns they use read in two catalog queries,
+ * then per statement the parameter count and types, the column count, names and types, and the NOT NULL of each
  * table column whose cached nullability came from the table. A statement that no longer describes is a difference
  * with PostgreSQL's message; one the cache does not describe (no entry, another text) is a difference too.
  */
-export const driftOn = (
+const compareAll = (
   client: pg.Client,
-  queries: ReadonlyArray<AnyQuery>,
+  statements: ReadonlyArray<Statement>,
+  described: ReadonlyArray<Described>,
   entries: ReadonlyMap<string, AnyCacheEntry>
 ): Effect.Effect<DriftReport, DescribeError> =>
   Effect.gen(function* () {
-    const statements = statementsOf(queries, entries)
-    const differences: Array<Drift> = []
-    const drift = (s: Statement, field: string, detail: string) =>
-      differences.push({
-        query: s.query,
-        ...(s.combination === undefined ? {} : { combination: s.combination }),
-        field,
-        detail
-      })
-    const checked = statements.filter((s) => s.cached !== undefined)
-    const described = yield* describeTexts(
-      client,
-      checked.map((s) => s.text)
-    )
-
     const oids = new Set<number>()
     const relids: Array<number> = []
     const attnums: Array<number> = []
@@ -351,17 +347,40 @@ export const driftOn = (
         : yield* query<AttributeRow>(client, "reading pg_attribute", attributesSql, [relids, attnums])
     const attributes = new Map(attributeRows.map((a) => [`${a.attrelid}:${a.attnum}`, a]))
 
-    let k = 0
-    for (const s of statements) {
-      if (s.cached === undefined) {
-        drift(s, "cache", s.uncached ?? PREPARE)
-        continue
-      }
-      const d = described[k++]!
-      if ("error" in d) drift(s, "statement", `no longer describes: ${d.error}`)
-      else differences.push(...compare({ ...s, cached: s.cached }, d.ok, types, attributes))
-    }
+    const differences: Array<Drift> = []
+    statements.forEach((s, i) => {
+      const drift = (field: string, detail: string) =>
+        differences.push({
+          query: s.query,
+          ...(s.combination === undefined ? {} : { combination: s.combination }),
+          field,
+          detail
+        })
+      const cached = cachedOf(s, entries)
+      const d = described[i]!
+      if ("uncached" in cached) drift("cache", cached.uncached)
+      else if ("error" in d) drift("statement", `no longer describes: ${d.error}`)
+      else differences.push(...compare(s, cached.cached, d.ok, types, attributes))
+    })
     return { statements: statements.length, differences }
+  })
+
+/**
+ * On an open connection: every statement of `queries` (each static query, each combination of each dynamic one)
+ * described in one pipeline and compared with the cache `entries` (see `compareAll`).
+ */
+export const driftOn = (
+  client: pg.Client,
+  queries: ReadonlyArray<AnyQuery>,
+  entries: ReadonlyMap<string, AnyCacheEntry>
+): Effect.Effect<DriftReport, DescribeError> =>
+  Effect.gen(function* () {
+    const statements = statementsOf(queries)
+    const described = yield* describeTexts(
+      client,
+      statements.map((s) => s.text)
+    )
+    return yield* compareAll(client, statements, described, entries)
   })
 
 /** The cache folder's entries by file name; an empty or missing folder is an error (nothing to compare with). */
@@ -405,12 +424,14 @@ export const checkDrift = (options: {
 }): Effect.Effect<DriftReport, DescribeError | CacheReadError> =>
   Effect.scoped(
     Effect.gen(function* () {
-      // the connection first: the cache is read (synchronously) while the handshake is under way
-      const [client, entries] = yield* Effect.all(
-        [connect(options.url), loadCacheEntries(options.cacheDir ?? defaultCacheDir)],
-        { concurrency: 2 }
-      )
-      return yield* driftOn(client, options.queries, entries)
+      const client = yield* connect(options.url)
+      const statements = statementsOf(options.queries)
+      const texts = statements.map((s) => s.text)
+      // the pipeline goes out first: the cache is read and decoded (synchronously) while the server parses
+      const first = yield* Effect.sync(() => submit(client, texts))
+      const entries = yield* loadCacheEntries(options.cacheDir ?? defaultCacheDir)
+      const described = yield* describeTexts(client, texts, first)
+      return yield* compareAll(client, statements, described, entries)
     })
   )
 
