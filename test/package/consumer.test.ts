@@ -1,7 +1,7 @@
 // The package as another project uses it: packed, installed from the tarball into a fresh project, type-checked with strict TypeScript, run on the embedded database and in memory; and its bin run from there. One file, so one build of dist/ at a time.
 import { afterAll, beforeAll, describe, expect, it, layer } from "@effect/vitest"
 import { Effect } from "effect"
-import { existsSync } from "node:fs"
+import { existsSync, readdirSync } from "node:fs"
 import { chmod, cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
@@ -157,7 +157,7 @@ const installed = (cwd: string, args: ReadonlyArray<string>, env: Record<string,
   )
 
 layer(adminClient, { excludeTestServices: true })("the packed program (its bin), installed in the project", (it) => {
-  it.effect("npm pack ships dist/cli/main.js and every migration, and no sources or tests", () =>
+  it.effect("npm pack ships dist/cli/main.js, every migration and the query cache, and no sources or tests", () =>
     Effect.gen(function* () {
       const dry = yield* Effect.promise(() =>
         mustSucceed("npm pack --dry-run", "npm", ["pack", "--dry-run", "--json", "--ignore-scripts"], repoRoot)
@@ -169,7 +169,13 @@ layer(adminClient, { excludeTestServices: true })("the packed program (its bin),
       const shipped = yield* Effect.promise(() => sqlFiles(join(repoRoot, "migrations")))
       expect(shipped.length).toBeGreaterThan(0)
       expect(paths.filter((p) => /^migrations\/.*\.sql$/.test(p)).sort()).toEqual(shipped.map((n) => `migrations/${n}`))
-      expect(paths.filter((p) => /^(src|test|node_modules|\.data)\//.test(p))).toEqual([])
+      // the committed query cache is data the drift check reads (Startup.layer({ checkDrift: true })), not a source
+      const cacheFiles = paths.filter((p) => /^src\/querycheck\/cache\/[^/]+\.json$/.test(p))
+      const committedCache = readdirSync(join(repoRoot, "src", "querycheck", "cache")).filter((f) =>
+        f.endsWith(".json")
+      )
+      expect(cacheFiles.sort()).toEqual(committedCache.map((f) => `src/querycheck/cache/${f}`).sort())
+      expect(paths.filter((p) => /^(src|test|node_modules|\.data)\//.test(p) && !cacheFiles.includes(p))).toEqual([])
 
       // the tarball holds the same migrations, and a runnable bin
       expect(yield* Effect.promise(() => sqlFiles(join(pkg, "migrations")))).toEqual(shipped)

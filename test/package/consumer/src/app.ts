@@ -33,7 +33,9 @@ const backend = process.argv[2]
 const _fromClient: typeof Pg.layerFromSqlClient = Pg.layerFromSqlClient
 
 const main =
-  backend === "memory" ? program.pipe(Effect.provide(Memory.layer)) : program.pipe(Effect.provide(Startup.layer()))
+  backend === "memory"
+    ? program.pipe(Effect.provide(Memory.layer))
+    : program.pipe(Effect.provide(Startup.layer({ checkDrift: true })))
 
 Effect.runPromise(main).then(
   (result) => console.log(JSON.stringify({ backend, ...result })),
