@@ -88,16 +88,68 @@ export const errorText = (error: unknown): string => {
     .join(" ")
 }
 
+/** The extended-protocol messages an exchange sends, on node-postgres's connection (not in its public types). */
+export interface ProtocolConnection {
+  readonly stream: { cork?: () => void; uncork?: () => void }
+  parse(q: { name: string; text: string; types: Array<number> }): void
+  describe(q: { type: "S"; name: string }): void
+  sync(): void
+}
+
 /**
- * Parse + Describe(statement) + Sync through node-postgres's Submittable hook: the statement is prepared under
- * `name` (so `EXPLAIN EXECUTE name(…)` can use it) but never executed. ParameterDescription is not handled by the
- * client, so it is read straight from the connection while this submittable is active.
+ * A Parse/Describe/Sync exchange through node-postgres's Submittable hook. The messages the client does not hand to
+ * a submittable (ParameterDescription, NoData) are read from the connection while it is active; the client drops a
+ * submittable on an error, before the ReadyForQuery the server still sends, so an error or ReadyForQuery ends it,
+ * once.
  */
-class DescribeStatement implements pg.Submittable {
+export abstract class ProtocolExchange implements pg.Submittable {
+  protected error: unknown = undefined
+  private connection: pg.Connection | undefined
+  private ended = false
+
+  /** The connection events to listen to while the exchange is active. */
+  protected abstract listeners(): ReadonlyArray<readonly [event: string, listener: (msg: any) => void]>
+  protected abstract send(connection: ProtocolConnection): void
+  protected abstract end(error: unknown): void
+
+  submit(connection: pg.Connection) {
+    this.connection = connection
+    for (const [event, listener] of this.listeners()) connection.on(event, listener)
+    this.send(connection as unknown as ProtocolConnection)
+  }
+
+  handleError(error: unknown) {
+    this.error = error
+    this.finish()
+  }
+
+  handleReadyForQuery() {
+    this.finish()
+  }
+
+  handleRowDescription(_msg: { readonly fields: ReadonlyArray<pg.FieldDef> }) {}
+  handleDataRow() {}
+  handlePortalSuspended() {}
+  handleEmptyQuery() {}
+  handleCommandComplete() {}
+  handleCopyInResponse() {}
+  handleCopyData() {}
+
+  private finish() {
+    if (this.ended) return
+    this.ended = true
+    for (const [event, listener] of this.listeners()) this.connection?.removeListener(event, listener)
+    this.end(this.error)
+  }
+}
+
+/**
+ * Parse + Describe(statement) + Sync: the statement is prepared under `name` (so `EXPLAIN EXECUTE name(…)` can use
+ * it) but never executed.
+ */
+class DescribeStatement extends ProtocolExchange {
   private paramOids: ReadonlyArray<number> = []
   private fields: ReadonlyArray<pg.FieldDef> = []
-  private error: unknown = undefined
-  private connection: pg.Connection | undefined
   private readonly onParameters = (msg: { readonly dataTypeIDs: ReadonlyArray<number> }) => {
     this.paramOids = msg.dataTypeIDs
   }
@@ -108,48 +160,26 @@ class DescribeStatement implements pg.Submittable {
     private readonly done: (result: { ok: ProtocolDescription } | { error: unknown }) => void,
     /** Parameter type OIDs to parse with (0 or none: inferred). */
     private readonly types: ReadonlyArray<number> = []
-  ) {}
+  ) {
+    super()
+  }
 
-  submit(connection: pg.Connection) {
-    this.connection = connection
-    connection.on("parameterDescription", this.onParameters)
-    const c = connection as unknown as {
-      parse(q: { name: string; text: string; types: Array<number> }): void
-      describe(q: { type: "S"; name: string }): void
-      sync(): void
-    }
+  protected listeners() {
+    return [["parameterDescription", this.onParameters]] as const
+  }
+
+  protected send(c: ProtocolConnection) {
     c.parse({ name: this.statementName, text: this.text, types: [...this.types] })
     c.describe({ type: "S", name: this.statementName })
     c.sync()
   }
 
-  handleRowDescription(msg: { readonly fields: ReadonlyArray<pg.FieldDef> }) {
+  override handleRowDescription(msg: { readonly fields: ReadonlyArray<pg.FieldDef> }) {
     this.fields = msg.fields
   }
 
-  handleError(error: unknown) {
-    // the server still sends ReadyForQuery after an error, but the client drops us before it: finish here
-    this.error = error
-    this.finish()
-  }
-
-  handleReadyForQuery() {
-    this.finish()
-  }
-
-  handleDataRow() {}
-  handlePortalSuspended() {}
-  handleEmptyQuery() {}
-  handleCommandComplete() {}
-  handleCopyInResponse() {}
-  handleCopyData() {}
-
-  private finished = false
-  private finish() {
-    if (this.finished) return
-    this.finished = true
-    this.connection?.removeListener("parameterDescription", this.onParameters)
-    if (this.error !== undefined) this.done({ error: this.error })
+  protected end(error: unknown) {
+    if (error !== undefined) this.done({ error })
     else this.done({ ok: { paramOids: this.paramOids, fields: this.fields } })
   }
 }

@@ -20,6 +20,8 @@ import {
   type DescribedType,
   errorText,
   overrideOf,
+  ProtocolExchange,
+  type ProtocolConnection,
   type TypeRow
 } from "./describe.js"
 
@@ -115,11 +117,9 @@ interface PipelineResult {
  * After an error the server skips to the Sync: the statements before it are described, the one at
  * `described.length` failed, the rest were not looked at.
  */
-class DescribePipeline implements pg.Submittable {
+class DescribePipeline extends ProtocolExchange {
   private readonly described: Array<ProtocolDescription> = []
   private paramOids: ReadonlyArray<number> = []
-  private error: unknown = undefined
-  private connection: pg.Connection | undefined
   private readonly onParameters = (msg: { readonly dataTypeIDs: ReadonlyArray<number> }) => {
     this.paramOids = msg.dataTypeIDs
   }
@@ -130,18 +130,18 @@ class DescribePipeline implements pg.Submittable {
   constructor(
     private readonly texts: ReadonlyArray<string>,
     private readonly done: (result: PipelineResult) => void
-  ) {}
+  ) {
+    super()
+  }
 
-  submit(connection: pg.Connection) {
-    this.connection = connection
-    connection.on("parameterDescription", this.onParameters)
-    connection.on("noData", this.onNoData)
-    const c = connection as unknown as {
-      readonly stream: { cork?: () => void; uncork?: () => void }
-      parse(q: { name: string; text: string; types: Array<number> }): void
-      describe(q: { type: "S"; name: string }): void
-      sync(): void
-    }
+  protected listeners() {
+    return [
+      ["parameterDescription", this.onParameters],
+      ["noData", this.onNoData]
+    ] as const
+  }
+
+  protected send(c: ProtocolConnection) {
     // one write for the whole pipeline rather than two per statement
     c.stream.cork?.()
     for (const text of this.texts) {
@@ -152,36 +152,12 @@ class DescribePipeline implements pg.Submittable {
     c.stream.uncork?.()
   }
 
-  handleRowDescription(msg: { readonly fields: ReadonlyArray<pg.FieldDef> }) {
+  override handleRowDescription(msg: { readonly fields: ReadonlyArray<pg.FieldDef> }) {
     this.described.push({ paramOids: this.paramOids, fields: msg.fields })
   }
 
-  handleError(error: unknown) {
-    // the client drops this submittable on an error, before the ReadyForQuery the server still sends: finish here
-    this.error = error
-    this.finish()
-  }
-
-  handleReadyForQuery() {
-    this.finish()
-  }
-
-  handleDataRow() {}
-  handlePortalSuspended() {}
-  handleEmptyQuery() {}
-  handleCommandComplete() {}
-  handleCopyInResponse() {}
-  handleCopyData() {}
-
-  private finished = false
-  private finish() {
-    if (this.finished) return
-    this.finished = true
-    this.connection?.removeListener("parameterDescription", this.onParameters)
-    this.connection?.removeListener("noData", this.onNoData)
-    this.done(
-      this.error === undefined ? { described: this.described } : { described: this.described, error: this.error }
-    )
+  protected end(error: unknown) {
+    this.done(error === undefined ? { described: this.described } : { described: this.described, error })
   }
 }
 
