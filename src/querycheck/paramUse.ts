@@ -1,7 +1,7 @@
 // How a statement uses each $n, read from its text: unguarded `=`/`<>` comparisons and the table columns it is written into as is.
 import { Effect } from "effect"
 import type { DescribedParam, DescribedType } from "./describe.js"
-import { type Token, tokenize } from "./sqlText.js"
+import { SELECT_LIST_END, type Token, tokenize } from "./sqlText.js"
 
 /** A column a parameter is written into unchanged: `table` is the name as written (regclass text), `column` the attribute name. */
 export interface ParamTarget {
@@ -195,23 +195,8 @@ const clauseEnd = (s: Scan, i: number, stops: ReadonlySet<string>): number => {
 }
 
 const SET_END = new Set(["from", "where", "returning", "when"])
-const SELECT_END = new Set([
-  "from",
-  "where",
-  "group",
-  "having",
-  "window",
-  "order",
-  "limit",
-  "offset",
-  "fetch",
-  "for",
-  "union",
-  "intersect",
-  "except",
-  "on",
-  "returning"
-])
+// a select list inside a write also ends at a set operation, an ON CONFLICT's ON or a RETURNING
+const SELECT_END = new Set([...SELECT_LIST_END, "union", "intersect", "except", "on", "returning"])
 
 /** Tokens as SQL text for messages: spaces between tokens, none around `.` and `::`, inside brackets, or before a call's `(`. */
 const render = (tokens: ReadonlyArray<Token>): string => {

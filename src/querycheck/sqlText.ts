@@ -176,7 +176,8 @@ const findTop = (
   return to
 }
 
-const SELECT_LIST_END = new Set([
+/** The words that end a select list (at depth 0). */
+export const SELECT_LIST_END: ReadonlySet<string> = new Set([
   "from",
   "where",
   "group",
