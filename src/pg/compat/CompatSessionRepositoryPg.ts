@@ -29,6 +29,7 @@ import {
   recordBatchActivity
 } from "../common/activity.js"
 import { timestampCleanup, TimestampCleanupParams, TimestampCleanupRow } from "../common/cleanup.js"
+import { createdCriteria, lastActiveCriteria } from "../common/filters.js"
 import { traced } from "../common/tracing.js"
 import { bindAll, declarationsOf, NoRows, repositoryQueries } from "../query.js"
 import { countQuery, filter, nested, pageQuery, piece, stampQuery } from "../dynamic.js"
@@ -163,11 +164,8 @@ export const compatSessionFilter = filter<CompatSessionFilter>()(
     hasSsoLogin: piece(loginExchangedInto),
     hasNoSsoLogin: piece(`NOT ${loginExchangedInto}`),
     device: piece("compat_sessions.device_id = $1", Schema.Tuple(Schema.String)),
-    lastActiveBefore: piece("compat_sessions.last_active_at < $1", Schema.Tuple(Schema.DateFromSelf)),
-    lastActiveAfter: piece("compat_sessions.last_active_at > $1", Schema.Tuple(Schema.DateFromSelf)),
-    // the ids' ULID bounds of the instant: the creation time is the id's timestamp
-    createdBefore: piece("compat_sessions.compat_session_id < $1", Schema.Tuple(UlidFromUuid)),
-    createdAfter: piece("compat_sessions.compat_session_id > $1", Schema.Tuple(UlidFromUuid))
+    ...lastActiveCriteria("compat_sessions"),
+    ...createdCriteria("compat_sessions.compat_session_id")
   },
   (f, use) => [
     f.user !== undefined && use.user(f.user),

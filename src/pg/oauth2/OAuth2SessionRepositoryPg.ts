@@ -22,6 +22,7 @@ import {
   recordBatchActivity
 } from "../common/activity.js"
 import { timestampCleanup, TimestampCleanupParams, TimestampCleanupRow } from "../common/cleanup.js"
+import { createdCriteria, lastActiveCriteria } from "../common/filters.js"
 import { traced } from "../common/tracing.js"
 import { bindAll, declarationsOf, NoRows, repositoryQueries } from "../query.js"
 import { countQuery, filter, nested, pageQuery, piece, stampQuery } from "../dynamic.js"
@@ -155,11 +156,8 @@ export const oauth2SessionFilter = filter<OAuth2SessionFilter>()(
     active: piece("oauth2_sessions.finished_at IS NULL"),
     finished: piece("oauth2_sessions.finished_at IS NOT NULL"),
     scope: piece("oauth2_sessions.scope_list @> $1::text[]", Schema.Tuple(Schema.Array(Schema.String))),
-    lastActiveBefore: piece("oauth2_sessions.last_active_at < $1", Schema.Tuple(Schema.DateFromSelf)),
-    lastActiveAfter: piece("oauth2_sessions.last_active_at > $1", Schema.Tuple(Schema.DateFromSelf)),
-    // the ids' ULID bounds of the instant: the creation time is the id's timestamp
-    createdBefore: piece("oauth2_sessions.oauth2_session_id < $1", Schema.Tuple(UlidFromUuid)),
-    createdAfter: piece("oauth2_sessions.oauth2_session_id > $1", Schema.Tuple(UlidFromUuid))
+    ...lastActiveCriteria("oauth2_sessions"),
+    ...createdCriteria("oauth2_sessions.oauth2_session_id")
   },
   (f, use) => {
     const deviceTokens = f.device === undefined ? undefined : deviceToScopeTokens(f.device)

@@ -24,6 +24,7 @@ import {
   PersonalSessionRepository
 } from "../../storage/personal/PersonalSessionRepository.js"
 import { BatchActivityParams, batchActivityText, recordBatchActivity } from "../common/activity.js"
+import { lastActiveCriteria } from "../common/filters.js"
 import { traced } from "../common/tracing.js"
 import { bindAll, declarationsOf, NoRows, repositoryQueries } from "../query.js"
 import { countQuery, filter, pageQuery, piece, stampQuery } from "../dynamic.js"
@@ -127,8 +128,7 @@ export const personalSessionFilter = filter<PersonalSessionFilter>()(
     active: piece("personal_sessions.revoked_at IS NULL"),
     revoked: piece("personal_sessions.revoked_at IS NOT NULL"),
     scope: piece("personal_sessions.scope_list @> $1::text[]", Schema.Tuple(ScopeListColumn)),
-    lastActiveBefore: piece("personal_sessions.last_active_at < $1", Schema.Tuple(Schema.DateFromSelf)),
-    lastActiveAfter: piece("personal_sessions.last_active_at > $1", Schema.Tuple(Schema.DateFromSelf)),
+    ...lastActiveCriteria("personal_sessions"),
     expiresBefore: piece(unrevokedTokenWhere("token.expires_at < $1"), Schema.Tuple(Schema.DateFromSelf)),
     expiresAfter: piece(unrevokedTokenWhere("token.expires_at > $1"), Schema.Tuple(Schema.DateFromSelf)),
     expires: piece(unrevokedTokenWhere("token.expires_at IS NOT NULL")),

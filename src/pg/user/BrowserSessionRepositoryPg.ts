@@ -26,6 +26,7 @@ import {
   recordBatchActivity
 } from "../common/activity.js"
 import { timestampCleanup, TimestampCleanupParams, TimestampCleanupRow } from "../common/cleanup.js"
+import { createdCriteria, lastActiveCriteria } from "../common/filters.js"
 import { traced } from "../common/tracing.js"
 import { bindAll, declarationsOf, NoRows, repositoryQueries } from "../query.js"
 import { countQuery, filter, nested, pageQuery, piece, stampQuery } from "../dynamic.js"
@@ -173,11 +174,8 @@ export const browserSessionFilter = filter<BrowserSessionFilter>()(
     user: piece("user_sessions.user_id = $1", Schema.Tuple(UlidFromUuid)),
     active: piece("user_sessions.finished_at IS NULL"),
     finished: piece("user_sessions.finished_at IS NOT NULL"),
-    lastActiveBefore: piece("user_sessions.last_active_at < $1", Schema.Tuple(Schema.DateFromSelf)),
-    lastActiveAfter: piece("user_sessions.last_active_at > $1", Schema.Tuple(Schema.DateFromSelf)),
-    // the ids' ULID bounds of the instant: the creation time is the id's timestamp
-    createdBefore: piece("user_sessions.user_session_id < $1", Schema.Tuple(UlidFromUuid)),
-    createdAfter: piece("user_sessions.user_session_id > $1", Schema.Tuple(UlidFromUuid)),
+    ...lastActiveCriteria("user_sessions"),
+    ...createdCriteria("user_sessions.user_session_id"),
     linkedToUpstreamSessions: nested(
       "user_sessions.user_session_id IN (SELECT upstream.user_session_id FROM upstream_oauth_authorization_sessions upstream WHERE upstream.user_session_id IS NOT NULL AND (",
       linkedUpstreamSessionFilter,
