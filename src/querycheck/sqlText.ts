@@ -176,23 +176,11 @@ const findTop = (
   return to
 }
 
-/** The words that end a select list (at depth 0). */
-export const SELECT_LIST_END: ReadonlySet<string> = new Set([
-  "from",
-  "where",
-  "group",
-  "having",
-  "window",
-  "order",
-  "limit",
-  "offset",
-  "fetch",
-  "for",
-  "into"
-])
-
 /** The clauses after FROM … WHERE: none of them changes what a row of the FROM clause holds. */
 const SELECT_TAIL = ["group", "having", "window", "order", "limit", "offset", "fetch", "for"]
+
+/** The words that end a select list (at depth 0). */
+export const SELECT_LIST_END: ReadonlySet<string> = new Set(["from", "where", ...SELECT_TAIL, "into"])
 
 /** Words after a FROM item that are not its alias. */
 const NOT_ALIAS = new Set([
@@ -208,14 +196,7 @@ const NOT_ALIAS = new Set([
   "natural",
   "lateral",
   "where",
-  "group",
-  "having",
-  "window",
-  "order",
-  "limit",
-  "offset",
-  "fetch",
-  "for",
+  ...SELECT_TAIL,
   "union",
   "intersect",
   "except",
