@@ -1,10 +1,9 @@
 // describe() on real PostgreSQL: joins, aggregates, CTEs, RETURNING, and the types the project uses, with nullability reasons.
 import { expect, layer } from "@effect/vitest"
-import { SqlClient } from "@effect/sql"
 import { Effect, Either } from "effect"
 import type { Description } from "../../src/querycheck/describe.js"
 import { freshDatabaseLayer, migratedDatabaseLayer } from "../support/database.js"
-import { withDescriber } from "../support/describer.js"
+import { createSchema, withDescriber } from "../support/describer.js"
 
 const schema = `
 CREATE TYPE mood AS ENUM ('happy', 'sad');
@@ -36,16 +35,7 @@ CREATE TABLE vets (id uuid PRIMARY KEY, name text NOT NULL);
 const columns = (d: Description) => Object.fromEntries(d.columns.map((c) => [c.name, [c.type, c.nullable, c.reason]]))
 
 layer(freshDatabaseLayer())("describe on a custom schema", (it) => {
-  it.scoped("creates the schema", () =>
-    Effect.gen(function* () {
-      const sql = yield* SqlClient.SqlClient
-      yield* sql.unsafe(schema)
-      const [row] = yield* sql<{
-        n: number
-      }>`SELECT count(*)::int AS n FROM pg_class WHERE relname IN ('people', 'pets', 'vets')`
-      expect(row!.n).toBe(3)
-    })
-  )
+  it.scoped("creates the schema", () => createSchema(schema, ["people", "pets", "vets"]))
 
   it.scoped(
     "table columns: NOT NULL, nullable, and the types (uuid, enum, arrays, inet, timestamptz, jsonb, int8, domain)",

@@ -1,10 +1,9 @@
 // describe() on real PostgreSQL: nullability through set operations, stars, coalesce, CASE, sub-selects and aggregates, with reasons.
 import { expect, layer } from "@effect/vitest"
-import { SqlClient } from "@effect/sql"
 import { Effect } from "effect"
 import type { Description } from "../../src/querycheck/describe.js"
 import { freshDatabaseLayer, migratedDatabaseLayer } from "../support/database.js"
-import { withDescriber } from "../support/describer.js"
+import { createSchema, withDescriber } from "../support/describer.js"
 
 const schema = `
 CREATE TABLE people (id uuid PRIMARY KEY, name text NOT NULL, nickname text, born_at timestamptz NOT NULL);
@@ -23,16 +22,7 @@ const columns = (d: Description) => Object.fromEntries(d.columns.map((c) => [c.n
 const list = (d: Description) => d.columns.map((c) => [c.name, c.nullable, c.reason])
 
 layer(freshDatabaseLayer())("nullability on a custom schema", (it) => {
-  it.scoped("creates the schema", () =>
-    Effect.gen(function* () {
-      const sql = yield* SqlClient.SqlClient
-      yield* sql.unsafe(schema)
-      const [row] = yield* sql<{
-        n: number
-      }>`SELECT count(*)::int AS n FROM pg_class WHERE relname IN ('people', 'pets', 'vets')`
-      expect(row!.n).toBe(3)
-    })
-  )
+  it.scoped("creates the schema", () => createSchema(schema, ["people", "pets", "vets"]))
 
   it.scoped("UNION: nullable when any branch is (naming it), non-null when every branch is", () =>
     withDescriber((describe) =>

@@ -1,9 +1,8 @@
 // describe() on real PostgreSQL records each parameter's use: the NOT NULL column it is written into, and its unguarded `=`.
 import { expect, layer } from "@effect/vitest"
-import { SqlClient } from "@effect/sql"
 import { Effect } from "effect"
 import { freshDatabaseLayer } from "../support/database.js"
-import { withDescriber } from "../support/describer.js"
+import { createSchema, withDescriber } from "../support/describer.js"
 
 const schema = `
 CREATE TABLE people (id uuid PRIMARY KEY, name text NOT NULL, nickname text, born_at timestamptz NOT NULL);
@@ -12,16 +11,7 @@ CREATE TABLE archive."Old People" (id uuid NOT NULL, "Name" text NOT NULL, note 
 `
 
 layer(freshDatabaseLayer())("parameter uses on a custom schema", (it) => {
-  it.scoped("creates the schema", () =>
-    Effect.gen(function* () {
-      const sql = yield* SqlClient.SqlClient
-      yield* sql.unsafe(schema)
-      const [row] = yield* sql<{
-        n: number
-      }>`SELECT count(*)::int AS n FROM pg_class WHERE relname IN ('people', 'Old People')`
-      expect(row!.n).toBe(2)
-    })
-  )
+  it.scoped("creates the schema", () => createSchema(schema, ["people", "Old People"]))
 
   it.scoped("INSERT: NOT NULL columns are recorded, nullable ones and wrapped values are not", () =>
     withDescriber((describe) =>

@@ -1,4 +1,6 @@
-// A describer on the test's own database, for the describe tests of the query check.
+// A describer on the test's own database and its schema, for the describe tests of the query check.
+import { SqlClient } from "@effect/sql"
+import { expect } from "@effect/vitest"
 import { Effect } from "effect"
 import { type Description, openDescriber } from "../../src/querycheck/describe.js"
 import { TestDatabase } from "./database.js"
@@ -11,4 +13,13 @@ export const withDescriber = <A, E>(
     const db = yield* TestDatabase
     const describer = yield* openDescriber(db.url)
     return yield* f(describer.describe)
+  })
+
+/** Creates a test's schema on its database and checks that the named tables exist. */
+export const createSchema = (schema: string, tables: ReadonlyArray<string>) =>
+  Effect.gen(function* () {
+    const sql = yield* SqlClient.SqlClient
+    yield* sql.unsafe(schema)
+    const [row] = yield* sql<{ n: number }>`SELECT count(*)::int AS n FROM pg_class WHERE relname IN ${sql.in(tables)}`
+    expect(row!.n).toBe(tables.length)
   })
